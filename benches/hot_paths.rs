@@ -1,0 +1,2 @@
+//! Cycle-count benchmarks (placeholder until the bench suite lands).
+fn main() {}

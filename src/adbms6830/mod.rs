@@ -1,0 +1,1 @@
+//! Placeholder: the adbms6830 family driver lands here.

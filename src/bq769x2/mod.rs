@@ -1,0 +1,1 @@
+//! Placeholder: the bq769x2 family driver lands here.

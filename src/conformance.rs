@@ -1,0 +1,1 @@
+//! The `CellMonitor` conformance suite.

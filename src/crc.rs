@@ -1,0 +1,337 @@
+//! Integrity codes of every supported chip family, as pure functions.
+//!
+//! | function | algorithm | used by |
+//! |---|---|---|
+//! | [`pec15`] | CRC-15, poly 0x4599, seed 0x0010, MSB first, result `<< 1` | ADI command PEC (all parts) and LTC681x/ADBMS1818 data PEC |
+//! | [`pec10`] | CRC-10, poly 0x08F, seed 0x010, over data bits then 6 command-counter bits | ADBMS6830 family data PEC |
+//! | [`crc8_smbus`] | CRC-8/SMBUS, poly 0x07, init 0 | TI bq769x0 / bq769x2 I2C |
+//! | [`crc16_modbus`] | CRC-16/MODBUS (reflected 0x8005, init 0xFFFF) | TI BQ796xx UART frames |
+//!
+//! All are built on the [`crc`] crate with one `static` lookup table of 256 entries per
+//! algorithm (`Table<1>`: 512 bytes for PEC15, PEC10 and CRC-16, 256 bytes for CRC-8;
+//! 1792 bytes in all, and only the tables a firmware calls are linked). The `crc-no-table`
+//! feature switches every function to the bit-serial `NoTable` form (no table in flash).
+//! The hot LTC681x/ADBMS paths use [`pec15_group`], a two-bytes-per-step form for register
+//! groups (see its docs), which is tested against the `crc` crate result.
+//!
+//! Command PECs are needed at compile time, so [`pec15_const`] and [`command_pec`] are
+//! `const fn` (bit-serial; free at run time because they fold into constants).
+//!
+//! ```
+//! use bms_afe::crc;
+//! // LTC6804-DS Table 24 / LTC6812-DS Table 29: the PEC of WRCFGA (0x0001) is 0x3D6E.
+//! assert_eq!(crc::pec15(&[0x00, 0x01]), 0x3D6E);
+//! const WRCFGA_PEC: u16 = crc::command_pec(0x001);
+//! assert_eq!(WRCFGA_PEC, 0x3D6E);
+//! ```
+
+use crc::{Algorithm, Crc};
+
+#[cfg(not(feature = "crc-no-table"))]
+type Imp = crc::Table<1>;
+#[cfg(feature = "crc-no-table")]
+type Imp = crc::NoTable;
+
+/// CRC-15 as the ADI data sheets define the PEC (LTC6804-DS p.44, LTC6812-DS "Packet Error
+/// Code"): x^15+x^14+x^10+x^8+x^7+x^4+x^3+1, seed 0b000000000010000, no reflection.
+pub const PEC15_ALGORITHM: Algorithm<u16> = Algorithm {
+    width: 15,
+    poly: 0x4599,
+    init: 0x0010,
+    refin: false,
+    refout: false,
+    xorout: 0x0000,
+    check: 0x535F,
+    residue: 0x0000,
+};
+
+/// CRC-10 of the ADBMS6830B data PEC ("Data PEC"): x^10+x^7+x^3+x^2+x+1, seed 0x010.
+/// The command-counter bits that follow the data are not part of this byte-wise algorithm;
+/// [`pec10`] appends them.
+pub const PEC10_ALGORITHM: Algorithm<u16> = Algorithm {
+    width: 10,
+    poly: 0x08F,
+    init: 0x010,
+    refin: false,
+    refout: false,
+    xorout: 0x000,
+    check: 0x06C,
+    residue: 0x000,
+};
+
+static PEC15: Crc<u16, Imp> = Crc::<u16, Imp>::new(&PEC15_ALGORITHM);
+static PEC10: Crc<u16, Imp> = Crc::<u16, Imp>::new(&PEC10_ALGORITHM);
+static CRC8: Crc<u8, Imp> = Crc::<u8, Imp>::new(&crc::CRC_8_SMBUS);
+static CRC16: Crc<u16, Imp> = Crc::<u16, Imp>::new(&crc::CRC_16_MODBUS);
+
+/// ADI PEC15 over `data`: the 16-bit word as transmitted (15-bit remainder shifted left by one,
+/// so bit 0 is always 0), high byte first on the wire.
+///
+/// `pec15(&[0x00, 0x01]) == 0x3D6E` (LTC6804-DS Table 24).
+pub fn pec15(data: &[u8]) -> u16 {
+    PEC15.checksum(data) << 1
+}
+
+/// PEC15 in a `const` context, bit-serial exactly as the data sheet's shift-register
+/// description. Same result as [`pec15`].
+pub const fn pec15_const(data: &[u8]) -> u16 {
+    let mut rem: u16 = 0x0010;
+    let mut i = 0;
+    while i < data.len() {
+        let byte = data[i];
+        let mut bit = 8;
+        while bit > 0 {
+            bit -= 1;
+            let din = ((byte >> bit) & 1) as u16;
+            let fb = din ^ ((rem >> 14) & 1);
+            rem = (rem << 1) & 0x7FFF;
+            if fb != 0 {
+                rem ^= 0x4599;
+            }
+        }
+        i += 1;
+    }
+    rem << 1
+}
+
+/// PEC15 of an 11-bit ADI command code (`CMD0 = cc >> 8`, `CMD1 = cc & 0xFF`), in `const`.
+pub const fn command_pec(cc: u16) -> u16 {
+    pec15_const(&[(cc >> 8) as u8 & 0x07, cc as u8])
+}
+
+/// ADBMS68xx data PEC: CRC-10 over the data bits followed by the 6 command-counter bits
+/// (`command_counter & 0x3F`, MSB first; 0 for data the host writes). Returns the 10-bit value.
+///
+/// On the wire a read response carries `PEC0 = CC[5:0] << 2 | PEC[9:8]`, `PEC1 = PEC[7:0]`
+/// (ADBMS6830B-DS Tables 42/43).
+pub fn pec10(data: &[u8], command_counter: u8) -> u16 {
+    let rem = PEC10.checksum(data);
+    pec10_finish(rem, command_counter)
+}
+
+/// Appends the 6 command-counter bits to a CRC-10 remainder.
+const fn pec10_finish(mut rem: u16, command_counter: u8) -> u16 {
+    let cc = command_counter & 0x3F;
+    let mut bit = 6;
+    while bit > 0 {
+        bit -= 1;
+        let fb = ((cc >> bit) & 1) as u16 ^ ((rem >> 9) & 1);
+        rem = (rem << 1) & 0x3FF;
+        if fb != 0 {
+            rem ^= 0x08F;
+        }
+    }
+    rem
+}
+
+/// PEC10 in a `const` context (bit-serial). Same result as [`pec10`].
+pub const fn pec10_const(data: &[u8], command_counter: u8) -> u16 {
+    let mut rem: u16 = 0x010;
+    let mut i = 0;
+    while i < data.len() {
+        let byte = data[i];
+        let mut bit = 8;
+        while bit > 0 {
+            bit -= 1;
+            let fb = ((byte >> bit) & 1) as u16 ^ ((rem >> 9) & 1);
+            rem = (rem << 1) & 0x3FF;
+            if fb != 0 {
+                rem ^= 0x08F;
+            }
+        }
+        i += 1;
+    }
+    pec10_finish(rem, command_counter)
+}
+
+/// CRC-8/SMBUS (poly 0x07, init 0, no reflection) as used by TI bq769x0 and bq769x2 in I2C CRC
+/// mode (DS-769x0 §8.3.1.4; SLUAA11B §4). Catalogue check: `"123456789"` → 0xF4.
+pub fn crc8_smbus(data: &[u8]) -> u8 {
+    CRC8.checksum(data)
+}
+
+/// CRC-16/MODBUS (TI BQ796xx UART frames): the value; it goes on the wire low byte first.
+/// Catalogue check: `"123456789"` → 0x4B37.
+pub fn crc16_modbus(data: &[u8]) -> u16 {
+    CRC16.checksum(data)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast PEC15 for register groups: two bytes per step.
+// ---------------------------------------------------------------------------------------------
+
+/// Two 256-entry tables (1 KiB) that advance the PEC15 register by 16 bits per step:
+/// `T_HI[a]` is the effect of byte `a` followed by a zero byte, `T_LO[b]` of one byte.
+#[cfg(not(feature = "crc-no-table"))]
+static PEC15_PAIR: [[u16; 256]; 2] = pec15_pair_tables();
+
+#[cfg(not(feature = "crc-no-table"))]
+const fn pec15_step8(mut rem: u16, byte: u8) -> u16 {
+    // Bit-serial step in the 15-bit register, used only to build tables at compile time.
+    let mut bit = 8;
+    while bit > 0 {
+        bit -= 1;
+        let fb = ((byte >> bit) & 1) as u16 ^ ((rem >> 14) & 1);
+        rem = (rem << 1) & 0x7FFF;
+        if fb != 0 {
+            rem ^= 0x4599;
+        }
+    }
+    rem
+}
+
+#[cfg(not(feature = "crc-no-table"))]
+const fn pec15_pair_tables() -> [[u16; 256]; 2] {
+    let mut t = [[0u16; 256]; 2];
+    let mut i = 0;
+    while i < 256 {
+        // Contribution of the high byte of a 16-bit step (register starts at 0).
+        t[0][i] = pec15_step8(pec15_step8(0, i as u8), 0);
+        // Contribution of the low byte of a 16-bit step.
+        t[1][i] = pec15_step8(0, i as u8);
+        i += 1;
+    }
+    t
+}
+
+/// PEC15 of a register group (any length), two bytes per step with a 1 KiB table pair.
+///
+/// The register is linear, so after 16 input bits the new register is
+/// `(rem << 16) ⊕ T(hi ⊕ rem[14:7]) ⊕ T'(lo ⊕ (rem[6:0] << 1))` folded through the two tables;
+/// this halves the dependent table look-ups of the classic byte-wise form. Returns the same
+/// 16-bit wire word as [`pec15`] (tested against it for every length 0..=64 and random data).
+/// With `crc-no-table` it is [`pec15`].
+pub fn pec15_group(data: &[u8]) -> u16 {
+    #[cfg(feature = "crc-no-table")]
+    {
+        pec15(data)
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        let mut rem: u16 = 0x0010;
+        let mut chunks = data.chunks_exact(2);
+        for pair in &mut chunks {
+            // Align the 15-bit register with a 16-bit input word: the register's bits 14..0
+            // meet input bits 15..1, so shift left by one.
+            let x = (rem << 1) ^ u16::from_be_bytes([pair[0], pair[1]]);
+            let [hi, lo] = x.to_be_bytes();
+            rem = PEC15_PAIR[0][hi as usize] ^ PEC15_PAIR[1][lo as usize];
+        }
+        if let [last] = chunks.remainder() {
+            rem = pec15_step_table(rem, *last);
+        }
+        rem << 1
+    }
+}
+
+#[cfg(not(feature = "crc-no-table"))]
+fn pec15_step_table(rem: u16, byte: u8) -> u16 {
+    // One byte: feed `byte ⊕ rem[14:7]` through the single-byte table and shift the rest.
+    let idx = ((rem >> 7) as u8) ^ byte;
+    ((rem << 8) & 0x7FFF) ^ PEC15_PAIR[1][idx as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Independent bit-serial oracles written from the data-sheet text (not the functions above).
+    fn oracle(data: &[u8], width: u32, poly: u32, init: u32) -> u32 {
+        let mask = (1u32 << width) - 1;
+        let mut rem = init;
+        for &b in data {
+            for i in (0..8).rev() {
+                let fb = ((b as u32 >> i) & 1) ^ ((rem >> (width - 1)) & 1);
+                rem = (rem << 1) & mask;
+                if fb == 1 {
+                    rem ^= poly;
+                }
+            }
+        }
+        rem
+    }
+
+    #[test]
+    fn pec15_datasheet_and_vendor_vectors() {
+        // LTC6804-DS Table 24: WRCFGA 0x0001 -> 0x3D6E.
+        assert_eq!(pec15(&[0x00, 0x01]), 0x3D6E);
+        // protocols/adi.md §2.2 (rt-LTC681X commands.rs, verified [X]):
+        assert_eq!(pec15(&[0x00, 0x02]), 0x2B0A); // RDCFGA
+        assert_eq!(pec15(&[0x00, 0x04]), 0x07C2); // RDCVA, also in a real ADBMS6830 capture
+        assert_eq!(pec15(&[0x07, 0x23]), 0xB9E4); // STCOMM (ADI ADBMS6830 reference code)
+        assert_eq!(pec15(&[0x00, 0x20]), 0x0000); // WRPWM: a valid PEC of zero
+        // protocols/adi.md §2.3 six-byte groups (rt tests, verified [X]):
+        assert_eq!(pec15(&[0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22]), 0x9A1C);
+        assert_eq!(pec15(&[0xF8, 0x04, 0x08, 0x10, 0x20, 0x40]), 0x0B24);
+        assert_eq!(pec15(&[0x2A, 0x63, 0x8E, 0x1E, 0xEC, 0x1F]), 0x110C);
+        // ez-104495: all-FF group PEC 0x664C, zeros 0xC212.
+        assert_eq!(pec15(&[0xFF; 6]), 0x664C);
+        assert_eq!(pec15(&[0x00; 6]), 0xC212);
+    }
+
+    #[test]
+    fn const_forms_match() {
+        const P: u16 = command_pec(0x260);
+        assert_eq!(P, 0x7C20); // ADCV MD=00, adi.md §2.2
+        assert_eq!(command_pec(0x360), 0xF46C); // ADCV MD=10, adi.md §2.2
+        assert_eq!(pec15_const(&[0x12, 0x62, 0xA8, 0x62, 0x00, 0x7D]), 0x318A);
+        assert_eq!(pec10_const(&[0; 6], 17), pec10(&[0; 6], 17));
+    }
+
+    #[test]
+    fn pec10_vectors() {
+        // protocols/adi.md §6.1 (derived, [D]) and the ADBMS6830 default CFGA write (§7.3).
+        assert_eq!(pec10(&[0; 6], 0), 0x3E3);
+        assert_eq!(pec10(&[0; 6], 1), 0x36C);
+        assert_eq!(pec10(&[0; 6], 17), 0x282);
+        assert_eq!(pec10(&[0; 6], 63), 0x28B);
+        assert_eq!(pec10(&[0x01, 0x00, 0x00, 0xFF, 0x03, 0x00], 0), 0x05A);
+        assert_eq!(pec10(&[0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00], 0), 0x33D);
+    }
+
+    #[test]
+    fn catalogue_checks() {
+        assert_eq!(crc8_smbus(b"123456789"), 0xF4);
+        assert_eq!(crc16_modbus(b"123456789"), 0x4B37);
+        // SLUAA11B §4: FET_ENABLE write 10 3E 22 -> CRC 0x63; Cell-1 read 10 14 11 68 -> 0x33.
+        assert_eq!(crc8_smbus(&[0x10, 0x3E, 0x22]), 0x63);
+        assert_eq!(crc8_smbus(&[0x10, 0x14, 0x11, 0x68]), 0x33);
+        assert_eq!(crc8_smbus(&[0x0B]), 0x31);
+        // SLVAE86B Table 1-2: single read frame 80 00 02 15 0B, CRC bytes on wire CB 49.
+        assert_eq!(crc16_modbus(&[0x80, 0x00, 0x02, 0x15, 0x0B]).to_le_bytes(), [0xCB, 0x49]);
+        // DS-79606 Table 18 prints the value 0x336A for this broadcast write.
+        assert_eq!(crc16_modbus(&[0xD3, 0x01, 0x00, 0x02, 0xB7, 0x78, 0xBC]), 0x336A);
+    }
+
+    #[test]
+    fn table_forms_match_bit_serial_oracle() {
+        let mut seed = 0x1234_5678u32;
+        let mut buf = [0u8; 64];
+        for len in 0..=64 {
+            for _ in 0..8 {
+                for b in buf.iter_mut() {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 17;
+                    seed ^= seed << 5;
+                    *b = seed as u8;
+                }
+                let d = &buf[..len];
+                let p = (oracle(d, 15, 0x4599, 0x10) << 1) as u16;
+                assert_eq!(pec15(d), p);
+                assert_eq!(pec15_group(d), p, "len {len}");
+                assert_eq!(pec15_const(d), p);
+                let cc = (seed >> 8) as u8 & 0x3F;
+                let mut with_cc = oracle(d, 10, 0x08F, 0x10);
+                for i in (0..6).rev() {
+                    let fb = ((cc as u32 >> i) & 1) ^ ((with_cc >> 9) & 1);
+                    with_cc = (with_cc << 1) & 0x3FF;
+                    if fb == 1 {
+                        with_cc ^= 0x08F;
+                    }
+                }
+                assert_eq!(pec10(d, cc), with_cc as u16);
+                assert_eq!(crc8_smbus(d), oracle(d, 8, 0x07, 0) as u8);
+            }
+        }
+    }
+}

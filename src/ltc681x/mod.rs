@@ -1,0 +1,1 @@
+//! Placeholder: the ltc681x family driver lands here.

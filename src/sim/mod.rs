@@ -1,0 +1,1 @@
+//! Virtual chips: register-level simulators behind the embedded-hal bus traits.
