@@ -298,9 +298,15 @@ mod tests {
         assert_eq!(crc8_smbus(&[0x10, 0x14, 0x11, 0x68]), 0x33);
         assert_eq!(crc8_smbus(&[0x0B]), 0x31);
         // SLVAE86B Table 1-2: single read frame 80 00 02 15 0B, CRC bytes on wire CB 49.
-        assert_eq!(crc16_modbus(&[0x80, 0x00, 0x02, 0x15, 0x0B]).to_le_bytes(), [0xCB, 0x49]);
+        assert_eq!(
+            crc16_modbus(&[0x80, 0x00, 0x02, 0x15, 0x0B]).to_le_bytes(),
+            [0xCB, 0x49]
+        );
         // DS-79606 Table 18 prints the value 0x336A for this broadcast write.
-        assert_eq!(crc16_modbus(&[0xD3, 0x01, 0x00, 0x02, 0xB7, 0x78, 0xBC]), 0x336A);
+        assert_eq!(
+            crc16_modbus(&[0xD3, 0x01, 0x00, 0x02, 0xB7, 0x78, 0xBC]),
+            0x336A
+        );
     }
 
     #[test]

@@ -53,7 +53,10 @@ impl fmt::Display for FaultReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::Pec { expected, received } => {
-                write!(f, "PEC mismatch (computed {expected:#06x}, received {received:#06x})")
+                write!(
+                    f,
+                    "PEC mismatch (computed {expected:#06x}, received {received:#06x})"
+                )
             }
             Self::CommandCounter { expected, received } => write!(
                 f,
@@ -61,7 +64,10 @@ impl fmt::Display for FaultReason {
             ),
             Self::NoResponse => f.write_str("no response (bus idle level)"),
             Self::Crc { expected, received } => {
-                write!(f, "CRC-8 mismatch (computed {expected:#04x}, received {received:#04x})")
+                write!(
+                    f,
+                    "CRC-8 mismatch (computed {expected:#04x}, received {received:#04x})"
+                )
             }
             Self::Checksum { expected, received } => write!(
                 f,
@@ -136,7 +142,12 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            Self::OutOfRange { field, value, min, max } => {
+            Self::OutOfRange {
+                field,
+                value,
+                min,
+                max,
+            } => {
                 write!(f, "{field} = {value} is outside {min}..={max}")
             }
             Self::NoSuchCell { cell, available } => {
@@ -205,9 +216,10 @@ impl<E> Error<E> {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::Bus(_) => ErrorKind::Bus,
-            Self::Integrity(DeviceFault { reason: FaultReason::NoResponse, .. }) => {
-                ErrorKind::NoResponse
-            }
+            Self::Integrity(DeviceFault {
+                reason: FaultReason::NoResponse,
+                ..
+            }) => ErrorKind::NoResponse,
             Self::Integrity(_) => ErrorKind::Integrity,
             Self::Timeout(_) => ErrorKind::Timeout,
             Self::InvalidArgument(_) => ErrorKind::InvalidArgument,
@@ -270,7 +282,10 @@ mod tests {
     fn kinds_and_display_name_the_device() {
         let e: Error<()> = Error::Integrity(DeviceFault {
             device: 9,
-            reason: FaultReason::Pec { expected: 0x110C, received: 0x110D },
+            reason: FaultReason::Pec {
+                expected: 0x110C,
+                received: 0x110D,
+            },
         });
         assert_eq!(e.kind(), ErrorKind::Integrity);
         assert_eq!(e.device(), Some(9));
@@ -278,12 +293,23 @@ mod tests {
             e.to_string(),
             "integrity failure at device 9: PEC mismatch (computed 0x110c, received 0x110d)"
         );
-        let n: Error<()> =
-            Error::Integrity(DeviceFault { device: 3, reason: FaultReason::NoResponse });
+        let n: Error<()> = Error::Integrity(DeviceFault {
+            device: 3,
+            reason: FaultReason::NoResponse,
+        });
         assert_eq!(n.kind(), ErrorKind::NoResponse);
-        let c: Error<()> = ConfigError::OutOfRange { field: "x", value: 7, min: 0, max: 5 }.into();
+        let c: Error<()> = ConfigError::OutOfRange {
+            field: "x",
+            value: 7,
+            min: 0,
+            max: 5,
+        }
+        .into();
         assert_eq!(c.kind(), ErrorKind::Config);
-        assert_eq!(c.to_string(), "invalid configuration: x = 7 is outside 0..=5");
+        assert_eq!(
+            c.to_string(),
+            "invalid configuration: x = 7 is outside 0..=5"
+        );
         assert_eq!(c.device(), None);
     }
 }

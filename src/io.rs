@@ -117,8 +117,12 @@ pub trait I2cIo: private::Sealed {
     /// Writes `bytes` to `address` (7-bit).
     async fn write(&mut self, address: u8, bytes: &[u8]) -> Result<(), Self::Error>;
     /// Writes `bytes`, then reads `buf` after a repeated start.
-    async fn write_read(&mut self, address: u8, bytes: &[u8], buf: &mut [u8])
-    -> Result<(), Self::Error>;
+    async fn write_read(
+        &mut self,
+        address: u8,
+        bytes: &[u8],
+        buf: &mut [u8],
+    ) -> Result<(), Self::Error>;
     /// Reads `buf`.
     async fn read(&mut self, address: u8, buf: &mut [u8]) -> Result<(), Self::Error>;
     /// Several operations in one bus transaction.
@@ -181,9 +185,7 @@ impl<B: embedded_hal::i2c::I2c, D: embedded_hal::delay::DelayNs> I2cIo for Block
     }
 }
 
-impl<B: embedded_hal_async::i2c::I2c, D: embedded_hal_async::delay::DelayNs> I2cIo
-    for Async<B, D>
-{
+impl<B: embedded_hal_async::i2c::I2c, D: embedded_hal_async::delay::DelayNs> I2cIo for Async<B, D> {
     type Error = B::Error;
     async fn write(&mut self, address: u8, bytes: &[u8]) -> Result<(), Self::Error> {
         self.bus.write(address, bytes).await

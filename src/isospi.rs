@@ -119,7 +119,10 @@ pub fn report<const N: usize>(verdicts: &Verdicts<N>) -> ChainReport {
     let mut r = ChainReport::OK;
     for (d, v) in verdicts.iter().enumerate() {
         if let Err(reason) = v {
-            r.record(DeviceFault { device: d as u8, reason: *reason });
+            r.record(DeviceFault {
+                device: d as u8,
+                reason: *reason,
+            });
         }
     }
     r
@@ -152,7 +155,8 @@ pub async fn read_chain<IO: SpiIo, const L: usize, const N: usize>(
 ) -> Result<(), IO::Error> {
     let flat = frames.as_flattened_mut();
     flat.fill(0xFF);
-    io.transaction(&mut [Operation::Write(cmd), Operation::TransferInPlace(flat)]).await
+    io.transaction(&mut [Operation::Write(cmd), Operation::TransferInPlace(flat)])
+        .await
 }
 
 /// A chain read verified device by device, re-issuing the whole command up to `retries`
@@ -182,7 +186,8 @@ pub async fn write_chain<IO: SpiIo, const L: usize, const N: usize>(
     cmd: &[u8; 4],
     wire: &[[u8; L]; N],
 ) -> Result<(), IO::Error> {
-    io.transaction(&mut [Operation::Write(cmd), Operation::Write(wire.as_flattened())]).await
+    io.transaction(&mut [Operation::Write(cmd), Operation::Write(wire.as_flattened())])
+        .await
 }
 
 /// Wakes a chain of `devices` with one dummy command frame per device (ADI "Method 2": each
@@ -219,7 +224,8 @@ pub async fn poll_done<IO: SpiIo>(
     for i in 0..max_polls {
         let b = &mut buf[..n];
         b.fill(0xFF);
-        io.transaction(&mut [Operation::Write(cmd), Operation::TransferInPlace(b)]).await?;
+        io.transaction(&mut [Operation::Write(cmd), Operation::TransferInPlace(b)])
+            .await?;
         if b[n - 1] == 0xFF {
             return Ok(Some(i + 1));
         }
@@ -258,17 +264,29 @@ mod tests {
         let bad = [0x2A, 0x63, 0x8E, 0x1E, 0xEC, 0x1F, 0x11, 0x0D];
         assert_eq!(
             verify_frame(&bad, DataPec::Pec15),
-            Err(FaultReason::Pec { expected: 0x110C, received: 0x110D })
+            Err(FaultReason::Pec {
+                expected: 0x110C,
+                received: 0x110D
+            })
         );
-        assert_eq!(verify_frame(&[0xFF; 8], DataPec::Pec15), Err(FaultReason::NoResponse));
-        assert_eq!(verify_frame(&[0x00; 8], DataPec::Pec10), Err(FaultReason::NoResponse));
+        assert_eq!(
+            verify_frame(&[0xFF; 8], DataPec::Pec15),
+            Err(FaultReason::NoResponse)
+        );
+        assert_eq!(
+            verify_frame(&[0x00; 8], DataPec::Pec10),
+            Err(FaultReason::NoResponse)
+        );
         // Cleared LTC group: all-FF data with its valid PEC 66 4C (ez-104495) passes.
         let cleared = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x66, 0x4C];
         assert_eq!(verify_frame(&cleared, DataPec::Pec15), Ok(0));
         // PEC10 with command counter 17 (adi.md §6.1): zeros + 46 82.
         let z17 = [0, 0, 0, 0, 0, 0, 0x46, 0x82];
         assert_eq!(verify_frame(&z17, DataPec::Pec10), Ok(17));
-        assert_eq!(verify_frame(&[0xFF, 0xFF], DataPec::Pec15), Err(FaultReason::Framing));
+        assert_eq!(
+            verify_frame(&[0xFF, 0xFF], DataPec::Pec15),
+            Err(FaultReason::Framing)
+        );
     }
 
     #[test]

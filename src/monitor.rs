@@ -28,7 +28,7 @@
 use core::fmt::Debug;
 
 use crate::error::{DeviceFault, Error};
-use crate::units::{MicroAmps, MicroVolts, MilliCelsius, Microseconds};
+use crate::units::{MicroAmps, MicroVolts, Microseconds, MilliCelsius};
 
 /// The largest chain the shared machinery supports (bits in a [`DeviceSet`]).
 pub const MAX_DEVICES: usize = 64;
@@ -74,7 +74,10 @@ impl<T> Reading<T> {
     pub fn into_result<E>(self, device: u8) -> Result<T, Error<E>> {
         match self {
             Self::Valid(v) => Ok(v),
-            Self::NotConverted => Err(Error::Device { device, what: "result not converted" }),
+            Self::NotConverted => Err(Error::Device {
+                device,
+                what: "result not converted",
+            }),
             Self::Failed(d) => Err(Error::Integrity(d)),
         }
     }
@@ -130,7 +133,10 @@ pub struct ChainReport {
 
 impl ChainReport {
     /// A report with no failures.
-    pub const OK: Self = Self { failed: DeviceSet::EMPTY, first_fault: None };
+    pub const OK: Self = Self {
+        failed: DeviceSet::EMPTY,
+        first_fault: None,
+    };
 
     /// `true` if every device passed.
     pub fn is_ok(&self) -> bool {
@@ -543,9 +549,18 @@ mod tests {
     #[test]
     fn report_keeps_lowest_fault_and_all_devices() {
         let mut r = ChainReport::OK;
-        r.record(DeviceFault { device: 9, reason: FaultReason::NoResponse });
-        r.record(DeviceFault { device: 3, reason: FaultReason::Framing });
-        r.record(DeviceFault { device: 12, reason: FaultReason::Framing });
+        r.record(DeviceFault {
+            device: 9,
+            reason: FaultReason::NoResponse,
+        });
+        r.record(DeviceFault {
+            device: 3,
+            reason: FaultReason::Framing,
+        });
+        r.record(DeviceFault {
+            device: 12,
+            reason: FaultReason::Framing,
+        });
         assert_eq!(r.failed.iter().collect::<heapless_vec::V>().0, [3, 9, 12]);
         assert_eq!(r.first_fault.map(|f| f.device), Some(3));
         assert!(!r.is_ok());
@@ -555,13 +570,18 @@ mod tests {
 
     #[test]
     fn reading_never_yields_failed_data() {
-        let f: Reading<u16> =
-            Reading::Failed(DeviceFault { device: 1, reason: FaultReason::NoResponse });
-        assert_eq!(f.valid(), None);
-        assert_eq!(f.map(|x| x + 1), Reading::Failed(DeviceFault {
+        let f: Reading<u16> = Reading::Failed(DeviceFault {
             device: 1,
-            reason: FaultReason::NoResponse
-        }));
+            reason: FaultReason::NoResponse,
+        });
+        assert_eq!(f.valid(), None);
+        assert_eq!(
+            f.map(|x| x + 1),
+            Reading::Failed(DeviceFault {
+                device: 1,
+                reason: FaultReason::NoResponse
+            })
+        );
         assert!(Reading::<u16>::NotConverted.into_result::<()>(4).is_err());
         assert_eq!(Reading::Valid(7u16).into_result::<()>(0), Ok(7));
     }
@@ -597,8 +617,15 @@ mod macro_tests {
     impl<IO: SpiIo> Core<IO> {
         async fn read_group(&mut self) -> Result<u16, Error<IO::Error>> {
             let mut frames = [[0u8; 8]; 1];
-            let v = isospi::read_verified(&mut self.io, &isospi::command(0x004), &mut frames,
-                isospi::DataPec::Pec15, 0).await.map_err(Error::Bus)?;
+            let v = isospi::read_verified(
+                &mut self.io,
+                &isospi::command(0x004),
+                &mut frames,
+                isospi::DataPec::Pec15,
+                0,
+            )
+            .await
+            .map_err(Error::Bus)?;
             v[0].map_err(|reason| Error::Integrity(DeviceFault { device: 0, reason }))?;
             Ok(u16::from_le_bytes([frames[0][0], frames[0][1]]))
         }
@@ -606,30 +633,63 @@ mod macro_tests {
 
     impl<IO: SpiIo> MonitorCore for Core<IO> {
         type BusError = IO::Error;
-        fn device_count(&self) -> usize { 1 }
-        fn cells_per_device(&self) -> usize { 3 }
-        fn temperatures_per_device(&self) -> usize { 0 }
-        async fn wake(&mut self) -> Result<(), Error<IO::Error>> { Ok(()) }
-        async fn start_cell_conversion(&mut self, _m: ConversionMode)
-            -> Result<Microseconds, Error<IO::Error>> { Ok(Microseconds(5)) }
-        async fn read_cell_voltages(&mut self, out: &mut [Reading<MicroVolts>])
-            -> Result<ChainReport, Error<IO::Error>> {
+        fn device_count(&self) -> usize {
+            1
+        }
+        fn cells_per_device(&self) -> usize {
+            3
+        }
+        fn temperatures_per_device(&self) -> usize {
+            0
+        }
+        async fn wake(&mut self) -> Result<(), Error<IO::Error>> {
+            Ok(())
+        }
+        async fn start_cell_conversion(
+            &mut self,
+            _m: ConversionMode,
+        ) -> Result<Microseconds, Error<IO::Error>> {
+            Ok(Microseconds(5))
+        }
+        async fn read_cell_voltages(
+            &mut self,
+            out: &mut [Reading<MicroVolts>],
+        ) -> Result<ChainReport, Error<IO::Error>> {
             let c = self.read_group().await?;
             out[0] = Reading::Valid(MicroVolts::from_lsb(c as u32, 100));
             Ok(ChainReport::OK)
         }
-        async fn measure_cells(&mut self, _m: ConversionMode, out: &mut [Reading<MicroVolts>])
-            -> Result<ChainReport, Error<IO::Error>> { self.read_cell_voltages(out).await }
-        async fn measure_temperatures(&mut self, _o: &mut [Reading<MilliCelsius>])
-            -> Result<ChainReport, Error<IO::Error>> { Ok(ChainReport::OK) }
-        async fn measure_stack_voltages(&mut self, _o: &mut [Reading<MicroVolts>])
-            -> Result<ChainReport, Error<IO::Error>> { Ok(ChainReport::OK) }
+        async fn measure_cells(
+            &mut self,
+            _m: ConversionMode,
+            out: &mut [Reading<MicroVolts>],
+        ) -> Result<ChainReport, Error<IO::Error>> {
+            self.read_cell_voltages(out).await
+        }
+        async fn measure_temperatures(
+            &mut self,
+            _o: &mut [Reading<MilliCelsius>],
+        ) -> Result<ChainReport, Error<IO::Error>> {
+            Ok(ChainReport::OK)
+        }
+        async fn measure_stack_voltages(
+            &mut self,
+            _o: &mut [Reading<MicroVolts>],
+        ) -> Result<ChainReport, Error<IO::Error>> {
+            Ok(ChainReport::OK)
+        }
         async fn read_current(&mut self) -> Result<Option<MicroAmps>, Error<IO::Error>> {
             Ok(None)
         }
-        async fn set_balancing(&mut self, _m: &[u32]) -> Result<(), Error<IO::Error>> { Ok(()) }
-        async fn read_faults(&mut self, _o: &mut [Reading<Faults>])
-            -> Result<ChainReport, Error<IO::Error>> { Ok(ChainReport::OK) }
+        async fn set_balancing(&mut self, _m: &[u32]) -> Result<(), Error<IO::Error>> {
+            Ok(())
+        }
+        async fn read_faults(
+            &mut self,
+            _o: &mut [Reading<Faults>],
+        ) -> Result<ChainReport, Error<IO::Error>> {
+            Ok(ChainReport::OK)
+        }
     }
 
     twins! {
@@ -657,27 +717,43 @@ mod macro_tests {
         vec![
             e[0].clone(),
             e[1].clone(),
-            Transaction::transfer_in_place(vec![0xFF; 8],
-                vec![0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22, 0x9A, 0x1C]),
+            Transaction::transfer_in_place(
+                vec![0xFF; 8],
+                vec![0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22, 0x9A, 0x1C],
+            ),
             e[2].clone(),
         ]
     }
 
     #[test]
     fn blocking_and_async_share_one_list() {
-        let mut d = Dummy::<1, _> { core: Core { io: Blocking::new(Mock::new(&full()), NoopDelay::new()) } };
+        let mut d = Dummy::<1, _> {
+            core: Core {
+                io: Blocking::new(Mock::new(&full()), NoopDelay::new()),
+            },
+        };
         assert_eq!(d.read_group(), Ok(0x6193));
         let mut out = [Reading::NotConverted; 3];
         d.core.io.bus.update_expectations(&full());
-        assert_eq!(CellMonitor::read_cell_voltages(&mut d, &mut out), Ok(ChainReport::OK));
+        assert_eq!(
+            CellMonitor::read_cell_voltages(&mut d, &mut out),
+            Ok(ChainReport::OK)
+        );
         assert_eq!(out[0], Reading::Valid(MicroVolts(2_497_900)));
         d.core.io.bus.done();
 
-        let mut a = Dummy::<1, _> { core: Core { io: Async::new(Mock::new(&full()), NoopDelay::new()) } };
+        let mut a = Dummy::<1, _> {
+            core: Core {
+                io: Async::new(Mock::new(&full()), NoopDelay::new()),
+            },
+        };
         assert_eq!(crate::io::block_on(a.read_group()), Ok(0x6193));
         a.core.io.bus.update_expectations(&full());
         let mut out = [Reading::NotConverted; 3];
-        assert_eq!(crate::io::block_on(AsyncCellMonitor::read_cell_voltages(&mut a, &mut out)), Ok(ChainReport::OK));
+        assert_eq!(
+            crate::io::block_on(AsyncCellMonitor::read_cell_voltages(&mut a, &mut out)),
+            Ok(ChainReport::OK)
+        );
         assert_eq!(out[0], Reading::Valid(MicroVolts(2_497_900)));
         a.core.io.bus.done();
     }

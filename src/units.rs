@@ -211,7 +211,10 @@ mod tests {
         assert_eq!(MicroVolts::from_lsb(0xFFFF, 100), MicroVolts(6_553_500));
         // ADBMS6830B-DS: 150 µV LSB.
         assert_eq!(MicroVolts::from_lsb(10_000, 150), MicroVolts(1_500_000));
-        assert_eq!(MicroVolts::from_lsb(u32::MAX, u32::MAX), MicroVolts(i32::MAX));
+        assert_eq!(
+            MicroVolts::from_lsb(u32::MAX, u32::MAX),
+            MicroVolts(i32::MAX)
+        );
     }
 
     #[test]

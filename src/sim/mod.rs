@@ -1,1 +1,369 @@
-//! Virtual chips: register-level simulators behind the embedded-hal bus traits.
+//! Virtual chips: register-level models of each supported family behind the embedded-hal bus
+//! traits (blocking **and** async), with fault injection. `no_std`, no heap.
+//!
+//! A model (e.g. an LTC681x chain) lives in a [`Sim`], which hands out a bus ([`SimSpi`] or
+//! [`SimI2c`]) and a delay ([`SimDelay`]) to give to a driver, while the test keeps the `Sim`
+//! itself as the control handle: set cell voltages, inject faults, advance time, inspect
+//! what the chip received. The model checks what the host sends as the silicon would (PEC,
+//! CRC, command codes, write order …) and answers as the silicon does; the delay advances
+//! the model's clock, so conversion times, watchdog sleep and wake-up are modelled too.
+//!
+//! ```
+//! # #[cfg(feature = "sim")] {
+//! use bms_afe::sim::{Sim, SpiModel, SimError, Clock};
+//! use embedded_hal::spi::{Operation, SpiDevice};
+//! // A trivial model that answers every byte with 0xA5.
+//! struct Echo { now_ns: u64 }
+//! impl Clock for Echo { fn advance_ns(&mut self, ns: u64) { self.now_ns += ns; } }
+//! impl SpiModel for Echo {
+//!     fn transaction(&mut self, ops: &mut [Operation<'_, u8>]) -> Result<(), SimError> {
+//!         for op in ops {
+//!             if let Operation::TransferInPlace(b) = op { b.fill(0xA5) }
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//! let sim = Sim::new(Echo { now_ns: 0 });
+//! let mut spi = sim.spi();
+//! let mut buf = [0u8; 2];
+//! spi.transaction(&mut [Operation::TransferInPlace(&mut buf)]).unwrap();
+//! assert_eq!(buf, [0xA5, 0xA5]);
+//! # }
+//! ```
+
+pub mod adbms6830;
+pub mod bq769x2;
+pub mod ltc681x;
+
+use core::cell::{RefCell, RefMut};
+
+use embedded_hal::i2c::{Operation as I2cOperation, SevenBitAddress};
+use embedded_hal::spi::Operation as SpiOperation;
+
+/// The error a virtual bus reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum SimError {
+    /// The model was already borrowed (the control handle is held across a bus call).
+    Busy,
+    /// I2C: no device acknowledged the address, or a byte was not acknowledged (bad CRC).
+    Nack,
+    /// The bus itself failed (injected).
+    Bus,
+}
+
+impl embedded_hal::spi::Error for SimError {
+    fn kind(&self) -> embedded_hal::spi::ErrorKind {
+        embedded_hal::spi::ErrorKind::Other
+    }
+}
+
+impl embedded_hal::i2c::Error for SimError {
+    fn kind(&self) -> embedded_hal::i2c::ErrorKind {
+        match self {
+            Self::Nack => embedded_hal::i2c::ErrorKind::NoAcknowledge(
+                embedded_hal::i2c::NoAcknowledgeSource::Unknown,
+            ),
+            _ => embedded_hal::i2c::ErrorKind::Other,
+        }
+    }
+}
+
+/// Time in a model: [`SimDelay`] advances it.
+pub trait Clock {
+    /// Lets `ns` nanoseconds pass.
+    fn advance_ns(&mut self, ns: u64);
+}
+
+/// A chip (or chain) on an SPI bus: one call per chip-select frame.
+pub trait SpiModel: Clock {
+    /// Handles one CS-low frame; writes responses into read/transfer buffers.
+    fn transaction(&mut self, ops: &mut [SpiOperation<'_, u8>]) -> Result<(), SimError>;
+}
+
+/// A chip on an I2C bus.
+pub trait I2cModel: Clock {
+    /// Handles one I2C transaction (START … STOP) addressed to `address`.
+    fn transaction(
+        &mut self,
+        address: SevenBitAddress,
+        ops: &mut [I2cOperation<'_>],
+    ) -> Result<(), SimError>;
+}
+
+/// A deterministic xorshift generator for seeded fault patterns (no `rand` dependency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct XorShift(pub u32);
+
+impl XorShift {
+    /// Next pseudo-random word (never 0 for a non-zero seed).
+    pub fn next_u32(&mut self) -> u32 {
+        let mut x = if self.0 == 0 { 0x9E37_79B9 } else { self.0 };
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.0 = x;
+        x
+    }
+
+    /// A value in `0..n` (`n > 0`; returns 0 for `n == 0`).
+    pub fn below(&mut self, n: u32) -> u32 {
+        if n == 0 { 0 } else { self.next_u32() % n }
+    }
+}
+
+/// Owner of a model: the control handle, and the source of its bus and delay handles.
+#[derive(Debug)]
+pub struct Sim<M> {
+    model: RefCell<M>,
+}
+
+impl<M> Sim<M> {
+    /// Wraps a model.
+    pub const fn new(model: M) -> Self {
+        Self {
+            model: RefCell::new(model),
+        }
+    }
+
+    /// Mutable access to the model (control handle). Do not hold it across a bus call: the
+    /// bus then reports [`SimError::Busy`].
+    pub fn model(&self) -> RefMut<'_, M> {
+        self.model.borrow_mut()
+    }
+
+    /// Runs `f` on the model.
+    pub fn with<R>(&self, f: impl FnOnce(&mut M) -> R) -> R {
+        f(&mut self.model.borrow_mut())
+    }
+
+    /// An SPI device handle for a driver (blocking and async `SpiDevice`).
+    pub fn spi(&self) -> SimSpi<'_, M> {
+        SimSpi { sim: self }
+    }
+
+    /// An I2C handle for a driver (blocking and async `I2c`).
+    pub fn i2c(&self) -> SimI2c<'_, M> {
+        SimI2c { sim: self }
+    }
+
+    /// A delay that advances the model's clock (blocking and async `DelayNs`).
+    pub fn delay(&self) -> SimDelay<'_, M> {
+        SimDelay { sim: self }
+    }
+
+    /// Unwraps the model.
+    pub fn into_inner(self) -> M {
+        self.model.into_inner()
+    }
+}
+
+/// SPI handle of a [`Sim`].
+#[derive(Debug)]
+pub struct SimSpi<'a, M> {
+    sim: &'a Sim<M>,
+}
+
+/// I2C handle of a [`Sim`].
+#[derive(Debug)]
+pub struct SimI2c<'a, M> {
+    sim: &'a Sim<M>,
+}
+
+/// Delay handle of a [`Sim`]: waiting advances the model's clock instead of sleeping.
+#[derive(Debug)]
+pub struct SimDelay<'a, M> {
+    sim: &'a Sim<M>,
+}
+
+impl<M> embedded_hal::spi::ErrorType for SimSpi<'_, M> {
+    type Error = SimError;
+}
+
+impl<M: SpiModel> embedded_hal::spi::SpiDevice for SimSpi<'_, M> {
+    fn transaction(&mut self, ops: &mut [SpiOperation<'_, u8>]) -> Result<(), SimError> {
+        let mut m = self
+            .sim
+            .model
+            .try_borrow_mut()
+            .map_err(|_| SimError::Busy)?;
+        // Model the time the frame takes on a 1 MHz isoSPI link (8 µs per byte).
+        let bytes: usize = ops
+            .iter()
+            .map(|op| match op {
+                SpiOperation::Read(b) => b.len(),
+                SpiOperation::Write(b) => b.len(),
+                SpiOperation::Transfer(r, w) => r.len().max(w.len()),
+                SpiOperation::TransferInPlace(b) => b.len(),
+                SpiOperation::DelayNs(_) => 0,
+            })
+            .sum();
+        let r = m.transaction(ops);
+        for op in ops.iter() {
+            if let SpiOperation::DelayNs(ns) = op {
+                m.advance_ns(u64::from(*ns));
+            }
+        }
+        m.advance_ns(bytes as u64 * 8_000);
+        r
+    }
+}
+
+impl<M: SpiModel> embedded_hal_async::spi::SpiDevice for SimSpi<'_, M> {
+    async fn transaction(&mut self, ops: &mut [SpiOperation<'_, u8>]) -> Result<(), SimError> {
+        embedded_hal::spi::SpiDevice::transaction(self, ops)
+    }
+}
+
+impl<M> embedded_hal::i2c::ErrorType for SimI2c<'_, M> {
+    type Error = SimError;
+}
+
+impl<M: I2cModel> embedded_hal::i2c::I2c for SimI2c<'_, M> {
+    fn transaction(
+        &mut self,
+        address: SevenBitAddress,
+        ops: &mut [I2cOperation<'_>],
+    ) -> Result<(), SimError> {
+        let mut m = self
+            .sim
+            .model
+            .try_borrow_mut()
+            .map_err(|_| SimError::Busy)?;
+        let bytes: usize = ops
+            .iter()
+            .map(|op| match op {
+                I2cOperation::Read(b) => b.len(),
+                I2cOperation::Write(b) => b.len(),
+            })
+            .sum();
+        let r = m.transaction(address, ops);
+        // 400 kHz: ~22.5 µs per byte with ACK.
+        m.advance_ns((bytes as u64 + 1) * 22_500);
+        r
+    }
+}
+
+impl<M: I2cModel> embedded_hal_async::i2c::I2c for SimI2c<'_, M> {
+    async fn transaction(
+        &mut self,
+        address: SevenBitAddress,
+        ops: &mut [I2cOperation<'_>],
+    ) -> Result<(), SimError> {
+        embedded_hal::i2c::I2c::transaction(self, address, ops)
+    }
+}
+
+impl<M: Clock> embedded_hal::delay::DelayNs for SimDelay<'_, M> {
+    fn delay_ns(&mut self, ns: u32) {
+        // A delay cannot fail; if the model is borrowed the time is simply not modelled.
+        if let Ok(mut m) = self.sim.model.try_borrow_mut() {
+            m.advance_ns(u64::from(ns));
+        }
+    }
+    fn delay_us(&mut self, us: u32) {
+        if let Ok(mut m) = self.sim.model.try_borrow_mut() {
+            m.advance_ns(u64::from(us) * 1_000);
+        }
+    }
+    fn delay_ms(&mut self, ms: u32) {
+        if let Ok(mut m) = self.sim.model.try_borrow_mut() {
+            m.advance_ns(u64::from(ms) * 1_000_000);
+        }
+    }
+}
+
+impl<M: Clock> embedded_hal_async::delay::DelayNs for SimDelay<'_, M> {
+    async fn delay_ns(&mut self, ns: u32) {
+        embedded_hal::delay::DelayNs::delay_ns(self, ns)
+    }
+    async fn delay_us(&mut self, us: u32) {
+        embedded_hal::delay::DelayNs::delay_us(self, us)
+    }
+    async fn delay_ms(&mut self, ms: u32) {
+        embedded_hal::delay::DelayNs::delay_ms(self, ms)
+    }
+}
+
+/// A fault to inject into a virtual chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum InjectedFault {
+    /// Flip bits of device `device`'s response frames: each frame has one bit flipped at a
+    /// position drawn from a xorshift generator seeded with `seed`, for the next `frames`
+    /// frames (`u32::MAX` = until cleared).
+    CorruptResponses {
+        /// Device index (0 = nearest the host).
+        device: u8,
+        /// Seed of the bit-position generator.
+        seed: u32,
+        /// How many frames to corrupt.
+        frames: u32,
+    },
+    /// Device `device` stops answering (its frame reads as idle bus, all 0xFF).
+    Silent {
+        /// Device index.
+        device: u8,
+    },
+    /// The isoSPI chain is broken between device `after` and `after + 1`: devices above it
+    /// neither hear commands nor answer.
+    BreakAfter {
+        /// Last device still reachable.
+        after: u8,
+    },
+    /// The sense wire `wire` of device `device` is open (wire `k` connects the junction below
+    /// cell `k + 1`; wire 0 is C0/V−, wire `n` is the top of cell `n`).
+    OpenWire {
+        /// Device index.
+        device: u8,
+        /// Wire number (0..=cells).
+        wire: u8,
+    },
+}
+
+/// The control surface the conformance suite needs from any virtual chip, so a third-party
+/// driver author can plug in their own model.
+pub trait VirtualChip {
+    /// Devices in the virtual chain.
+    fn device_count(&self) -> usize;
+    /// Cells per device as modelled.
+    fn cells_per_device(&self) -> usize;
+    /// Sets the true voltage of cell `cell` (0-based) of device `device`.
+    fn set_cell_voltage(&mut self, device: usize, cell: usize, microvolts: i32);
+    /// Sets every temperature the device can measure (die and sensors) to `millicelsius`.
+    fn set_temperature(&mut self, device: usize, millicelsius: i32);
+    /// Sets the pack current (chips with a current channel).
+    fn set_current(&mut self, microamps: i64);
+    /// Injects a fault.
+    fn inject(&mut self, fault: InjectedFault);
+    /// Removes every injected fault.
+    fn clear_faults(&mut self);
+    /// The discharge (balancing) switches currently closed on `device`, bit `k` = cell `k+1`.
+    fn balancing(&self, device: usize) -> u32;
+    /// Puts every device to sleep (as after the watchdog timeout), losing volatile state the
+    /// silicon loses.
+    fn sleep(&mut self);
+    /// `true` if every device is awake.
+    fn is_awake(&self) -> bool;
+    /// Smallest change of a cell voltage the chip resolves, in µV (one LSB).
+    fn cell_lsb_uv(&self) -> i32;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xorshift_is_deterministic_and_bounded() {
+        let mut a = XorShift(1);
+        let mut b = XorShift(1);
+        for _ in 0..100 {
+            let x = a.below(48);
+            assert_eq!(x, b.below(48));
+            assert!(x < 48);
+        }
+        assert_ne!(XorShift(0).next_u32(), 0);
+    }
+}

@@ -1,0 +1,1 @@
+//! Virtual adbms6830 (placeholder until the family lands).

@@ -1,0 +1,1 @@
+//! Virtual bq769x2 (placeholder until the family lands).

@@ -1,0 +1,1 @@
+//! Virtual ltc681x (placeholder until the family lands).
