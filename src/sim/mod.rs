@@ -349,6 +349,14 @@ pub trait VirtualChip {
     fn is_awake(&self) -> bool;
     /// Smallest change of a cell voltage the chip resolves, in µV (one LSB).
     fn cell_lsb_uv(&self) -> i32;
+    /// Resolution of the stack (sum-of-cells) measurement in µV. Default: 30 cell LSBs.
+    fn stack_lsb_uv(&self) -> i32 {
+        self.cell_lsb_uv().saturating_mul(30)
+    }
+    /// Virtual time since the model was created, in ns, if the model keeps a clock.
+    fn elapsed_ns(&self) -> Option<u64> {
+        None
+    }
 }
 
 #[cfg(test)]
