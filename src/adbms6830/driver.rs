@@ -833,10 +833,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             let mut verdict = None;
             for (k, (a, b)) in u.iter().zip(dn.iter()).take(10).enumerate() {
                 match (a, b) {
-                    (Reading::Valid(x), Reading::Valid(y)) => {
-                        if x.0.saturating_sub(y.0) > threshold.0 {
-                            mask |= 1 << k;
-                        }
+                    (Reading::Valid(x), Reading::Valid(y))
+                        if x.0.saturating_sub(y.0) > threshold.0 =>
+                    {
+                        mask |= 1 << k;
                     }
                     (Reading::Failed(f), _) | (_, Reading::Failed(f)) => verdict = Some(*f),
                     _ => {}

@@ -18,7 +18,7 @@
 use crate::error::ConfigError;
 use crate::units::MicroVolts;
 
-/// CTH: C-vs-S comparison threshold (CFGAR0[2:0]).
+/// CTH: C-vs-S comparison threshold (CFGAR0\[2:0\]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
@@ -86,13 +86,13 @@ pub struct CfgA {
     pub soakon: bool,
     /// OWRNG: long soak range.
     pub owrng: bool,
-    /// OWA[2:0]: soak time exponent.
+    /// OWA\[2:0\]: soak time exponent.
     pub owa: u8,
     /// GPO1..10 (bit `k` = GPO`k+1`): 1 = pull-down off (default all 1).
     pub gpo: u16,
     /// COMM_BK: communication break (stop forwarding isoSPI traffic upward).
     pub comm_bk: bool,
-    /// FC[2:0]: IIR filter corner (0 = filter off … 110 Hz … 0.625 Hz).
+    /// FC\[2:0\]: IIR filter corner (0 = filter off … 110 Hz … 0.625 Hz).
     pub fc: u8,
     /// SNAP_ST (read-only): snapshot active. Ignored on write.
     pub snap_st: bool,
@@ -187,7 +187,7 @@ pub struct CfgB {
     pub dtmen: bool,
     /// DTRNG: discharge timer range.
     pub dtrng: DischargeRange,
-    /// DCTO[5:0]: discharge timeout (0 = timer off).
+    /// DCTO\[5:0\]: discharge timeout (0 = timer off).
     pub dcto: u8,
     /// DCC1..16 (bit `k` = cell `k + 1`): discharge switch on.
     pub dcc: u16,
@@ -373,11 +373,11 @@ impl Pwm {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct CommSlot {
-    /// ICOM[3:0]: initial action (START, STOP, CSB low, no transmit …).
+    /// ICOM\[3:0\]: initial action (START, STOP, CSB low, no transmit …).
     pub icom: u8,
     /// The data byte.
     pub data: u8,
-    /// FCOM[3:0]: final action (ACK, NACK, NACK+STOP, CSB high …).
+    /// FCOM\[3:0\]: final action (ACK, NACK, NACK+STOP, CSB high …).
     pub fcom: u8,
 }
 
@@ -422,7 +422,7 @@ impl SerialId {
         u64::from_le_bytes(w)
     }
 
-    /// Device-ID field SIDR5[6:1] (0b000011 for ADBMS6830 per ADBMS6830-SpA Table 56;
+    /// Device-ID field SIDR5\[6:1\] (0b000011 for ADBMS6830 per ADBMS6830-SpA Table 56;
     /// unverified for Rev. 0 and the other variants).
     pub fn device_id(&self) -> u8 {
         (self.0[5] >> 1) & 0x3F
@@ -435,7 +435,7 @@ impl SerialId {
 pub struct StatusC {
     /// CS1FLT..CS16FLT: C-vs-S mismatch beyond CTH, bit `k` = cell `k + 1`.
     pub cs_fault: u16,
-    /// STCR2/STCR3 as a little-endian word: CT[10:0] and CTS[1:0] (conversion counter). The
+    /// STCR2/STCR3 as a little-endian word: CT\[10:0\] and CTS\[1:0\] (conversion counter). The
     /// split of this word is not in the notes (unverified): kept raw.
     pub conversion_counter_raw: u16,
     /// STCR4: VA_OV VA_UV VD_OV VD_UV CED CMED SED SMED (b7..b0).
@@ -498,7 +498,7 @@ pub struct StatusD {
     pub undervoltage: u16,
     /// Overvoltage flags, bit `k` = cell `k + 1`.
     pub overvoltage: u16,
-    /// OC_CNTR[7:0].
+    /// OC_CNTR\[7:0\].
     pub oscillator_counter: u8,
 }
 
@@ -537,7 +537,7 @@ impl StatusD {
 pub struct StatusE {
     /// GPI1..10, bit `k` = GPIO`k+1` logic level.
     pub gpi: u16,
-    /// REV[3:0].
+    /// REV\[3:0\].
     pub revision: u8,
 }
 

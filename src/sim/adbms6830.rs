@@ -238,7 +238,7 @@ impl Dev {
         }
     }
 
-    /// Cell codes as measured; `ow` = OW[1:0]; `s_path` selects the S-ADC behaviour.
+    /// Cell codes as measured; `ow` = OW\[1:0\]; `s_path` selects the S-ADC behaviour.
     fn measure_with(&self, s_path: bool, ow: u8, open: u32) -> [u16; MAX_CELLS] {
         let mut out = [CLEARED; MAX_CELLS];
         for (k, o) in out.iter_mut().enumerate() {
@@ -548,10 +548,10 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
         let dev = &self.devs[d];
         let mut w = [0xFFFFu16; 16];
         let cells = |src: &[u16; MAX_CELLS], g: usize, w: &mut [u16; 16]| {
-            for j in 0..3 {
+            for (j, x) in w.iter_mut().enumerate().take(3) {
                 let k = 3 * g + j;
                 if k < V::CELLS {
-                    w[j] = src[k];
+                    *x = src[k];
                 }
             }
         };
