@@ -510,3 +510,134 @@ impl Clear {
 pub const fn next_counter(cc: u8) -> u8 {
     if cc >= 63 { 1 } else { cc + 1 }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_match_the_notes() {
+        // adi.md §2.2 [X] (rt-LTC681X; RDCVA also in a real ADBMS6830 capture) and §6.2 [D].
+        assert_eq!(RDCVA, [0x00, 0x04, 0x07, 0xC2]);
+        assert_eq!(WRCFGA, [0x00, 0x01, 0x3D, 0x6E]);
+        assert_eq!(WRPWMA, [0x00, 0x20, 0x00, 0x00]); // PEC 0 is valid
+        assert_eq!(RDCVALL, [0x00, 0x0C, 0xEF, 0xCC]);
+        assert_eq!(RDACALL, [0x00, 0x4C, 0x08, 0x46]);
+        assert_eq!(RDSALL, [0x00, 0x10, 0xED, 0x72]);
+        assert_eq!(RDFCALL, [0x00, 0x18, 0x05, 0x7C]);
+        assert_eq!(RDSID, [0x00, 0x2C, 0x59, 0x90]);
+        assert_eq!(SRST, [0x00, 0x27, 0xA7, 0xFA]);
+        assert_eq!(RSTCC, [0x00, 0x2E, 0xC4, 0xC6]);
+        assert_eq!(SNAP, [0x00, 0x2D, 0xD2, 0xA2]);
+        assert_eq!(UNSNAP, [0x00, 0x2F, 0x4F, 0xF4]);
+        assert_eq!(CLRFLAG, [0x07, 0x17, 0xE5, 0x08]);
+        assert_eq!(PLCADC, [0x07, 0x1C, 0x1B, 0x62]);
+        assert_eq!(RDSTATA, [0x00, 0x30, 0x5B, 0x2E]);
+        assert_eq!(RDSTATB, [0x00, 0x31, 0xD0, 0x1C]);
+        assert_eq!(RDSTATC, [0x00, 0x32, 0xC6, 0x78]);
+        assert_eq!(RDSTATD, [0x00, 0x33, 0x4D, 0x4A]);
+        assert_eq!(RDSTATE, [0x00, 0x34, 0xEA, 0xB0]);
+        assert_eq!(RDAUXA, [0x00, 0x19, 0x8E, 0x4E]);
+        assert_eq!(STCOMM, [0x07, 0x23, 0xB9, 0xE4]); // [X] ADI-6830-ref
+        assert_eq!(MUTE, [0x00, 0x28, 0xE8, 0x0E]);
+        assert_eq!(UNMUTE, [0x00, 0x29, 0x63, 0x3C]);
+    }
+
+    #[test]
+    fn builders_set_every_bit() {
+        // adi.md §6.2 [D]; the codes equal LTC ADCV MD=01/11/00 whose PECs are [X].
+        let cont = Adcv {
+            continuous: true,
+            ..Adcv::SINGLE
+        };
+        assert_eq!(cont.frame(), Ok([0x02, 0xE0, 0x38, 0x06]));
+        let rd_cont = Adcv {
+            redundant: true,
+            ..cont
+        };
+        assert_eq!(rd_cont.frame(), Ok([0x03, 0xE0, 0xB0, 0x4A]));
+        let all = Adcv {
+            redundant: true,
+            continuous: false,
+            discharge_permitted: true,
+            reset_filter: true,
+            open_wire: OpenWire::All,
+        };
+        assert_eq!(all.code(), Ok(0x260 | 0x100 | 0x010 | 0x004 | 0x003));
+        let adsv = Adsv {
+            continuous: true,
+            ..Adsv::default()
+        };
+        assert_eq!(adsv.frame(), Ok([0x01, 0xE8, 0xC3, 0xEE]));
+        assert_eq!(
+            Adsv {
+                open_wire: OpenWire::Odd,
+                discharge_permitted: true,
+                continuous: false
+            }
+            .code(),
+            Ok(0x168 | 0x010 | 0x002)
+        );
+        let ax = Adax {
+            channel: AuxChannel::All,
+            open_wire: None,
+        };
+        assert_eq!(ax.frame(), Ok([0x04, 0x10, 0x51, 0x14]));
+        let itmp = Adax {
+            channel: AuxChannel::Itmp,
+            open_wire: Some(Pull::Up),
+        };
+        assert_eq!(itmp.code(), Ok(0x410 | 0x100 | 0x080 | 0x040 | 0x003));
+        assert!(
+            Adax {
+                channel: AuxChannel::Gpio(11),
+                open_wire: None
+            }
+            .code()
+            .is_err()
+        );
+        assert_eq!(adax2(Some(10)).map(|f| code_of(&f)), Ok(0x40A));
+        assert!(adax2(Some(0)).is_err());
+    }
+
+    #[test]
+    fn inc_table() {
+        for c in [
+            WRCFGA, WRCFGB, WRPWMA, WRPWMB, WRCOMM, CLRCELL, CLRFC, CLRAUX, CLRSPIN, CLRFLAG,
+            PLADC, PLCADC, PLSADC, PLAUX, PLAUX2, MUTE, UNMUTE, SNAP, UNSNAP, STCOMM,
+        ] {
+            assert_eq!(increments(code_of(&c)), Inc::Yes, "{c:02X?}");
+        }
+        for c in [
+            RDCFGA,
+            RDCFGB,
+            RDCVA,
+            RDCVF,
+            RDCVALL,
+            RDSALL,
+            RDACALL,
+            RDFCALL,
+            RDAUXD,
+            RDRAXD,
+            RDSTATA,
+            RDSTATC_ERR,
+            RDSTATE,
+            RDASALL,
+            RDPWMB,
+            RDCOMM,
+            RDSID,
+            RDCSALL,
+        ] {
+            assert_eq!(increments(code_of(&c)), Inc::No, "{c:02X?}");
+        }
+        assert_eq!(increments(code_of(&RSTCC)), Inc::Reset);
+        assert_eq!(increments(code_of(&SRST)), Inc::Reset);
+        assert_eq!(increments(code_of(&CLOVUV)), Inc::Disputed);
+        for code in [0x260u16, 0x3F7, 0x168, 0x1FB, 0x410, 0x5DF, 0x400, 0x40A] {
+            assert_eq!(increments(code), Inc::Yes, "{code:#x}");
+        }
+        assert_eq!(next_counter(0), 1);
+        assert_eq!(next_counter(62), 63);
+        assert_eq!(next_counter(63), 1);
+    }
+}
