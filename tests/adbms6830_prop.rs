@@ -1,6 +1,7 @@
 //! Property tests for the ADBMS6830 pure core and driver: decoders never panic on arbitrary
 //! bytes, register round trips, every single-bit flip of a PEC10 frame is detected, and the
 //! driver never hands out data from a frame that fails its check.
+#![allow(clippy::needless_range_loop)]
 
 use bms_afe::adbms6830::register::{
     CfgA, CfgB, Comm, DischargeRange, Pwm, StatusC, StatusD, StatusE, threshold_uv,
