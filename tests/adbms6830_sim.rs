@@ -6,7 +6,7 @@
 //! 150 µV LSB, +1.5 V offset, rounding to the nearest code), never from driver output.
 
 use bms_afe::adbms6830::command::{Adcv, PollTarget};
-use bms_afe::adbms6830::register::{CfgA, CfgB};
+use bms_afe::adbms6830::register::{CfgA, CfgB, Comm, CommSlot};
 use bms_afe::adbms6830::{
     Adbms6830, Adbms6830b, Adbms6832, AdcPath, CellSource, DisputedCounting, Variant,
 };
@@ -399,6 +399,25 @@ macro_rules! diagnostics {
                 .is_ok()
         );
         assert_eq!(aux, [Reading::Valid(0), Reading::Valid(1 << 2)]);
+        // Supply self-check after ADAX all (run by the aux open-wire check).
+        let mut sup = [Reading::NotConverted; 2];
+        assert!($w($d.read_supplies(&mut sup)).unwrap().is_ok());
+        for s in sup {
+            let s = s.valid().unwrap();
+            assert_eq!(s.out_of_range(), 0);
+            assert_eq!(s.vref2, Reading::Valid(MicroVolts(3_000_000)));
+            assert!(matches!(s.itmp, Reading::Valid(MilliCelsius(t)) if (t - 25_000).abs() <= 20));
+        }
+        // COMM group: written per device, read back, then STCOMM (counted).
+        let mut c0 = Comm::default();
+        c0.0[0] = CommSlot { icom: 0x6, data: 0xA0, fcom: 0x8 };
+        let c1 = Comm([CommSlot { icom: 0x0, data: 0x55, fcom: 0x9 }; 3]);
+        $w($d.write_comm(&[c0, c1])).unwrap();
+        let mut back = [Reading::NotConverted; 2];
+        assert!($w($d.read_comm(&mut back)).unwrap().is_ok());
+        assert_eq!(back, [Reading::Valid(c0), Reading::Valid(c1)]);
+        $w($d.start_comm()).unwrap();
+        assert!($w($d.read_comm(&mut back)).unwrap().is_ok());
     }};
 }
 

@@ -5,7 +5,7 @@ use core::marker::PhantomData;
 
 use super::command::{self as cmd, Adax, Adcv, Adsv, AuxChannel, Clear, Inc, OpenWire};
 use super::convert;
-use super::register::{CfgA, CfgB, Pwm, SerialId, StatusC, StatusD, StatusE};
+use super::register::{CfgA, CfgB, Comm, Pwm, SerialId, StatusC, StatusD, StatusE};
 use super::timing;
 use super::variant::Variant;
 use crate::error::{ConfigError, DeviceFault, Error, FaultReason, VerifyMismatch};
@@ -15,6 +15,7 @@ use crate::monitor::{
     ChainReport, ConversionMode, Faults, MonitorCore, Reading, impl_cell_monitor,
 };
 use crate::units::{MicroAmps, MicroVolts, Microseconds, MilliCelsius};
+use embedded_hal::spi::Operation;
 
 /// How the driver counts CLOVUV, whose INC column differs between data-sheet revisions
 /// (Rev. SpA: increments; Rev. 0: blank).
@@ -118,6 +119,21 @@ pub struct Supplies {
     pub va: Reading<MicroVolts>,
     /// VRES.
     pub vres: Reading<MicroVolts>,
+}
+
+impl Supplies {
+    /// Bit 0: VREF2 outside 2.988–3.012 V; bit 1: VA outside 4.5–5.5 V; bit 2: VD outside
+    /// 2.7–3.6 V (ADBMS6830B-DS electrical characteristics; adi.md §6.5). A value that is
+    /// not converted counts as out of range.
+    pub fn out_of_range(&self) -> u8 {
+        let bad = |r: Reading<MicroVolts>, lo: i32, hi: i32| match r {
+            Reading::Valid(MicroVolts(v)) => !(lo..=hi).contains(&v),
+            _ => true,
+        };
+        u8::from(bad(self.vref2, 2_988_000, 3_012_000))
+            | u8::from(bad(self.va, 4_500_000, 5_500_000)) << 1
+            | u8::from(bad(self.vd, 2_700_000, 3_600_000)) << 2
+    }
 }
 
 /// Auxiliary results of one device: GPIO1..10, VMV, VPV (VPV already ×25).
@@ -350,6 +366,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         isospi::wake_chain(&mut self.io, N, &cmd::RDCFGA, timing::WAKE_GAP_US)
             .await
             .map_err(Error::Bus)?;
+        // A chain that slept lost its continuous conversion: restart it when asked.
+        self.continuous = false;
         self.reset_command_counters().await
     }
 
@@ -678,7 +696,16 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let b = pwm.map(|p| p.to_bytes().1);
         self.write_verified(&cmd::WRPWMA, &cmd::RDPWMA, "PWMA", &a, &[0xFF; 6])
             .await?;
-        self.write_verified(&cmd::WRPWMB, &cmd::RDPWMB, "PWMB", &b, &[0xFF; 6])
+        // PWMB holds cells 13–16 (two bytes) or 13–18 (three bytes, ADBMS6832, unverified);
+        // the rest is reserved and not compared.
+        let mut mask = [0u8; 6];
+        for m in mask
+            .iter_mut()
+            .take((V::CELLS.saturating_sub(12)).div_ceil(2))
+        {
+            *m = 0xFF;
+        }
+        self.write_verified(&cmd::WRPWMB, &cmd::RDPWMB, "PWMB", &b, &mask)
             .await
     }
 
@@ -722,6 +749,29 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             };
         }
         Ok(report)
+    }
+
+    pub(crate) async fn write_comm(&mut self, comm: &[Comm; N]) -> Result<(), E<IO>> {
+        let data = comm.map(|c| c.to_bytes());
+        self.write6(&cmd::WRCOMM, &data).await
+    }
+
+    pub(crate) async fn read_comm(
+        &mut self,
+        out: &mut [Reading<Comm>; N],
+    ) -> Result<ChainReport, E<IO>> {
+        self.read_decoded(&cmd::RDCOMM, Comm::from_bytes, out).await
+    }
+
+    pub(crate) async fn start_comm(&mut self) -> Result<(), E<IO>> {
+        // STCOMM is followed by 72 clocks (24 per byte) in the same CS frame.
+        let clocks = [0xFFu8; 9];
+        let r = self
+            .io
+            .transaction(&mut [Operation::Write(&cmd::STCOMM), Operation::Write(&clocks)])
+            .await;
+        self.account(&cmd::STCOMM);
+        r.map_err(Error::Bus)
     }
 
     // ---- diagnostics ----------------------------------------------------------------------
@@ -1154,7 +1204,15 @@ twins! {
         pub fn clear(&mut self, what: Clear) -> Result<(), Error<SpiError<B>>>;
         /// CLRFLAG with the given flag bytes (same on every device).
         pub fn clear_flags(&mut self, flags: [u8; 6]) -> Result<(), Error<SpiError<B>>>;
-        /// CLOVUV: clears every cell's OV/UV flags.
+        /// Writes the COMM group per device (I2C/SPI master on the GPIOs; not verified by
+        /// read-back because STCOMM changes it).
+        pub fn write_comm(&mut self, comm: &[Comm; N]) -> Result<(), Error<SpiError<B>>>;
+        /// Reads the COMM group.
+        pub fn read_comm(&mut self, out: &mut [Reading<Comm>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
+        /// STCOMM followed by the 72 clocks that shift the three COMM bytes out.
+        pub fn start_comm(&mut self) -> Result<(), Error<SpiError<B>>>;
+        /// CLOVUV: clears every cell's OV/UV flags (data bytes all 1s; the data layout is
+        /// assumed to mirror STATD — unverified).
         pub fn clear_ovuv(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// Redundancy check: ADCV RD=1 single shot, wait, read C and S results and STATC;
         /// bit `k` set where |C − S| > CTH (host comparison) or CS`k+1`FLT is set.

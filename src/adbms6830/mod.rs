@@ -60,6 +60,20 @@
 //!   sheet's "≈10/12 or ≈9/10 intact, fully discharged when open" description.
 //! * Write PEC10 with zero counter bits: vendor and community code agree; no hardware
 //!   capture of a write was found.
+//! * CLOVUV data bytes: the driver sends all 1s (clear every flag), assuming the STATD
+//!   layout. PWMB bytes beyond the variant's cells are treated as reserved (written 0, not
+//!   compared on read-back).
+//! * Read-all frames: only the 34-byte cell read-alls are used (single device by default,
+//!   per the data sheet's "single IC applications" note; [`Adbms6830::set_read_all`]).
+//!   RDCSALL/RDACSALL/RDASALL frames are available in [`command`] but not decoded.
+//! * Chain-length detection counts the devices, from device 0, that answer RDSID with a good
+//!   PEC; it cannot see devices beyond `N`.
+//! * Poll accounting after a bus error assumes every poll command was sent (the next read
+//!   reports any difference as a counter fault, once).
+//! * Not implemented: the RDSTATC ERR latent-fault read (expected reaction not in the
+//!   notes), the low-power cell-monitoring (LPCM) commands, ULRR/WRRR/RDRR.
+//! * Supply self-check ranges ([`Supplies::out_of_range`]) are the data sheet's normal
+//!   ranges as given in the notes.
 //!
 //! # Walk-through: wake → configure → convert → read
 //!
