@@ -473,3 +473,46 @@ fn variant_facts() {
     assert_eq!(Adbms6832::CELLS, 18);
     const { assert!(!Adbms6832::VERIFIED) };
 }
+
+#[test]
+fn virtual_chain_checks_pecs_like_the_silicon() {
+    use embedded_hal::spi::{Operation, SpiDevice};
+    let sim = Sim::new(Adbms6830Chain::<Adbms6830b, 2>::new());
+    let mut spi = sim.spi();
+    // Two CS frames wake the two devices.
+    for _ in 0..2 {
+        spi.transaction(&mut [Operation::Write(&[0x00, 0x02, 0x2B, 0x0A])])
+            .unwrap();
+    }
+    assert!(sim.with(|m| m.is_awake()));
+    // ADCV single shot with a corrupted command PEC is ignored (adi.md §6.2: 02 60 7C 20).
+    spi.transaction(&mut [Operation::Write(&[0x02, 0x60, 0x7C, 0x21])])
+        .unwrap();
+    assert_eq!(sim.with(|m| (m.bad_commands(), m.counter(0))), (1, Some(0)));
+    // WRCFGB default (adi.md §7.3) to both devices, one frame with a wrong PEC10 for
+    // device 0 (the second frame on the wire): only device 1 takes it and counts it.
+    let mut data = [0x00, 0xF8, 0x7F, 0x00, 0x00, 0x01, 0x03, 0x3D].repeat(2);
+    data[8 + 5] = 0x01; // device 0's copy corrupted (PEC no longer matches)
+    data[5] = 0x00;
+    spi.transaction(&mut [
+        Operation::Write(&[0x00, 0x24, 0xB1, 0x9E]),
+        Operation::Write(&data),
+    ])
+    .unwrap();
+    assert_eq!(sim.with(|m| m.bad_writes()), 1);
+    assert_eq!(
+        sim.with(|m| (m.counter(0), m.counter(1))),
+        (Some(0), Some(1))
+    );
+    // A read answers with PEC10 over data and the device's own counter: RDCFGB.
+    let mut buf = [0xFFu8; 16];
+    spi.transaction(&mut [
+        Operation::Write(&[0x00, 0x26, 0x2C, 0xC8]),
+        Operation::TransferInPlace(&mut buf),
+    ])
+    .unwrap();
+    // Device 0: default CFGB, CC 0 → PEC 03 3D (adi.md §6.1/§7.3 [D]).
+    assert_eq!(&buf[..8], &[0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00, 0x03, 0x3D]);
+    // Device 1: CC 1 in PEC0[7:2].
+    assert_eq!(buf[14] >> 2, 1);
+}

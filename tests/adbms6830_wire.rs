@@ -488,3 +488,26 @@ fn adc_start_with_dcp_and_cont_is_rejected() {
     }
     both!(1, Vec::new(), s);
 }
+
+#[test]
+fn chain_write_sends_the_farthest_device_first() {
+    // Device 0 gets the default CFGB, device 1 UV 2.5 V / OV 4.2 V (adi.md §7.3 [D] frames);
+    // on the wire the farthest device (1) comes first.
+    let mut wire = vec![0xA0, 0x51, 0x46, 0x00, 0x00, 0x00, 0x02, 0x05];
+    wire.extend_from_slice(&[0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00, 0x03, 0x3D]);
+    let mut e = write(WRCFGB, wire);
+    // Read-back: device 0 first, CC 1 after the counted write.
+    let mut back = frame(&[0x00, 0xF8, 0x7F, 0, 0, 0], 1);
+    back.extend(frame(&[0xA0, 0x51, 0x46, 0, 0, 0], 1));
+    e.extend(read(RDCFGB, back));
+    macro_rules! s {
+        ($d:ident, $w:ident, $t:ident) => {
+            let mut b = CfgB::default();
+            b.set_undervoltage(MicroVolts(2_500_000)).unwrap();
+            b.set_overvoltage(MicroVolts(4_200_000)).unwrap();
+            $w($d.write_cfgb(&[CfgB::default(), b])).unwrap();
+            assert_eq!($d.expected_counters(), [1, 1]);
+        };
+    }
+    both!(2, e, s);
+}

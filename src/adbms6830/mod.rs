@@ -80,7 +80,10 @@
 //! Against the virtual chain (feature `sim`); on hardware pass your `SpiDevice` and delay.
 //!
 //! ```
-//! # #[cfg(feature = "sim")] {
+//! # #[cfg(not(feature = "sim"))]
+//! # fn main() {}
+//! # #[cfg(feature = "sim")]
+//! # fn main() -> Result<(), bms_afe::Error<bms_afe::sim::SimError>> {
 //! use bms_afe::adbms6830::{Adbms6830, Adbms6830b, CellSource, command::Adcv,
 //!     register::{CfgA, CfgB}};
 //! use bms_afe::io::Blocking;
@@ -105,8 +108,8 @@
 //! let report = bms.read_cells(CellSource::C, &mut cells)?;
 //! assert!(report.is_ok());
 //! assert_eq!(cells[16 + 4], Reading::Valid(MicroVolts(3_700_050))); // nearest 150 µV step
+//! # Ok(())
 //! # }
-//! # Ok::<(), bms_afe::Error<bms_afe::sim::SimError>>(())
 //! ```
 
 pub mod command;
