@@ -511,6 +511,20 @@ pub const fn next_counter(cc: u8) -> u8 {
     if cc >= 63 { 1 } else { cc + 1 }
 }
 
+/// The counter after `k` incrementing commands (wrap 63 → 1), in O(1).
+pub const fn advance_counter(cc: u8, k: u32) -> u8 {
+    if k == 0 {
+        return cc;
+    }
+    // The first increment from 0 lands on 1; from there the counter cycles through 1..=63.
+    let (start, rest) = if cc == 0 || cc > 63 {
+        (1u32, k - 1)
+    } else {
+        (cc as u32, k)
+    };
+    ((start - 1 + rest % 63) % 63 + 1) as u8
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -639,5 +653,16 @@ mod tests {
         assert_eq!(next_counter(0), 1);
         assert_eq!(next_counter(62), 63);
         assert_eq!(next_counter(63), 1);
+        for start in 0..=63u8 {
+            let mut c = start;
+            for k in 0..200u32 {
+                assert_eq!(advance_counter(start, k), c, "start {start} k {k}");
+                c = next_counter(c);
+            }
+        }
+        assert_eq!(
+            advance_counter(5, u32::MAX),
+            advance_counter(5, u32::MAX % 63)
+        );
     }
 }
