@@ -22,7 +22,8 @@
 //!   modelled;
 //! * open sense wires: with the open-wire current on a channel whose wire is open the reading
 //!   collapses to 0 V; intact channels read 10/12 (C path) or 9/10 (S path) of the cell;
-//! * every [`InjectedFault`] kind, plus [`Adbms6830Chain::drop_commands`] (a device misses
+//! * every [`InjectedFault`] kind (a `Silent` device still hears and executes commands but
+//!   does not drive its response; devices above a `BreakAfter` neither hear nor answer), plus [`Adbms6830Chain::drop_commands`] (a device misses
 //!   commands, so its counter falls behind) and an S-path offset for redundancy tests.
 //!
 //! Simplifications (documented, not silicon facts): the IIR filter and the average settle
@@ -429,8 +430,15 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
         }
     }
 
+    /// Device `d` hears commands (below any break). A silent device still hears and acts;
+    /// it only stops driving its response frame.
     fn alive(&self, d: usize) -> bool {
-        d < self.reachable() && !self.silent.get(d).copied().unwrap_or(true)
+        d < self.reachable()
+    }
+
+    /// Device `d` drives its response frame.
+    fn answers(&self, d: usize) -> bool {
+        self.alive(d) && !self.silent.get(d).copied().unwrap_or(true)
     }
 
     /// Handles one complete frame (MOSI in `mosi`), writes MISO into `miso`.
@@ -439,14 +447,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
         let now = self.now_ns;
         // A CS edge wakes the lowest sleeping reachable device; the frame goes no further.
         let reach = self.reachable();
-        let silent = self.silent;
-        if let Some((_, d)) = self
-            .devs
-            .iter_mut()
-            .enumerate()
-            .take(reach)
-            .find(|(i, d)| !d.awake && !silent.get(*i).copied().unwrap_or(false))
-        {
+        if let Some(d) = self.devs.iter_mut().take(reach).find(|d| !d.awake) {
             d.awake = true;
             d.last_valid_ns = now;
             return;
@@ -616,7 +617,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
 
     fn read(&mut self, cc: u16, resp: &mut [u8], len: usize) {
         for (d, f) in resp.chunks_mut(len).enumerate().take(N) {
-            if f.len() != len || !self.alive(d) {
+            if f.len() != len || !self.answers(d) {
                 continue;
             }
             if self.take_drop(d) {
