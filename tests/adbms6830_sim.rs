@@ -1,9 +1,9 @@
-#![cfg(feature = "sim")]
 //! Behaviour of the ADBMS6830 driver against the virtual chain, blocking and async, chains
 //! of 1, 2 and 16 devices.
 //!
 //! Expected values are computed here from the physical values set on the model (an oracle:
 //! 150 µV LSB, +1.5 V offset, rounding to the nearest code), never from driver output.
+#![cfg(feature = "sim")]
 
 use bms_afe::adbms6830::command::{Adcv, PollTarget};
 use bms_afe::adbms6830::register::{CfgA, CfgB, Comm, CommSlot};
