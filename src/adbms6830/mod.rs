@@ -1,1 +1,126 @@
-//! Placeholder: the adbms6830 family driver lands here.
+//! ADBMS6830 family: ADBMS6830B, ADBMS6832, ADBMS6833 (ADI's current-generation cell
+//! monitors, isoSPI daisy chain, redundant C/S ADCs, 10-bit data PEC with command counter).
+//!
+//! # Layout
+//!
+//! | module | what |
+//! |---|---|
+//! | [`variant`] | variant marker types ([`Adbms6830b`], [`Adbms6832`], [`Adbms6833`]) |
+//! | [`command`] | command frames, ADC-start builders, the command-counter INC table |
+//! | [`register`] | typed CFGA/CFGB, PWM, COMM, SID, status C/D/E |
+//! | [`convert`] | result codes → µV / m°C, "not converted" codes |
+//! | [`timing`] | data-sheet timings and wait hints |
+//! | [`Adbms6830`] | the driver (blocking and async), also a [`CellMonitor`](crate::CellMonitor) |
+//!
+//! Framing, chain ordering, PEC15 command frames and the per-device result types are the
+//! crate's shared [`isospi`](crate::isospi) machinery (one implementation with LTC681x).
+//!
+//! # Integrity
+//!
+//! * Every response frame of every device is checked with PEC10 **including the 6-bit
+//!   command counter** carried in its PEC bytes; writes carry PEC10 with zero counter bits.
+//! * The driver tracks each device's expected counter: commands marked INC in ADBMS6830B-DS
+//!   Table 50 ([`command::increments`]) advance it (63 wraps to 1), RSTCC/SRST reset it to 0.
+//!   A device whose good-PEC frame carries another value fails with
+//!   [`FaultReason::CommandCounter`](crate::error::FaultReason::CommandCounter) — a missed
+//!   or repeated command at exactly that device. The fault is reported once, at the first read
+//!   that sees it; the expectation then follows the device. [`Adbms6830::wake`] ends with
+//!   RSTCC, so a chain that slept (counter 0) does not show up as a fault;
+//!   [`Adbms6830::reset_command_counters`] resynchronises explicitly.
+//! * Cleared (0x8000) and reset (0x7FFF) codes with a good PEC are
+//!   [`Reading::NotConverted`](crate::monitor::Reading::NotConverted), never voltages.
+//! * Configuration writes are verified by read-back ([`Error::Verify`](crate::Error::Verify)
+//!   names device, register and byte; read-only bits SNAP_ST/MUTE_ST are masked).
+//!
+//! # Mapping to [`CellMonitor`](crate::CellMonitor)
+//!
+//! | trait | ADBMS6830 |
+//! |---|---|
+//! | `ConversionMode::Fast` | ADCV single shot (RD = 0); hint 1.2 ms (1 ms cadence + 20 %); reads C results |
+//! | `ConversionMode::Normal` | ADCV single shot with RD = 1 (C and S both convert, CS flags updated); hint 9.6 ms (8 ms + 20 %); reads C results |
+//! | `ConversionMode::Filtered` | ADCV continuous (CONT = 1), reads the IIR-filtered results (RDFCx); first start also resets the filter; hint 9.6 ms. The filter corner is CFGA FC (FC = 0 leaves the filter off: configure it). Settling to a step takes several filter time constants: the hint covers fresh samples, not settling |
+//! | temperatures | 1 per device: the die temperature ITMP (ADAX CH = ITMP, status A) |
+//! | stack voltage | VPV (V+ to V−, ADAX CH = VPV, ×25) |
+//! | current | `Ok(None)`: no current channel |
+//! | balancing | DCC bits in CFGB (cells 1–16), written with the driver's thresholds and verified; use [`Adbms6830::write_pwm`] for PWM duty |
+//! | faults | STATD per-cell OV/UV; STATC THSD → `thermal_shutdown`; CS flags, supply and oscillator/SPI flags → `internal`; `raw` = CSFLT \| STCR4 << 16 \| STCR5 << 24 |
+//!
+//! # Facts not verified (and what the driver does)
+//!
+//! * ADBMS6832/ADBMS6833: only a short-form data sheet is public. Treated as ADBMS6830B
+//!   (ADBMS6832 with 18 cells in groups A–F); DCC17/18 are rejected (`Unsupported`), their
+//!   OV/UV flags are not reported, read-all frames are not used for 18 cells.
+//! * ADBMS6815/6817: not implemented (different command map, no register layouts in hand).
+//! * CLOVUV (and WRCMCELLT) INC: Rev. SpA says increment, Rev. 0 says not. Default
+//!   [`DisputedCounting::Either`] accepts both on the next read; configurable.
+//! * Exact single-shot conversion times: hints use the cadence + 20 %; use
+//!   [`Adbms6830::poll`] to confirm.
+//! * STATC CT/CTS bit split: kept raw ([`register::StatusC::conversion_counter_raw`]).
+//! * Open-wire decision threshold (50 % of the normal reading) is ours, from the data
+//!   sheet's "≈10/12 or ≈9/10 intact, fully discharged when open" description.
+//! * Write PEC10 with zero counter bits: vendor and community code agree; no hardware
+//!   capture of a write was found.
+//! * CLOVUV data bytes: the driver sends all 1s (clear every flag), assuming the STATD
+//!   layout. PWMB bytes beyond the variant's cells are treated as reserved (written 0, not
+//!   compared on read-back).
+//! * Read-all frames: only the 34-byte cell read-alls are used (single device by default,
+//!   per the data sheet's "single IC applications" note; [`Adbms6830::set_read_all`]).
+//!   RDCSALL/RDACSALL/RDASALL frames are available in [`command`] but not decoded.
+//! * Chain-length detection counts the devices, from device 0, that answer RDSID with a good
+//!   PEC; it cannot see devices beyond `N`.
+//! * Poll accounting after a bus error assumes every poll command was sent (the next read
+//!   reports any difference as a counter fault, once).
+//! * Not implemented: the RDSTATC ERR latent-fault read (expected reaction not in the
+//!   notes), the low-power cell-monitoring (LPCM) commands, ULRR/WRRR/RDRR.
+//! * Supply self-check ranges ([`Supplies::out_of_range`]) are the data sheet's normal
+//!   ranges as given in the notes.
+//!
+//! # Walk-through: wake → configure → convert → read
+//!
+//! Against the virtual chain (feature `sim`); on hardware pass your `SpiDevice` and delay.
+//!
+//! ```
+//! # #[cfg(not(feature = "sim"))]
+//! # fn main() {}
+//! # #[cfg(feature = "sim")]
+//! # fn main() -> Result<(), bms_afe::Error<bms_afe::sim::SimError>> {
+//! use bms_afe::adbms6830::{Adbms6830, Adbms6830b, CellSource, command::Adcv,
+//!     register::{CfgA, CfgB}};
+//! use bms_afe::io::Blocking;
+//! use bms_afe::monitor::Reading;
+//! use bms_afe::sim::{Sim, adbms6830::Adbms6830Chain};
+//! use bms_afe::units::{MicroVolts, Microseconds};
+//! use bms_afe::sim::VirtualChip;
+//!
+//! let sim = Sim::new(Adbms6830Chain::<Adbms6830b, 2>::new());
+//! sim.with(|m| m.set_cell_voltage(1, 4, 3_700_000));
+//! let mut bms = Adbms6830::<Adbms6830b, 2, _>::new(Blocking::new(sim.spi(), sim.delay()));
+//!
+//! bms.wake()?;
+//! let mut b = CfgB::default();
+//! b.set_overvoltage(MicroVolts(4_200_000))?;
+//! b.set_undervoltage(MicroVolts(2_800_000))?;
+//! bms.configure(CfgA { refon: true, ..CfgA::default() }, b)?;
+//!
+//! bms.start_cell_adc(Adcv::SINGLE)?;
+//! bms.poll(bms_afe::adbms6830::command::PollTarget::CAdc, Microseconds(5_000))?;
+//! let mut cells = [Reading::NotConverted; 32];
+//! let report = bms.read_cells(CellSource::C, &mut cells)?;
+//! assert!(report.is_ok());
+//! assert_eq!(cells[16 + 4], Reading::Valid(MicroVolts(3_700_050))); // nearest 150 µV step
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod command;
+pub mod convert;
+mod driver;
+pub mod register;
+pub mod timing;
+pub mod variant;
+
+pub use driver::{
+    Adbms6830, AdcPath, AuxValues, CellSource, DisputedCounting, Supplies, compare_cs,
+    open_wire_mask,
+};
+pub use variant::{Adbms6830b, Adbms6832, Adbms6833, Variant};
