@@ -176,17 +176,31 @@ pub async fn run_async<M: VirtualChip + Clock, C: AsyncCellMonitor>(
     };
     r.add(ctx.topology(monitor));
     r.add(ctx.wake(monitor).await);
+    // Like a BMS cycle, every further case starts by clearing faults and waking the chain:
+    // fault cases leave devices behind a break asleep (their watchdog expired), as silicon would.
+    ctx.begin(monitor).await;
     r.add(ctx.cells_within_one_lsb(monitor).await);
+    ctx.begin(monitor).await;
     r.add(ctx.stack_voltage(monitor).await);
+    ctx.begin(monitor).await;
     r.add(ctx.temperatures(monitor).await);
+    ctx.begin(monitor).await;
     r.add(ctx.current(monitor).await);
+    ctx.begin(monitor).await;
     r.add(ctx.corruption_names_device(monitor).await);
+    ctx.begin(monitor).await;
     r.add(ctx.random_corruption_never_valid(monitor).await);
+    ctx.begin(monitor).await;
     r.add(ctx.silent_device(monitor).await);
+    ctx.begin(monitor).await;
     r.add(ctx.broken_chain(monitor).await);
+    ctx.begin(monitor).await;
     r.add(ctx.balancing(monitor).await);
+    ctx.begin(monitor).await;
     r.add(ctx.faults(monitor).await);
+    ctx.begin(monitor).await;
     r.add(ctx.bad_arguments(monitor).await);
+    ctx.begin(monitor).await;
     r.add(ctx.bounded_waits(monitor).await);
     sim.with(|m| m.clear_faults());
     r
@@ -208,6 +222,12 @@ fn fail(case: &'static str, device: Option<usize>, what: &'static str) -> Failur
 }
 
 impl<M: VirtualChip + Clock> Ctx<'_, M> {
+    /// Clears injected faults and wakes the chain (its result is checked by the `wake` case).
+    async fn begin<C: AsyncCellMonitor>(&mut self, m: &mut C) {
+        self.sim.with(|s| s.clear_faults());
+        let _ = m.wake().await;
+    }
+
     fn dims<C: AsyncCellMonitor>(&self, m: &C) -> (usize, usize) {
         (m.device_count(), m.cells_per_device())
     }
