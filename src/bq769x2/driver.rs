@@ -981,7 +981,11 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
                 });
             }
         }
-        self.enter_config_update().await?;
+        if let Err(e) = self.enter_config_update().await {
+            // The chip may still enter late: ask it to leave so the protections resume.
+            let _ = self.exit_config_update().await;
+            return Err(e);
+        }
         let mut result = Ok(());
         for e in config.entries() {
             result = self.write_verified(e.address, e.data(), e.name).await;
