@@ -969,6 +969,21 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         if let Some(m) = config.vcell_mode {
             self.check_vcell_mode(m)?;
         }
+        // userV = 1 mV caps the 16-bit stack/PACK/LD results at 32.767 V: refuse it for
+        // stacks that can exceed that (more than 7 cells at up to 4.5 V).
+        let da = config.da.unwrap_or(self.da);
+        let cells = config.vcell_mode.map_or(self.cells(), |m| {
+            if m == 0 {
+                V::CELL_INPUTS
+            } else {
+                m.count_ones() as u8
+            }
+        });
+        if da.user_volts == super::data_memory::UserVolts::Millivolt && cells > 7 {
+            return Err(Error::Config(ConfigError::Conflict(
+                "userV = mV overflows the 16-bit stack voltage above 7 cells: use centivolts",
+            )));
+        }
         if config.is_empty() {
             return Ok(());
         }
