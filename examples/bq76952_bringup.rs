@@ -14,7 +14,7 @@
 use std::process::ExitCode;
 
 use bms_afe::bq769x2::data_memory::{DaConfig, PinFunction, TempPin, UserAmps, UserVolts};
-use bms_afe::bq769x2::{Bq76952, Bq769x2, Config, Fets, SafetyA, Security, SecurityKeys};
+use bms_afe::bq769x2::{Bq769x2, Bq76952, Config, Fets, SafetyA, Security, SecurityKeys};
 use bms_afe::io::Blocking;
 use bms_afe::monitor::{CellMonitor, ConversionMode, Reading};
 use bms_afe::units::MicroVolts;
@@ -107,14 +107,31 @@ fn bring_up<B: I2c, D: DelayNs>(
         };
         show(
             "cells (Vcell Mode)",
-            cfg.vcell_mode_reduced(o.cells, 16).map(|m| format!("{m:#06x}")),
+            cfg.vcell_mode_reduced(o.cells, 16)
+                .map(|m| format!("{m:#06x}")),
         );
-        show("COV threshold", cfg.cov_threshold_mv(4200).map(|v| v.to_string()));
-        show("CUV threshold", cfg.cuv_threshold_mv(2800).map(|v| v.to_string()));
-        show("OCD1 threshold", cfg.ocd1_threshold_mv(40).map(|v| format!("{v} mV")));
-        show("SCD threshold", cfg.scd_threshold_mv(100).map(|v| format!("{v} mV")));
+        show(
+            "COV threshold",
+            cfg.cov_threshold_mv(4200).map(|v| v.to_string()),
+        );
+        show(
+            "CUV threshold",
+            cfg.cuv_threshold_mv(2800).map(|v| v.to_string()),
+        );
+        show(
+            "OCD1 threshold",
+            cfg.ocd1_threshold_mv(40).map(|v| format!("{v} mV")),
+        );
+        show(
+            "SCD threshold",
+            cfg.scd_threshold_mv(100).map(|v| format!("{v} mV")),
+        );
         cfg.enabled_protections_a(SafetyA::SCD | SafetyA::OCD1 | SafetyA::COV | SafetyA::CUV);
-        let volts = if o.cells > 7 { UserVolts::Centivolt } else { UserVolts::Millivolt };
+        let volts = if o.cells > 7 {
+            UserVolts::Centivolt
+        } else {
+            UserVolts::Millivolt
+        };
         cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, volts));
         show(
             "TS1",
@@ -131,7 +148,11 @@ fn bring_up<B: I2c, D: DelayNs>(
         let st = step("FETs", d.enable_autonomous_fets())?;
         println!("   Manufacturing Status {st:?}");
         step("FETs", d.set_fets(Fets::CHG | Fets::DSG))?;
-        println!("   allowed {:?}, FET Status {:?}", d.fet_intent(), d.read_fet_status().ok());
+        println!(
+            "   allowed {:?}, FET Status {:?}",
+            d.fet_intent(),
+            d.read_fet_status().ok()
+        );
     } else {
         println!("3./4. configure and FETs skipped (read-only; pass --write to change the chip)");
         // Tell the driver the wiring (inputs 1..N−1 and 16) without writing the chip.
@@ -168,7 +189,10 @@ fn bring_up<B: I2c, D: DelayNs>(
     step("temperatures", d.measure_temperatures(&mut temps))?;
     for (i, t) in temps.iter().enumerate() {
         let name = if i == 0 { "die" } else { "TS" };
-        println!("   {name:>3}: {}", t.valid().map_or("failed".into(), |v| v.to_string()));
+        println!(
+            "   {name:>3}: {}",
+            t.valid().map_or("failed".into(), |v| v.to_string())
+        );
     }
     let mut faults = [Reading::NotConverted];
     step("faults", d.read_faults(&mut faults))?;
@@ -183,7 +207,10 @@ fn bring_up<B: I2c, D: DelayNs>(
         if let Some((k, _)) = valid.iter().enumerate().max_by_key(|(_, v)| **v) {
             let mask = 1u32 << k;
             step("balancing", d.set_balancing(&[mask]))?;
-            println!("   CB_ACTIVE_CELLS {:#06x}", d.read_cb_active_cells().unwrap_or(0));
+            println!(
+                "   CB_ACTIVE_CELLS {:#06x}",
+                d.read_cb_active_cells().unwrap_or(0)
+            );
             if k + 1 < valid.len() {
                 let adj = d.set_balancing(&[mask | mask << 1]);
                 println!("   adjacent request refused: {}", adj.is_err());
@@ -246,11 +273,23 @@ fn main() -> ExitCode {
     }
 }
 
+#[cfg(not(feature = "sim"))]
+fn simulated(_o: &mut Options) -> bool {
+    println!(
+        "the virtual BQ76952 needs the `sim` feature: cargo run --example bq76952_bringup --all-features"
+    );
+    false
+}
+
+#[cfg(feature = "sim")]
 fn simulated(o: &mut Options) -> bool {
     use bms_afe::sim::bq769x2::Bq76952Sim;
     use bms_afe::sim::{InjectedFault, Sim, VirtualChip};
 
-    println!("virtual BQ76952 (I2C CRC mode), {} cells; use --i2c /dev/i2c-1 for a board\n", o.cells);
+    println!(
+        "virtual BQ76952 (I2C CRC mode), {} cells; use --i2c /dev/i2c-1 for a board\n",
+        o.cells
+    );
     o.write = true;
     o.simulated = true;
     let sim = Sim::new(Bq76952Sim::new_crc());
@@ -281,7 +320,11 @@ fn simulated(o: &mut Options) -> bool {
     };
     println!(
         "   corrupted frame {} ({:?})",
-        if detected { "detected, no value handed out" } else { "NOT DETECTED" },
+        if detected {
+            "detected, no value handed out"
+        } else {
+            "NOT DETECTED"
+        },
         cells.first()
     );
     detected
@@ -294,13 +337,19 @@ fn hardware(path: &str, crc: bool, o: &mut Options) -> bool {
         "BQ76952 on {path} ({} mode, {} cells, {})\n",
         if crc { "CRC" } else { "plain" },
         o.cells,
-        if o.write { "WRITE enabled" } else { "read-only" }
+        if o.write {
+            "WRITE enabled"
+        } else {
+            "read-only"
+        }
     );
     let bus = match linux_embedded_hal::I2cdev::new(path) {
         Ok(b) => b,
         Err(e) => {
             println!("cannot open {path}: {e}");
-            println!("check: i2c enabled (raspi-config), the device node exists, permissions (group i2c)");
+            println!(
+                "check: i2c enabled (raspi-config), the device node exists, permissions (group i2c)"
+            );
             return false;
         }
     };

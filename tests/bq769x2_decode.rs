@@ -1,7 +1,7 @@
 //! The bq769x2 driver never panics and never returns data from a failed check, whatever the
 //! bus returns: an I2C stub answers every read with arbitrary (proptest) bytes.
 
-use bms_afe::bq769x2::{Bq76952, Bq769x2};
+use bms_afe::bq769x2::{Bq769x2, Bq76952};
 use bms_afe::io::Blocking;
 use bms_afe::monitor::{CellMonitor, Reading};
 use embedded_hal::i2c::{ErrorType, I2c, Operation};
@@ -22,7 +22,11 @@ impl I2c for Noise {
         for op in ops {
             if let Operation::Read(b) = op {
                 for x in b.iter_mut() {
-                    *x = self.bytes.get(self.pos % self.bytes.len().max(1)).copied().unwrap_or(0xFF);
+                    *x = self
+                        .bytes
+                        .get(self.pos % self.bytes.len().max(1))
+                        .copied()
+                        .unwrap_or(0xFF);
                     self.pos += 1;
                 }
             }
@@ -36,7 +40,11 @@ fn crc8(bytes: &[u8]) -> u8 {
     for &b in bytes {
         c ^= b;
         for _ in 0..8 {
-            c = if c & 0x80 != 0 { (c << 1) ^ 0x07 } else { c << 1 };
+            c = if c & 0x80 != 0 {
+                (c << 1) ^ 0x07
+            } else {
+                c << 1
+            };
         }
     }
     c

@@ -1,5 +1,5 @@
-#![cfg(feature = "sim")]
 //! Behaviour of the bq769x2 driver against the virtual BQ76952, blocking and async.
+#![cfg(feature = "sim")]
 
 use bms_afe::Error;
 use bms_afe::bq769x2::data_memory::{DaConfig, PinFunction, TempPin, UserAmps, UserVolts};

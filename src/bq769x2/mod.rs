@@ -35,7 +35,8 @@
 //! `bq76952_bringup` example for a Raspberry Pi).
 //!
 //! ```
-//! # #[cfg(feature = "sim")] {
+//! # #[cfg(feature = "sim")]
+//! # fn main() -> Result<(), bms_afe::Error<bms_afe::sim::SimError>> {
 //! use bms_afe::bq769x2::{Bq769x2, Bq76952, Config, Fets, SafetyA, SecurityKeys, Security};
 //! use bms_afe::bq769x2::data_memory::{DaConfig, PinFunction, TempPin, UserAmps, UserVolts};
 //! use bms_afe::io::Blocking;
@@ -78,8 +79,10 @@
 //! // 6. Balance cells 1 and 3 (adjacent cells are refused before anything is sent).
 //! bms.set_balancing(&[0b0101])?;
 //! assert!(bms.set_balancing(&[0b0011]).is_err());
+//! # Ok(())
 //! # }
-//! # Ok::<(), bms_afe::Error<bms_afe::sim::SimError>>(())
+//! # #[cfg(not(feature = "sim"))]
+//! # fn main() {}
 //! ```
 //!
 //! # Mapping onto [`CellMonitor`](crate::CellMonitor)
