@@ -370,3 +370,74 @@ fn slice_lengths_are_checked() {
     assert!(CellMonitor::set_balancing(&mut d, &[0, 0]).is_err());
     assert!(matches!(d.read_cell_voltage(17), Err(Error::Config(_))));
 }
+
+#[test]
+fn a_transfer_with_a_bad_checksum_or_length_is_not_committed() {
+    use bms_afe::bq769x2::frame;
+    use embedded_hal::i2c::I2c;
+    let sim = Sim::new(Bq76952Sim::new_crc());
+    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
+    d.unseal(UNSEAL).unwrap();
+    let mut bus = sim.i2c();
+    let mut send = |reg: u8, data: &[u8]| {
+        let mut buf = [0u8; frame::MAX_WRITE];
+        let n = frame::encode_write(true, 0x08, reg, data, &mut buf).unwrap();
+        bus.write(0x08, &buf[..n]).unwrap();
+    };
+    // FET_CONTROL ← 0x0F: the right checksum is !(0x97 + 0x00 + 0x0F) = 0x59.
+    send(0x3E, &[0x97, 0x00]);
+    send(0x40, &[0x0F]);
+    send(0x60, &[0x58, 0x05]);
+    assert_eq!(
+        sim.with(|m| (m.fet_control(), m.stats().bad_transfers)),
+        (0, 1)
+    );
+    send(0x3E, &[0x97, 0x00]);
+    send(0x40, &[0x0F]);
+    send(0x60, &[0x59, 0x04]); // length says no data: checksum no longer matches
+    assert_eq!(
+        sim.with(|m| (m.fet_control(), m.stats().bad_transfers)),
+        (0, 2)
+    );
+    send(0x3E, &[0x97, 0x00]);
+    send(0x40, &[0x0F]);
+    send(0x60, &[0x59, 0x30]); // impossible length
+    assert_eq!(
+        sim.with(|m| (m.fet_control(), m.stats().bad_transfers)),
+        (0, 3)
+    );
+    send(0x3E, &[0x97, 0x00]);
+    send(0x40, &[0x0F]);
+    send(0x60, &[0x59, 0x05]);
+    assert_eq!(sim.with(|m| m.fet_control()), 0x0F);
+}
+
+#[test]
+fn a_balancing_request_the_chip_refuses_is_a_verify_error() {
+    let sim = Sim::new(Bq76952Sim::new_crc());
+    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
+    d.unseal(UNSEAL).unwrap();
+    d.full_access(FULL).unwrap();
+    // The chip is told Max Cells = 1 behind the driver's back (raw entry).
+    let mut cfg = Config::new();
+    cfg.raw(0x933A, &[1], "Cell Balance Max Cells").unwrap();
+    d.configure(&cfg).unwrap();
+    let e = d.set_balancing_cells(0b101).unwrap_err();
+    match e {
+        Error::Verify(v) => {
+            assert_eq!(v.register, "CB_ACTIVE_CELLS");
+            assert_eq!((v.expected, v.actual), (0x05, 0x00));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Told through the typed setter, the driver refuses before sending.
+    let mut cfg = Config::new();
+    cfg.balancing_max_cells(1).unwrap();
+    d.configure(&cfg).unwrap();
+    assert_eq!(
+        d.set_balancing_cells(0b101).unwrap_err().kind(),
+        ErrorKind::Config
+    );
+    d.set_balancing_cells(0b100).unwrap();
+    assert_eq!(sim.with(|m| m.balancing(0)), 0b100);
+}

@@ -1075,18 +1075,17 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         self.subcommand_write(sub::CB_ACTIVE_CELLS, &inputs.to_le_bytes())
             .await?;
         let back = self.read_cb_active_cells().await?;
-        if back != inputs {
-            let diff = (back ^ inputs).to_le_bytes();
-            let offset = if diff[0] != 0 { 0 } else { 1 };
-            let e = inputs.to_le_bytes();
-            let a = back.to_le_bytes();
-            return Err(Error::Verify(VerifyMismatch {
-                device: 0,
-                register: "CB_ACTIVE_CELLS",
-                offset,
-                expected: e[usize::from(offset)],
-                actual: a[usize::from(offset)],
-            }));
+        let pairs = inputs.to_le_bytes().into_iter().zip(back.to_le_bytes());
+        for (offset, (expected, actual)) in pairs.enumerate() {
+            if expected != actual {
+                return Err(Error::Verify(VerifyMismatch {
+                    device: 0,
+                    register: "CB_ACTIVE_CELLS",
+                    offset: offset as u8,
+                    expected,
+                    actual,
+                }));
+            }
         }
         Ok(inputs)
     }

@@ -445,7 +445,7 @@ impl Bq76952Sim {
                 self.cfg_update = target;
                 self.cfg_target = None;
                 if target {
-                    self.stats.config_sessions += 1;
+                    self.stats.config_sessions = self.stats.config_sessions.saturating_add(1);
                 }
             }
         }
@@ -479,7 +479,7 @@ impl Bq76952Sim {
         }
         self.last_word = Some(w);
         self.sub_addr = w;
-        self.sub_ready_at = self.now_ns + SUB_PROCESS_NS;
+        self.sub_ready_at = self.now_ns.saturating_add(SUB_PROCESS_NS);
         let sealed = self.sec == 3;
         let full = self.sec == 1;
         let twice = self.last_sub == w;
@@ -489,7 +489,7 @@ impl Bq76952Sim {
             0x0002 => self.respond(&[0x95, 0x76, 0x01, 0x00, 0x12, 0x00]),
             0x0003 => self.respond(&[0x00, 0x01]),
             _ if sealed && w != 0x000E => {
-                self.stats.refused_subcommands += 1;
+                self.stats.refused_subcommands = self.stats.refused_subcommands.saturating_add(1);
                 self.respond(&[]);
             }
             0x000E => {
@@ -542,12 +542,12 @@ impl Bq76952Sim {
             0x0071..=0x0077 => self.respond(&[0; 32]),
             0x0083 => self.respond(&self.cb_active.to_le_bytes()),
             0x0090 if full => {
-                self.cfg_target = Some((true, self.now_ns + CFG_ENTER_NS));
+                self.cfg_target = Some((true, self.now_ns.saturating_add(CFG_ENTER_NS)));
                 self.respond(&[]);
             }
             0x0092 => {
                 if self.cfg_update {
-                    self.cfg_target = Some((false, self.now_ns + CFG_EXIT_NS));
+                    self.cfg_target = Some((false, self.now_ns.saturating_add(CFG_EXIT_NS)));
                 }
                 self.respond(&[]);
             }
@@ -582,7 +582,7 @@ impl Bq76952Sim {
     fn commit_transfer(&mut self, len_byte: u8) {
         let n = usize::from(len_byte).wrapping_sub(4);
         if !(4..=36).contains(&len_byte) {
-            self.stats.bad_transfers += 1;
+            self.stats.bad_transfers = self.stats.bad_transfers.saturating_add(1);
             return;
         }
         let data = &self.buf[..n];
@@ -592,7 +592,7 @@ impl Bq76952Sim {
             sum = sum.wrapping_add(*b);
         }
         if !sum != self.w_checksum {
-            self.stats.bad_transfers += 1;
+            self.stats.bad_transfers = self.stats.bad_transfers.saturating_add(1);
             return;
         }
         let mut d = [0u8; 32];
@@ -604,9 +604,9 @@ impl Bq76952Sim {
                     for (i, b) in d[..n].iter().enumerate() {
                         self.dm_set(a.wrapping_add(i as u16), *b);
                     }
-                    self.stats.dm_writes += 1;
+                    self.stats.dm_writes = self.stats.dm_writes.saturating_add(1);
                 } else {
-                    self.stats.refused_dm_writes += 1;
+                    self.stats.refused_dm_writes = self.stats.refused_dm_writes.saturating_add(1);
                 }
             }
             0x0097 if self.sec != 3 && n >= 1 => self.fet_control = d[0] & 0x0F,
@@ -666,7 +666,7 @@ impl Bq76952Sim {
         let n;
         if self.crc {
             if rest.len() % 2 != 0 || rest.len() / 2 > data.len() {
-                self.stats.crc_nacks += 1;
+                self.stats.crc_nacks = self.stats.crc_nacks.saturating_add(1);
                 return Err(SimError::Nack);
             }
             for (i, p) in rest.chunks_exact(2).enumerate() {
@@ -676,7 +676,7 @@ impl Bq76952Sim {
                     crc8_smbus(&[p[0]])
                 };
                 if c != p[1] {
-                    self.stats.crc_nacks += 1;
+                    self.stats.crc_nacks = self.stats.crc_nacks.saturating_add(1);
                     return Err(SimError::Nack);
                 }
                 data[i] = p[0];
