@@ -697,7 +697,12 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     ) -> Result<(), Error<IO::Error>> {
         let len = self.subcommand_read(cmd, out).await?;
         if len < out.len() {
-            return Err(Error::Integrity(fault(FaultReason::Framing)));
+            // The response passed its checksum: the chip answered, with less than asked
+            // (e.g. a command not available in the current security state).
+            return Err(Error::Device {
+                device: 0,
+                what: "subcommand answered with fewer bytes than expected (sealed or unsupported?)",
+            });
         }
         Ok(())
     }

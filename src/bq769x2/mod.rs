@@ -96,6 +96,8 @@
 //!   (via [`Config::pin_function`] or [`Bq769x2::set_temperature_inputs`]), 0.1 K → m°C.
 //! * Stack voltage: Stack Voltage (0x34); current: CC2 (0x3A); both converted with the DA
 //!   Configuration units.
+//! * The bq769x2 has no documented "not converted" result code: after the integrity checks
+//!   results are [`Reading::Valid`](crate::monitor::Reading::Valid) or `Failed`.
 //! * Faults: Safety Status A/B/C. The chip flags COV/CUV for the pack, not per cell: the
 //!   driver names the cells beyond the threshold it configured, else every cell.
 //! * Balancing: the mask is over connected cells; adjacent cells and more cells than Cell
@@ -116,6 +118,20 @@
 //!   (BQ76952Lib #1).
 //! * FET_ENABLE toggles: it is only sent after reading FET_EN = 0, and the result is confirmed.
 //! * DEEPSLEEP and SHUTDOWN are sent twice, as TI's example code requires.
+//! * `cell 0` and cells past the variant's inputs are refused ([`ConfigError::NoSuchCell`](crate::ConfigError)),
+//!   never an index underflow; all 16 cells are read in one burst, not 16 transactions.
+//! * userV = 1 mV is refused for stacks above 7 cells (the 16-bit result would overflow at
+//!   32.767 V).
+//!
+//! # Variants
+//!
+//! [`Bq76952`] (16 inputs) and [`Bq76942`] (10 inputs, DEVICE_NUMBER 0x7694 per SLUAA11B)
+//! are the parts the crate's notes cover. [`Bq769142`] (14) and [`Bq76922`] (5) share the
+//! command set and data-memory map as far as the crate's authors know; their DEVICE_NUMBERs
+//! are unknown, so `probe` reports whatever it reads. The BQ76952's 0x7695 follows TI's
+//! numbering but was not found in a TI document: a different number is reported in
+//! [`DeviceInfo::matches_variant`], not refused. BQ7690x (BQ76905/07) is a different map
+//! and is not covered.
 
 pub mod command;
 pub mod data_memory;
