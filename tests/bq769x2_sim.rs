@@ -441,3 +441,39 @@ fn a_balancing_request_the_chip_refuses_is_a_verify_error() {
     d.set_balancing_cells(0b100).unwrap();
     assert_eq!(sim.with(|m| m.balancing(0)), 0b100);
 }
+
+#[test]
+fn async_corruption_is_detected_and_sealed_reads_are_device_errors() {
+    let sim = Sim::new(Bq76952Sim::new_crc());
+    let mut d = Bq769x2::<Bq76952, _>::new_crc(Async::new(sim.i2c(), sim.delay()));
+    block_on(async {
+        // Data memory is not readable while SEALED: an intact but short answer.
+        let mut b = [0u8; 1];
+        let e = d.read_data_memory(0x9261, &mut b).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Device);
+        sim.with(|m| {
+            m.inject(InjectedFault::CorruptResponses {
+                device: 0,
+                seed: 11,
+                frames: u32::MAX,
+            })
+        });
+        let mut cells = [Reading::NotConverted; 16];
+        let r = AsyncCellMonitor::read_cell_voltages(&mut d, &mut cells)
+            .await
+            .unwrap();
+        assert_eq!(r.first_fault.map(|f| f.device), Some(0));
+        assert!(cells.iter().all(|c| matches!(c, Reading::Failed(_))));
+        let mut f = [Reading::NotConverted; 1];
+        let r = AsyncCellMonitor::read_faults(&mut d, &mut f).await.unwrap();
+        assert!(!r.is_ok());
+        assert!(matches!(f[0], Reading::Failed(_)));
+        sim.with(|m| m.clear_faults());
+        assert!(
+            AsyncCellMonitor::read_cell_voltages(&mut d, &mut cells)
+                .await
+                .unwrap()
+                .is_ok()
+        );
+    });
+}
