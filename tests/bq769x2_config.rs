@@ -82,6 +82,19 @@ fn every_setter_rejects_out_of_range_input() {
     // Raw entries: 1..=2 bytes inside data memory.
     assert!(oor(c.raw(0x9261, &[1, 2, 3], "x")));
     assert!(oor(c.raw(0x1000, &[1], "x")));
+    // Bus-protocol settings are refused in a batch.
+    assert!(matches!(
+        c.raw(0x9239, &[0x08], "Comm Type"),
+        Err(ConfigError::Unsupported(_))
+    ));
+    assert!(matches!(
+        c.raw(0x923A, &[0x10], "I2C Address"),
+        Err(ConfigError::Unsupported(_))
+    ));
+    assert!(matches!(
+        c.raw(0x9238, &[0, 0], "x"),
+        Err(ConfigError::Unsupported(_))
+    ));
     // Nothing was added by any rejected call.
     assert!(c.is_empty());
 }

@@ -32,7 +32,7 @@ use super::status::{SafetyA, SafetyB, SafetyC};
 pub mod address {
     /// Settings:Configuration:Power Config (H2).
     pub const POWER_CONFIG: u16 = 0x9234;
-    /// Settings:Configuration:Comm Type (U1).
+    /// Settings:Configuration:Comm Type (U1). I2C Address follows at 0x923A.
     pub const COMM_TYPE: u16 = 0x9239;
     /// Settings:Configuration:CFETOFF Pin Config; DFETOFF, ALERT, TS1, TS2, TS3, HDQ, DCHG,
     /// DDSG follow at +1 … +8.
@@ -579,6 +579,15 @@ impl Config {
     ) -> Result<(), ConfigError> {
         check("raw data-memory length (bytes)", data.len() as i64, 1, 2)?;
         check("data-memory address", i64::from(address), 0x9180, 0x93FF)?;
+        // Comm Type and I2C Address change the bus protocol itself: written in a batch they
+        // would cut the session's own read-back and CONFIG_UPDATE exit off.
+        if (address::COMM_TYPE..=address::COMM_TYPE + 1).contains(&address)
+            || (address < address::COMM_TYPE && address + data.len() as u16 > address::COMM_TYPE)
+        {
+            return Err(ConfigError::Unsupported(
+                "Comm Type / I2C Address in a configuration batch (change them on their own)",
+            ));
+        }
         self.push(address, data, name)
     }
 

@@ -313,7 +313,9 @@ impl<V: Variant, IO> Bq769x2<V, IO> {
         self
     }
 
-    /// Switches CRC mode on or off (after the chip's Comm Type changed).
+    /// Switches CRC mode on or off (after the chip's Comm Type changed — Settings:Configuration:
+    /// Comm Type 0x9239 takes effect on CONFIG_UPDATE exit or SWAP_COMM_MODE; it is not
+    /// accepted in a [`Config`] batch because it cuts the session's own traffic off).
     pub fn set_crc_mode(&mut self, crc: bool) {
         self.core.crc = crc;
     }
