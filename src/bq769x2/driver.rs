@@ -211,9 +211,10 @@ pub struct DeviceInfo {
 /// Pure balancing rule check over *connected-cell* numbering (bit `k` = the `k+1`-th
 /// connected cell from the bottom): cells exist, no two adjacent cells, at most `max_cells`.
 ///
-/// Adjacent cells are refused because the bq769x2 internal balancing FETs of neighbouring
-/// cells share a VC pin; SLUUBY2B lets the device itself skip adjacent requests, so the
-/// crate refuses them up front instead of letting the chip silently drop one.
+/// Adjacent cells are refused as a conservative rule: neighbouring cells' internal balancing
+/// FETs share a VC pin, and the C drivers and users of this family balance non-adjacent cells
+/// only. The crate's notes do not quote a TI sentence for it; relax it only with the TRM at
+/// hand.
 pub fn check_balancing(mask: u32, cells: u8, max_cells: u8) -> Result<(), ConfigError> {
     let limit = if cells >= 32 {
         u32::MAX
