@@ -212,9 +212,9 @@ pub struct DeviceInfo {
 /// connected cell from the bottom): cells exist, no two adjacent cells, at most `max_cells`.
 ///
 /// Adjacent cells are refused as a conservative rule: neighbouring cells' internal balancing
-/// FETs share a VC pin, and the C drivers and users of this family balance non-adjacent cells
-/// only. The crate's notes do not quote a TI sentence for it; relax it only with the TRM at
-/// hand.
+/// FETs share a VC pin (the same reason the bq769x0 family forbids adjacent balancing). The
+/// crate's notes do not quote a bq769x2 TRM sentence for it; it costs at most half the
+/// balancing throughput per step (alternate odd and even cells).
 pub fn check_balancing(mask: u32, cells: u8, max_cells: u8) -> Result<(), ConfigError> {
     let limit = if cells >= 32 {
         u32::MAX
