@@ -1,0 +1,260 @@
+//! Pure-core tests of the bq769x2 settings table, framing and checksum: every setter given
+//! out-of-range input, achieved values after quantisation, and proptest round trips /
+//! no-panic decoding. Constants are written from the TRM/app-note text, not the crate.
+
+use bms_afe::bq769x2::check_balancing;
+use bms_afe::bq769x2::data_memory::{Config, PinFunction, TempPin, TempProtection};
+use bms_afe::bq769x2::frame;
+use bms_afe::error::{ConfigError, FaultReason};
+use bms_afe::units::{MicroVolts, Microseconds};
+use proptest::prelude::*;
+
+fn oor(r: Result<impl core::fmt::Debug, ConfigError>) -> bool {
+    matches!(r, Err(ConfigError::OutOfRange { .. }))
+}
+
+#[test]
+fn every_setter_rejects_out_of_range_input() {
+    let mut c = Config::new();
+    // 50.6 mV thresholds: COV codes 20..=110, CUV codes 20..=90.
+    assert!(oor(c.cov_threshold_mv(1000)));
+    assert!(oor(c.cov_threshold_mv(5600)));
+    assert!(oor(c.cuv_threshold_mv(1000)));
+    assert!(oor(c.cuv_threshold_mv(4600)));
+    assert!(oor(c.cov_recovery_hysteresis_mv(50)));
+    assert!(oor(c.cov_recovery_hysteresis_mv(2000)));
+    assert!(oor(c.cuv_recovery_hysteresis_mv(50)));
+    assert!(oor(c.cuv_recovery_hysteresis_mv(2000)));
+    // 3.3 ms delays, codes 1..=2047.
+    assert!(oor(c.cov_delay(Microseconds(1000))));
+    assert!(oor(c.cov_delay(Microseconds(7_000_000))));
+    assert!(oor(c.cuv_delay(Microseconds(0))));
+    assert!(oor(c.cuv_delay(Microseconds(u32::MAX))));
+    // Current thresholds (2 mV steps).
+    assert!(oor(c.occ_threshold_mv(2)));
+    assert!(oor(c.occ_threshold_mv(126)));
+    assert!(oor(c.ocd1_threshold_mv(0)));
+    assert!(oor(c.ocd1_threshold_mv(202)));
+    assert!(oor(c.ocd2_threshold_mv(3)));
+    assert!(oor(c.ocd2_threshold_mv(1000)));
+    assert!(oor(c.occ_delay(Microseconds(0))));
+    assert!(oor(c.ocd1_delay(Microseconds(500_000))));
+    assert!(oor(c.ocd2_delay(Microseconds(1))));
+    // SCD: 10..=500 mV, delay 0..=450 µs.
+    assert!(oor(c.scd_threshold_mv(9)));
+    assert!(oor(c.scd_threshold_mv(501)));
+    assert!(oor(c.scd_delay(Microseconds(451))));
+    // Temperatures.
+    assert!(oor(c.temperature_protection(
+        TempProtection::Otc,
+        121,
+        2,
+        50
+    )));
+    assert!(oor(c.temperature_protection(
+        TempProtection::Utd,
+        -41,
+        2,
+        0
+    )));
+    assert!(oor(c.temperature_protection(
+        TempProtection::Otint,
+        85,
+        256,
+        80
+    )));
+    assert!(oor(c.temperature_protection(
+        TempProtection::Otf,
+        85,
+        2,
+        121
+    )));
+    // Balancing.
+    assert!(oor(c.balancing_max_cells(0)));
+    assert!(oor(c.balancing_max_cells(17)));
+    assert!(oor(c.balancing_interval_s(0)));
+    assert!(oor(c.balancing_interval_s(256)));
+    // Vcell Mode: 3..=16 cells.
+    assert!(oor(c.vcell_mode_mask(0b11)));
+    assert!(oor(c.vcell_mode_reduced(2, 16)));
+    assert!(oor(c.vcell_mode_reduced(17, 16)));
+    assert!(oor(c.vcell_mode_reduced(5, 17)));
+    // Raw entries: 1..=2 bytes inside data memory.
+    assert!(oor(c.raw(0x9261, &[1, 2, 3], "x")));
+    assert!(oor(c.raw(0x1000, &[1], "x")));
+    // Bus-protocol settings are refused in a batch.
+    assert!(matches!(
+        c.raw(0x9239, &[0x08], "Comm Type"),
+        Err(ConfigError::Unsupported(_))
+    ));
+    assert!(matches!(
+        c.raw(0x923A, &[0x10], "I2C Address"),
+        Err(ConfigError::Unsupported(_))
+    ));
+    assert!(matches!(
+        c.raw(0x9238, &[0, 0], "x"),
+        Err(ConfigError::Unsupported(_))
+    ));
+    // Nothing was added by any rejected call.
+    assert!(c.is_empty());
+}
+
+#[test]
+fn achieved_values_follow_the_chip_units() {
+    let mut c = Config::new();
+    // E2E-1004250: CUV threshold code 50 = 2530 mV.
+    assert_eq!(c.cuv_threshold_mv(2530), Ok(MicroVolts(2_530_000)));
+    // 4200 mV → code 83 → 4199.8 mV.
+    assert_eq!(c.cov_threshold_mv(4200), Ok(MicroVolts(4_199_800)));
+    // 100 ms → code 30 → 99 ms.
+    assert_eq!(c.cov_delay(Microseconds(100_000)), Ok(Microseconds(99_000)));
+    // SCD table (SLUUBY2B): 130 mV → 125 mV (never above the request).
+    assert_eq!(c.scd_threshold_mv(130), Ok(125));
+    assert_eq!(Config::new().scd_threshold_mv(500), Ok(500));
+    assert_eq!(Config::new().scd_threshold_mv(10), Ok(10));
+    assert_eq!(c.occ_threshold_mv(21), Ok(20));
+    let e = c.entries();
+    assert_eq!((e[0].address, e[0].bytes[0]), (0x9275, 50));
+    assert_eq!((e[1].address, e[1].bytes[0]), (0x9278, 83));
+    assert_eq!((e[2].address, e[2].data()), (0x9279, &[30u8, 0][..]));
+    assert_eq!((e[3].address, e[3].bytes[0]), (0x9286, 6));
+}
+
+#[test]
+fn temperature_and_pin_addresses() {
+    let mut c = Config::new();
+    c.temperature_protection(TempProtection::Utint, -20, 2, -15)
+        .unwrap();
+    c.pin_function(TempPin::Ts3, PinFunction::FetThermistor)
+        .unwrap();
+    let e = c.entries();
+    // UTINT threshold/delay/recovery at 0x92AC..=0x92AE (end of the 0x929A–0x92AE block).
+    assert_eq!(e[0].address, 0x92AC);
+    assert_eq!(e[0].bytes[0], (-20i8) as u8);
+    assert_eq!(e[2].address, 0x92AE);
+    assert_eq!((e[3].address, e[3].bytes[0]), (0x92FF, 0x0F));
+    assert_eq!(TempPin::Ts1.direct_command(), 0x70);
+    assert_eq!(TempPin::Ddsg.direct_command(), 0x7A);
+}
+
+#[test]
+fn checksum_vectors_from_ti_documents() {
+    // ti.md §B.8 checksum table.
+    assert_eq!(frame::checksum(0x9180, &[0x7A, 0x30]), 0x44); // SLUUBY2B
+    assert_eq!(frame::checksum(0x9261, &[0x8C]), 0x80); // SLUAA11B §3.3
+    assert_eq!(frame::checksum(0x9024, &[0xE1]), 0x6A); // SLUAAM4 §3.3
+    assert_eq!(frame::checksum(0x0035, &[0x34, 0x12, 0x78, 0x56]), 0xB6); // TRM-76907
+    assert_eq!(frame::transfer_length(2), 0x06);
+    assert_eq!(frame::transfer_length(1), 0x05);
+    assert_eq!(frame::transfer_length(4), 0x08);
+}
+
+#[test]
+fn bq7690x_read_vector_documents_the_coverage() {
+    // SLUAAM4 §4: first CRC over 10 14 11 C5 = 0x79, second over 0B = 0x31 (same rule).
+    let mut out = [0u8; 2];
+    frame::decode_read(true, 0x08, 0x14, &[0xC5, 0x79, 0x0B, 0x31], &mut out).unwrap();
+    assert_eq!(u16::from_le_bytes(out), 3013);
+}
+
+/// Oracle CRC-8 (poly 0x07, init 0), independent of the crate.
+fn crc8(bytes: &[u8]) -> u8 {
+    let mut c = 0u8;
+    for &b in bytes {
+        c ^= b;
+        for _ in 0..8 {
+            c = if c & 0x80 != 0 {
+                (c << 1) ^ 0x07
+            } else {
+                c << 1
+            };
+        }
+    }
+    c
+}
+
+proptest! {
+    #[test]
+    fn decode_never_panics(crc: bool, reg: u8, raw in proptest::collection::vec(any::<u8>(), 0..80), n in 0usize..40) {
+        let mut out = vec![0u8; n];
+        let _ = frame::decode_read(crc, 0x08, reg, &raw, &mut out);
+        let _ = frame::data_len_from_length(raw.first().copied().unwrap_or(0));
+        let _ = frame::verify_transfer(0x1234, &raw, 0, n as u8);
+    }
+
+    #[test]
+    fn encoded_write_matches_the_oracle(reg: u8, data in proptest::collection::vec(any::<u8>(), 0..34)) {
+        let mut out = [0u8; frame::MAX_WRITE];
+        let n = frame::encode_write(true, 0x08, reg, &data, &mut out).unwrap();
+        prop_assert_eq!(n, 1 + 2 * data.len());
+        prop_assert_eq!(out[0], reg);
+        for (i, d) in data.iter().enumerate() {
+            prop_assert_eq!(out[1 + 2 * i], *d);
+            let want = if i == 0 { crc8(&[0x10, reg, *d]) } else { crc8(&[*d]) };
+            prop_assert_eq!(out[2 + 2 * i], want);
+        }
+    }
+
+    #[test]
+    fn any_single_bit_flip_in_a_crc_read_is_detected(reg: u8, data in proptest::collection::vec(any::<u8>(), 1..32), bit in 0usize..512) {
+        let mut raw = vec![];
+        for (i, d) in data.iter().enumerate() {
+            raw.push(*d);
+            raw.push(if i == 0 { crc8(&[0x10, reg, 0x11, *d]) } else { crc8(&[*d]) });
+        }
+        let mut out = vec![0u8; data.len()];
+        prop_assert!(frame::decode_read(true, 0x08, reg, &raw, &mut out).is_ok());
+        prop_assert_eq!(&out, &data);
+        let bit = bit % (raw.len() * 8);
+        raw[bit / 8] ^= 1 << (bit % 8);
+        let r = frame::decode_read(true, 0x08, reg, &raw, &mut out);
+        prop_assert!(matches!(r, Err(FaultReason::Crc { .. })), "{:?}", r);
+    }
+
+    #[test]
+    fn checksum_round_trip_and_single_bit_detection(addr: u16, data in proptest::collection::vec(any::<u8>(), 0..32), bit in 0usize..256) {
+        let ck = frame::checksum(addr, &data);
+        let len = frame::transfer_length(data.len());
+        prop_assert!(frame::verify_transfer(addr, &data, ck, len).is_ok());
+        if !data.is_empty() {
+            let mut d = data.clone();
+            let bit = bit % (d.len() * 8);
+            d[bit / 8] ^= 1 << (bit % 8);
+            prop_assert!(frame::verify_transfer(addr, &d, ck, len).is_err());
+        }
+    }
+
+    #[test]
+    fn cov_quantisation_is_within_half_a_step(mv in 0u32..8000) {
+        let mut c = Config::new();
+        match c.cov_threshold_mv(mv) {
+            Ok(v) => {
+                prop_assert!((1012..=5566).contains(&mv));
+                prop_assert!((v.0 as i64 - mv as i64 * 1000).abs() <= 25_300);
+                prop_assert_eq!(v.0 % 50_600, 0);
+            }
+            Err(e) => {
+                prop_assert!(!(1012..=5566).contains(&mv), "{:?}", e);
+            }
+        }
+    }
+
+    #[test]
+    fn delays_quantise_within_half_a_step(us in 0u32..8_000_000) {
+        let mut c = Config::new();
+        if let Ok(v) = c.cuv_delay(Microseconds(us)) {
+            prop_assert!((v.0 as i64 - us as i64).abs() <= 1650);
+        } else {
+            prop_assert!(!(3300..=2047 * 3300).contains(&us));
+        }
+    }
+
+    #[test]
+    fn balancing_rule_never_accepts_adjacent(mask: u32, cells in 3u8..=16, max in 1u8..=16) {
+        if check_balancing(mask, cells, max).is_ok() {
+            prop_assert_eq!(mask & (mask >> 1), 0);
+            prop_assert!(mask.count_ones() <= max as u32);
+            prop_assert_eq!(mask >> cells, 0);
+        }
+    }
+}
