@@ -245,6 +245,10 @@ pub fn pec15_group(data: &[u8]) -> u16 {
     }
     #[cfg(not(feature = "crc-no-table"))]
     {
+        // The ADI register group (6 data bytes) takes the unrolled form; one compare.
+        if let Ok(group) = <&[u8; 6]>::try_from(data) {
+            return pec15_pairs(PEC15_SEED_WIRE, group);
+        }
         pec15_pairs(PEC15_SEED_WIRE, data)
     }
 }
