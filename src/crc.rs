@@ -229,7 +229,8 @@ fn pec15_pairs(mut rem: u16, data: &[u8]) -> u16 {
 /// The register is linear, so after 16 input bits the new register is
 /// `T_hi[x >> 8] ⊕ T_lo[x & 0xFF]` with `x = register ⊕ input word`; this halves the
 /// dependent table look-ups of the classic byte-wise form (LTC6804-DS p.44 / LTC681x
-/// reference code, 256 entries, one byte per step) and needs no shifts. Returns the same
+/// reference code, 256 entries, one byte per step) and needs no shifts. 6- and 8-byte inputs
+/// run fully unrolled (the forms of [`pec15_6`] / [`pec15_8`]). Returns the same
 /// 16-bit wire word as [`pec15`] (tested against it for every length 0..=64 and random
 /// data). For the group sizes known at compile time see [`pec15_6`] and [`pec15_8`].
 /// With `crc-no-table` it is [`pec15`].
@@ -245,9 +246,13 @@ pub fn pec15_group(data: &[u8]) -> u16 {
     }
     #[cfg(not(feature = "crc-no-table"))]
     {
-        // The ADI register group (6 data bytes) takes the unrolled form; one compare.
+        // The ADI register group (6 data bytes) and the 8-byte block (a group with its PEC)
+        // take the unrolled forms: two compares in front of the loop.
         if let Ok(group) = <&[u8; 6]>::try_from(data) {
             return pec15_pairs(PEC15_SEED_WIRE, group);
+        }
+        if let Ok(block) = <&[u8; 8]>::try_from(data) {
+            return pec15_pairs(PEC15_SEED_WIRE, block);
         }
         pec15_pairs(PEC15_SEED_WIRE, data)
     }

@@ -59,6 +59,13 @@ impl Per {
             units: n,
         }
     }
+    /// Per iteration (the harness baseline).
+    pub const fn iter() -> Self {
+        Self {
+            label: "per_iter",
+            units: 1,
+        }
+    }
     /// Per frame built.
     pub const fn frame(n: u32) -> Self {
         Self {
