@@ -12,8 +12,10 @@
 //! 1792 bytes in all, and only the tables a firmware calls are linked). The `crc-no-table`
 //! feature switches every function to the bit-serial `NoTable` form (no table in flash).
 //! The hot LTC681x/ADBMS paths use [`pec15_group`], a two-bytes-per-step form for register
-//! groups (see its docs), and its unrolled fixed-size forms [`pec15_6`] and [`pec15_8`]; all
-//! three are tested against the `crc` crate result.
+//! groups (see its docs), and its unrolled fixed-size forms [`pec15_6`] and [`pec15_8`];
+//! [`pec10_group`] is the same two-bytes-per-step form of [`pec10`] for ADBMS68xx groups. All
+//! are tested against the `crc` crate result. These fast forms cost 1 KiB of tables each (plus
+//! 128 bytes for the PEC10 counter tail), linked only if called.
 //!
 //! Command PECs are needed at compile time, so [`pec15_const`] and [`command_pec`] are
 //! `const fn` (bit-serial; free at run time because they fold into constants).
@@ -294,6 +296,107 @@ pub fn pec15_8(data: &[u8; 8]) -> u16 {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Fast PEC10 for ADBMS68xx register groups: two bytes per step, table tail for the counter.
+// ---------------------------------------------------------------------------------------------
+
+/// PEC10 table pair (1 KiB), as [`PEC15_PAIR`] but for the 10-bit register, kept left-aligned
+/// in 16 bits (`remainder << 6`): after 16 input bits the old 10-bit register is gone, so the
+/// same two-look-ups-per-word step applies.
+#[cfg(not(feature = "crc-no-table"))]
+static PEC10_PAIR: [[u16; 256]; 2] = pec10_pair_tables();
+
+/// The 6 command-counter bits in one look-up (128 bytes): `PEC10_TAIL[i]` is the effect of
+/// feeding the 6 bits `i` into a zero 10-bit register (right-aligned result).
+#[cfg(not(feature = "crc-no-table"))]
+static PEC10_TAIL: [u16; 64] = pec10_tail_table();
+
+/// The PEC10 seed (0x010) left-aligned in 16 bits.
+#[cfg(not(feature = "crc-no-table"))]
+const PEC10_SEED_ALIGNED: u16 = 0x010 << 6;
+
+#[cfg(not(feature = "crc-no-table"))]
+const fn pec10_step(mut rem: u16, value: u8, bits: u32) -> u16 {
+    // Bit-serial, used only to build tables at compile time.
+    let mut bit = bits;
+    while bit > 0 {
+        bit -= 1;
+        let fb = ((value >> bit) & 1) as u16 ^ ((rem >> 9) & 1);
+        rem = (rem << 1) & 0x3FF;
+        if fb != 0 {
+            rem ^= 0x08F;
+        }
+    }
+    rem
+}
+
+#[cfg(not(feature = "crc-no-table"))]
+const fn pec10_pair_tables() -> [[u16; 256]; 2] {
+    let mut t = [[0u16; 256]; 2];
+    let mut i = 0;
+    while i < 256 {
+        t[0][i] = pec10_step(pec10_step(0, i as u8, 8), 0, 8) << 6;
+        t[1][i] = pec10_step(0, i as u8, 8) << 6;
+        i += 1;
+    }
+    t
+}
+
+#[cfg(not(feature = "crc-no-table"))]
+const fn pec10_tail_table() -> [u16; 64] {
+    let mut t = [0u16; 64];
+    let mut i = 0;
+    while i < 64 {
+        t[i] = pec10_step(0, i as u8, 6);
+        i += 1;
+    }
+    t
+}
+
+/// Two bytes per step on the left-aligned PEC10 register, then the counter bits.
+#[cfg(not(feature = "crc-no-table"))]
+#[inline(always)]
+fn pec10_pairs(mut rem: u16, data: &[u8], command_counter: u8) -> u16 {
+    let mut chunks = data.chunks_exact(2);
+    for pair in &mut chunks {
+        if let [a, b] = pair {
+            let x = rem ^ u16::from_be_bytes([*a, *b]);
+            rem = PEC10_PAIR[0][usize::from(x >> 8)] ^ PEC10_PAIR[1][usize::from(x & 0xFF)];
+        }
+    }
+    if let [last] = chunks.remainder() {
+        let idx = ((rem >> 8) as u8) ^ *last;
+        rem = (rem << 8) ^ PEC10_PAIR[1][usize::from(idx)];
+    }
+    // Six counter bits: the register's top 6 bits meet them; its low 4 bits shift up by 6.
+    let idx = ((rem >> 10) as u8 ^ command_counter) & 0x3F;
+    (((rem >> 6) << 6) & 0x3FF) ^ PEC10_TAIL[usize::from(idx)]
+}
+
+/// ADBMS68xx data PEC of a register group (any length), the fast form of [`pec10`]: two
+/// bytes per step with a 1 KiB table pair and one 64-entry look-up for the 6 command-counter
+/// bits (instead of six bit steps). 6-byte groups run fully unrolled. Same result as
+/// [`pec10`] (tested against the `crc` crate and a bit-serial oracle); with `crc-no-table` it
+/// is [`pec10`].
+///
+/// ```
+/// // protocols/adi.md §6.1: six zero bytes with command counter 17 give PEC10 0x282.
+/// assert_eq!(bms_afe::crc::pec10_group(&[0; 6], 17), 0x282);
+/// ```
+pub fn pec10_group(data: &[u8], command_counter: u8) -> u16 {
+    #[cfg(feature = "crc-no-table")]
+    {
+        pec10(data, command_counter)
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        if let Ok(group) = <&[u8; 6]>::try_from(data) {
+            return pec10_pairs(PEC10_SEED_ALIGNED, group, command_counter);
+        }
+        pec10_pairs(PEC10_SEED_ALIGNED, data, command_counter)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,6 +508,7 @@ mod tests {
                     }
                 }
                 assert_eq!(pec10(d, cc), with_cc as u16);
+                assert_eq!(pec10_group(d, cc), with_cc as u16, "len {len} cc {cc}");
                 assert_eq!(crc8_smbus(d), oracle(d, 8, 0x07, 0) as u8);
             }
         }
@@ -435,6 +539,28 @@ mod tests {
             let eight: &[u8; 8] = buf.first_chunk().unwrap();
             assert_eq!(pec15_8(eight), reference.checksum(eight) << 1);
         }
+        // PEC10: the `crc` crate's bit-serial CRC-10 plus the 6 counter bits, fed bit by bit
+        // here (independent of `pec10_finish`).
+        let crc10 = Crc::<u16, crc::NoTable>::new(&PEC10_ALGORITHM);
+        for len in (0..=34).chain([256]) {
+            for cc in [0u8, 1, 17, 42, 63] {
+                let d = &buf[..len];
+                let mut rem = crc10.checksum(d);
+                for i in (0..6).rev() {
+                    let fb = u16::from((cc >> i) & 1) ^ ((rem >> 9) & 1);
+                    rem = (rem << 1) & 0x3FF;
+                    if fb == 1 {
+                        rem ^= 0x08F;
+                    }
+                }
+                assert_eq!(pec10_group(d, cc), rem, "len {len} cc {cc}");
+            }
+        }
+        // protocols/adi.md §6.1 / §7.3 vectors through the fast form.
+        assert_eq!(pec10_group(&[0; 6], 0), 0x3E3);
+        assert_eq!(pec10_group(&[0; 6], 63), 0x28B);
+        assert_eq!(pec10_group(&[0x01, 0x00, 0x00, 0xFF, 0x03, 0x00], 0), 0x05A);
+        assert_eq!(pec10_group(&[0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00], 0), 0x33D);
         // Vectors from protocols/adi.md §2.3 through the fixed-size form.
         assert_eq!(pec15_6(&[0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22]), 0x9A1C);
         assert_eq!(pec15_6(&[0x2A, 0x63, 0x8E, 0x1E, 0xEC, 0x1F]), 0x110C);

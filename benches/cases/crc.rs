@@ -58,6 +58,7 @@ pub fn register(r: &mut Runner) {
         assert_eq!(pec15_classic(d), want);
         assert_eq!(afe::pec15(d), want);
         assert_eq!(afe::pec15_group(d), want);
+        assert_eq!(afe::pec10_group(d, 17), afe::pec10(d, 17));
     }
 
     // The harness alone: black-boxing a slice in and a value out, no call. Subtract it from
@@ -91,6 +92,9 @@ pub fn register(r: &mut Runner) {
         }
         r.case(&format!("pec10/{n}B"), per, || {
             afe::pec10(black_box(d), black_box(17))
+        });
+        r.case(&format!("pec10_group/{n}B"), per, || {
+            afe::pec10_group(black_box(d), black_box(17))
         });
         // The `crc` crate's bit-serial CRC-10 (without the 6 command-counter bits that
         // `pec10` appends: 6 more bit steps).

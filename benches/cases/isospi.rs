@@ -100,6 +100,32 @@ pub fn register(r: &mut Runner) {
         },
     );
 
+    // The same chain with ADBMS68xx framing: PEC10 with a command counter (here 5) in PEC0.
+    let mut frames10 = frames;
+    for f in frames10.iter_mut().flatten() {
+        let pec = bms_afe::crc::pec10(&f[..6], 5);
+        f[6..].copy_from_slice(&((5u16 << 10) | pec).to_be_bytes());
+    }
+    for g in &frames10 {
+        assert!(
+            isospi::verify_chain(g, DataPec::Pec10)
+                .iter()
+                .all(|v| *v == Ok(5))
+        );
+    }
+    r.case(
+        "verify_chain_pec10/16dev_6groups",
+        Per::group((N * GROUPS) as u32),
+        || {
+            let mut ok = 0;
+            for g in black_box(&frames10) {
+                let v = isospi::verify_chain(g, DataPec::Pec10);
+                ok += v.iter().filter(|v| v.is_ok()).count();
+            }
+            ok
+        },
+    );
+
     // The same 6 reads through the shared chain reader over the replay bus.
     let rx: Vec<u8> = frames.iter().flatten().flatten().copied().collect();
     let wire = Cell::new(0);
