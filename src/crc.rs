@@ -241,6 +241,7 @@ fn pec15_pairs(mut rem: u16, data: &[u8]) -> u16 {
 /// // protocols/adi.md §2.3 / ez-104495: a register group of six 0xFF bytes has PEC 0x664C.
 /// assert_eq!(bms_afe::crc::pec15_group(&[0xFF; 6]), 0x664C);
 /// ```
+#[inline]
 pub fn pec15_group(data: &[u8]) -> u16 {
     #[cfg(feature = "crc-no-table")]
     {
@@ -383,6 +384,7 @@ fn pec10_pairs(mut rem: u16, data: &[u8], command_counter: u8) -> u16 {
 /// // protocols/adi.md §6.1: six zero bytes with command counter 17 give PEC10 0x282.
 /// assert_eq!(bms_afe::crc::pec10_group(&[0; 6], 17), 0x282);
 /// ```
+#[inline]
 pub fn pec10_group(data: &[u8], command_counter: u8) -> u16 {
     #[cfg(feature = "crc-no-table")]
     {
