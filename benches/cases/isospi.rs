@@ -91,12 +91,10 @@ pub fn register(r: &mut Runner) {
         "verify_chain/16dev_6groups",
         Per::group((N * GROUPS) as u32),
         || {
-            let mut ok = 0;
             for g in black_box(&frames) {
                 let v = isospi::verify_chain(g, DataPec::Pec15);
-                ok += v.iter().filter(|v| v.is_ok()).count();
+                black_box(v);
             }
-            ok
         },
     );
 
@@ -117,12 +115,10 @@ pub fn register(r: &mut Runner) {
         "verify_chain_pec10/16dev_6groups",
         Per::group((N * GROUPS) as u32),
         || {
-            let mut ok = 0;
             for g in black_box(&frames10) {
                 let v = isospi::verify_chain(g, DataPec::Pec10);
-                ok += v.iter().filter(|v| v.is_ok()).count();
+                black_box(v);
             }
-            ok
         },
     );
 
@@ -148,7 +144,6 @@ pub fn register(r: &mut Runner) {
         Per::cell((N * CELLS) as u32),
         &wire,
         || {
-            let mut ok = 0;
             for cmd in &RDCV {
                 // Infallible bus: the result is always `Ok`.
                 let Ok(v) = block_on(isospi::read_verified(
@@ -158,9 +153,8 @@ pub fn register(r: &mut Runner) {
                     DataPec::Pec15,
                     0,
                 ));
-                ok += v.iter().filter(|v| v.is_ok()).count();
+                black_box(v);
             }
-            ok
         },
     );
     let mut io = Blocking::new(ReplaySpi::new(&rx, &wire), NoDelay);
