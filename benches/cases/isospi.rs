@@ -93,7 +93,7 @@ pub fn register(r: &mut Runner) {
         || {
             for g in black_box(&frames) {
                 let v = isospi::verify_chain(g, DataPec::Pec15);
-                black_box(v);
+                black_box(&v);
             }
         },
     );
@@ -117,7 +117,7 @@ pub fn register(r: &mut Runner) {
         || {
             for g in black_box(&frames10) {
                 let v = isospi::verify_chain(g, DataPec::Pec10);
-                black_box(v);
+                black_box(&v);
             }
         },
     );
@@ -153,7 +153,7 @@ pub fn register(r: &mut Runner) {
                     DataPec::Pec15,
                     0,
                 ));
-                black_box(v);
+                black_box(&v);
             }
         },
     );
