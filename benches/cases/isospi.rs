@@ -30,11 +30,12 @@ const RDCV: [[u8; 4]; GROUPS] = [
     isospi::command(0x00B),
 ];
 
-/// Realistic chain responses: per group, per device (device 0 first on the wire), three
-/// little-endian 100 µV codes around 3.3 V and the PEC15 computed with the crate's
-/// byte-wise `pec15` (not the group form under test).
-fn chain_frames() -> [[[u8; 8]; N]; GROUPS] {
-    let mut out = [[[0u8; 8]; N]; GROUPS];
+/// Realistic chain responses for `D` devices: per group, per device (device 0 first on the
+/// wire), three little-endian 100 µV codes around 3.3 V and the PEC15 computed with the
+/// crate's byte-wise `pec15` (not the group form under test). Reusable by the LTC681x driver
+/// cases (`chain_frames::<1>()`, `::<4>()`, `::<16>()`).
+pub fn chain_frames<const D: usize>() -> [[[u8; 8]; D]; GROUPS] {
+    let mut out = [[[0u8; 8]; D]; GROUPS];
     for (g, group) in out.iter_mut().enumerate() {
         for (d, f) in group.iter_mut().enumerate() {
             for c in 0..3 {
@@ -46,6 +47,12 @@ fn chain_frames() -> [[[u8; 8]; N]; GROUPS] {
         }
     }
     out
+}
+
+/// The replay-bus `rx` for reading groups A..F in order: every device's frame of every group,
+/// as the chain clocks them out.
+pub fn chain_rx<const D: usize>(frames: &[[[u8; 8]; D]; GROUPS]) -> Vec<u8> {
+    frames.iter().flatten().flatten().copied().collect()
 }
 
 /// A model of the LTC681x decode (parse → verdict → convert), for a per-cell figure before
@@ -79,7 +86,7 @@ pub fn register(r: &mut Runner) {
         isospi::command(black_box(0x260))
     });
 
-    let frames = chain_frames();
+    let frames = chain_frames::<N>();
     for g in &frames {
         assert!(
             isospi::verify_chain(g, DataPec::Pec15)
@@ -123,7 +130,7 @@ pub fn register(r: &mut Runner) {
     );
 
     // The same 6 reads through the shared chain reader over the replay bus.
-    let rx: Vec<u8> = frames.iter().flatten().flatten().copied().collect();
+    let rx = chain_rx(&frames);
     let wire = Cell::new(0);
     let mut io = Blocking::new(ReplaySpi::new(&rx, &wire), NoDelay);
     let mut buf = [[0u8; 8]; N];
