@@ -5,7 +5,7 @@
 use core::cell::Cell;
 use core::hint::black_box;
 
-use bms_afe::io::Blocking;
+use bms_afe::io::{Async, Blocking};
 use bms_afe::isospi::{self, DataPec};
 use bms_afe::monitor::Reading;
 use bms_afe::units::MicroVolts;
@@ -162,6 +162,28 @@ pub fn register(r: &mut Runner) {
                 ));
                 black_box(&v);
             }
+        },
+    );
+    // The same through the async transport (one future for the six reads, polled once).
+    let mut aio = Async::new(ReplaySpi::new(&rx, &wire), NoDelay);
+    r.bus_case(
+        "isospi16/read_verify_async",
+        Per::cell((N * CELLS) as u32),
+        &wire,
+        || {
+            block_on(async {
+                for cmd in &RDCV {
+                    let Ok(v) = isospi::read_verified(
+                        &mut aio,
+                        black_box(cmd),
+                        &mut buf,
+                        DataPec::Pec15,
+                        0,
+                    )
+                    .await;
+                    black_box(&v);
+                }
+            })
         },
     );
     let mut io = Blocking::new(ReplaySpi::new(&rx, &wire), NoDelay);
