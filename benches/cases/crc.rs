@@ -12,7 +12,8 @@ use crate::support::{Per, Runner};
 const SIZES: [usize; 4] = [6, 8, 34, 256];
 
 /// The classic byte-wise PEC15 with one 256-entry table, as in the LTC681x/LTC6804 data
-/// sheets' reference code (`init_PEC15_Table` / `pec15_calc`): the baseline to beat.
+/// sheets' reference code (`init_PEC15_Table` + `pec15`; `pec15_calc` in the Linduino
+/// library): the baseline to beat.
 static CLASSIC: [u16; 256] = classic_table();
 
 const fn classic_table() -> [u16; 256] {
