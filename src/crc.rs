@@ -12,7 +12,10 @@
 //! 1792 bytes in all, and only the tables a firmware calls are linked). The `crc-no-table`
 //! feature switches every function to the bit-serial `NoTable` form (no table in flash).
 //! The hot LTC681x/ADBMS paths use [`pec15_group`], a two-bytes-per-step form for register
-//! groups (see its docs), which is tested against the `crc` crate result.
+//! groups (see its docs), and its unrolled fixed-size forms [`pec15_6`] and [`pec15_8`];
+//! [`pec10_group`] is the same two-bytes-per-step form of [`pec10`] for ADBMS68xx groups. All
+//! are tested against the `crc` crate result. These fast forms cost 1 KiB of tables each (plus
+//! 128 bytes for the PEC10 counter tail), linked only if called.
 //!
 //! Command PECs are needed at compile time, so [`pec15_const`] and [`command_pec`] are
 //! `const fn` (bit-serial; free at run time because they fold into constants).
@@ -161,9 +164,15 @@ pub fn crc16_modbus(data: &[u8]) -> u16 {
 // ---------------------------------------------------------------------------------------------
 
 /// Two 256-entry tables (1 KiB) that advance the PEC15 register by 16 bits per step:
-/// `T_HI[a]` is the effect of byte `a` followed by a zero byte, `T_LO[b]` of one byte.
+/// `PEC15_PAIR[0][a]` is the effect of byte `a` followed by a zero byte, `PEC15_PAIR[1][b]` of
+/// one byte. Entries are kept in the wire alignment (15-bit remainder `<< 1`, bit 0 always 0),
+/// so the register needs no shift per step and the result none at the end.
 #[cfg(not(feature = "crc-no-table"))]
 static PEC15_PAIR: [[u16; 256]; 2] = pec15_pair_tables();
+
+/// The PEC15 seed (0x0010) in the wire alignment.
+#[cfg(not(feature = "crc-no-table"))]
+const PEC15_SEED_WIRE: u16 = 0x0010 << 1;
 
 #[cfg(not(feature = "crc-no-table"))]
 const fn pec15_step8(mut rem: u16, byte: u8) -> u16 {
@@ -186,21 +195,53 @@ const fn pec15_pair_tables() -> [[u16; 256]; 2] {
     let mut i = 0;
     while i < 256 {
         // Contribution of the high byte of a 16-bit step (register starts at 0).
-        t[0][i] = pec15_step8(pec15_step8(0, i as u8), 0);
+        t[0][i] = pec15_step8(pec15_step8(0, i as u8), 0) << 1;
         // Contribution of the low byte of a 16-bit step.
-        t[1][i] = pec15_step8(0, i as u8);
+        t[1][i] = pec15_step8(0, i as u8) << 1;
         i += 1;
     }
     t
 }
 
+/// The two-bytes-per-step loop on a wire-aligned register (`remainder << 1`). Inlined into
+/// the fixed-size forms, where the length is a constant and the loop unrolls completely.
+#[cfg(not(feature = "crc-no-table"))]
+#[inline(always)]
+fn pec15_pairs(mut rem: u16, data: &[u8]) -> u16 {
+    let mut chunks = data.chunks_exact(2);
+    for pair in &mut chunks {
+        // The register's bits 14..0 (held in 15..1) meet the 16 input bits 15..1: after 16
+        // shifts the old register is gone, so the new one is a function of `x` alone, and by
+        // linearity the XOR of the high byte's and the low byte's contributions.
+        if let [a, b] = pair {
+            let x = rem ^ u16::from_be_bytes([*a, *b]);
+            rem = PEC15_PAIR[0][usize::from(x >> 8)] ^ PEC15_PAIR[1][usize::from(x & 0xFF)];
+        }
+    }
+    if let [last] = chunks.remainder() {
+        // One byte: feed `byte ⊕ register[15:8]` through the one-byte table, shift the rest.
+        let idx = ((rem >> 8) as u8) ^ *last;
+        rem = (rem << 8) ^ PEC15_PAIR[1][usize::from(idx)];
+    }
+    rem
+}
+
 /// PEC15 of a register group (any length), two bytes per step with a 1 KiB table pair.
 ///
 /// The register is linear, so after 16 input bits the new register is
-/// `(rem << 16) ⊕ T(hi ⊕ rem[14:7]) ⊕ T'(lo ⊕ (rem[6:0] << 1))` folded through the two tables;
-/// this halves the dependent table look-ups of the classic byte-wise form. Returns the same
-/// 16-bit wire word as [`pec15`] (tested against it for every length 0..=64 and random data).
+/// `T_hi[x >> 8] ⊕ T_lo[x & 0xFF]` with `x = register ⊕ input word`; this halves the
+/// dependent table look-ups of the classic byte-wise form (LTC6804-DS p.44 / LTC681x
+/// reference code, 256 entries, one byte per step) and needs no shifts. 6- and 8-byte inputs
+/// run fully unrolled (the forms of [`pec15_6`] / [`pec15_8`]). Returns the same
+/// 16-bit wire word as [`pec15`] (tested against it for every length 0..=64 and random
+/// data). For the group sizes known at compile time see [`pec15_6`] and [`pec15_8`].
 /// With `crc-no-table` it is [`pec15`].
+///
+/// ```
+/// // protocols/adi.md §2.3 / ez-104495: a register group of six 0xFF bytes has PEC 0x664C.
+/// assert_eq!(bms_afe::crc::pec15_group(&[0xFF; 6]), 0x664C);
+/// ```
+#[inline]
 pub fn pec15_group(data: &[u8]) -> u16 {
     #[cfg(feature = "crc-no-table")]
     {
@@ -208,27 +249,154 @@ pub fn pec15_group(data: &[u8]) -> u16 {
     }
     #[cfg(not(feature = "crc-no-table"))]
     {
-        let mut rem: u16 = 0x0010;
-        let mut chunks = data.chunks_exact(2);
-        for pair in &mut chunks {
-            // Align the 15-bit register with a 16-bit input word: the register's bits 14..0
-            // meet input bits 15..1, so shift left by one.
-            let x = (rem << 1) ^ u16::from_be_bytes([pair[0], pair[1]]);
-            let [hi, lo] = x.to_be_bytes();
-            rem = PEC15_PAIR[0][hi as usize] ^ PEC15_PAIR[1][lo as usize];
+        // The ADI register group (6 data bytes) and the 8-byte block (a group with its PEC)
+        // take the unrolled forms: two compares in front of the loop.
+        if let Ok(group) = <&[u8; 6]>::try_from(data) {
+            return pec15_pairs(PEC15_SEED_WIRE, group);
         }
-        if let [last] = chunks.remainder() {
-            rem = pec15_step_table(rem, *last);
+        if let Ok(block) = <&[u8; 8]>::try_from(data) {
+            return pec15_pairs(PEC15_SEED_WIRE, block);
         }
-        rem << 1
+        pec15_pairs(PEC15_SEED_WIRE, data)
     }
 }
 
+/// PEC15 of a 6-byte register group (LTC681x / ADBMS1818 register groups, ADI command
+/// payloads): [`pec15_group`] fully unrolled, three table-pair steps and no loop.
+///
+/// ```
+/// // ez-104495: an all-zero register group has PEC 0xC212.
+/// assert_eq!(bms_afe::crc::pec15_6(&[0; 6]), 0xC212);
+/// ```
+#[inline]
+pub fn pec15_6(data: &[u8; 6]) -> u16 {
+    #[cfg(feature = "crc-no-table")]
+    {
+        pec15(data)
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        pec15_pairs(PEC15_SEED_WIRE, data)
+    }
+}
+
+/// PEC15 of an 8-byte block: [`pec15_group`] fully unrolled, four table-pair steps.
+///
+/// ```
+/// assert_eq!(bms_afe::crc::pec15_8(&[0; 8]), bms_afe::crc::pec15(&[0; 8]));
+/// ```
+#[inline]
+pub fn pec15_8(data: &[u8; 8]) -> u16 {
+    #[cfg(feature = "crc-no-table")]
+    {
+        pec15(data)
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        pec15_pairs(PEC15_SEED_WIRE, data)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast PEC10 for ADBMS68xx register groups: two bytes per step, table tail for the counter.
+// ---------------------------------------------------------------------------------------------
+
+/// PEC10 table pair (1 KiB), as [`PEC15_PAIR`] but for the 10-bit register, kept left-aligned
+/// in 16 bits (`remainder << 6`): after 16 input bits the old 10-bit register is gone, so the
+/// same two-look-ups-per-word step applies.
 #[cfg(not(feature = "crc-no-table"))]
-fn pec15_step_table(rem: u16, byte: u8) -> u16 {
-    // One byte: feed `byte ⊕ rem[14:7]` through the single-byte table and shift the rest.
-    let idx = ((rem >> 7) as u8) ^ byte;
-    ((rem << 8) & 0x7FFF) ^ PEC15_PAIR[1][idx as usize]
+static PEC10_PAIR: [[u16; 256]; 2] = pec10_pair_tables();
+
+/// The 6 command-counter bits in one look-up (128 bytes): `PEC10_TAIL[i]` is the effect of
+/// feeding the 6 bits `i` into a zero 10-bit register (right-aligned result).
+#[cfg(not(feature = "crc-no-table"))]
+static PEC10_TAIL: [u16; 64] = pec10_tail_table();
+
+/// The PEC10 seed (0x010) left-aligned in 16 bits.
+#[cfg(not(feature = "crc-no-table"))]
+const PEC10_SEED_ALIGNED: u16 = 0x010 << 6;
+
+#[cfg(not(feature = "crc-no-table"))]
+const fn pec10_step(mut rem: u16, value: u8, bits: u32) -> u16 {
+    // Bit-serial, used only to build tables at compile time.
+    let mut bit = bits;
+    while bit > 0 {
+        bit -= 1;
+        let fb = ((value >> bit) & 1) as u16 ^ ((rem >> 9) & 1);
+        rem = (rem << 1) & 0x3FF;
+        if fb != 0 {
+            rem ^= 0x08F;
+        }
+    }
+    rem
+}
+
+#[cfg(not(feature = "crc-no-table"))]
+const fn pec10_pair_tables() -> [[u16; 256]; 2] {
+    let mut t = [[0u16; 256]; 2];
+    let mut i = 0;
+    while i < 256 {
+        t[0][i] = pec10_step(pec10_step(0, i as u8, 8), 0, 8) << 6;
+        t[1][i] = pec10_step(0, i as u8, 8) << 6;
+        i += 1;
+    }
+    t
+}
+
+#[cfg(not(feature = "crc-no-table"))]
+const fn pec10_tail_table() -> [u16; 64] {
+    let mut t = [0u16; 64];
+    let mut i = 0;
+    while i < 64 {
+        t[i] = pec10_step(0, i as u8, 6);
+        i += 1;
+    }
+    t
+}
+
+/// Two bytes per step on the left-aligned PEC10 register, then the counter bits.
+#[cfg(not(feature = "crc-no-table"))]
+#[inline(always)]
+fn pec10_pairs(mut rem: u16, data: &[u8], command_counter: u8) -> u16 {
+    let mut chunks = data.chunks_exact(2);
+    for pair in &mut chunks {
+        if let [a, b] = pair {
+            let x = rem ^ u16::from_be_bytes([*a, *b]);
+            rem = PEC10_PAIR[0][usize::from(x >> 8)] ^ PEC10_PAIR[1][usize::from(x & 0xFF)];
+        }
+    }
+    if let [last] = chunks.remainder() {
+        let idx = ((rem >> 8) as u8) ^ *last;
+        rem = (rem << 8) ^ PEC10_PAIR[1][usize::from(idx)];
+    }
+    // Six counter bits: the register's top 6 bits meet them; its low 4 bits shift up by 6.
+    let idx = ((rem >> 10) as u8 ^ command_counter) & 0x3F;
+    (((rem >> 6) << 6) & 0x3FF) ^ PEC10_TAIL[usize::from(idx)]
+}
+
+/// ADBMS68xx data PEC of a register group (any length), the fast form of [`pec10`]: two
+/// bytes per step with a 1 KiB table pair and one 64-entry look-up for the 6 command-counter
+/// bits (instead of six bit steps). 6-byte groups run fully unrolled. Same result as
+/// [`pec10`] (tested against the `crc` crate and a bit-serial oracle); with `crc-no-table` it
+/// is [`pec10`].
+///
+/// ```
+/// // protocols/adi.md §6.1: six zero bytes with command counter 17 give PEC10 0x282.
+/// assert_eq!(bms_afe::crc::pec10_group(&[0; 6], 17), 0x282);
+/// ```
+#[inline]
+pub fn pec10_group(data: &[u8], command_counter: u8) -> u16 {
+    #[cfg(feature = "crc-no-table")]
+    {
+        pec10(data, command_counter)
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        if let Ok(group) = <&[u8; 6]>::try_from(data) {
+            return pec10_pairs(PEC10_SEED_ALIGNED, group, command_counter);
+        }
+        pec10_pairs(PEC10_SEED_ALIGNED, data, command_counter)
+    }
 }
 
 #[cfg(test)]
@@ -325,6 +493,12 @@ mod tests {
                 let p = (oracle(d, 15, 0x4599, 0x10) << 1) as u16;
                 assert_eq!(pec15(d), p);
                 assert_eq!(pec15_group(d), p, "len {len}");
+                if let Ok(a) = <&[u8; 6]>::try_from(d) {
+                    assert_eq!(pec15_6(a), p);
+                }
+                if let Ok(a) = <&[u8; 8]>::try_from(d) {
+                    assert_eq!(pec15_8(a), p);
+                }
                 assert_eq!(pec15_const(d), p);
                 let cc = (seed >> 8) as u8 & 0x3F;
                 let mut with_cc = oracle(d, 10, 0x08F, 0x10);
@@ -336,8 +510,62 @@ mod tests {
                     }
                 }
                 assert_eq!(pec10(d, cc), with_cc as u16);
+                assert_eq!(pec10_group(d, cc), with_cc as u16, "len {len} cc {cc}");
                 assert_eq!(crc8_smbus(d), oracle(d, 8, 0x07, 0) as u8);
             }
         }
+    }
+
+    #[test]
+    fn fast_forms_match_crc_crate() {
+        // The `crc` crate's bit-serial PEC15, independent of the table forms above.
+        let reference = Crc::<u16, crc::NoTable>::new(&PEC15_ALGORITHM);
+        let mut seed = 0x9E37_79B9u32;
+        let mut buf = [0u8; 300];
+        for round in 0..64 {
+            for b in buf.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 17;
+                seed ^= seed << 5;
+                *b = seed as u8;
+            }
+            if round == 0 {
+                buf.fill(0xFF);
+            }
+            for len in (0..=34).chain([255, 256, 257, 300]) {
+                let d = &buf[..len];
+                assert_eq!(pec15_group(d), reference.checksum(d) << 1, "len {len}");
+            }
+            let six: &[u8; 6] = buf.first_chunk().unwrap();
+            assert_eq!(pec15_6(six), reference.checksum(six) << 1);
+            let eight: &[u8; 8] = buf.first_chunk().unwrap();
+            assert_eq!(pec15_8(eight), reference.checksum(eight) << 1);
+        }
+        // PEC10: the `crc` crate's bit-serial CRC-10 plus the 6 counter bits, fed bit by bit
+        // here (independent of `pec10_finish`).
+        let crc10 = Crc::<u16, crc::NoTable>::new(&PEC10_ALGORITHM);
+        for len in (0..=34).chain([256]) {
+            for cc in [0u8, 1, 17, 42, 63] {
+                let d = &buf[..len];
+                let mut rem = crc10.checksum(d);
+                for i in (0..6).rev() {
+                    let fb = u16::from((cc >> i) & 1) ^ ((rem >> 9) & 1);
+                    rem = (rem << 1) & 0x3FF;
+                    if fb == 1 {
+                        rem ^= 0x08F;
+                    }
+                }
+                assert_eq!(pec10_group(d, cc), rem, "len {len} cc {cc}");
+            }
+        }
+        // protocols/adi.md §6.1 / §7.3 vectors through the fast form.
+        assert_eq!(pec10_group(&[0; 6], 0), 0x3E3);
+        assert_eq!(pec10_group(&[0; 6], 63), 0x28B);
+        assert_eq!(pec10_group(&[0x01, 0x00, 0x00, 0xFF, 0x03, 0x00], 0), 0x05A);
+        assert_eq!(pec10_group(&[0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00], 0), 0x33D);
+        // Vectors from protocols/adi.md §2.3 through the fixed-size form.
+        assert_eq!(pec15_6(&[0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22]), 0x9A1C);
+        assert_eq!(pec15_6(&[0x2A, 0x63, 0x8E, 0x1E, 0xEC, 0x1F]), 0x110C);
+        assert_eq!(pec15_6(&[0xFF; 6]), 0x664C);
     }
 }

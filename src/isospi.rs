@@ -49,6 +49,7 @@ pub enum DataPec {
 /// A frame whose every byte is 0xFF (or 0x00), PEC bytes included, is reported as
 /// [`FaultReason::NoResponse`]: nothing drove the bus. Note that an all-0xFF *data* group with
 /// its correct PEC (LTC681x "cleared") passes: "not converted" is decided by the decoder.
+#[inline]
 pub fn verify_frame(frame: &[u8], pec: DataPec) -> Result<u8, FaultReason> {
     let n = frame.len();
     if n < 3 {
@@ -67,7 +68,7 @@ pub fn verify_frame(frame: &[u8], pec: DataPec) -> Result<u8, FaultReason> {
         DataPec::Pec10 => {
             let cc = p[0] >> 2;
             let received = received & 0x03FF;
-            let expected = crc::pec10(data, cc);
+            let expected = crc::pec10_group(data, cc);
             if expected == received {
                 return Ok(cc);
             }
