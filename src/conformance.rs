@@ -590,6 +590,21 @@ impl<M: VirtualChip + Clock> Ctx<'_, M> {
         let k = Self::sample(d)[1];
         self.sim
             .with(|s| s.inject(InjectedFault::Silent { device: k as u8 }));
+        if d == 1 {
+            // A lone device (an I2C chip) that stops answering is a bus error (NACK); it must
+            // not produce data.
+            let (_, c) = self.dims(m);
+            let mut out = [Reading::NotConverted; MAX_CELLS];
+            let r = m.measure_cells(ConversionMode::Normal, &mut out[..c]).await;
+            self.sim.with(|s| s.clear_faults());
+            return match r {
+                Err(_) => Ok(Outcome::Passed),
+                Ok(rep) if rep.failed.contains(0) && !out[..c].iter().any(Reading::is_valid) => {
+                    Ok(Outcome::Passed)
+                }
+                Ok(_) => Err(fail(CASE, Some(0), "a silent device produced data")),
+            };
+        }
         let r = self.expect_only(m, CASE, 1 << k).await;
         self.sim.with(|s| s.clear_faults());
         r.map(|_| Outcome::Passed)
