@@ -264,9 +264,10 @@ pub const OPEN_WIRE_DELTA_CODES: i32 = -4000;
 ///
 /// ```
 /// use bms_afe::ltc681x::convert::open_wires;
-/// // Wire C3 open on a 6-cell device: cell 4 reads ~0 with pull-up, ~2 cells with pull-down.
-/// let pu = [36000, 36000, 72000, 0, 36000, 36000];
-/// let pd = [36000, 36000, 0, 72000, 36000, 36000];
+/// // Wire C3 open on a 6-cell device of 3 V cells: cell 4 reads 0 with pull-up and two
+/// // cells' worth with pull-down.
+/// let pu = [30000, 30000, 60000, 0, 30000, 30000];
+/// let pd = [30000, 30000, 0, 60000, 30000, 30000];
 /// assert_eq!(open_wires(&pu, &pd), 1 << 3);
 /// ```
 pub fn open_wires(pu: &[u16], pd: &[u16]) -> u32 {

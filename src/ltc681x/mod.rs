@@ -54,7 +54,7 @@
 //! bms.wake()?;                                                    // wake
 //! let uv = bms.set_undervoltage(MicroVolts(3_000_000))?;           // configure
 //! let ov = bms.set_overvoltage(MicroVolts(4_200_000))?;
-//! assert_eq!((uv, ov), (MicroVolts(3_000_000), MicroVolts(4_198_400)));
+//! assert_eq!((uv, ov), (MicroVolts(3_000_000), MicroVolts(4_200_000)));
 //! bms.write_config_verified()?;
 //! let wait = bms.start_cells(AdcMode::Normal, false, CellSelect::ALL)?; // convert
 //! bms.poll_adc()?;                                                 // (or wait `wait`)
