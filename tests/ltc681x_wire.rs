@@ -278,7 +278,11 @@ fn conversion_starts_send_one_frame_each() {
     tx.extend(cmd([0x05, 0x68, 0x3B, 0xAE])); // ADSTAT 7 kHz all
     tx.extend(cmd([0x03, 0x11, 0x75, 0xA6])); // ADOL 7 kHz DCP=1
     tx.extend(cmd([0x03, 0x68, 0x1C, 0x62])); // ADOW PUP=1
-    tx.extend(cmd([0x02, 0xE0, 0x38, 0x06])); // CellMonitor Fast = MD 01
+    // CellMonitor::start_cell_conversion first wakes idle isoSPI ports (one RDCFGA dummy per
+    // device), then sends ADCV Fast = MD 01.
+    tx.extend(cmd([0x00, 0x02, 0x2B, 0x0A]));
+    tx.extend(cmd([0x00, 0x02, 0x2B, 0x0A]));
+    tx.extend(cmd([0x02, 0xE0, 0x38, 0x06]));
     both!(Ltc6813, 2, tx, |d| {
         // LTC6813 ADCV all 7 kHz 2343 µs + tREFUP 4400 µs (REFON = 0), adi.md §3.6/§3.8.
         assert_eq!(
@@ -464,7 +468,10 @@ fn read_cells_single_ltc6813_matches_rt_vectors() {
 
 #[test]
 fn read_cell_voltages_trait_matches_rt_vectors() {
-    both!(Ltc6813, 1, cell_groups_ltc6813(), |d| {
+    // The trait method first wakes idle ports: one dummy RDCFGA frame per device.
+    let mut tx = cmd([0x00, 0x02, 0x2B, 0x0A]);
+    tx.extend(cell_groups_ltc6813());
+    both!(Ltc6813, 1, tx, |d| {
         let mut out = [Reading::NotConverted; 18];
         let report = go!(d.read_cell_voltages(&mut out)).unwrap();
         assert!(report.is_ok());

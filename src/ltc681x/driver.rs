@@ -21,6 +21,9 @@ use crate::units::{MicroAmps, MicroVolts, Microseconds, MilliCelsius};
 pub const T_WAKE_US: u32 = 400;
 /// isoSPI port ready time tREADY, maximum (10 µs): the gap when waking from IDLE.
 pub const T_READY_US: u32 = 10;
+/// isoSPI idle timeout tIDLE, minimum (LTC6812-DS electrical table: 4.3/5.5/6.7 ms): after
+/// a silence this long the ports must be woken again before a command.
+pub const T_IDLE_MIN_US: u32 = 4300;
 /// Interval between PLADC polls.
 pub const POLL_INTERVAL_US: u32 = 100;
 
@@ -300,6 +303,17 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             };
         }
         Ok(isospi::report(&v))
+    }
+
+    /// Waits `t`; if that exceeds the minimum isoSPI idle timeout (tIDLE 4.3 ms) the ports
+    /// have gone IDLE and are woken again (one dummy frame per device, tREADY apart), so the
+    /// next command is not lost.
+    async fn settle(&mut self, t: Microseconds) -> Result<(), Error<IO::Error>> {
+        self.io.delay_us(t.0).await;
+        if t.0 >= T_IDLE_MIN_US {
+            self.wake_idle().await?;
+        }
+        Ok(())
     }
 
     async fn wake(&mut self) -> Result<(), Error<IO::Error>> {
@@ -693,7 +707,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
         let t = self.start_status(mode, StatusSelect::All).await?;
-        self.io.delay_us(t.0).await;
+        self.settle(t).await?;
         self.read_status(out).await
     }
 
@@ -704,7 +718,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N * V::AUX_CHANNELS)?;
         let t = self.start_gpio(mode, GpioSelect::ALL).await?;
-        self.io.delay_us(t.0).await;
+        self.settle(t).await?;
         self.read_aux(out).await
     }
 
@@ -723,7 +737,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 let t = self
                     .start_open_wire(mode, pull, false, CellSelect::ALL)
                     .await?;
-                self.io.delay_us(t.0).await;
+                self.settle(t).await?;
             }
             self.read_cell_frames(store).await?;
         }
@@ -761,7 +775,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         check_len(out.len(), N)?;
         self.send(&command::cvst(mode, st)).await?;
         let t = self.conversion_time(Conversion::Cells(CellSelect::ALL), mode);
-        self.io.delay_us(t.0).await;
+        self.settle(t).await?;
         let expected = self.expected(st, mode);
         let mut groups = [[[0u8; 8]; N]; 6];
         self.read_cell_frames(&mut groups).await?;
@@ -793,7 +807,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         check_len(out.len(), N)?;
         self.send(&command::axst(mode, st)).await?;
         let t = self.conversion_time(Conversion::Gpio(GpioSelect::ALL), mode);
-        self.io.delay_us(t.0).await;
+        self.settle(t).await?;
         let expected = self.expected(st, mode);
         out.iter_mut().for_each(|o| *o = Reading::Valid(0));
         let mut report = ChainReport::OK;
@@ -834,7 +848,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         check_len(out.len(), N)?;
         self.send(&command::statst(mode, st)).await?;
         let t = self.conversion_time(Conversion::Status(StatusSelect::All), mode);
-        self.io.delay_us(t.0).await;
+        self.settle(t).await?;
         let e = self.expected(st, mode);
         let mut a = [[0u8; 8]; N];
         let mut b = [[0u8; 8]; N];
@@ -879,7 +893,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
         let t = self.start_overlap(mode, false).await?;
-        self.io.delay_us(t.0).await;
+        self.settle(t).await?;
         let mut groups = [[[0u8; 8]; N]; 6];
         self.read_cell_frames(&mut groups).await?;
         let mut report = ChainReport::OK;
@@ -912,7 +926,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
         self.send(&command::DIAGN).await?;
-        self.io.delay_us(command::T_DIAGN_US).await;
+        self.settle(Microseconds(command::T_DIAGN_US)).await?;
         self.read_mapped(&command::RDSTATB, out, |d, _| d[5] & 0x02 == 0)
             .await
     }
@@ -1041,6 +1055,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         &mut self,
         mode: ConversionMode,
     ) -> Result<Microseconds, Error<IO::Error>> {
+        self.wake_idle().await?;
         self.start_cells(mode_of(mode), false, CellSelect::ALL)
             .await
     }
@@ -1048,6 +1063,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
+        check_len(out.len(), N * V::CELLS)?;
+        self.wake_idle().await?;
         self.read_cells(out).await
     }
     async fn measure_cells(
@@ -1056,10 +1073,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N * V::CELLS)?;
+        self.wake_idle().await?;
         let t = self
             .start_cells(mode_of(mode), false, CellSelect::ALL)
             .await?;
-        self.io.delay_us(t.0).await;
+        self.settle(t).await?;
         self.read_cells(out).await
     }
     async fn measure_temperatures(
@@ -1067,10 +1085,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         out: &mut [Reading<MilliCelsius>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
+        self.wake_idle().await?;
         let t = self
             .start_status(AdcMode::Normal, StatusSelect::Itmp)
             .await?;
-        self.io.delay_us(t.0).await;
+        self.settle(t).await?;
         let mut tmp = [Reading::NotConverted; N];
         let r = self
             .read_mapped(&command::RDSTATA, &mut tmp, |d, dev| {
@@ -1087,8 +1106,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
+        self.wake_idle().await?;
         let t = self.start_status(AdcMode::Normal, StatusSelect::Sc).await?;
-        self.io.delay_us(t.0).await;
+        self.settle(t).await?;
         let mut tmp = [Reading::NotConverted; N];
         let r = self
             .read_mapped(&command::RDSTATA, &mut tmp, |d, dev| {
@@ -1117,6 +1137,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         for (c, &m) in self.cfg.iter_mut().zip(masks) {
             c.dcc = m;
         }
+        self.wake_idle().await?;
         self.write_config().await
     }
     async fn read_faults(
@@ -1124,6 +1145,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         out: &mut [Reading<Faults>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
+        self.wake_idle().await?;
         let mut st = [Reading::NotConverted; N];
         let r = self.read_status(&mut st).await?;
         for (o, s) in out.iter_mut().zip(st) {

@@ -23,6 +23,20 @@
 //!   [`Ltc681x::retries`] times first. Registers reading 0xFFFF with a good PEC (cleared,
 //!   never converted) are [`Reading::NotConverted`](crate::monitor::Reading), never 6.5535 V.
 //!
+//! # Power states and timing
+//!
+//! * After ~2 s without a valid command (tSLEEP) the cores sleep and the configuration is
+//!   reset: call [`Ltc681x::wake`] (one dummy frame per device, tWAKE apart) and write the
+//!   configuration again.
+//! * After more than 4.3 ms of silence (tIDLE) the isoSPI ports go idle and the next frame is
+//!   lost at the first idle port: [`Ltc681x::wake_idle`] wakes them. The `CellMonitor` methods
+//!   and every `measure_*`/diagnostic method that waits do this themselves; the low-level
+//!   `start_*`/`read_*` methods do not (they send exactly the frames named), so call
+//!   `wake_idle` first when you have waited yourself. A lost frame never yields wrong data —
+//!   the device answers nothing and is reported `NoResponse` — but a lost *conversion start*
+//!   leaves the previous results in place: clear the registers (`clear_cells`) before
+//!   converting if stale data would matter.
+//!
 //! # `CellMonitor` mapping
 //!
 //! | trait | LTC681x |
@@ -75,6 +89,6 @@ mod driver;
 pub mod register;
 pub mod variant;
 
-pub use driver::{Ltc681x, POLL_INTERVAL_US, Status, T_READY_US, T_WAKE_US};
+pub use driver::{Ltc681x, POLL_INTERVAL_US, Status, T_IDLE_MIN_US, T_READY_US, T_WAKE_US};
 pub use register::DeviceConfig;
 pub use variant::{Adbms1818, ConfigLayout, Ltc6810, Ltc6811, Ltc6812, Ltc6813, Variant};
