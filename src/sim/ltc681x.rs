@@ -419,14 +419,7 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
             }
             Job::CellsAux => {
                 Self::finish(d, Job::Cells { ch: 0, md: 0 });
-                Self::convert_gpio(
-                    d,
-                    if V::LAYOUT == ConfigLayout::Ltc6810 {
-                        1
-                    } else {
-                        1
-                    },
-                );
+                Self::convert_gpio(d, 1);
                 Self::convert_gpio(d, 2);
             }
             Job::CellsSc => {
