@@ -98,7 +98,7 @@ pub const RDCV: [[u8; 4]; 6] = [RDCVA, RDCVB, RDCVC, RDCVD, RDCVE, RDCVF];
 /// The auxiliary read commands, group A first.
 pub const RDAUX: [[u8; 4]; 4] = [RDAUXA, RDAUXB, RDAUXC, RDAUXD];
 
-/// ADC mode MD[1:0] (LTC6812-DS Table 37). The rate in brackets applies with ADCOPT = 1.
+/// ADC mode MD\[1:0\] (LTC6812-DS Table 37). The rate in brackets applies with ADCOPT = 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum AdcMode {
@@ -119,7 +119,7 @@ impl AdcMode {
     }
 }
 
-/// Cell selection CH[2:0] for ADCV/ADOW: 0 = all cells, 1..=6 one group of cells
+/// Cell selection CH\[2:0\] for ADCV/ADOW: 0 = all cells, 1..=6 one group of cells
 /// (LTC6811: cells n and n+6; LTC6812: n, n+5, n+10 with 1..=5; LTC6813: n, n+6, n+12;
 /// LTC6810: cell n alone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -149,7 +149,7 @@ impl CellSelect {
     }
 }
 
-/// GPIO selection CHG[2:0] for ADAX/ADAXD/AXOW: 0 = all GPIOs and the second reference,
+/// GPIO selection CHG\[2:0\] for ADAX/ADAXD/AXOW: 0 = all GPIOs and the second reference,
 /// 1..=5 GPIO (pairs (1,6)…(4,9) on LTC6812/6813; LTC6810: 1 = S0, 2..5 = GPIO1..4),
 /// 6 = second reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -181,7 +181,7 @@ impl GpioSelect {
     }
 }
 
-/// Status selection CHST[2:0] for ADSTAT/ADSTATD.
+/// Status selection CHST\[2:0\] for ADSTAT/ADSTATD.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum StatusSelect {
@@ -197,7 +197,7 @@ pub enum StatusSelect {
     Vd = 4,
 }
 
-/// Self-test pattern ST[1:0].
+/// Self-test pattern ST\[1:0\].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum SelfTest {

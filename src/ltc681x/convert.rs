@@ -187,7 +187,7 @@ pub struct StatusB {
     pub overvoltage: u32,
     /// Bit `k`: cell `k + 1` under VUV.
     pub undervoltage: u32,
-    /// Silicon revision REV[3:0].
+    /// Silicon revision REV\[3:0\].
     pub revision: u8,
     /// MUXFAIL: the multiplexer self check (DIAGN) failed (also 1 after POR/CLRSTAT).
     pub mux_fail: bool,

@@ -103,13 +103,13 @@ pub struct CfgA {
     pub dten: bool,
     /// ADCOPT: alternate ADC modes.
     pub adcopt: bool,
-    /// VUV[11:0].
+    /// VUV\[11:0\].
     pub vuv: u16,
-    /// VOV[11:0].
+    /// VOV\[11:0\].
     pub vov: u16,
     /// DCC1..12 (bit 0 = cell 1).
     pub dcc: u16,
-    /// DCTO[3:0].
+    /// DCTO\[3:0\].
     pub dcto: u8,
 }
 
@@ -152,7 +152,7 @@ pub struct CfgB {
     pub dcc0: bool,
     /// DTMEN: discharge timer monitor.
     pub dtmen: bool,
-    /// PS[1:0]: digital-redundancy path.
+    /// PS\[1:0\]: digital-redundancy path.
     pub ps: u8,
     /// FDRF: force digital-redundancy failure.
     pub fdrf: bool,
@@ -204,9 +204,9 @@ pub struct Cfg6810 {
     pub dten: bool,
     /// ADCOPT.
     pub adcopt: bool,
-    /// VUV[11:0].
+    /// VUV\[11:0\].
     pub vuv: u16,
-    /// VOV[11:0].
+    /// VOV\[11:0\].
     pub vov: u16,
     /// DCC1..6 (bit 0 = cell 1).
     pub dcc: u8,
@@ -214,7 +214,7 @@ pub struct Cfg6810 {
     pub dcc0: bool,
     /// MCAL: multi-calibration.
     pub mcal: bool,
-    /// DCTO[3:0].
+    /// DCTO\[3:0\].
     pub dcto: u8,
     /// SCONV: S-pin redundant conversion.
     pub sconv: bool,
@@ -291,7 +291,7 @@ pub struct DeviceConfig {
     pub dtmen: bool,
     /// FDRF (not LTC6811).
     pub fdrf: bool,
-    /// PS[1:0] (LTC6812/6813 only).
+    /// PS\[1:0\] (LTC6812/6813 only).
     pub ps: u8,
     /// MCAL (LTC6810 only).
     pub mcal: bool,
@@ -579,12 +579,12 @@ pub const fn ov_threshold(v: MicroVolts) -> Result<(u16, MicroVolts), ConfigErro
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct CommByte {
-    /// ICOM[3:0] (I2C: 0110 START, 0001 STOP, 0000 BLANK, 0111 NO TRANSMIT; SPI: 1000 CSB
+    /// ICOM\[3:0\] (I2C: 0110 START, 0001 STOP, 0000 BLANK, 0111 NO TRANSMIT; SPI: 1000 CSB
     /// low, 1010 CSB falling, 1001 CSB high, 1111 NO TRANSMIT).
     pub icom: u8,
     /// The data byte.
     pub data: u8,
-    /// FCOM[3:0] (I2C: 0000 master ACK, 1000 NACK, 1001 NACK+STOP; SPI: 0000 CSB low,
+    /// FCOM\[3:0\] (I2C: 0000 master ACK, 1000 NACK, 1001 NACK+STOP; SPI: 0000 CSB low,
     /// 1001 CSB high).
     pub fcom: u8,
 }
@@ -595,7 +595,7 @@ pub struct CommByte {
 pub struct Comm(pub [CommByte; 3]);
 
 impl Comm {
-    /// Register bytes: COMMn = ICOMn | Dn[7:4], COMMn+1 = Dn[3:0] | FCOMn.
+    /// Register bytes: COMMn = ICOMn | Dn\[7:4\], COMMn+1 = Dn\[3:0\] | FCOMn.
     pub const fn encode(&self) -> [u8; 6] {
         let mut out = [0u8; 6];
         let mut i = 0;
