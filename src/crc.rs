@@ -224,6 +224,27 @@ pub fn pec15_group(data: &[u8]) -> u16 {
     }
 }
 
+/// Checks one 8-byte register frame of an ADI PEC15 chain read (6 data bytes, then the PEC
+/// big-endian): `true` if the PEC matches. The read-path form of [`pec15_group`] for the
+/// fixed frame size: one 64-bit load, three table pair steps, no slicing.
+#[inline]
+pub fn pec15_frame_ok(frame: &[u8; 8]) -> bool {
+    #[cfg(feature = "crc-no-table")]
+    {
+        pec15(&frame[..6]) == u16::from_be_bytes([frame[6], frame[7]])
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        let x = u64::from_be_bytes(*frame);
+        let mut rem: u16 = 0x0010;
+        for word in [(x >> 48) as u16, (x >> 32) as u16, (x >> 16) as u16] {
+            let y = (rem << 1) ^ word;
+            rem = PEC15_PAIR[0][usize::from(y >> 8)] ^ PEC15_PAIR[1][usize::from(y & 0xFF)];
+        }
+        rem << 1 == x as u16
+    }
+}
+
 #[cfg(not(feature = "crc-no-table"))]
 fn pec15_step_table(rem: u16, byte: u8) -> u16 {
     // One byte: feed `byte ⊕ rem[14:7]` through the single-byte table and shift the rest.
