@@ -153,6 +153,33 @@ proptest! {
     }
 
     #[test]
+    fn frame_check_agrees_with_the_plain_pec(f in any::<[u8; 8]>(), flip in 0usize..64) {
+        let ok = bms_afe::crc::pec15_frame_ok(&f);
+        prop_assert_eq!(ok, pec15(&f[..6]).to_be_bytes() == [f[6], f[7]]);
+        let good = sealed([f[0], f[1], f[2], f[3], f[4], f[5]]);
+        prop_assert!(bms_afe::crc::pec15_frame_ok(&good));
+        let mut bad = good;
+        bad[flip / 8] ^= 1 << (flip % 8);
+        prop_assert!(!bms_afe::crc::pec15_frame_ok(&bad));
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_per_code_rule(data in any::<[u8; 6]>(), hi in 0usize..3) {
+        // Force some codes into 0xFF00..=0xFFFF to exercise both paths.
+        let mut data = data;
+        if data[0] & 1 == 1 {
+            data[2 * hi + 1] = 0xFF;
+        }
+        let groups = [[sealed(data)]; 2];
+        let mut out = [Reading::NotConverted; 6];
+        let _ = decode_cell_groups::<Ltc6810, 1>(&groups, &mut out);
+        for (i, o) in out.iter().take(3).enumerate() {
+            let code = u16::from_le_bytes([data[2 * i], data[2 * i + 1]]);
+            prop_assert_eq!(*o, convert::voltage(code, 0));
+        }
+    }
+
+    #[test]
     fn status_decoders_never_panic(b in any::<[u8; 6]>(), dev in any::<u8>()) {
         let _ = StatusA::decode::<Ltc6813>(&b, dev);
         let _ = StatusA::decode::<Ltc6810>(&b, dev);
