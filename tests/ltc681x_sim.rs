@@ -511,3 +511,250 @@ fn bad_command_pec_is_ignored_by_the_chip() {
         [1, 2, 3, 4, 5, 6]
     );
 }
+
+#[test]
+fn register_groups_round_trip_through_the_chip() {
+    use bms_afe::ltc681x::register::{Comm, CommByte, Nibbles, Psb};
+    let sim = Sim::new(Ltc681xChain::<Ltc6813, 3>::new());
+    let mut bms = Ltc681x::<Ltc6813, 3, _>::new(Blocking::new(sim.spi(), sim.delay()));
+    bms.wake().unwrap();
+    let comm = [0u8, 1, 2].map(|d| {
+        Comm(
+            [CommByte {
+                icom: 6,
+                data: 0xA0 | d,
+                fcom: 8,
+            }; 3],
+        )
+    });
+    bms.write_comm(&comm).unwrap();
+    let mut c = [Reading::NotConverted; 3];
+    assert!(bms.read_comm(&mut c).unwrap().is_ok());
+    assert_eq!(c, comm.map(Reading::Valid));
+    bms.start_comm().unwrap();
+    let s = [0u8, 1, 2].map(|d| Nibbles([d, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]));
+    bms.write_sctrl(&s).unwrap();
+    let mut r = [Reading::NotConverted; 3];
+    bms.read_sctrl(&mut r).unwrap();
+    assert_eq!(r, s.map(Reading::Valid));
+    bms.clear_sctrl().unwrap();
+    bms.read_sctrl(&mut r).unwrap();
+    assert_eq!(r, [Reading::Valid(Nibbles([0; 12])); 3]);
+    bms.write_pwm(&s).unwrap();
+    bms.read_pwm(&mut r).unwrap();
+    assert_eq!(r, s.map(Reading::Valid));
+    let p = [0u8, 1, 2].map(|d| Psb {
+        pwm: [d, 15, 0, 1, 2, 3],
+        sctl: [8, 0, 1, 2, 3, d],
+    });
+    bms.write_psb(&p).unwrap();
+    let mut q = [Reading::NotConverted; 3];
+    bms.read_psb(&mut q).unwrap();
+    assert_eq!(q, p.map(Reading::Valid));
+}
+
+#[test]
+fn combined_and_redundant_conversions() {
+    use bms_afe::ltc681x::command::{GpioSelect, Pull, StatusSelect};
+    let sim = Sim::new(Ltc681xChain::<Ltc6812, 2>::new());
+    seed(&sim);
+    sim.with(|c| {
+        c.set_gpio_voltage(0, 1, 1_111_100);
+        c.set_gpio_voltage(0, 2, 2_222_200);
+        c.set_gpio_voltage(1, 7, 777_700);
+    });
+    let mut bms = Ltc681x::<Ltc6812, 2, _>::new(Blocking::new(sim.spi(), sim.delay()));
+    bms.wake().unwrap();
+    bms.set_refon(true);
+    bms.write_config().unwrap();
+    let mut cells = [Reading::NotConverted; 30];
+    let mut aux = [Reading::NotConverted; 20];
+    // ADCVAX: cells and GPIO1, GPIO2.
+    let t = bms.start_cells_and_gpio12(AdcMode::Normal, false).unwrap();
+    sim.with(|c| c.advance_ns(u64::from(t.0) * 1000));
+    bms.read_cells(&mut cells).unwrap();
+    assert_cells::<Ltc6812>(&cells, &[]);
+    bms.read_aux(&mut aux).unwrap();
+    assert_eq!(aux[0], Reading::Valid(MicroVolts(1_111_100)));
+    assert_eq!(aux[1], Reading::Valid(MicroVolts(2_222_200)));
+    assert_eq!(
+        aux[2],
+        Reading::NotConverted,
+        "GPIO3 not converted by ADCVAX"
+    );
+    // ADAXD on pair 2 (GPIO2 and GPIO7 on the LTC6812).
+    let t = bms
+        .start_gpio_redundant(AdcMode::Normal, GpioSelect::new(2).unwrap())
+        .unwrap();
+    sim.with(|c| c.advance_ns(u64::from(t.0) * 1000));
+    bms.read_aux(&mut aux).unwrap();
+    assert_eq!(
+        aux[10 + 7],
+        Reading::Valid(MicroVolts(777_700)),
+        "G7 is word 7"
+    );
+    // AXOW runs as a GPIO conversion.
+    let t = bms
+        .start_gpio_open_wire(AdcMode::Normal, Pull::Down, GpioSelect::ALL)
+        .unwrap();
+    sim.with(|c| c.advance_ns(u64::from(t.0) * 1000));
+    bms.read_aux(&mut aux).unwrap();
+    assert!(aux.iter().all(Reading::is_valid));
+    // ADCVSC and ADSTATD.
+    let t = bms.start_cells_and_sc(AdcMode::Fast, false).unwrap();
+    sim.with(|c| c.advance_ns(u64::from(t.0) * 1000));
+    let mut st = [Reading::NotConverted; 2];
+    bms.read_status(&mut st).unwrap();
+    let Reading::Valid(s0) = st[0] else { panic!() };
+    let sum: i32 = (0..15).map(|k| truth(0, k)).sum();
+    assert!((s0.a.sum_of_cells.valid().expect(&format!("{s0:?}")).0 - sum).abs() <= 3000);
+    assert_eq!(
+        s0.a.die_temperature,
+        Reading::NotConverted,
+        "ADCVSC converts SC only"
+    );
+    let t = bms
+        .start_status_redundant(AdcMode::Normal, StatusSelect::Itmp)
+        .unwrap();
+    sim.with(|c| c.advance_ns(u64::from(t.0) * 1000));
+    bms.read_status(&mut st).unwrap();
+    let Reading::Valid(s0) = st[0] else { panic!() };
+    assert!(s0.a.die_temperature.is_valid());
+    // Single cell-group conversion: CH = 2 converts cells 2, 7, 12 on the LTC6812.
+    bms.clear_cells().unwrap();
+    let t = bms
+        .start_cells(
+            AdcMode::Normal,
+            false,
+            CellSelect::new::<Ltc6812>(2).unwrap(),
+        )
+        .unwrap();
+    sim.with(|c| c.advance_ns(u64::from(t.0) * 1000));
+    bms.read_cells(&mut cells).unwrap();
+    for (k, c) in cells[..15].iter().enumerate() {
+        assert_eq!(c.is_valid(), [1, 6, 11].contains(&k), "cell {}", k + 1);
+    }
+}
+
+#[test]
+fn pladc_reports_busy_until_done() {
+    let sim = Sim::new(Ltc681xChain::<Ltc6813, 4>::new());
+    let mut bms = Ltc681x::<Ltc6813, 4, _>::new(Blocking::new(sim.spi(), sim.delay()));
+    bms.wake().unwrap();
+    bms.write_config().unwrap();
+    bms.start_cells(AdcMode::Filtered, false, CellSelect::ALL)
+        .unwrap();
+    // 26 Hz takes ~200 ms; 10 polls 100 µs apart are not enough: bounded timeout.
+    bms.set_max_polls(10);
+    assert!(matches!(bms.poll_adc(), Err(Error::Timeout(_))));
+    bms.set_max_polls(5000);
+    bms.poll_adc().unwrap();
+}
+
+/// Every conversion is complete after exactly the wait the driver returns (data-sheet
+/// tables), for every mode, ADCOPT and REFON setting: the driver never reads too early.
+fn waits_are_long_enough<V: Variant>() {
+    use bms_afe::ltc681x::command::{GpioSelect, StatusSelect};
+    for adcopt in [false, true] {
+        for refon in [false, true] {
+            for mode in [
+                AdcMode::Slow,
+                AdcMode::Fast,
+                AdcMode::Normal,
+                AdcMode::Filtered,
+            ] {
+                let sim = Sim::new(Ltc681xChain::<V, 2>::new());
+                let mut bms = Ltc681x::<V, 2, _>::new(Blocking::new(sim.spi(), sim.delay()));
+                bms.wake().unwrap();
+                bms.set_adcopt(adcopt);
+                bms.set_refon(refon);
+                bms.write_config().unwrap();
+                let mut cells = vec![Reading::NotConverted; 2 * V::CELLS];
+                let mut aux = vec![Reading::NotConverted; 2 * V::AUX_CHANNELS];
+                let mut st = [Reading::NotConverted; 2];
+                let ctx = format!("{} {mode:?} adcopt={adcopt} refon={refon}", V::NAME);
+                macro_rules! run {
+                    ($bms:expr, $t:expr) => {{
+                        let t: bms_afe::units::Microseconds = $t;
+                        sim.with(|c| c.advance_ns(u64::from(t.0) * 1000));
+                        $bms.wake_idle().unwrap();
+                    }};
+                }
+                bms.clear_cells().unwrap();
+                let t = bms.start_cells(mode, false, CellSelect::ALL).unwrap();
+                run!(bms, t);
+                bms.read_cells(&mut cells).unwrap();
+                assert!(cells.iter().all(Reading::is_valid), "ADCV {ctx}");
+                bms.clear_cells().unwrap();
+                let t = bms
+                    .start_cells(mode, false, CellSelect::new::<V>(1).unwrap())
+                    .unwrap();
+                run!(bms, t);
+                bms.read_cells(&mut cells).unwrap();
+                assert!(cells[0].is_valid(), "ADCV CH=1 {ctx}");
+                bms.clear_cells().unwrap();
+                let t = bms.start_cells_and_sc(mode, false).unwrap();
+                run!(bms, t);
+                bms.read_cells(&mut cells).unwrap();
+                bms.read_status(&mut st).unwrap();
+                assert!(cells.iter().all(Reading::is_valid), "ADCVSC {ctx}");
+                assert!(
+                    matches!(st[1], Reading::Valid(s) if s.a.sum_of_cells.is_valid()),
+                    "ADCVSC {ctx}"
+                );
+                bms.clear_aux().unwrap();
+                let t = bms.start_cells_and_gpio12(mode, false).unwrap();
+                run!(bms, t);
+                bms.read_aux(&mut aux).unwrap();
+                assert!(aux[1].is_valid(), "ADCVAX {ctx}");
+                bms.clear_aux().unwrap();
+                let t = bms.start_gpio(mode, GpioSelect::ALL).unwrap();
+                run!(bms, t);
+                bms.read_aux(&mut aux).unwrap();
+                assert!(aux.iter().all(Reading::is_valid), "ADAX {ctx}");
+                for chg in 1..=6 {
+                    bms.clear_aux().unwrap();
+                    let t = bms.start_gpio(mode, GpioSelect::new(chg).unwrap()).unwrap();
+                    run!(bms, t);
+                    bms.read_aux(&mut aux).unwrap();
+                    assert!(aux.iter().any(Reading::is_valid), "ADAX CHG={chg} {ctx}");
+                }
+                for sel in [
+                    StatusSelect::All,
+                    StatusSelect::Sc,
+                    StatusSelect::Itmp,
+                    StatusSelect::Va,
+                    StatusSelect::Vd,
+                ] {
+                    bms.clear_status().unwrap();
+                    let t = bms.start_status(mode, sel).unwrap();
+                    run!(bms, t);
+                    bms.read_status(&mut st).unwrap();
+                    let Reading::Valid(s) = st[1] else {
+                        panic!("{ctx}")
+                    };
+                    let got = [
+                        s.a.sum_of_cells.is_valid(),
+                        s.a.die_temperature.is_valid(),
+                        s.a.va.is_valid(),
+                        s.b.vd.is_valid(),
+                    ];
+                    assert!(got.iter().any(|&g| g), "ADSTAT {sel:?} {ctx}");
+                }
+                if V::HAS_ADOL {
+                    let mut ok = [Reading::NotConverted; 2];
+                    bms.overlap_test(mode, &mut ok).unwrap();
+                    assert_eq!(ok, [Reading::Valid(true); 2], "ADOL {ctx}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn driver_waits_cover_the_conversion_times_of_every_part() {
+    waits_are_long_enough::<Ltc6810>();
+    waits_are_long_enough::<Ltc6811>();
+    waits_are_long_enough::<Ltc6812>();
+    waits_are_long_enough::<Ltc6813>();
+}

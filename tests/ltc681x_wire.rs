@@ -840,3 +840,73 @@ fn sixteen_device_chain_reads_one_frame_per_group() {
         }
     });
 }
+
+#[test]
+fn read_config_decodes_the_two_device_vectors() {
+    // adi.md §7.2 two-device frames read back (PEC15 is the same for reads and writes):
+    // device 0 = A8 00 00 00 38 00 | 6D 00 …, device 1 = F8 E1 44 9C 00 08 | 0F 02 ….
+    let mut tx = read(
+        [0x00, 0x02, 0x2B, 0x0A],
+        &[
+            0xA8, 0x00, 0x00, 0x00, 0x38, 0x00, 0x72, 0x5E, 0xF8, 0xE1, 0x44, 0x9C, 0x00, 0x08,
+            0x66, 0xE0,
+        ],
+    );
+    tx.extend(read(
+        [0x00, 0x26, 0x2C, 0xC8],
+        &[
+            0x6D, 0x00, 0x00, 0x00, 0x00, 0x00, 0x13, 0xD6, 0x0F, 0x02, 0x00, 0x00, 0x00, 0x00,
+            0x0A, 0xFA,
+        ],
+    ));
+    both!(Ltc6813, 2, tx, |d| {
+        let mut out = [Reading::NotConverted; 2];
+        assert!(go!(d.read_config(&mut out)).unwrap().is_ok());
+        let (Reading::Valid(c0), Reading::Valid(c1)) = (out[0], out[1]) else {
+            panic!()
+        };
+        assert_eq!(c0.gpio_pulldown_off, 0b1_1011_0101);
+        assert_eq!(c0.dcc, 0b111 << 3 | 0b11 << 13);
+        assert_eq!((c1.vuv, c1.vov), (0x4E1, 0x9C4));
+        assert_eq!(c1.dcc, 1 << 11 | 1 << 17);
+        assert!(!c0.refon && !c1.adcopt);
+    });
+}
+
+#[test]
+fn sctrl_comm_psb_reads_decode() {
+    // Response data 01 02 03 04 05 06 with its PEC 22 EE (adi.md §2.3).
+    let frame = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x22, 0xEE];
+    let mut tx = read([0x00, 0x16, 0xC1, 0xBA], &frame); // RDSCTRL
+    tx.extend(read([0x07, 0x22, 0x32, 0xD6], &frame)); // RDCOMM
+    tx.extend(read([0x00, 0x1E, 0x29, 0xB4], &frame)); // RDPSB
+    tx.extend(read([0x00, 0x22, 0x9D, 0x56], &frame)); // RDPWM
+    both!(Ltc6813, 1, tx, |d| {
+        let mut s = [Reading::NotConverted; 1];
+        go!(d.read_sctrl(&mut s)).unwrap();
+        // Nibbles low first: 01 -> SCTL1 = 1, SCTL2 = 0; 02 -> SCTL3 = 2 …
+        let Reading::Valid(n) = s[0] else { panic!() };
+        assert_eq!(n.0, [1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0]);
+        let mut c = [Reading::NotConverted; 1];
+        go!(d.read_comm(&mut c)).unwrap();
+        let Reading::Valid(c) = c[0] else { panic!() };
+        // COMM0 = 01: ICOM0 = 0, D0[7:4] = 1; COMM1 = 02: D0[3:0] = 0, FCOM0 = 2.
+        assert_eq!((c.0[0].icom, c.0[0].data, c.0[0].fcom), (0, 0x10, 2));
+        assert_eq!((c.0[2].icom, c.0[2].data, c.0[2].fcom), (0, 0x50, 6));
+        let mut p = [Reading::NotConverted; 1];
+        go!(d.read_psb(&mut p)).unwrap();
+        let Reading::Valid(p) = p[0] else { panic!() };
+        assert_eq!(p.pwm, [1, 0, 2, 0, 3, 0]);
+        assert_eq!(p.sctl, [4, 0, 5, 0, 6, 0]);
+        let mut w = [Reading::NotConverted; 1];
+        go!(d.read_pwm(&mut w)).unwrap();
+        assert!(w[0].is_valid());
+    });
+    both!(Ltc6811, 1, Vec::new(), |d| {
+        let mut p = [Reading::NotConverted; 1];
+        assert!(matches!(
+            go!(d.read_psb(&mut p)),
+            Err(Error::Config(ConfigError::Unsupported(_)))
+        ));
+    });
+}

@@ -358,12 +358,12 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
         let adcopt = usize::from(cfga0 & 1);
         let base = ALL[usize::from(md & 3)][adcopt] * 1000;
         let t = match kind {
-            0 => base,                // all cells
-            1 => base * 3 / 2,        // all aux
-            2 => base * 6 / 10,       // all status
-            3 => base / 6,            // one group / channel
-            4 => base / 3,            // pair
-            _ => base + base / 6 * 2, // combined
+            0 => base,            // all cells
+            1 => base * 3 / 2,    // all aux
+            2 => base * 6 / 10,   // all status
+            3 => base / 6,        // one group / channel
+            4 => base / 3,        // pair
+            _ => base + base / 6, // combined (ADCVAX, ADCVSC)
         };
         if cfga0 & 0x04 == 0 { t + T_REFUP_NS } else { t }
     }
