@@ -607,7 +607,16 @@ fn combined_and_redundant_conversions() {
     bms.read_status(&mut st).unwrap();
     let Reading::Valid(s0) = st[0] else { panic!() };
     let sum: i32 = (0..15).map(|k| truth(0, k)).sum();
-    assert!((s0.a.sum_of_cells.valid().expect(&format!("{s0:?}")).0 - sum).abs() <= 3000);
+    assert!(
+        (s0.a
+            .sum_of_cells
+            .valid()
+            .unwrap_or_else(|| panic!("{s0:?}"))
+            .0
+            - sum)
+            .abs()
+            <= 3000
+    );
     assert_eq!(
         s0.a.die_temperature,
         Reading::NotConverted,
