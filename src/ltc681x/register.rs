@@ -281,6 +281,9 @@ pub struct DeviceConfig {
     pub vuv: u16,
     /// VOV code (see [`ov_threshold`]).
     pub vov: u16,
+    /// DTEN, **read only**: the DTEN pin enables the discharge timer. Set by
+    /// [`DeviceConfig::decode`]; ignored when writing.
+    pub dten: bool,
     /// Discharge switches, bit `k` = cell `k + 1`.
     pub dcc: u32,
     /// DCC0 (LTC6812/6813: GPIO9 pull-down; LTC6810: DCC0).
@@ -309,6 +312,7 @@ impl Default for DeviceConfig {
             adcopt: false,
             vuv: 0,
             vov: 0,
+            dten: false,
             dcc: 0,
             dcc0: false,
             dcto: DischargeTimeout::Disabled,
@@ -449,6 +453,7 @@ impl DeviceConfig {
             adcopt: false,
             vuv: 0,
             vov: 0,
+            dten: false,
             dcc: 0,
             dcc0: false,
             dcto: DischargeTimeout::Disabled,
@@ -464,6 +469,7 @@ impl DeviceConfig {
                 let a = Cfg6810::decode(&groups[0]);
                 c.gpio_pulldown_off = a.gpio as u16;
                 c.refon = a.refon;
+                c.dten = a.dten;
                 c.adcopt = a.adcopt;
                 c.vuv = a.vuv;
                 c.vov = a.vov;
@@ -480,6 +486,7 @@ impl DeviceConfig {
                 let a = CfgA::decode(&groups[0]);
                 c.gpio_pulldown_off = a.gpio as u16;
                 c.refon = a.refon;
+                c.dten = a.dten;
                 c.adcopt = a.adcopt;
                 c.vuv = a.vuv;
                 c.vov = a.vov;
@@ -696,5 +703,53 @@ impl Psb {
             i += 1;
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ltc681x::{Ltc6811, Ltc6813};
+
+    #[test]
+    fn cfga_decodes_the_linduino_capture() {
+        // adi.md §3.4 (ez-104495): real Linduino CFGA E4 0D 28 A0 01 00 = GPIO5..3 pull-downs
+        // off, REFON, VUV 0x80D (3.2992 V), VOV 0xA02 (4.0992 V), DCC1.
+        let a = CfgA::decode(&[0xE4, 0x0D, 0x28, 0xA0, 0x01, 0x00]);
+        assert_eq!(a.gpio, 0b11100);
+        assert!(a.refon && !a.dten && !a.adcopt);
+        assert_eq!((a.vuv, a.vov, a.dcc, a.dcto), (0x80D, 0xA02, 1, 0));
+        let c = DeviceConfig::decode::<Ltc6811>(&[[0xE4, 0x0D, 0x28, 0xA0, 0x01, 0x00], [0; 6]]);
+        assert_eq!(c.gpio_pulldown_off, 0b11100);
+        assert_eq!(c.dcc, 1);
+    }
+
+    #[test]
+    fn cfgb_ltc6813_vector() {
+        // adi.md §7.2: CFGB 1F 01 = GPIO6..9 off, DCC13, DCC17.
+        let b = CfgB::decode(&[0x1F, 0x01, 0, 0, 0, 0]);
+        assert_eq!((b.gpio, b.dcc), (0x0F, 0b01_0001));
+        let c = DeviceConfig::decode::<Ltc6813>(&[[0xF8, 0, 0, 0, 0, 0], [0x1F, 0x01, 0, 0, 0, 0]]);
+        assert_eq!(c.dcc, 1 << 12 | 1 << 16);
+        assert_eq!(c.gpio_pulldown_off, 0x1FF);
+    }
+
+    #[test]
+    fn dten_is_read_only() {
+        let c = DeviceConfig {
+            dten: true,
+            ..DeviceConfig::default()
+        };
+        assert_eq!(c.encode::<Ltc6811>().unwrap()[0][0] & 0x02, 0);
+        let back = DeviceConfig::decode::<Ltc6811>(&[[0x02, 0, 0, 0, 0, 0], [0; 6]]);
+        assert!(back.dten);
+    }
+
+    #[test]
+    fn dcto_codes_and_seconds() {
+        // LTC6812-DS Table 55 / adi.md §3.4: 0.5, 1, 2 … 120 min.
+        assert_eq!(DischargeTimeout::from_code(1).seconds(), 30);
+        assert_eq!(DischargeTimeout::from_code(0x1F), DischargeTimeout::Min120);
+        assert_eq!(DischargeTimeout::Min75.seconds(), 75 * 60);
     }
 }
