@@ -767,3 +767,54 @@ fn driver_waits_cover_the_conversion_times_of_every_part() {
     waits_are_long_enough::<Ltc6812>();
     waits_are_long_enough::<Ltc6813>();
 }
+
+#[test]
+fn gpio_thermistors_extend_the_temperatures() {
+    use bms_afe::ltc681x::Thermistors;
+    // A linear test sensor: T = 25 °C + (VREF2/2 − V) / 10 µV per m°C.
+    fn linear(v: MicroVolts, vref: MicroVolts) -> MilliCelsius {
+        MilliCelsius(25_000 + (vref.0 / 2 - v.0) / 10)
+    }
+    let sim = Sim::new(Ltc681xChain::<Ltc6813, 2>::new());
+    sim.with(|c| {
+        c.set_temperature(0, 30_000);
+        c.set_gpio_voltage(0, 1, 1_400_000); // 35 °C
+        c.set_gpio_voltage(0, 7, 1_600_000); // 15 °C
+        c.set_gpio_voltage(1, 1, 1_500_000); // 25 °C
+        c.set_gpio_voltage(1, 7, 1_300_000); // 45 °C
+    });
+    let mut bms = Ltc681x::<Ltc6813, 2, _>::new(Blocking::new(sim.spi(), sim.delay()));
+    assert!(
+        bms.set_thermistors(Some(Thermistors {
+            gpios: 0,
+            convert: linear
+        }))
+        .is_err()
+    );
+    assert!(
+        bms.set_thermistors(Some(Thermistors {
+            gpios: 1 << 9,
+            convert: linear
+        }))
+        .is_err()
+    );
+    bms.set_thermistors(Some(Thermistors {
+        gpios: 1 | 1 << 6,
+        convert: linear,
+    }))
+    .unwrap();
+    assert_eq!(CellMonitor::temperatures_per_device(&bms), 3);
+    bms.wake().unwrap();
+    bms.write_config().unwrap();
+    let mut t = [Reading::NotConverted; 6];
+    assert!(bms.measure_temperatures(&mut t).unwrap().is_ok());
+    let v: Vec<i32> = t.iter().map(|r| r.valid().unwrap().0).collect();
+    assert!((v[0] - 30_000).abs() <= 20, "die {v:?}");
+    assert_eq!(&v[1..3], &[35_000, 15_000]);
+    assert_eq!(&v[4..6], &[25_000, 45_000]);
+    let mut short = [Reading::NotConverted; 2];
+    assert!(matches!(
+        bms.measure_temperatures(&mut short),
+        Err(Error::InvalidArgument(_))
+    ));
+}

@@ -58,7 +58,32 @@ pub(crate) struct Core<V, const N: usize, IO> {
     cfg: [DeviceConfig; N],
     retries: u8,
     max_polls: u32,
+    thermistors: Option<Thermistors>,
     _v: PhantomData<V>,
+}
+
+/// Optional GPIO thermistors: which GPIOs carry a sensor and how to turn the GPIO voltage
+/// (with the second reference, which usually biases the divider) into a temperature. With
+/// them, [`CellMonitor::measure_temperatures`](crate::CellMonitor::measure_temperatures)
+/// reports per device the die temperature first, then one value per selected GPIO in
+/// ascending GPIO order.
+///
+/// ```
+/// use bms_afe::ltc681x::Thermistors;
+/// use bms_afe::units::{MicroVolts, MilliCelsius};
+/// // A (made-up) linear sensor: 25 °C at half the reference, -10 mV/K.
+/// fn linear(v: MicroVolts, vref: MicroVolts) -> MilliCelsius {
+///     MilliCelsius(25_000 - (v.0 - vref.0 / 2) / 10)
+/// }
+/// let t = Thermistors { gpios: 0b11, convert: linear };
+/// assert_eq!((t.convert)(MicroVolts(1_500_000), MicroVolts(3_000_000)), MilliCelsius(25_000));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct Thermistors {
+    /// Bit `k` = GPIO `k + 1` carries a thermistor.
+    pub gpios: u16,
+    /// GPIO voltage and second-reference voltage to temperature.
+    pub convert: fn(MicroVolts, MicroVolts) -> MilliCelsius,
 }
 
 impl<V: Variant, const N: usize, IO> Ltc681x<V, N, IO> {
@@ -76,6 +101,7 @@ impl<V: Variant, const N: usize, IO> Ltc681x<V, N, IO> {
                 cfg: [DeviceConfig::default(); N],
                 retries: 2,
                 max_polls: 1000,
+                thermistors: None,
                 _v: PhantomData,
             },
         }
@@ -197,6 +223,23 @@ impl<V: Variant, const N: usize, IO> Ltc681x<V, N, IO> {
             return Err(ConfigError::Unsupported("DTMEN (LTC6811)"));
         }
         self.core.cfg.iter_mut().for_each(|c| c.dtmen = on);
+        Ok(())
+    }
+
+    /// Adds GPIO thermistors to [`CellMonitor::measure_temperatures`](crate::CellMonitor)
+    /// (`None` = die temperature only). Rejects an empty set or GPIOs the part lacks.
+    pub fn set_thermistors(&mut self, t: Option<Thermistors>) -> Result<(), ConfigError> {
+        if let Some(t) = t {
+            if t.gpios == 0 || u32::from(t.gpios) >> V::GPIOS != 0 {
+                return Err(ConfigError::OutOfRange {
+                    field: "thermistor GPIO mask",
+                    value: i64::from(t.gpios),
+                    min: 1,
+                    max: (1i64 << V::GPIOS) - 1,
+                });
+            }
+        }
+        self.core.thermistors = t;
         Ok(())
     }
 
@@ -624,6 +667,15 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N * V::AUX_CHANNELS)?;
+        self.read_aux_strided(out, V::AUX_CHANNELS).await
+    }
+
+    /// Auxiliary voltages of device `d` go to `out[d * stride ..][..AUX_CHANNELS]`.
+    async fn read_aux_strided(
+        &mut self,
+        out: &mut [Reading<MicroVolts>],
+        stride: usize,
+    ) -> Result<ChainReport, Error<IO::Error>> {
         let mut report = ChainReport::OK;
         for (g, cmd) in command::RDAUX.iter().enumerate().take(V::AUX_GROUPS) {
             let mut frames = [[0u8; 8]; N];
@@ -636,7 +688,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                     if ch >= V::AUX_CHANNELS {
                         continue;
                     }
-                    if let Some(o) = out.get_mut(d * V::AUX_CHANNELS + ch) {
+                    if let Some(o) = out.get_mut(d * stride + ch) {
                         *o = match verdict {
                             Ok(_) => convert::voltage(convert::word(&data, i), d as u8),
                             Err(reason) => Reading::Failed(DeviceFault {
@@ -1046,7 +1098,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         V::CELLS
     }
     fn temperatures_per_device(&self) -> usize {
-        1
+        1 + self
+            .thermistors
+            .map_or(0, |t| t.gpios.count_ones() as usize)
     }
     async fn wake(&mut self) -> Result<(), Error<IO::Error>> {
         Core::wake(self).await
@@ -1084,20 +1138,42 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<MilliCelsius>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N)?;
+        let per = MonitorCore::temperatures_per_device(self);
+        check_len(out.len(), N * per)?;
         self.wake_idle().await?;
         let t = self
             .start_status(AdcMode::Normal, StatusSelect::Itmp)
             .await?;
         self.settle(t).await?;
         let mut tmp = [Reading::NotConverted; N];
-        let r = self
+        let mut r = self
             .read_mapped(&command::RDSTATA, &mut tmp, |d, dev| {
                 convert::die_temperature::<V>(convert::word(d, 1), dev)
             })
             .await?;
-        for (o, t) in out.iter_mut().zip(tmp) {
+        for (o, t) in out.iter_mut().step_by(per).zip(tmp) {
             *o = flatten(t);
+        }
+        let Some(th) = self.thermistors else {
+            return Ok(r);
+        };
+        let t = self.start_gpio(AdcMode::Normal, GpioSelect::ALL).await?;
+        self.settle(t).await?;
+        let mut aux = [[Reading::NotConverted; 10]; N];
+        r.merge(self.read_aux_strided(aux.as_flattened_mut(), 10).await?);
+        for (dev_out, a) in out.chunks_exact_mut(per).zip(&aux) {
+            let vref = a.get(5).copied().unwrap_or(Reading::NotConverted);
+            let gpios = (1..=V::GPIOS).filter(|g| th.gpios >> (g - 1) & 1 != 0);
+            for (o, g) in dev_out.iter_mut().skip(1).zip(gpios) {
+                let v = aux_slot::<V>(g)
+                    .and_then(|i| a.get(i).copied())
+                    .unwrap_or(Reading::NotConverted);
+                *o = match (v, vref) {
+                    (Reading::Valid(v), Reading::Valid(vr)) => Reading::Valid((th.convert)(v, vr)),
+                    (Reading::Failed(f), _) | (_, Reading::Failed(f)) => Reading::Failed(f),
+                    _ => Reading::NotConverted,
+                };
+            }
         }
         Ok(r)
     }
@@ -1159,6 +1235,21 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
             });
         }
         Ok(r)
+    }
+}
+
+/// Register-order index of GPIO `g` (1-based) among the auxiliary words (see `read_aux`).
+fn aux_slot<V: Variant>(g: usize) -> Option<usize> {
+    match V::LAYOUT {
+        super::ConfigLayout::Ltc6810 if (1..=4).contains(&g) => Some(g),
+        super::ConfigLayout::Ltc6811 if (1..=5).contains(&g) => Some(g - 1),
+        super::ConfigLayout::Ltc6812 | super::ConfigLayout::Ltc6813 if (1..=5).contains(&g) => {
+            Some(g - 1)
+        }
+        super::ConfigLayout::Ltc6812 | super::ConfigLayout::Ltc6813 if (6..=9).contains(&g) => {
+            Some(g)
+        }
+        _ => None,
     }
 }
 

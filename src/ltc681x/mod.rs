@@ -42,7 +42,7 @@
 //! | trait | LTC681x |
 //! |---|---|
 //! | `ConversionMode::{Fast, Normal, Filtered}` | ADCV MD = 01 / 10 / 11 (27 kHz / 7 kHz / 26 Hz with ADCOPT = 0) |
-//! | temperatures | 1 per device: die temperature (ADSTAT CHST = ITMP) |
+//! | temperatures | per device: die temperature (ADSTAT CHST = ITMP), then — if set with [`Ltc681x::set_thermistors`] — one value per thermistor GPIO (ADAX, converted by your function) |
 //! | stack voltage | sum of cells SC (ADSTAT CHST = SC) × 10/20/30 |
 //! | current | `Ok(None)`: no current channel |
 //! | balancing | DCC bits (any combination of the part's cells; the chip has no adjacency rule — thermal limits are the board's). Without a discharge timeout (DCTO) the switches open at the watchdog timeout (~2 s without a valid command): keep talking to the chain or set [`Ltc681x::set_discharge_timeout`]. |
@@ -89,6 +89,8 @@ mod driver;
 pub mod register;
 pub mod variant;
 
-pub use driver::{Ltc681x, POLL_INTERVAL_US, Status, T_IDLE_MIN_US, T_READY_US, T_WAKE_US};
+pub use driver::{
+    Ltc681x, POLL_INTERVAL_US, Status, T_IDLE_MIN_US, T_READY_US, T_WAKE_US, Thermistors,
+};
 pub use register::DeviceConfig;
 pub use variant::{Adbms1818, ConfigLayout, Ltc6810, Ltc6811, Ltc6812, Ltc6813, Variant};
