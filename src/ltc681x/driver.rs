@@ -1324,7 +1324,7 @@ twins! {
         pub fn read_cells(&mut self, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// Reads the auxiliary voltages in register order (`out.len() == N · V::AUX_CHANNELS`):
         /// LTC6811 G1..G5, REF2; LTC6812/6813/ADBMS1818 G1..G5, REF2, G6..G9; LTC6810
-        /// S0, G1..G4, REF2 (assumed by analogy, not verified).
+        /// S0, G1..G4, REF2 (Linduino `DC2515.ino` `print_aux`).
         pub fn read_aux(&mut self, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// Reads STATA, STATB (and AUXD flags for cells 13..): `out.len() == N`.
         pub fn read_status(&mut self, out: &mut [Reading<Status>]) -> Result<ChainReport, Error<SpiError<B>>>;
