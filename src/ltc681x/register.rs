@@ -665,8 +665,8 @@ impl Nibbles {
     }
 }
 
-/// The PWM/S-control group B (LTC6813: PSR0..2 hold PWM13..18, PSR3..5 SCTL13..18, by
-/// analogy with LTC6812-DS Table 54 which holds 13..15).
+/// The PWM/S-control group B (LTC6812-DS Table 54 for 13..15; LTC6813/ADBMS1818: PSR0..2
+/// hold PWM13..18 and PSR3..5 SCTL13..18, as the ADBMS1818 demo sketch fills them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Psb {

@@ -136,9 +136,9 @@ variant!(
     one [[2152, 1221], [203, 232], [407, 523], [33570, 756]]
 );
 variant!(
-    /// ADBMS1818: protocol and registers of the LTC6813-1 (adi.md §4; SC × 30 and
-    /// 7.6 mV/K − 276 °C taken from the LTC6813, not verified against the ADBMS1818 data
-    /// sheet).
+    /// ADBMS1818: protocol and registers of the LTC6813-1 (adi.md §4). SC × 30 and
+    /// 7.6 mV/K − 276 °C as in a Linduino-derived ADBMS1818 demo sketch (`print_stat`); not
+    /// checked against the ADBMS1818 data sheet itself.
     Adbms1818, "ADBMS1818", cells 18, gpios 9, aux 4, auxch 10, layout Ltc6813, sc 30,
     itmp 7600, 276_000, maxch 6, mute true, adol true, psb true, pairs true,
     all [[12816, 7230], [1121, 1296], [2343, 3041], [201325, 4437]],
