@@ -54,7 +54,8 @@
 //! `DelayNs` instead.
 //!
 //! ```
-//! # #[cfg(feature = "sim")] {
+//! # #[cfg(feature = "sim")]
+//! # fn main() -> Result<(), bms_afe::Error<bms_afe::sim::SimError>> {
 //! use bms_afe::io::Blocking;
 //! use bms_afe::ltc681x::{Ltc681x, Ltc6813, command::{AdcMode, CellSelect}};
 //! use bms_afe::monitor::{CellMonitor, Reading};
@@ -79,8 +80,10 @@
 //! bms.set_balancing(&[1 << 4, 0])?;                                // balance cell 5 of device 0
 //! assert_eq!(sim.with(|c| bms_afe::sim::VirtualChip::balancing(c, 0)), 1 << 4);
 //! # let _ = wait;
+//! # Ok(())
 //! # }
-//! # Ok::<(), bms_afe::Error<bms_afe::sim::SimError>>(())
+//! # #[cfg(not(feature = "sim"))]
+//! # fn main() {}
 //! ```
 
 pub mod command;
