@@ -267,7 +267,10 @@ impl Cfg6810 {
 /// onto the part's register layout and rejects what the part cannot do.
 ///
 /// The default is the power-on state except that every GPIO pull-down is off (the usual
-/// bring-up choice, rt `config.rs` default `0xF8`).
+/// bring-up choice, rt `config.rs` default `0xF8`). In particular VUV = VOV = 0, the chip's
+/// reset values: every cell is flagged over-voltage until thresholds are set — deliberately
+/// loud rather than silently unprotected (the chip returns to these values after a watchdog
+/// timeout too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DeviceConfig {
