@@ -336,3 +336,69 @@ fn conversion_time_table_spot_checks() {
         4423
     );
 }
+
+mod through_the_driver {
+    use super::*;
+    use bms_afe::io::Blocking;
+    use bms_afe::ltc681x::Ltc681x;
+    use embedded_hal_mock::eh1::delay::NoopDelay;
+    use embedded_hal_mock::eh1::spi::{Mock, Transaction as T};
+
+    fn read(cmd: [u8; 4], answer: &[u8]) -> Vec<T<u8>> {
+        vec![
+            T::transaction_start(),
+            T::write_vec(cmd.to_vec()),
+            T::transfer_in_place(vec![0xFF; answer.len()], answer.to_vec()),
+            T::transaction_end(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn arbitrary_responses_never_panic_and_never_validate_bad_frames(
+            raw in proptest::collection::vec(any::<u8>(), 6 * 16 + 3 * 16 + 2 * 16),
+            good_mask in any::<u32>(),
+        ) {
+            // Some frames are made PEC-correct so the valid path is exercised too.
+            let mut raw = raw;
+            for (i, f) in raw.chunks_exact_mut(8).enumerate() {
+                if good_mask >> (i % 32) & 1 == 1 {
+                    let p = pec15(&f[..6]).to_be_bytes();
+                    f[6] = p[0];
+                    f[7] = p[1];
+                }
+            }
+            let cmds = [
+                command::RDCVA, command::RDCVB, command::RDCVC, command::RDCVD, command::RDCVE,
+                command::RDCVF, command::RDSTATA, command::RDSTATB, command::RDAUXD,
+                command::RDCFGA, command::RDCFGB,
+            ];
+            let mut tx = Vec::new();
+            for (c, chunk) in cmds.iter().zip(raw.chunks(16)) {
+                tx.extend(read(*c, chunk));
+            }
+            let mut d = Ltc681x::<Ltc6813, 2, _>::new(Blocking::new(Mock::new(&tx), NoopDelay::new()));
+            d.set_retries(0);
+            let mut cells = [Reading::NotConverted; 36];
+            let r = d.read_cells(&mut cells).unwrap();
+            for (i, c) in cells.iter().enumerate() {
+                let (dev, cell) = (i / 18, i % 18);
+                let f = &raw[(cell / 3) * 16 + dev * 8..][..8];
+                let pec_ok = pec15(&f[..6]).to_be_bytes() == [f[6], f[7]];
+                if c.is_valid() {
+                    prop_assert!(pec_ok);
+                }
+                if !pec_ok {
+                    prop_assert!(r.failed.contains(dev));
+                }
+            }
+            let mut st = [Reading::NotConverted; 2];
+            let _ = d.read_status(&mut st).unwrap();
+            let mut cfg = [Reading::NotConverted; 2];
+            let _ = d.read_config(&mut cfg).unwrap();
+            d.release().release().0.done();
+        }
+    }
+}
