@@ -818,3 +818,17 @@ fn gpio_thermistors_extend_the_temperatures() {
         Err(Error::InvalidArgument(_))
     ));
 }
+
+#[test]
+fn ltc6810_serial_id() {
+    let sim = Sim::new(Ltc681xChain::<Ltc6810, 2>::new());
+    let mut bms = Ltc681x::<Ltc6810, 2, _>::new(Blocking::new(sim.spi(), sim.delay()));
+    bms.wake().unwrap();
+    let mut id = [Reading::NotConverted; 2];
+    assert!(bms.read_serial_id(&mut id).unwrap().is_ok());
+    assert!(id.iter().all(Reading::is_valid));
+    let sim = Sim::new(Ltc681xChain::<Ltc6811, 1>::new());
+    let mut bms = Ltc681x::<Ltc6811, 1, _>::new(Blocking::new(sim.spi(), sim.delay()));
+    let mut id = [Reading::NotConverted; 1];
+    assert!(matches!(bms.read_serial_id(&mut id), Err(Error::Config(_))));
+}

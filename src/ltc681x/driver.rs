@@ -983,6 +983,18 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             .await
     }
 
+    async fn read_serial_id(
+        &mut self,
+        out: &mut [Reading<[u8; 6]>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        if !matches!(V::LAYOUT, super::ConfigLayout::Ltc6810) {
+            return Err(Error::Config(ConfigError::Unsupported(
+                "RDSID (LTC6810 only)",
+            )));
+        }
+        self.read_mapped(&command::RDSID, out, |d, _| *d).await
+    }
+
     async fn write_comm(&mut self, comm: &[Comm; N]) -> Result<(), Error<IO::Error>> {
         let mut data = [[0u8; 6]; N];
         for (d, c) in data.iter_mut().zip(comm) {
@@ -1348,6 +1360,9 @@ twins! {
         pub fn overlap_test(&mut self, mode: AdcMode, out: &mut [Reading<bool>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// DIAGN then STATB: `out[d]` = `true` if MUXFAIL is clear.
         pub fn mux_test(&mut self, out: &mut [Reading<bool>]) -> Result<ChainReport, Error<SpiError<B>>>;
+        /// RDSID: the 48-bit serial ID of each LTC6810 (Linduino `LTC6810_rdsid`); other
+        /// parts: [`ConfigError::Unsupported`].
+        pub fn read_serial_id(&mut self, out: &mut [Reading<[u8; 6]>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// WRCOMM (device 0 = nearest the host).
         pub fn write_comm(&mut self, comm: &[Comm; N]) -> Result<(), Error<SpiError<B>>>;
         /// RDCOMM.
