@@ -224,9 +224,50 @@ pub fn pec15_group(data: &[u8]) -> u16 {
     }
 }
 
+/// Four more 256-entry tables (2 KiB) for [`pec15_frame_ok`]: `PEC15_FRAME[k][b]` is the
+/// effect of byte `b` at position `k` of a 6-byte group (followed by `5 − k` zero bytes);
+/// positions 4 and 5 are `PEC15_PAIR[0]` and `PEC15_PAIR[1]`. The register is linear, so
+/// the PEC of a group is `INIT ⊕ T0[b0] ⊕ … ⊕ T5[b5]`: six independent look-ups.
+#[cfg(not(feature = "crc-no-table"))]
+static PEC15_FRAME: [[u16; 256]; 4] = pec15_frame_tables();
+
+/// The seed 0x0010 advanced over six zero bytes.
+#[cfg(not(feature = "crc-no-table"))]
+const PEC15_FRAME_INIT: u16 = {
+    let mut r = 0x0010;
+    let mut z = 0;
+    while z < 6 {
+        r = pec15_step8(r, 0);
+        z += 1;
+    }
+    r
+};
+
+#[cfg(not(feature = "crc-no-table"))]
+const fn pec15_frame_tables() -> [[u16; 256]; 4] {
+    let mut t = [[0u16; 256]; 4];
+    let mut k = 0;
+    while k < 4 {
+        let mut i = 0;
+        while i < 256 {
+            let mut r = pec15_step8(0, i as u8);
+            let mut z = 0;
+            while z < 5 - k {
+                r = pec15_step8(r, 0);
+                z += 1;
+            }
+            t[k][i] = r;
+            i += 1;
+        }
+        k += 1;
+    }
+    t
+}
+
 /// Checks one 8-byte register frame of an ADI PEC15 chain read (6 data bytes, then the PEC
 /// big-endian): `true` if the PEC matches. The read-path form of [`pec15_group`] for the
-/// fixed frame size: one 64-bit load, three table pair steps, no slicing.
+/// fixed frame size: six independent table look-ups (2 KiB of tables beyond the pair
+/// tables), no slicing, no loop.
 #[inline]
 pub fn pec15_frame_ok(frame: &[u8; 8]) -> bool {
     #[cfg(feature = "crc-no-table")]
@@ -235,13 +276,15 @@ pub fn pec15_frame_ok(frame: &[u8; 8]) -> bool {
     }
     #[cfg(not(feature = "crc-no-table"))]
     {
-        let x = u64::from_be_bytes(*frame);
-        let mut rem: u16 = 0x0010;
-        for word in [(x >> 48) as u16, (x >> 32) as u16, (x >> 16) as u16] {
-            let y = (rem << 1) ^ word;
-            rem = PEC15_PAIR[0][usize::from(y >> 8)] ^ PEC15_PAIR[1][usize::from(y & 0xFF)];
-        }
-        rem << 1 == x as u16
+        let [b0, b1, b2, b3, b4, b5, p0, p1] = *frame;
+        let rem = PEC15_FRAME_INIT
+            ^ PEC15_FRAME[0][usize::from(b0)]
+            ^ PEC15_FRAME[1][usize::from(b1)]
+            ^ PEC15_FRAME[2][usize::from(b2)]
+            ^ PEC15_FRAME[3][usize::from(b3)]
+            ^ PEC15_PAIR[0][usize::from(b4)]
+            ^ PEC15_PAIR[1][usize::from(b5)];
+        rem << 1 == u16::from_be_bytes([p0, p1])
     }
 }
 
