@@ -12,7 +12,9 @@
 //! 1792 bytes in all, and only the tables a firmware calls are linked). The `crc-no-table`
 //! feature switches every function to the bit-serial `NoTable` form (no table in flash).
 //! The hot LTC681x/ADBMS paths use [`pec15_group`], a two-bytes-per-step form for register
-//! groups (see its docs), which is tested against the `crc` crate result.
+//! groups (see its docs), which is tested against the `crc` crate result; the LTC681x cell
+//! read path uses [`pec15_frame_ok`] (fixed 8-byte frames, six independent look-ups in the
+//! pair tables plus 2 KiB more, linked only when used).
 //!
 //! Command PECs are needed at compile time, so [`pec15_const`] and [`command_pec`] are
 //! `const fn` (bit-serial; free at run time because they fold into constants).
