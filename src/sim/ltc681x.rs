@@ -23,7 +23,18 @@
 //! * ADOW: pull-up current pulls an open wire C(w) up to C(w+1), pull-down pulls it down to
 //!   C(w−1), so the data-sheet algorithm finds it. CVST/AXST/STATST write the self-test
 //!   pattern; ADOL writes the overlap cells twice (plus an injectable mismatch).
-//! * Every [`InjectedFault`].
+//! * Every [`InjectedFault`]: `CorruptResponses` flips one seeded bit in each of the next
+//!   `frames` 8-byte response frames of that device (PEC included); `Silent` makes the device
+//!   neither act on commands nor answer (its frame reads 0xFF) while it still passes the
+//!   other devices' traffic; `BreakAfter` cuts the isoSPI link above device `after` (the
+//!   devices beyond neither hear nor answer, and their watchdogs run out); `OpenWire` opens a
+//!   sense wire for ADOW (normal ADCV readings are unaffected: the input filter holds the
+//!   pin).
+//!
+//! Not modelled: the S-voltage groups of the LTC6810 (read as cleared), the GPIO pins as
+//! I2C/SPI masters (STCOMM is accepted, RDCOMM returns what was written), PWM timing,
+//! digital-redundancy mismatches, and thermistors (`set_temperature` sets the die
+//! temperature; set GPIO voltages with [`Ltc681xChain::set_gpio_voltage`]).
 
 use core::marker::PhantomData;
 
