@@ -45,6 +45,7 @@ proptest! {
         prop_assert_eq!(Comm::decode(&b).encode(), b);
         prop_assert_eq!(Nibbles::decode(&b).encode(), b);
         prop_assert_eq!(Psb::decode(&b).encode(), b);
+        prop_assert_eq!(bms_afe::ltc681x::register::CodeGroup::decode(&b).encode(), b);
     }
 
     #[test]

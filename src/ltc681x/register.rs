@@ -585,6 +585,30 @@ pub const fn ov_threshold(v: MicroVolts) -> Result<(u16, MicroVolts), ConfigErro
     Ok((steps as u16, MicroVolts(steps * 1600)))
 }
 
+/// A cell-voltage or auxiliary register group (CVxR / AVxR, LTC6812-DS Tables 40–45): three
+/// little-endian 16-bit codes. Decode the codes with
+/// [`convert::voltage`](super::convert::voltage); 0xFFFF is "not converted".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CodeGroup(pub [u16; 3]);
+
+impl CodeGroup {
+    /// Register bytes.
+    pub const fn encode(&self) -> [u8; 6] {
+        let [a, b, c] = self.0;
+        let (a, b, c) = (a.to_le_bytes(), b.to_le_bytes(), c.to_le_bytes());
+        [a[0], a[1], b[0], b[1], c[0], c[1]]
+    }
+    /// Codes of register bytes.
+    pub const fn decode(b: &[u8; 6]) -> Self {
+        Self([
+            u16::from_le_bytes([b[0], b[1]]),
+            u16::from_le_bytes([b[2], b[3]]),
+            u16::from_le_bytes([b[4], b[5]]),
+        ])
+    }
+}
+
 /// One byte of the COMM group (LTC6812-DS Table 51): initial code, data, final code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -735,6 +759,14 @@ mod tests {
         let c = DeviceConfig::decode::<Ltc6813>(&[[0xF8, 0, 0, 0, 0, 0], [0x1F, 0x01, 0, 0, 0, 0]]);
         assert_eq!(c.dcc, 1 << 12 | 1 << 16);
         assert_eq!(c.gpio_pulldown_off, 0x1FF);
+    }
+
+    #[test]
+    fn code_group_vector() {
+        // adi.md §7.2: CVA 93 61 BB 1E AE 22 -> 24979, 7867, 8878.
+        let g = CodeGroup::decode(&[0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22]);
+        assert_eq!(g.0, [24979, 7867, 8878]);
+        assert_eq!(g.encode(), [0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22]);
     }
 
     #[test]
