@@ -279,9 +279,11 @@ fn conversion_starts_send_one_frame_each() {
     tx.extend(cmd([0x03, 0x11, 0x75, 0xA6])); // ADOL 7 kHz DCP=1
     tx.extend(cmd([0x03, 0x68, 0x1C, 0x62])); // ADOW PUP=1
     // CellMonitor::start_cell_conversion first wakes idle isoSPI ports (one RDCFGA dummy per
-    // device), then sends ADCV Fast = MD 01.
+    // device), clears the cell registers (CLRCELL 07 11 C9 C0 [D]), then sends ADCV Fast =
+    // MD 01.
     tx.extend(cmd([0x00, 0x02, 0x2B, 0x0A]));
     tx.extend(cmd([0x00, 0x02, 0x2B, 0x0A]));
+    tx.extend(cmd([0x07, 0x11, 0xC9, 0xC0]));
     tx.extend(cmd([0x02, 0xE0, 0x38, 0x06]));
     both!(Ltc6813, 2, tx, |d| {
         // LTC6813 ADCV all 7 kHz 2343 µs + tREFUP 4400 µs (REFON = 0), adi.md §3.6/§3.8.

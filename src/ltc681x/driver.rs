@@ -1122,6 +1122,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         mode: ConversionMode,
     ) -> Result<Microseconds, Error<IO::Error>> {
         self.wake_idle().await?;
+        // Clear first: if the start were lost on the bus, the read shows NotConverted
+        // instead of the previous (stale, PEC-valid) voltages.
+        self.clear_cells().await?;
         self.start_cells(mode_of(mode), false, CellSelect::ALL)
             .await
     }
@@ -1140,6 +1143,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N * V::CELLS)?;
         self.wake_idle().await?;
+        self.clear_cells().await?;
         let t = self
             .start_cells(mode_of(mode), false, CellSelect::ALL)
             .await?;
