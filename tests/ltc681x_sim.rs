@@ -832,3 +832,25 @@ fn ltc6810_serial_id() {
     let mut id = [Reading::NotConverted; 1];
     assert!(matches!(bms.read_serial_id(&mut id), Err(Error::Config(_))));
 }
+
+#[test]
+fn diagnostics_after_a_pause_wake_idle_ports_first() {
+    // After more than tIDLE of silence the first frame is lost at an idle port; the
+    // diagnostic methods wake the ports first, so DIAGN reaches all 16 devices (MUXFAIL is
+    // 1 after power-up until DIAGN runs).
+    let sim = Sim::new(Ltc681xChain::<Ltc6813, 16>::new());
+    let mut bms = Ltc681x::<Ltc6813, 16, _>::new(Blocking::new(sim.spi(), sim.delay()));
+    bms.wake().unwrap();
+    bms.write_config().unwrap();
+    sim.with(|c| c.advance_ns(50_000_000));
+    let mut ok = [Reading::NotConverted; 16];
+    assert!(bms.mux_test(&mut ok).unwrap().is_ok());
+    assert_eq!(ok, [Reading::Valid(true); 16]);
+    sim.with(|c| c.advance_ns(50_000_000));
+    let mut st = [Reading::NotConverted; 16];
+    assert!(bms.measure_status(AdcMode::Fast, &mut st).unwrap().is_ok());
+    assert!(
+        st.iter()
+            .all(|s| matches!(s, Reading::Valid(s) if s.a.die_temperature.is_valid()))
+    );
+}

@@ -758,6 +758,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<Status>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
+        self.wake_idle().await?;
         let t = self.start_status(mode, StatusSelect::All).await?;
         self.settle(t).await?;
         self.read_status(out).await
@@ -769,6 +770,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N * V::AUX_CHANNELS)?;
+        self.wake_idle().await?;
         let t = self.start_gpio(mode, GpioSelect::ALL).await?;
         self.settle(t).await?;
         self.read_aux(out).await
@@ -781,6 +783,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<u32>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
+        self.wake_idle().await?;
         let reps = repetitions.max(2);
         let mut pu = [[[0u8; 8]; N]; 6];
         let mut pd = [[[0u8; 8]; N]; 6];
@@ -825,6 +828,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<u32>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
+        self.wake_idle().await?;
         self.send(&command::cvst(mode, st)).await?;
         let t = self.conversion_time(Conversion::Cells(CellSelect::ALL), mode);
         self.settle(t).await?;
@@ -857,6 +861,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<u32>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
+        self.wake_idle().await?;
         self.send(&command::axst(mode, st)).await?;
         let t = self.conversion_time(Conversion::Gpio(GpioSelect::ALL), mode);
         self.settle(t).await?;
@@ -898,6 +903,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<u32>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
+        self.wake_idle().await?;
         self.send(&command::statst(mode, st)).await?;
         let t = self.conversion_time(Conversion::Status(StatusSelect::All), mode);
         self.settle(t).await?;
@@ -944,6 +950,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<bool>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
+        self.wake_idle().await?;
         let t = self.start_overlap(mode, false).await?;
         self.settle(t).await?;
         let mut groups = [[[0u8; 8]; N]; 6];
@@ -977,6 +984,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<bool>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
+        self.wake_idle().await?;
         self.send(&command::DIAGN).await?;
         self.settle(Microseconds(command::T_DIAGN_US)).await?;
         self.read_mapped(&command::RDSTATB, out, |d, _| d[5] & 0x02 == 0)

@@ -30,7 +30,8 @@
 //!   configuration again.
 //! * After more than 4.3 ms of silence (tIDLE) the isoSPI ports go idle and the next frame is
 //!   lost at the first idle port: [`Ltc681x::wake_idle`] wakes them. The `CellMonitor` methods
-//!   and every `measure_*`/diagnostic method that waits do this themselves; the low-level
+//!   and every `measure_*`/diagnostic method do this themselves (before starting and after
+//!   each long wait); the low-level
 //!   `start_*`/`read_*` methods do not (they send exactly the frames named), so call
 //!   `wake_idle` first when you have waited yourself. A lost frame never yields wrong data —
 //!   the device answers nothing and is reported `NoResponse` — but a lost *conversion start*
