@@ -31,9 +31,8 @@
 //! * After more than 4.3 ms of silence (tIDLE) the isoSPI ports go idle and the next frame is
 //!   lost at the first idle port: [`Ltc681x::wake_idle`] wakes them. The `CellMonitor` methods
 //!   and every `measure_*`/diagnostic method do this themselves (before starting and after
-//!   each long wait); the low-level
-//!   `start_*`/`read_*` methods do not (they send exactly the frames named), so call
-//!   `wake_idle` first when you have waited yourself. A lost frame never yields wrong data —
+//!   each long wait); the low-level `start_*`/`read_*` methods do not (they send exactly the
+//!   frames named), so call `wake_idle` first when you have waited yourself. A lost frame never yields wrong data —
 //!   the device answers nothing and is reported `NoResponse` — but a lost *conversion start*
 //!   leaves the previous results in place: clear the registers (`clear_cells`) before
 //!   converting if stale data would matter.
@@ -47,7 +46,17 @@
 //! | stack voltage | sum of cells SC (ADSTAT CHST = SC) × 10/20/30 |
 //! | current | `Ok(None)`: no current channel |
 //! | balancing | DCC bits (any combination of the part's cells; the chip has no adjacency rule — thermal limits are the board's). Without a discharge timeout (DCTO) the switches open at the watchdog timeout (~2 s without a valid command): keep talking to the chain or set [`Ltc681x::set_discharge_timeout`]. |
-//! | faults | STATB OV/UV flags (+ AUXD flags of cells 13..18), THSD, MUXFAIL (`internal`); `raw` bit 1 = MUXFAIL, bit 0 = THSD |
+//! | faults | STATB OV/UV flags (+ AUXD flags of cells 13..18), THSD, MUXFAIL (`internal`); `raw` bit 1 = MUXFAIL, bit 0 = THSD. MUXFAIL reads 1 after power-up and CLRSTAT until DIAGN ([`Ltc681x::mux_test`]) runs; with the reset thresholds VUV = VOV = 0 every cell is flagged over-voltage until thresholds are written. |
+//!
+//! # Facts not verified against a data sheet
+//!
+//! * LTC6813/ADBMS1818 OV/UV flags of cells 16..18 in AUXD bytes 4..5 (by analogy with the
+//!   LTC6812's C13..C15 layout).
+//! * The LTC6810 configuration layout (vendor code, Linduino `LTC6810.cpp`).
+//! * Conversion times of ADOL, ADCVAX and ADCVSC (no table in the notes: the sum of the
+//!   parts is used, an upper bound), and ADAX/ADSTAT on the LTC6810/6811 (the LTC6812/6813
+//!   tables are used; ADSTAT takes the larger of the LTC6812 and LTC6804 values).
+//! * The overlap tolerance ([`convert::OVERLAP_MAX_DELTA_CODES`], the vendor's 2 mV).
 //!
 //! # Walk-through: wake → configure → convert → read → balance
 //!
