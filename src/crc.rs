@@ -15,7 +15,8 @@
 //! groups (see its docs), and its unrolled fixed-size forms [`pec15_6`] and [`pec15_8`];
 //! [`pec10_group`] is the same two-bytes-per-step form of [`pec10`] for ADBMS68xx groups. All
 //! are tested against the `crc` crate result. These fast forms cost 1 KiB of tables each (plus
-//! 128 bytes for the PEC10 counter tail), linked only if called.
+//! 128 bytes for the PEC10 counter tail), linked only if called. The LTC681x cell read path uses
+//! [`pec15_frame_ok`] (fixed 8-byte frames, six independent look-ups; 2 KiB more tables).
 //!
 //! Command PECs are needed at compile time, so [`pec15_const`] and [`command_pec`] are
 //! `const fn` (bit-serial; free at run time because they fold into constants).
@@ -260,6 +261,72 @@ pub fn pec15_group(data: &[u8]) -> u16 {
         pec15_pairs(PEC15_SEED_WIRE, data)
     }
 }
+
+/// Four more 256-entry tables (2 KiB) for [`pec15_frame_ok`]: `PEC15_FRAME[k][b]` is the
+/// effect of byte `b` at position `k` of a 6-byte group (followed by `5 − k` zero bytes), in
+/// the wire alignment like [`PEC15_PAIR`];
+/// positions 4 and 5 are `PEC15_PAIR[0]` and `PEC15_PAIR[1]`. The register is linear, so
+/// the PEC of a group is `INIT ⊕ T0[b0] ⊕ … ⊕ T5[b5]`: six independent look-ups.
+#[cfg(not(feature = "crc-no-table"))]
+static PEC15_FRAME: [[u16; 256]; 4] = pec15_frame_tables();
+
+/// The seed 0x0010 advanced over six zero bytes, in the wire alignment (`<< 1`).
+#[cfg(not(feature = "crc-no-table"))]
+const PEC15_FRAME_INIT: u16 = {
+    let mut r = 0x0010;
+    let mut z = 0;
+    while z < 6 {
+        r = pec15_step8(r, 0);
+        z += 1;
+    }
+    r << 1
+};
+
+#[cfg(not(feature = "crc-no-table"))]
+const fn pec15_frame_tables() -> [[u16; 256]; 4] {
+    let mut t = [[0u16; 256]; 4];
+    let mut k = 0;
+    while k < 4 {
+        let mut i = 0;
+        while i < 256 {
+            let mut r = pec15_step8(0, i as u8);
+            let mut z = 0;
+            while z < 5 - k {
+                r = pec15_step8(r, 0);
+                z += 1;
+            }
+            t[k][i] = r << 1;
+            i += 1;
+        }
+        k += 1;
+    }
+    t
+}
+
+/// Checks one 8-byte register frame of an ADI PEC15 chain read (6 data bytes, then the PEC
+/// big-endian): `true` if the PEC matches. The read-path form of [`pec15_group`] for the
+/// fixed frame size: six independent table look-ups (2 KiB of tables beyond the pair
+/// tables), no slicing, no loop.
+#[inline]
+pub fn pec15_frame_ok(frame: &[u8; 8]) -> bool {
+    #[cfg(feature = "crc-no-table")]
+    {
+        pec15(&frame[..6]) == u16::from_be_bytes([frame[6], frame[7]])
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        let [b0, b1, b2, b3, b4, b5, p0, p1] = *frame;
+        let rem = PEC15_FRAME_INIT
+            ^ PEC15_FRAME[0][usize::from(b0)]
+            ^ PEC15_FRAME[1][usize::from(b1)]
+            ^ PEC15_FRAME[2][usize::from(b2)]
+            ^ PEC15_FRAME[3][usize::from(b3)]
+            ^ PEC15_PAIR[0][usize::from(b4)]
+            ^ PEC15_PAIR[1][usize::from(b5)];
+        rem == u16::from_be_bytes([p0, p1])
+    }
+}
+
 
 /// PEC15 of a 6-byte register group (LTC681x / ADBMS1818 register groups, ADI command
 /// payloads): [`pec15_group`] fully unrolled, three table-pair steps and no loop.

@@ -1,1 +1,109 @@
-//! Placeholder: the ltc681x family driver lands here.
+//! LTC681x family: LTC6810, LTC6811-1, LTC6812-1, LTC6813-1 and ADBMS1818 on isoSPI daisy
+//! chains.
+//!
+//! * [`variant`] — the parts as types ([`Ltc6810`] … [`Adbms1818`]) with their constants.
+//! * [`command`] — every command as a `const` frame, the ADC command builders, conversion
+//!   times and self-test patterns.
+//! * [`register`] — typed register field sets (CFGRA, CFGRB, LTC6810 CFGR, COMM, SCTRL/PWM,
+//!   PSB), [`DeviceConfig`], UV/OV threshold quantisation.
+//! * [`convert`] — codes to values, the chain cell decoder of the read path, status decoding,
+//!   the open-wire algorithm, the overlap comparison.
+//! * [`Ltc681x`] — the driver, blocking and async, implementing
+//!   [`CellMonitor`](crate::CellMonitor) / [`AsyncCellMonitor`](crate::AsyncCellMonitor).
+//!
+//! # Conventions
+//!
+//! * **Device 0 is the device nearest the host**, for reads and for writes. On the wire a
+//!   write carries the farthest device's data first (the chain is a shift register); the
+//!   driver reverses it for you (LTC6812-DS "Network Layer"; adi.md §3.7).
+//! * One chip-select frame per command for the whole chain: `4 + 8·N` bytes for reads and
+//!   writes, 4 for commands.
+//! * Every device's PEC on every read is checked. A bad device fails only its own slots
+//!   ([`Reading::Failed`](crate::monitor::Reading) naming it); the command is re-issued up to
+//!   [`Ltc681x::retries`] times first. Registers reading 0xFFFF with a good PEC (cleared,
+//!   never converted) are [`Reading::NotConverted`](crate::monitor::Reading), never 6.5535 V.
+//!
+//! # Power states and timing
+//!
+//! * After ~2 s without a valid command (tSLEEP) the cores sleep and the configuration is
+//!   reset: call [`Ltc681x::wake`] (one dummy frame per device, tWAKE apart) and write the
+//!   configuration again.
+//! * After more than 4.3 ms of silence (tIDLE) the isoSPI ports go idle and the next frame is
+//!   lost at the first idle port: [`Ltc681x::wake_idle`] wakes them. The `CellMonitor` methods
+//!   and every `measure_*`/diagnostic method do this themselves (before starting and after
+//!   each long wait); the low-level `start_*`/`read_*` methods do not (they send exactly the
+//!   frames named), so call `wake_idle` first when you have waited yourself. A lost frame never yields wrong data —
+//!   the device answers nothing and is reported `NoResponse` — but a lost *conversion start*
+//!   leaves the previous results in place: clear the registers (`clear_cells`) before
+//!   converting if stale data would matter.
+//!
+//! # `CellMonitor` mapping
+//!
+//! | trait | LTC681x |
+//! |---|---|
+//! | `ConversionMode::{Fast, Normal, Filtered}` | ADCV MD = 01 / 10 / 11 (27 kHz / 7 kHz / 26 Hz with ADCOPT = 0), preceded by CLRCELL so a start lost on the bus reads as `NotConverted`, never as the previous voltages |
+//! | temperatures | per device: die temperature (ADSTAT CHST = ITMP), then — if set with [`Ltc681x::set_thermistors`] — one value per thermistor GPIO (ADAX, converted by your function) |
+//! | stack voltage | sum of cells SC (ADSTAT CHST = SC) × 10/20/30 |
+//! | current | `Ok(None)`: no current channel |
+//! | balancing | DCC bits (any combination of the part's cells; the chip has no adjacency rule — thermal limits are the board's). Without a discharge timeout (DCTO) the switches open at the watchdog timeout (~2 s without a valid command): keep talking to the chain or set [`Ltc681x::set_discharge_timeout`]. |
+//! | faults | STATB OV/UV flags (+ AUXD flags of cells 13..18), THSD, MUXFAIL (`internal`); `raw` bit 1 = MUXFAIL, bit 0 = THSD. MUXFAIL reads 1 after power-up and CLRSTAT until DIAGN ([`Ltc681x::mux_test`]) runs; with the reset thresholds VUV = VOV = 0 every cell is flagged over-voltage until thresholds are written. |
+//!
+//! # Facts not verified against a data sheet
+//!
+//! * LTC6813/ADBMS1818 OV/UV flags of cells 16..18 in AUXD bytes 4..5 (by analogy with the
+//!   LTC6812's C13..C15 layout).
+//! * The LTC6810 configuration layout (vendor code, Linduino `LTC6810.cpp`).
+//! * Conversion times of ADOL, ADCVAX and ADCVSC (no table in the notes: the sum of the
+//!   parts is used, an upper bound), and ADAX/ADSTAT on the LTC6810/6811 (the LTC6812/6813
+//!   tables are used; ADSTAT takes the larger of the LTC6812 and LTC6804 values).
+//! * The overlap tolerance ([`convert::OVERLAP_MAX_DELTA_CODES`], the vendor's 2 mV).
+//!
+//! # Walk-through: wake → configure → convert → read → balance
+//!
+//! Against the virtual chain (feature `sim`); on hardware, pass your `SpiDevice` and
+//! `DelayNs` instead.
+//!
+//! ```
+//! # #[cfg(feature = "sim")]
+//! # fn main() -> Result<(), bms_afe::Error<bms_afe::sim::SimError>> {
+//! use bms_afe::io::Blocking;
+//! use bms_afe::ltc681x::{Ltc681x, Ltc6813, command::{AdcMode, CellSelect}};
+//! use bms_afe::monitor::{CellMonitor, Reading};
+//! use bms_afe::sim::{Sim, ltc681x::Ltc681xChain};
+//! use bms_afe::units::MicroVolts;
+//!
+//! let sim = Sim::new(Ltc681xChain::<Ltc6813, 2>::new());
+//! sim.with(|c| c.set_all_cells(3_700_000));
+//! let mut bms = Ltc681x::<Ltc6813, 2, _>::new(Blocking::new(sim.spi(), sim.delay()));
+//!
+//! bms.wake()?;                                                    // wake
+//! let uv = bms.set_undervoltage(MicroVolts(3_000_000))?;           // configure
+//! let ov = bms.set_overvoltage(MicroVolts(4_200_000))?;
+//! assert_eq!((uv, ov), (MicroVolts(3_000_000), MicroVolts(4_200_000)));
+//! bms.write_config_verified()?;
+//! let wait = bms.start_cells(AdcMode::Normal, false, CellSelect::ALL)?; // convert
+//! bms.poll_adc()?;                                                 // (or wait `wait`)
+//! let mut cells = [Reading::NotConverted; 36];
+//! let report = bms.read_cells(&mut cells)?;                        // read
+//! assert!(report.is_ok());
+//! assert_eq!(cells[0], Reading::Valid(MicroVolts(3_700_000)));
+//! bms.set_balancing(&[1 << 4, 0])?;                                // balance cell 5 of device 0
+//! assert_eq!(sim.with(|c| bms_afe::sim::VirtualChip::balancing(c, 0)), 1 << 4);
+//! # let _ = wait;
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "sim"))]
+//! # fn main() {}
+//! ```
+
+pub mod command;
+pub mod convert;
+mod driver;
+pub mod register;
+pub mod variant;
+
+pub use driver::{
+    Ltc681x, POLL_INTERVAL_US, Status, T_IDLE_MIN_US, T_READY_US, T_WAKE_US, Thermistors,
+};
+pub use register::DeviceConfig;
+pub use variant::{Adbms1818, ConfigLayout, Ltc6810, Ltc6811, Ltc6812, Ltc6813, Variant};

@@ -1,0 +1,405 @@
+//! Property tests: every register field set round-trips, thresholds land on the safe side
+//! within one step, decoders never panic on arbitrary bytes, and any single-bit flip in a
+//! response frame is caught.
+
+use bms_afe::crc::pec15;
+use bms_afe::ltc681x::command::{self, AdcMode, Conversion, GpioSelect, StatusSelect};
+use bms_afe::ltc681x::convert::{self, StatusA, StatusB, decode_cell_groups, open_wires};
+use bms_afe::ltc681x::register::{
+    Cfg6810, CfgA, CfgB, Comm, CommByte, DischargeTimeout, Nibbles, Psb, ov_threshold, uv_threshold,
+};
+use bms_afe::ltc681x::{DeviceConfig, Ltc6810, Ltc6811, Ltc6812, Ltc6813, Variant};
+use bms_afe::monitor::Reading;
+use bms_afe::units::MicroVolts;
+use proptest::prelude::*;
+
+fn sealed(data: [u8; 6]) -> [u8; 8] {
+    let p = pec15(&data).to_be_bytes();
+    [
+        data[0], data[1], data[2], data[3], data[4], data[5], p[0], p[1],
+    ]
+}
+
+proptest! {
+    #[test]
+    fn cfga_round_trips(b in any::<[u8; 6]>()) {
+        prop_assert_eq!(CfgA::decode(&b).encode(), b);
+    }
+
+    #[test]
+    fn cfgb_round_trips(b0 in any::<u8>(), b1 in any::<u8>()) {
+        // Bytes 2..5 are reserved (written 0).
+        let b = [b0, b1, 0, 0, 0, 0];
+        prop_assert_eq!(CfgB::decode(&b).encode(), b);
+    }
+
+    #[test]
+    fn cfg6810_round_trips(b in any::<[u8; 6]>()) {
+        let mut b = b;
+        b[0] &= 0x7F; // bit 7 unused
+        prop_assert_eq!(Cfg6810::decode(&b).encode(), b);
+    }
+
+    #[test]
+    fn comm_nibbles_psb_round_trip(b in any::<[u8; 6]>()) {
+        prop_assert_eq!(Comm::decode(&b).encode(), b);
+        prop_assert_eq!(Nibbles::decode(&b).encode(), b);
+        prop_assert_eq!(Psb::decode(&b).encode(), b);
+        prop_assert_eq!(bms_afe::ltc681x::register::CodeGroup::decode(&b).encode(), b);
+    }
+
+    #[test]
+    fn comm_fields_round_trip(icom in 0u8..16, data in any::<u8>(), fcom in 0u8..16) {
+        let c = Comm([CommByte { icom, data, fcom }; 3]);
+        prop_assert_eq!(Comm::decode(&c.encode()), c);
+    }
+
+    #[test]
+    fn device_config_round_trips_on_every_part(
+        gpio in 0u16..0x200, refon in any::<bool>(), adcopt in any::<bool>(),
+        vuv in 0u16..0x1000, vov in 0u16..0x1000, dcc in any::<u32>(), dcto in 0u8..16,
+        dtmen in any::<bool>(), fdrf in any::<bool>(), ps in 0u8..4, dcc0 in any::<bool>(),
+    ) {
+        fn check<V: Variant>(c: DeviceConfig) -> Result<(), TestCaseError> {
+            let groups = c.encode::<V>().map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+            let back = DeviceConfig::decode::<V>(&groups);
+            prop_assert_eq!(back.gpio_pulldown_off, c.gpio_pulldown_off & ((1 << V::GPIOS) - 1));
+            prop_assert_eq!((back.vuv, back.vov, back.dcc, back.dcto), (c.vuv, c.vov, c.dcc, c.dcto));
+            prop_assert_eq!((back.refon, back.adcopt), (c.refon, c.adcopt));
+            prop_assert_eq!((back.dtmen, back.fdrf, back.ps, back.dcc0), (c.dtmen, c.fdrf, c.ps, c.dcc0));
+            Ok(())
+        }
+        let base = DeviceConfig {
+            gpio_pulldown_off: gpio, refon, adcopt, vuv, vov,
+            dcto: DischargeTimeout::from_code(dcto), ..DeviceConfig::default()
+        };
+        check::<Ltc6811>(DeviceConfig { dcc: dcc & 0xFFF, ..base })?;
+        let full = DeviceConfig { dtmen, fdrf, ps, dcc0, ..base };
+        check::<Ltc6812>(DeviceConfig { dcc: dcc & 0x7FFF, ..full })?;
+        check::<Ltc6813>(DeviceConfig { dcc: dcc & 0x3FFFF, ..full })?;
+        check::<Ltc6810>(DeviceConfig { dcc: dcc & 0x3F, dtmen, fdrf, dcc0, ..base })?;
+        // Cells beyond the part are rejected, never silently dropped.
+        let too_many = DeviceConfig { dcc: dcc | 1 << 12, ..base };
+        prop_assert!(too_many.encode::<Ltc6811>().is_err());
+    }
+
+    #[test]
+    fn thresholds_are_achieved_on_the_safe_side(uv in 1_600i32..=6_553_600, ov in 0i32..=6_552_000) {
+        let (code, got) = uv_threshold(MicroVolts(uv)).unwrap();
+        // comparison = (VUV + 1) · 1.6 mV, never below the request, within one step.
+        prop_assert_eq!(got.0, (i32::from(code) + 1) * 1600);
+        prop_assert!(got.0 >= uv && got.0 - uv < 1600);
+        let (code, got) = ov_threshold(MicroVolts(ov)).unwrap();
+        prop_assert_eq!(got.0, i32::from(code) * 1600);
+        prop_assert!(got.0 <= ov && ov - got.0 < 1600);
+    }
+
+    #[test]
+    fn thresholds_reject_out_of_range(v in any::<i32>()) {
+        prop_assert_eq!(uv_threshold(MicroVolts(v)).is_ok(), (1_600..=6_553_600).contains(&v));
+        prop_assert_eq!(ov_threshold(MicroVolts(v)).is_ok(), (0..=6_552_000).contains(&v));
+    }
+
+    #[test]
+    fn cell_decoder_never_panics_and_never_validates_garbage(
+        raw in proptest::collection::vec(any::<[u8; 8]>(), 18), len in 0usize..60,
+    ) {
+        let mut groups = [[[0u8; 8]; 3]; 6];
+        for (i, f) in raw.iter().enumerate() {
+            groups[i / 3][i % 3] = *f;
+        }
+        let mut out = vec![Reading::NotConverted; len];
+        let _ = decode_cell_groups::<Ltc6813, 3>(&groups, &mut out);
+        let _ = decode_cell_groups::<Ltc6810, 3>(&groups[..1], &mut out);
+        for (i, r) in out.iter().enumerate() {
+            if let Reading::Valid(v) = r {
+                // A valid reading came from a frame with a correct PEC.
+                let (d, c) = (i / 6, i % 6);
+                let f = groups[c / 3][d];
+                prop_assert_eq!(pec15(&f[..6]).to_be_bytes(), [f[6], f[7]]);
+                prop_assert!(v.0 >= 0 && v.0 < 0xFF00 * 100);
+            }
+        }
+    }
+
+    #[test]
+    fn any_single_bit_flip_fails_only_that_device(
+        data in any::<[[u8; 6]; 3]>(), bit in 0usize..64, dev in 0usize..3, group in 0usize..4,
+    ) {
+        let mut groups = [[[0u8; 8]; 3]; 4];
+        let mut data = data;
+        for d in data.iter_mut() {
+            // Keep codes out of the redundancy-fault range 0xFF00..: those fail by design.
+            d[1] &= 0x7F;
+            d[3] &= 0x7F;
+            d[5] &= 0x7F;
+        }
+        for g in groups.iter_mut() {
+            for (d, f) in g.iter_mut().enumerate() {
+                *f = sealed(data[d]);
+            }
+        }
+        groups[group][dev][bit / 8] ^= 1 << (bit % 8);
+        let mut out = [Reading::NotConverted; 36];
+        let r = decode_cell_groups::<Ltc6811, 3>(&groups, &mut out);
+        prop_assert_eq!(r.failed.iter().collect::<Vec<_>>(), vec![dev]);
+        for (i, o) in out.iter().enumerate() {
+            let (d, c) = (i / 12, i % 12);
+            if d == dev && c / 3 == group {
+                prop_assert!(matches!(o, Reading::Failed(f) if f.device as usize == dev));
+            } else {
+                prop_assert!(!matches!(o, Reading::Failed(_)));
+            }
+        }
+    }
+
+    #[test]
+    fn frame_check_agrees_with_the_plain_pec(f in any::<[u8; 8]>(), flip in 0usize..64) {
+        let ok = bms_afe::crc::pec15_frame_ok(&f);
+        prop_assert_eq!(ok, pec15(&f[..6]).to_be_bytes() == [f[6], f[7]]);
+        let good = sealed([f[0], f[1], f[2], f[3], f[4], f[5]]);
+        prop_assert!(bms_afe::crc::pec15_frame_ok(&good));
+        let mut bad = good;
+        bad[flip / 8] ^= 1 << (flip % 8);
+        prop_assert!(!bms_afe::crc::pec15_frame_ok(&bad));
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_per_code_rule(data in any::<[u8; 6]>(), hi in 0usize..3) {
+        // Force some codes into 0xFF00..=0xFFFF to exercise both paths.
+        let mut data = data;
+        if data[0] & 1 == 1 {
+            data[2 * hi + 1] = 0xFF;
+        }
+        let groups = [[sealed(data)]; 2];
+        let mut out = [Reading::NotConverted; 6];
+        let _ = decode_cell_groups::<Ltc6810, 1>(&groups, &mut out);
+        for (i, o) in out.iter().take(3).enumerate() {
+            let code = u16::from_le_bytes([data[2 * i], data[2 * i + 1]]);
+            prop_assert_eq!(*o, convert::voltage(code, 0));
+        }
+    }
+
+    #[test]
+    fn status_decoders_never_panic(b in any::<[u8; 6]>(), dev in any::<u8>()) {
+        let _ = StatusA::decode::<Ltc6813>(&b, dev);
+        let _ = StatusA::decode::<Ltc6810>(&b, dev);
+        let s = StatusB::decode::<Ltc6811>(&b, dev);
+        prop_assert!(s.overvoltage >> 12 == 0 && s.undervoltage >> 12 == 0);
+        let s = StatusB::decode::<Ltc6810>(&b, dev);
+        prop_assert!(s.overvoltage >> 6 == 0);
+        let (ov, uv) = convert::aux_d_flags::<Ltc6812>(&b);
+        prop_assert!(ov >> 15 == 0 && uv >> 15 == 0 && ov & 0xFFF == 0);
+    }
+
+    #[test]
+    fn open_wire_never_panics_and_stays_in_range(
+        pu in proptest::collection::vec(any::<u16>(), 0..20),
+        pd in proptest::collection::vec(any::<u16>(), 0..20),
+    ) {
+        let m = open_wires(&pu, &pd);
+        let n = pu.len().min(pd.len());
+        prop_assert!(n == 0 && m == 0 || u64::from(m) < 1u64 << (n + 1));
+    }
+
+    #[test]
+    fn conversion_times_include_refup_and_are_positive(md in 0usize..4, adcopt in any::<bool>()) {
+        let mode = [AdcMode::Slow, AdcMode::Fast, AdcMode::Normal, AdcMode::Filtered][md];
+        for what in [
+            Conversion::Cells(command::CellSelect::ALL),
+            Conversion::Gpio(GpioSelect::ALL),
+            Conversion::Status(StatusSelect::All),
+            Conversion::CellsAndSc,
+            Conversion::Overlap,
+        ] {
+            let on = command::conversion_time::<Ltc6813>(what, mode, adcopt, true).0;
+            let off = command::conversion_time::<Ltc6813>(what, mode, adcopt, false).0;
+            prop_assert!(on > 0);
+            prop_assert_eq!(off, on + 4400);
+        }
+    }
+}
+
+#[test]
+fn ltc6810_die_temperature_uses_7_5_mv() {
+    // adi.md §3.1: LTC6810/6811 7.5 mV/K − 273 °C (Linduino DC2515/DC2259). 0.75 V·… : code
+    // 22 275 = 2.2275 V / 7.5 mV = 297.0 K -> 24.0 °C.
+    assert_eq!(
+        convert::die_temperature::<Ltc6810>(22_275, 0),
+        Reading::Valid(bms_afe::units::MilliCelsius(24_000))
+    );
+    assert_eq!(
+        convert::die_temperature::<Ltc6811>(22_275, 0),
+        Reading::Valid(bms_afe::units::MilliCelsius(24_000))
+    );
+    // Sum of cells ×10 / ×20 / ×30 (adi.md §3.1): code 1000 -> 1 V, 2 V, 3 V.
+    assert_eq!(
+        convert::sum_of_cells::<Ltc6810>(10_000, 0),
+        Reading::Valid(MicroVolts(10_000_000))
+    );
+    assert_eq!(
+        convert::sum_of_cells::<Ltc6811>(10_000, 0),
+        Reading::Valid(MicroVolts(20_000_000))
+    );
+    assert_eq!(
+        convert::sum_of_cells::<Ltc6812>(10_000, 0),
+        Reading::Valid(MicroVolts(30_000_000))
+    );
+    assert_eq!(
+        convert::sum_of_cells::<Ltc6813>(0xFFFF, 0),
+        Reading::NotConverted
+    );
+}
+
+#[test]
+fn self_test_patterns_follow_table_13() {
+    use command::SelfTest::{One, Two};
+    // LTC6812-DS Table 13 / adi.md §3.10.
+    assert_eq!(
+        command::self_test_expected(One, AdcMode::Fast, false),
+        0x9565
+    );
+    assert_eq!(
+        command::self_test_expected(One, AdcMode::Fast, true),
+        0x9553
+    );
+    assert_eq!(
+        command::self_test_expected(One, AdcMode::Normal, false),
+        0x9555
+    );
+    assert_eq!(
+        command::self_test_expected(Two, AdcMode::Fast, false),
+        0x6A9A
+    );
+    assert_eq!(
+        command::self_test_expected(Two, AdcMode::Fast, true),
+        0x6AAC
+    );
+    assert_eq!(
+        command::self_test_expected(Two, AdcMode::Filtered, true),
+        0x6AAA
+    );
+}
+
+#[test]
+fn conversion_time_table_spot_checks() {
+    use command::CellSelect;
+    // adi.md §3.6 (each part's Table 5; LTC6812-DS Tables 7/37).
+    let t = |c, m, o| command::conversion_time::<Ltc6812>(c, m, o, true).0;
+    assert_eq!(
+        t(Conversion::Cells(CellSelect::ALL), AdcMode::Filtered, false),
+        167_774
+    );
+    assert_eq!(
+        t(Conversion::Cells(CellSelect::ALL), AdcMode::Fast, true),
+        1083
+    );
+    assert_eq!(
+        t(
+            Conversion::Gpio(GpioSelect::new(2).unwrap()),
+            AdcMode::Slow,
+            true
+        ),
+        2400
+    );
+    assert_eq!(
+        t(
+            Conversion::Gpio(GpioSelect::new(6).unwrap()),
+            AdcMode::Normal,
+            false
+        ),
+        403
+    );
+    assert_eq!(
+        t(
+            Conversion::Status(StatusSelect::Itmp),
+            AdcMode::Filtered,
+            false
+        ),
+        34_000
+    );
+    let t11 = |c, m, o| command::conversion_time::<Ltc6811>(c, m, o, true).0;
+    assert_eq!(
+        t11(Conversion::Cells(CellSelect::ALL), AdcMode::Slow, false),
+        12_807
+    );
+    assert_eq!(
+        t11(
+            Conversion::Cells(CellSelect::new::<Ltc6811>(3).unwrap()),
+            AdcMode::Normal,
+            true
+        ),
+        501
+    );
+    let t10 = |c, m, o| command::conversion_time::<Ltc6810>(c, m, o, true).0;
+    assert_eq!(
+        t10(Conversion::Cells(CellSelect::ALL), AdcMode::Filtered, true),
+        4423
+    );
+}
+
+mod through_the_driver {
+    use super::*;
+    use bms_afe::io::Blocking;
+    use bms_afe::ltc681x::Ltc681x;
+    use embedded_hal_mock::eh1::delay::NoopDelay;
+    use embedded_hal_mock::eh1::spi::{Mock, Transaction as T};
+
+    fn read(cmd: [u8; 4], answer: &[u8]) -> Vec<T<u8>> {
+        vec![
+            T::transaction_start(),
+            T::write_vec(cmd.to_vec()),
+            T::transfer_in_place(vec![0xFF; answer.len()], answer.to_vec()),
+            T::transaction_end(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn arbitrary_responses_never_panic_and_never_validate_bad_frames(
+            raw in proptest::collection::vec(any::<u8>(), 6 * 16 + 3 * 16 + 2 * 16),
+            good_mask in any::<u32>(),
+        ) {
+            // Some frames are made PEC-correct so the valid path is exercised too.
+            let mut raw = raw;
+            for (i, f) in raw.chunks_exact_mut(8).enumerate() {
+                if good_mask >> (i % 32) & 1 == 1 {
+                    let p = pec15(&f[..6]).to_be_bytes();
+                    f[6] = p[0];
+                    f[7] = p[1];
+                }
+            }
+            let cmds = [
+                command::RDCVA, command::RDCVB, command::RDCVC, command::RDCVD, command::RDCVE,
+                command::RDCVF, command::RDSTATA, command::RDSTATB, command::RDAUXD,
+                command::RDCFGA, command::RDCFGB,
+            ];
+            let mut tx = Vec::new();
+            for (c, chunk) in cmds.iter().zip(raw.chunks(16)) {
+                tx.extend(read(*c, chunk));
+            }
+            let mut d = Ltc681x::<Ltc6813, 2, _>::new(Blocking::new(Mock::new(&tx), NoopDelay::new()));
+            d.set_retries(0);
+            let mut cells = [Reading::NotConverted; 36];
+            let r = d.read_cells(&mut cells).unwrap();
+            for (i, c) in cells.iter().enumerate() {
+                let (dev, cell) = (i / 18, i % 18);
+                let f = &raw[(cell / 3) * 16 + dev * 8..][..8];
+                let pec_ok = pec15(&f[..6]).to_be_bytes() == [f[6], f[7]];
+                if c.is_valid() {
+                    prop_assert!(pec_ok);
+                }
+                if !pec_ok {
+                    prop_assert!(r.failed.contains(dev));
+                }
+            }
+            let mut st = [Reading::NotConverted; 2];
+            let _ = d.read_status(&mut st).unwrap();
+            let mut cfg = [Reading::NotConverted; 2];
+            let _ = d.read_config(&mut cfg).unwrap();
+            d.release().release().0.done();
+        }
+    }
+}
