@@ -22,6 +22,47 @@ fn check(name: &str, r: SuiteReport) {
     assert!(r.passed >= 10, "{name}: too few cases ran: {r}");
 }
 
+mod ltc681x {
+    use super::*;
+    use bms_afe::ltc681x::{Adbms1818, Ltc681x, Ltc6810, Ltc6811, Ltc6812, Ltc6813};
+    use bms_afe::sim::ltc681x::Ltc681xChain;
+    use bms_afe::units::MicroVolts;
+
+    macro_rules! chain {
+        ($name:ident, $v:ty, $n:literal) => {
+            #[test]
+            fn $name() {
+                let cfg = SuiteConfig::default();
+                let sim = Sim::new(Ltc681xChain::<$v, $n>::new());
+                let mut d = Ltc681x::<$v, $n, _>::new(Blocking::new(sim.spi(), sim.delay()));
+                // Thresholds far outside the generated cells, as a BMS would configure them.
+                d.set_undervoltage(MicroVolts(2_000_000)).unwrap();
+                d.set_overvoltage(MicroVolts(4_500_000)).unwrap();
+                check(
+                    concat!(stringify!($name), " blocking"),
+                    run_blocking(&sim, &mut d, &cfg),
+                );
+                let sim = Sim::new(Ltc681xChain::<$v, $n>::new());
+                let mut d = Ltc681x::<$v, $n, _>::new(Async::new(sim.spi(), sim.delay()));
+                d.set_undervoltage(MicroVolts(2_000_000)).unwrap();
+                d.set_overvoltage(MicroVolts(4_500_000)).unwrap();
+                check(
+                    concat!(stringify!($name), " async"),
+                    block_on(run_async(&sim, &mut d, &cfg)),
+                );
+            }
+        };
+    }
+    chain!(ltc6813_x1, Ltc6813, 1);
+    chain!(ltc6813_x2, Ltc6813, 2);
+    chain!(ltc6813_x3, Ltc6813, 3);
+    chain!(ltc6813_x16, Ltc6813, 16);
+    chain!(ltc6812_x4, Ltc6812, 4);
+    chain!(ltc6811_x3, Ltc6811, 3);
+    chain!(ltc6810_x2, Ltc6810, 2);
+    chain!(adbms1818_x16, Adbms1818, 16);
+}
+
 mod adbms6830 {
     use super::*;
     use bms_afe::adbms6830::{Adbms6830, Adbms6830b, Adbms6832};
