@@ -206,7 +206,7 @@ fn run() -> Result<bool, String> {
     sim.with(|c| {
         c.inject(InjectedFault::CorruptResponses {
             device: VICTIM as u8,
-            seed: 0xBAD5_EED,
+            seed: 0x0BAD_5EED,
             frames: u32::MAX,
         })
     });
