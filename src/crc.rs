@@ -82,20 +82,28 @@ pub const fn pec15_const(data: &[u8]) -> u16 {
     let mut rem: u16 = 0x0010;
     let mut i = 0;
     while i < data.len() {
-        let byte = data[i];
-        let mut bit = 8;
-        while bit > 0 {
-            bit -= 1;
-            let din = ((byte >> bit) & 1) as u16;
-            let fb = din ^ ((rem >> 14) & 1);
-            rem = (rem << 1) & 0x7FFF;
-            if fb != 0 {
-                rem ^= 0x4599;
-            }
-        }
+        rem = serial(rem, data[i], 8, 15, 0x4599);
         i += 1;
     }
     rem << 1
+}
+
+/// One MSB-first CRC step, bit-serial exactly as the data sheets' shift-register text: feeds
+/// the low `bits` bits of `value` (MSB first) into a `width`-bit register with polynomial
+/// `poly` (without its top term). Used for the `const` forms and to build tables at compile
+/// time.
+const fn serial(mut rem: u16, value: u8, bits: u32, width: u32, poly: u16) -> u16 {
+    let mask = ((1u32 << width) - 1) as u16;
+    let mut bit = bits;
+    while bit > 0 {
+        bit -= 1;
+        let fb = ((value >> bit) & 1) as u16 ^ ((rem >> (width - 1)) & 1);
+        rem = (rem << 1) & mask;
+        if fb != 0 {
+            rem ^= poly;
+        }
+    }
+    rem
 }
 
 /// PEC15 of an 11-bit ADI command code (`CMD0 = cc >> 8`, `CMD1 = cc & 0xFF`), in `const`.
@@ -114,18 +122,8 @@ pub fn pec10(data: &[u8], command_counter: u8) -> u16 {
 }
 
 /// Appends the 6 command-counter bits to a CRC-10 remainder.
-const fn pec10_finish(mut rem: u16, command_counter: u8) -> u16 {
-    let cc = command_counter & 0x3F;
-    let mut bit = 6;
-    while bit > 0 {
-        bit -= 1;
-        let fb = ((cc >> bit) & 1) as u16 ^ ((rem >> 9) & 1);
-        rem = (rem << 1) & 0x3FF;
-        if fb != 0 {
-            rem ^= 0x08F;
-        }
-    }
-    rem
+const fn pec10_finish(rem: u16, command_counter: u8) -> u16 {
+    serial(rem, command_counter & 0x3F, 6, 10, 0x08F)
 }
 
 /// PEC10 in a `const` context (bit-serial). Same result as [`pec10`].
@@ -133,16 +131,7 @@ pub const fn pec10_const(data: &[u8], command_counter: u8) -> u16 {
     let mut rem: u16 = 0x010;
     let mut i = 0;
     while i < data.len() {
-        let byte = data[i];
-        let mut bit = 8;
-        while bit > 0 {
-            bit -= 1;
-            let fb = ((byte >> bit) & 1) as u16 ^ ((rem >> 9) & 1);
-            rem = (rem << 1) & 0x3FF;
-            if fb != 0 {
-                rem ^= 0x08F;
-            }
-        }
+        rem = serial(rem, data[i], 8, 10, 0x08F);
         i += 1;
     }
     pec10_finish(rem, command_counter)
@@ -176,18 +165,8 @@ static PEC15_PAIR: [[u16; 256]; 2] = pec15_pair_tables();
 const PEC15_SEED_WIRE: u16 = 0x0010 << 1;
 
 #[cfg(not(feature = "crc-no-table"))]
-const fn pec15_step8(mut rem: u16, byte: u8) -> u16 {
-    // Bit-serial step in the 15-bit register, used only to build tables at compile time.
-    let mut bit = 8;
-    while bit > 0 {
-        bit -= 1;
-        let fb = ((byte >> bit) & 1) as u16 ^ ((rem >> 14) & 1);
-        rem = (rem << 1) & 0x7FFF;
-        if fb != 0 {
-            rem ^= 0x4599;
-        }
-    }
-    rem
+const fn pec15_step8(rem: u16, byte: u8) -> u16 {
+    serial(rem, byte, 8, 15, 0x4599)
 }
 
 #[cfg(not(feature = "crc-no-table"))]
@@ -383,18 +362,8 @@ static PEC10_TAIL: [u16; 64] = pec10_tail_table();
 const PEC10_SEED_ALIGNED: u16 = 0x010 << 6;
 
 #[cfg(not(feature = "crc-no-table"))]
-const fn pec10_step(mut rem: u16, value: u8, bits: u32) -> u16 {
-    // Bit-serial, used only to build tables at compile time.
-    let mut bit = bits;
-    while bit > 0 {
-        bit -= 1;
-        let fb = ((value >> bit) & 1) as u16 ^ ((rem >> 9) & 1);
-        rem = (rem << 1) & 0x3FF;
-        if fb != 0 {
-            rem ^= 0x08F;
-        }
-    }
-    rem
+const fn pec10_step(rem: u16, value: u8, bits: u32) -> u16 {
+    serial(rem, value, bits, 10, 0x08F)
 }
 
 #[cfg(not(feature = "crc-no-table"))]
