@@ -33,6 +33,16 @@ pub const fn command(cc: u16) -> [u8; 4] {
     [(cc >> 8) as u8, cc as u8, (pec >> 8) as u8, pec as u8]
 }
 
+/// Declares `pub const NAME: [u8; 4] = command(code);` frames with their docs (each family
+/// keeps its own command table: the same code means different things on LTC681x and
+/// ADBMS6830, adi.md §6.2).
+macro_rules! commands {
+    ($($(#[$m:meta])* $name:ident = $cc:expr;)*) => {
+        $( $(#[$m])* pub const $name: [u8; 4] = $crate::isospi::command($cc); )*
+    };
+}
+pub(crate) use commands;
+
 /// Which data PEC a family uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -14,13 +14,7 @@ use crate::error::ConfigError;
 use crate::isospi::command;
 use crate::units::Microseconds;
 
-macro_rules! cmds {
-    ($($(#[$m:meta])* $name:ident = $cc:expr;)*) => {
-        $( $(#[$m])* pub const $name: [u8; 4] = command($cc); )*
-    };
-}
-
-cmds! {
+crate::isospi::commands! {
     /// Write configuration register group A (LTC6810/6811: CFGR).
     WRCFGA = 0x001;
     /// Read configuration register group A.
