@@ -327,7 +327,6 @@ pub fn pec15_frame_ok(frame: &[u8; 8]) -> bool {
     }
 }
 
-
 /// PEC15 of a 6-byte register group (LTC681x / ADBMS1818 register groups, ADI command
 /// payloads): [`pec15_group`] fully unrolled, three table-pair steps and no loop.
 ///
