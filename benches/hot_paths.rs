@@ -12,6 +12,9 @@
 mod cases;
 mod support;
 
+#[global_allocator]
+static ALLOCATOR: support::alloc::Counting = support::alloc::Counting;
+
 fn main() {
     let mut r = support::Runner::from_args();
     r.header();

@@ -574,6 +574,72 @@ fn retry_reissues_the_command_and_recovers() {
 }
 
 #[test]
+fn retry_reissues_only_the_failed_group_after_the_others() {
+    // read_cells reads every group once and checks each PEC once; a group with a bad frame
+    // is re-issued afterwards (here RDCVA, device 1: CLEARED with its PEC's last bit flipped).
+    let mut bad = CLEARED;
+    bad[7] ^= 1;
+    let mut tx = read([0x00, 0x04, 0x07, 0xC2], &[CLEARED, bad, CLEARED].concat());
+    tx.extend(three_device_ltc6811(CVD_DEV1).split_off(4)); // RDCVB, RDCVC, RDCVD
+    tx.extend(read(
+        [0x00, 0x04, 0x07, 0xC2],
+        &[CLEARED, CLEARED, CLEARED].concat(),
+    ));
+    both!(Ltc6811, 3, tx, |d| {
+        d.set_retries(2);
+        let mut out = [Reading::NotConverted; 36];
+        let report = go!(d.read_cells(&mut out)).unwrap();
+        assert!(report.is_ok());
+        assert_eq!(out[12], Reading::NotConverted);
+        assert_eq!(out[12 + 9], Reading::Valid(MicroVolts(2_568_300)));
+    });
+}
+
+/// PEC15 bit by bit from the LTC681x data sheets' description (x^15 + x^14 + x^10 + x^8 +
+/// x^7 + x^4 + x^3 + 1, seed 16, result shifted left once): an oracle independent of the crate.
+fn pec15_bitwise(data: &[u8]) -> [u8; 2] {
+    let mut rem: u16 = 16;
+    for &b in data {
+        for i in (0..8).rev() {
+            let top = ((rem >> 14) & 1) ^ u16::from((b >> i) & 1);
+            rem = (rem << 1) & 0x7FFF;
+            if top != 0 {
+                rem ^= 0x4599;
+            }
+        }
+    }
+    (rem << 1).to_be_bytes()
+}
+
+#[test]
+fn redundancy_fault_code_is_failed_and_not_reread() {
+    // adi.md §2.3: all-0xFF data has PEC 66 4C; the oracle reproduces it.
+    assert_eq!(pec15_bitwise(&[0xFF; 6]), [0x66, 0x4C]);
+    // Device 0 reports the digital-redundancy fault code 0xFF03 for cell 1 with a good PEC:
+    // that cell fails, the others are values, and no group is re-read (the PECs are fine).
+    let data = [0x03, 0xFF, 0x93, 0x61, 0xBB, 0x1E];
+    let mut frame = [0u8; 8];
+    frame[..6].copy_from_slice(&data);
+    frame[6..].copy_from_slice(&pec15_bitwise(&data));
+    let mut tx = read([0x00, 0x04, 0x07, 0xC2], &frame);
+    for f in [
+        [0x00, 0x06, 0x9A, 0x94],
+        [0x00, 0x08, 0x5E, 0x52],
+        [0x00, 0x0A, 0xC3, 0x04],
+    ] {
+        tx.extend(read(f, &CLEARED));
+    }
+    both!(Ltc6811, 1, tx, |d| {
+        d.set_retries(2);
+        let mut out = [Reading::NotConverted; 12];
+        go!(d.read_cells(&mut out)).unwrap();
+        assert!(matches!(out[0], Reading::Failed(f) if f.reason == FaultReason::Framing));
+        assert_eq!(out[1], Reading::Valid(MicroVolts(2_497_900)));
+        assert_eq!(out[2], Reading::Valid(MicroVolts(786_700)));
+    });
+}
+
+#[test]
 fn status_groups_decode_rt_vectors() {
     // adi.md §7.2/§3.5: STAR 12 62 A8 62 00 7D 31 8A, STBR 00 C8 00 66 00 1B F1 40 on LTC6813:
     // SC 75.318 V, ITMP 56.316 °C, VA 3.2 V, VD 5.12 V; AUXD cleared (flags of 13..18 read 1).

@@ -1,14 +1,14 @@
-//! ADI isoSPI chain machinery, before any family driver: command frame build, verifying a
-//! 16-device chain's six cell-voltage groups, the same read through the shared
-//! `isospi::read_verified` over the replay bus, and a 16-device write build.
+//! ADI isoSPI chain machinery shared by the LTC681x and ADBMS6830 drivers: command frame
+//! build, verifying a 16-device chain's six cell-voltage groups, the same read through the
+//! shared `isospi::read_verified` over the replay bus (and the bus traffic alone,
+//! `isospi16/bus_only`, which the `ltc6813x16/*` driver cases subtract), and a 16-device
+//! write build.
 
 use core::cell::Cell;
 use core::hint::black_box;
 
 use bms_afe::io::{Async, Blocking};
 use bms_afe::isospi::{self, DataPec};
-use bms_afe::monitor::Reading;
-use bms_afe::units::MicroVolts;
 
 use crate::support::mock::{NoDelay, ReplaySpi, block_on};
 use crate::support::{Per, Runner};
@@ -53,32 +53,6 @@ pub fn chain_frames<const D: usize>() -> [[[u8; 8]; D]; GROUPS] {
 /// as the chain clocks them out.
 pub fn chain_rx<const D: usize>(frames: &[[[u8; 8]; D]; GROUPS]) -> Vec<u8> {
     frames.iter().flatten().flatten().copied().collect()
-}
-
-/// A model of the LTC681x decode (parse → verdict → convert), for a per-cell figure before
-/// the driver lands; the driver's own `ltc6813x16/read_cells` case supersedes it.
-#[inline(always)]
-fn convert(
-    frames: &[[u8; 8]; N],
-    verdicts: &isospi::Verdicts<N>,
-    g: usize,
-    cells: &mut [[Reading<MicroVolts>; CELLS]; N],
-) {
-    for ((f, v), out) in frames.iter().zip(verdicts).zip(cells.iter_mut()) {
-        let dst = &mut out[3 * g..3 * g + 3];
-        for (c, o) in dst.iter_mut().enumerate() {
-            *o = match v {
-                Err(reason) => Reading::Failed(bms_afe::error::DeviceFault {
-                    device: 0,
-                    reason: *reason,
-                }),
-                Ok(_) => match u16::from_le_bytes([f[2 * c], f[2 * c + 1]]) {
-                    0xFFFF => Reading::NotConverted,
-                    code => Reading::Valid(MicroVolts(i32::from(code) * 100)),
-                },
-            };
-        }
-    }
 }
 
 pub fn register(r: &mut Runner) {
@@ -186,35 +160,6 @@ pub fn register(r: &mut Runner) {
             })
         },
     );
-    let mut io = Blocking::new(ReplaySpi::new(&rx, &wire), NoDelay);
-    let mut cells = [[Reading::NotConverted; CELLS]; N];
-    r.bus_case(
-        "isospi16/read_verify_convert_model",
-        Per::cell((N * CELLS) as u32),
-        &wire,
-        || {
-            for (g, cmd) in RDCV.iter().enumerate() {
-                let Ok(v) = block_on(isospi::read_verified(
-                    &mut io,
-                    black_box(cmd),
-                    &mut buf,
-                    DataPec::Pec15,
-                    0,
-                ));
-                convert(&buf, &v, g, &mut cells);
-            }
-            black_box(&mut cells);
-        },
-    );
-    if r.wants("isospi16/read_verify_convert_model") {
-        assert!(
-            cells
-                .iter()
-                .flatten()
-                .all(|c| matches!(c, Reading::Valid(v) if v.0 > 3_000_000))
-        );
-    }
-
     // A 16-device configuration write: data in host order → sealed wire frames.
     let cfg: [[u8; 8]; N] = core::array::from_fn(|d| {
         let b: [u8; 8] = super::bytes(0x1000 + d as u32);

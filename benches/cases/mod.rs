@@ -1,33 +1,48 @@
 //! The case registry. Each module registers its cases with [`Runner::case`] (pure
 //! computation) or [`Runner::bus_case`] (through a driver over a replay bus); adding a case is
-//! one call. To add a family's full-stack read, write a module like [`isospi`] and list its
-//! `register` in [`ALL`]: build the canned response bytes, construct the driver over
-//! [`ReplaySpi`](crate::support::mock::ReplaySpi) / [`ReplayI2c`](crate::support::mock::ReplayI2c)
-//! with [`NoDelay`](crate::support::mock::NoDelay), check once (outside the timing) that the
-//! decoded values are the ones encoded, then time it. For example (driver API as merged):
+//! one call. To add a family's full-stack read, write a module like [`ltc681x`] and list its
+//! `register` in [`ALL`]: build the canned response bytes (valid frames: PECs/CRCs computed
+//! with the crate's functions, which the module first checks against published wire bytes),
+//! construct the driver over [`ReplaySpi`](crate::support::mock::ReplaySpi) /
+//! [`ReplayI2c`](crate::support::mock::ReplayI2c) with
+//! [`NoDelay`](crate::support::mock::NoDelay), check once (outside the timing) that every
+//! decoded value is the one encoded, then time it, and register the matching `bus_only`
+//! case (the same reads through the bus alone) to subtract. As in [`ltc681x`]:
 //!
 //! ```text
 //! let frames = isospi::chain_frames::<16>();           // RDCVA..F responses, PECs sealed
 //! let rx = isospi::chain_rx(&frames);
 //! let wire = Cell::new(0);
-//! let mut afe = Ltc681x::<Ltc6813, 16, _>::new(Blocking::new(ReplaySpi::new(&rx, &wire), NoDelay), ..);
+//! let mut afe = Ltc681x::<Ltc6813, 16, _>::new(Blocking::new(ReplaySpi::new(&rx, &wire), NoDelay));
 //! let mut cells = [[Reading::NotConverted; 18]; 16];
-//! afe.read_cells(&mut cells).unwrap();                  // once: check the decoded values
+//! let report = afe.read_cells(cells.as_flattened_mut()).expect("read");  // once: check
+//! assert!(report.is_ok());
 //! assert_eq!(cells[0][0], Reading::Valid(MicroVolts(3_300_000)));
-//! r.bus_case("ltc6813x16/read_cells", Per::cell(288), &wire, || afe.read_cells(&mut cells));
+//! r.bus_case("ltc6813x16/read_cells", Per::cell(288), &wire, || {
+//!     afe.read_cells(black_box(cells.as_flattened_mut()))
+//! });
 //! ```
 //!
 //! `bytes_on_wire` is then what the driver really moved (for LTC681x the minimum is
-//! `6 × (4 + 8·N)`: 792 bytes for 16 devices). The `isospi16/bus_only` case is the bus cost to
-//! subtract for "instructions per cell beyond the bus traffic".
+//! `6 × (4 + 8·N)`: 792 bytes for 16 devices). The runner also checks, once per case, that
+//! an iteration makes no heap allocation (a counting global allocator, `support::alloc`).
 
+pub mod adbms6830;
+pub mod bq769x2;
 pub mod crc;
 pub mod isospi;
+pub mod ltc681x;
 
 use crate::support::Runner;
 
 /// Every registry function, in output order.
-pub const ALL: &[fn(&mut Runner)] = &[crc::register, isospi::register];
+pub const ALL: &[fn(&mut Runner)] = &[
+    crc::register,
+    isospi::register,
+    ltc681x::register,
+    adbms6830::register,
+    bq769x2::register,
+];
 
 /// Deterministic pseudo-random bytes (xorshift32).
 pub fn bytes<const N: usize>(mut seed: u32) -> [u8; N] {

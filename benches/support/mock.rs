@@ -95,14 +95,12 @@ impl embedded_hal_async::spi::SpiDevice for ReplaySpi<'_> {
 }
 
 /// A replaying [`embedded_hal::i2c::I2c`] (and its async twin), for the bq769x2 cases.
-#[allow(dead_code)] // until the bq769x2 driver's cases are registered
 pub struct ReplayI2c<'a> {
     rx: &'a [u8],
     pos: usize,
     wire: &'a WireCount,
 }
 
-#[allow(dead_code)]
 impl<'a> ReplayI2c<'a> {
     /// A bus that answers every read with the next bytes of `rx`, counting into `wire`.
     pub fn new(rx: &'a [u8], wire: &'a WireCount) -> Self {

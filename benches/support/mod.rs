@@ -9,12 +9,16 @@
 //! | `hot_paths --list` | one line per case: `<case> <per> <units> <bytes_on_wire or ->` |
 //! | `hot_paths --callgrind <case> <K>` | runs exactly `K` iterations of one case, nothing else timed |
 //!
+//! Every case is first run once untimed and must make no heap allocation (checked with the
+//! counting allocator in [`alloc`]; a case that allocates stops the run).
+//!
 //! Any other argument is a substring filter on case names (`cargo bench -- pec15`).
 //!
 //! Output, one line per case: `bench <case> cycles=<n> <per>=<value>` and, for cases that move
 //! bytes over a (replay) bus, ` bytes_on_wire=<n>`. `cycles` is per iteration, the minimum over
 //! many timed batches divided by the batch size.
 
+pub mod alloc;
 pub mod cycles;
 pub mod mock;
 
@@ -182,6 +186,14 @@ impl Runner {
             return;
         }
         self.ran += 1;
+        // One iteration outside the timing: it must not touch the heap.
+        let before = alloc::allocations();
+        black_box(f());
+        let allocated = alloc::allocations() - before;
+        assert_eq!(
+            allocated, 0,
+            "{name}: one iteration made {allocated} heap allocations"
+        );
         let wire = bytes
             .map(|b| format!(" bytes_on_wire={b}"))
             .unwrap_or_default();
