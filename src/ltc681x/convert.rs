@@ -131,15 +131,14 @@ pub fn decode_cell_groups<V: Variant, const N: usize>(
             if crc::pec15_frame_ok(frame) {
                 let le = u64::from_le_bytes(*frame);
                 let codes = [le as u16, (le >> 16) as u16, (le >> 32) as u16];
-                if all_measurements(le) {
+                match cells {
                     // Common case: three measurements.
-                    for (c, code) in cells.iter_mut().zip(codes) {
-                        *c = Reading::Valid(MicroVolts(i32::from(code) * 100));
+                    [a, b, c] if all_measurements(le) => {
+                        *a = Reading::Valid(MicroVolts(i32::from(codes[0]) * 100));
+                        *b = Reading::Valid(MicroVolts(i32::from(codes[1]) * 100));
+                        *c = Reading::Valid(MicroVolts(i32::from(codes[2]) * 100));
                     }
-                } else {
-                    for (c, code) in cells.iter_mut().zip(codes) {
-                        *c = voltage(code, device);
-                    }
+                    _ => decode_rare(cells, codes, device, &mut report),
                 }
             } else {
                 let reason = match isospi::verify_frame(frame, DataPec::Pec15) {
@@ -151,6 +150,24 @@ pub fn decode_cell_groups<V: Variant, const N: usize>(
         }
     }
     report
+}
+
+/// The rare path of [`decode_cell_groups`]: "not converted" codes, or redundancy fault codes
+/// that must also show in the report. Kept out of line so the hot loop stays small.
+#[cold]
+#[inline(never)]
+fn decode_rare(
+    cells: &mut [Reading<MicroVolts>],
+    codes: [u16; 3],
+    device: u8,
+    report: &mut ChainReport,
+) {
+    for (c, code) in cells.iter_mut().zip(codes) {
+        *c = voltage(code, device);
+        if let Reading::Failed(f) = *c {
+            report.record(f);
+        }
+    }
 }
 
 /// `true` if none of the three little-endian codes in the low 48 bits of `le` has the high
@@ -340,5 +357,31 @@ pub const fn overlap_words<V: Variant>() -> &'static [(usize, usize, usize)] {
         super::variant::ConfigLayout::Ltc6810 => &[],
         super::variant::ConfigLayout::Ltc6811 => &[(2, 0, 1)],
         _ => &[(2, 0, 1), (4, 0, 1)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ltc681x::Ltc6811;
+
+    #[test]
+    fn redundancy_fault_code_with_good_pec_fails_the_cell_and_the_report() {
+        // LTC6812-DS "Indication of Digital Redundancy Fault Codes": 0xFF0X replaces a result
+        // on an ADC mismatch. Cell 1 = 0xFF05, cells 2/3 = 0x1000; PEC 45 D4 computed with an
+        // independent bit-serial PEC15 (LTC6804-DS p.44).
+        let frame = [0x05, 0xFF, 0x00, 0x10, 0x00, 0x10, 0x45, 0xD4];
+        let cleared = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x66, 0x4C];
+        let groups = [[frame], [cleared], [cleared], [cleared]];
+        let mut out = [Reading::Valid(MicroVolts(0)); 12];
+        let report = decode_cell_groups::<Ltc6811, 1>(&groups, &mut out);
+        assert!(matches!(
+            out[0],
+            Reading::Failed(DeviceFault { device: 0, .. })
+        ));
+        assert_eq!(out[1], Reading::Valid(MicroVolts(409_600)));
+        assert_eq!(out[3], Reading::NotConverted);
+        assert!(report.failed.contains(0));
+        assert!(!report.is_ok());
     }
 }
