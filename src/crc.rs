@@ -72,6 +72,7 @@ static CRC16: Crc<u16, Imp> = Crc::<u16, Imp>::new(&crc::CRC_16_MODBUS);
 /// so bit 0 is always 0), high byte first on the wire.
 ///
 /// `pec15(&[0x00, 0x01]) == 0x3D6E` (LTC6804-DS Table 24).
+#[inline]
 pub fn pec15(data: &[u8]) -> u16 {
     PEC15.checksum(data) << 1
 }
@@ -128,6 +129,7 @@ pub const fn command_pec(cc: u16) -> u16 {
 ///
 /// On the wire a read response carries `PEC0 = CC[5:0] << 2 | PEC[9:8]`, `PEC1 = PEC[7:0]`
 /// (ADBMS6830B-DS Tables 42/43).
+#[inline]
 pub fn pec10(data: &[u8], command_counter: u8) -> u16 {
     let rem = PEC10.checksum(data);
     pec10_finish(rem, command_counter)
@@ -151,12 +153,46 @@ pub const fn pec10_const(data: &[u8], command_counter: u8) -> u16 {
 
 /// CRC-8/SMBUS (poly 0x07, init 0, no reflection) as used by TI bq769x0 and bq769x2 in I2C CRC
 /// mode (DS-769x0 §8.3.1.4; SLUAA11B §4). Catalogue check: `"123456789"` → 0xF4.
+#[inline]
 pub fn crc8_smbus(data: &[u8]) -> u8 {
     CRC8.checksum(data)
 }
 
+/// CRC-8/SMBUS of one byte alone: what TI's I2C CRC mode appends to every data byte after the
+/// first of a block (DS-769x0 §8.3.1.4; SLUAA11B §4). One look-up in a 256-byte table built
+/// at compile time (bit-serial with `crc-no-table`); equal to `crc8_smbus(&[byte])`.
+///
+/// ```
+/// // SLUAA11B §4: the second byte of the Cell-1 read, 0x0B, carries CRC 0x31.
+/// assert_eq!(bms_afe::crc::crc8_smbus_byte(0x0B), 0x31);
+/// ```
+#[inline]
+pub fn crc8_smbus_byte(byte: u8) -> u8 {
+    #[cfg(feature = "crc-no-table")]
+    {
+        crc8_smbus(&[byte])
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        CRC8_BYTE[usize::from(byte)]
+    }
+}
+
+/// CRC-8/SMBUS of each single byte (256 bytes).
+#[cfg(not(feature = "crc-no-table"))]
+static CRC8_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = serial(0, i as u8, 8, 8, 0x07) as u8;
+        i += 1;
+    }
+    t
+};
+
 /// CRC-16/MODBUS (TI BQ796xx UART frames): the value; it goes on the wire low byte first.
 /// Catalogue check: `"123456789"` → 0x4B37.
+#[inline]
 pub fn crc16_modbus(data: &[u8]) -> u16 {
     CRC16.checksum(data)
 }
@@ -505,6 +541,17 @@ mod tests {
     }
 
     #[test]
+    fn crc8_byte_table_matches_oracle_for_every_byte() {
+        for b in 0..=255u8 {
+            assert_eq!(
+                crc8_smbus_byte(b),
+                oracle(&[b], 8, 0x07, 0) as u8,
+                "{b:#04x}"
+            );
+        }
+    }
+
+    #[test]
     fn catalogue_checks() {
         assert_eq!(crc8_smbus(b"123456789"), 0xF4);
         assert_eq!(crc16_modbus(b"123456789"), 0x4B37);
@@ -559,6 +606,9 @@ mod tests {
                 assert_eq!(pec10(d, cc), with_cc as u16);
                 assert_eq!(pec10_group(d, cc), with_cc as u16, "len {len} cc {cc}");
                 assert_eq!(crc8_smbus(d), oracle(d, 8, 0x07, 0) as u8);
+                if let [b] = d {
+                    assert_eq!(crc8_smbus_byte(*b), oracle(d, 8, 0x07, 0) as u8);
+                }
             }
         }
     }

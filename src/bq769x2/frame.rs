@@ -32,7 +32,7 @@
 //! the data bytes) mod 256` at 0x60 and `length = data bytes + 4` at 0x61 (written last: the
 //! write of 0x61 commits the transfer). See [`checksum`] and [`transfer_length`].
 
-use crate::crc::crc8_smbus;
+use crate::crc::{crc8_smbus, crc8_smbus_byte};
 use crate::error::FaultReason;
 
 /// Largest data payload of one transfer-buffer access (0x40..=0x5F).
@@ -104,7 +104,7 @@ pub fn encode_write(
         let c = if i == 0 {
             crc8_smbus(&[address << 1, reg, d])
         } else {
-            crc8_smbus(&[d])
+            crc8_smbus_byte(d)
         };
         pair.copy_from_slice(&[d, c]);
     }
@@ -129,20 +129,38 @@ pub fn decode_read(
         out.copy_from_slice(raw);
         return Ok(());
     }
-    for (i, (pair, o)) in raw.chunks_exact(2).zip(out.iter_mut()).enumerate() {
-        let (d, received) = match *pair {
-            [d, c] => (d, c),
-            _ => return Err(FaultReason::Framing),
-        };
-        let expected = if i == 0 {
-            crc8_smbus(&[address << 1, reg, (address << 1) | 1, d])
-        } else {
-            crc8_smbus(&[d])
-        };
-        if expected != received {
-            return Err(FaultReason::Crc { expected, received });
+    let (Some(([d0, c0], rest)), Some((o0, out_rest))) =
+        (raw.split_first_chunk::<2>(), out.split_first_mut())
+    else {
+        return Ok(()); // nothing to read (lengths already checked)
+    };
+    // The first byte's CRC covers the repeated-start header (B.2).
+    let expected = crc8_smbus(&[address << 1, reg, (address << 1) | 1, *d0]);
+    if expected != *c0 {
+        return Err(FaultReason::Crc {
+            expected,
+            received: *c0,
+        });
+    }
+    *o0 = *d0;
+    // Later bytes carry the CRC of the byte alone: one table look-up each; mismatches are
+    // collected branch-free and located only on failure.
+    let mut bad = 0u8;
+    for (pair, o) in rest.chunks_exact(2).zip(out_rest.iter_mut()) {
+        if let [d, c] = *pair {
+            bad |= crc8_smbus_byte(d) ^ c;
+            *o = d;
         }
-        *o = d;
+    }
+    if bad != 0 {
+        for pair in rest.chunks_exact(2) {
+            if let [d, received] = *pair {
+                let expected = crc8_smbus_byte(d);
+                if expected != received {
+                    return Err(FaultReason::Crc { expected, received });
+                }
+            }
+        }
     }
     Ok(())
 }
