@@ -167,6 +167,18 @@ fn run() -> Result<bool, String> {
         }
     }
 
+    // The overcharged cell must show as an overvoltage flag on its device, and only there.
+    let ov_ok = faults.iter().enumerate().all(|(d, f)| match f {
+        Reading::Valid(f) => {
+            (f.overvoltage != 0) == (d == 6) && (d != 6 || f.overvoltage == 1 << 11)
+        }
+        _ => false,
+    });
+    if !ov_ok {
+        println!("MISMATCH: the overvoltage flag of device 6 cell 12 was not reported as set");
+        ok = false;
+    }
+
     // --- Decide balancing: every cell more than 20 mV above the pack's lowest cell.
     let pack_min = cells
         .iter()

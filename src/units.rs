@@ -138,9 +138,9 @@ impl MilliCelsius {
     /// The value in 0.1 °C steps, rounded to nearest (halves away from zero).
     pub const fn as_decicelsius(self) -> i32 {
         if self.0 >= 0 {
-            (self.0 + 50) / 100
+            self.0.saturating_add(50) / 100
         } else {
-            (self.0 - 50) / 100
+            self.0.saturating_sub(50) / 100
         }
     }
 
@@ -225,6 +225,9 @@ mod tests {
         assert_eq!(MilliCelsius(25_049).as_decicelsius(), 250);
         assert_eq!(MilliCelsius(-25_050).as_decicelsius(), -251);
         assert_eq!(MilliCelsius(0).as_millikelvin(), 273_150);
+        // Extremes saturate instead of overflowing.
+        assert_eq!(MilliCelsius(i32::MAX).as_decicelsius(), i32::MAX / 100);
+        assert_eq!(MilliCelsius(i32::MIN).as_decicelsius(), i32::MIN / 100);
     }
 
     #[test]

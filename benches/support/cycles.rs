@@ -154,3 +154,34 @@ pub type Counter = Tsc;
 /// The counter a Cortex-M3+ build uses (swap for [`SysTick`] on an M0/M0+).
 #[cfg(all(target_arch = "arm", target_os = "none"))]
 pub type Counter = Dwt;
+
+/// Fallback for other hosts (aarch64 Raspberry Pi, Apple silicon, …): monotonic nanoseconds
+/// from `std::time::Instant`. Not cycles — the report header says so — but it keeps the
+/// bench building and running everywhere `cargo test --all-targets` runs.
+#[cfg(not(any(target_arch = "x86_64", all(target_arch = "arm", target_os = "none"))))]
+#[derive(Debug, Clone, Copy)]
+pub struct Monotonic(std::time::Instant);
+
+#[cfg(not(any(target_arch = "x86_64", all(target_arch = "arm", target_os = "none"))))]
+impl Default for Monotonic {
+    fn default() -> Self {
+        Self(std::time::Instant::now())
+    }
+}
+
+#[cfg(not(any(target_arch = "x86_64", all(target_arch = "arm", target_os = "none"))))]
+impl CycleCounter for Monotonic {
+    const NAME: &'static str = "std::time::Instant (nanoseconds, not cycles)";
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.0.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn elapsed(&self, start: u64, end: u64) -> u64 {
+        end.saturating_sub(start)
+    }
+}
+
+/// The counter other hosts use.
+#[cfg(not(any(target_arch = "x86_64", all(target_arch = "arm", target_os = "none"))))]
+pub type Counter = Monotonic;

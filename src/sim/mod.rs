@@ -357,6 +357,13 @@ pub trait VirtualChip {
     fn elapsed_ns(&self) -> Option<u64> {
         None
     }
+    /// The cell undervoltage and overvoltage thresholds (µV) the chip is currently configured
+    /// with on `device`, if it compares cells itself; the conformance suite uses them to
+    /// check that the driver decodes the chip's OV/UV flags.
+    fn cell_thresholds_uv(&self, device: usize) -> Option<(i32, i32)> {
+        let _ = device;
+        None
+    }
 }
 
 #[cfg(test)]
