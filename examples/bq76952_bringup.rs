@@ -126,13 +126,21 @@ fn bring_up<B: I2c, D: DelayNs>(
             "SCD threshold",
             cfg.scd_threshold_mv(100).map(|v| format!("{v} mV")),
         );
-        cfg.enabled_protections_a(SafetyA::SCD | SafetyA::OCD1 | SafetyA::COV | SafetyA::CUV);
+        show(
+            "Enabled Protections A",
+            cfg.enabled_protections_a(SafetyA::SCD | SafetyA::OCD1 | SafetyA::COV | SafetyA::CUV)
+                .map(|p| format!("{p:?}")),
+        );
         let volts = if o.cells > 7 {
             UserVolts::Centivolt
         } else {
             UserVolts::Millivolt
         };
-        cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, volts));
+        show(
+            "DA Configuration",
+            cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, volts))
+                .map(|da| format!("{:?} / {:?}", da.user_volts, da.user_amps)),
+        );
         show(
             "TS1",
             cfg.pin_function(TempPin::Ts1, PinFunction::CellThermistor)

@@ -3,8 +3,12 @@
 //! no-panic decoding. Constants are written from the TRM/app-note text, not the crate.
 
 use bms_afe::bq769x2::check_balancing;
-use bms_afe::bq769x2::data_memory::{Config, PinFunction, TempPin, TempProtection};
+use bms_afe::bq769x2::data_memory::{
+    BalancingConfig, Config, DaConfig, FetOptions, MAX_ENTRIES, PinFunction, TempPin,
+    TempProtection, UserAmps, UserVolts,
+};
 use bms_afe::bq769x2::frame;
+use bms_afe::bq769x2::{SafetyA, SafetyB, SafetyC};
 use bms_afe::error::{ConfigError, FaultReason};
 use bms_afe::units::{MicroVolts, Microseconds};
 use proptest::prelude::*;
@@ -118,6 +122,79 @@ fn achieved_values_follow_the_chip_units() {
     assert_eq!((e[1].address, e[1].bytes[0]), (0x9278, 83));
     assert_eq!((e[2].address, e[2].data()), (0x9279, &[30u8, 0][..]));
     assert_eq!((e[3].address, e[3].bytes[0]), (0x9286, 6));
+}
+
+/// Fills a batch with `MAX_ENTRIES` distinct raw entries (Calibration block 0x9180.., far
+/// from every typed setting used below).
+fn full_batch() -> Config {
+    let mut c = Config::new();
+    for i in 0..MAX_ENTRIES as u16 {
+        c.raw(0x9180 + i, &[0], "filler").unwrap();
+    }
+    assert_eq!(c.len(), MAX_ENTRIES);
+    assert!(!c.overflowed());
+    c
+}
+
+fn full(r: Result<impl core::fmt::Debug, ConfigError>) -> bool {
+    matches!(r, Err(ConfigError::Conflict(_)))
+}
+
+#[test]
+fn a_full_batch_refuses_every_setter_instead_of_dropping_the_setting() {
+    // Each of these setters used to discard the push result: with a full batch the setting
+    // vanished and the chip kept e.g. Enabled Protections A = 0x88 (no CUV) while the batch
+    // was reported written.
+    let da = DaConfig::new(UserAmps::Milliamp, UserVolts::Centivolt);
+    let checks: [(&str, fn(&mut Config, DaConfig) -> bool); 10] = [
+        ("Enabled Protections A", |c, _| {
+            full(c.enabled_protections_a(SafetyA::CUV))
+        }),
+        ("Enabled Protections B", |c, _| {
+            full(c.enabled_protections_b(SafetyB::OTC))
+        }),
+        ("Enabled Protections C", |c, _| {
+            full(c.enabled_protections_c(SafetyC::OCD3))
+        }),
+        ("CHG FET Protections A", |c, _| {
+            full(c.chg_fet_protections_a(SafetyA::COV))
+        }),
+        ("DSG FET Protections A", |c, _| {
+            full(c.dsg_fet_protections_a(SafetyA::CUV))
+        }),
+        ("FET Options", |c, _| {
+            full(c.fet_options(FetOptions::empty()))
+        }),
+        ("Balancing Configuration", |c, _| {
+            full(c.balancing_configuration(BalancingConfig::empty()))
+        }),
+        ("Power Config", |c, _| full(c.power_config(0x2882))),
+        ("DA Configuration", |c, da| full(c.da_configuration(da))),
+        ("COV threshold", |c, _| full(c.cov_threshold_mv(4200))),
+    ];
+    for (name, refused) in checks {
+        let mut c = full_batch();
+        assert!(
+            refused(&mut c, da),
+            "{name}: a full batch must refuse the setting"
+        );
+        assert_eq!(c.len(), MAX_ENTRIES, "{name}");
+        assert!(
+            c.overflowed(),
+            "{name}: the batch must remember the lost setting"
+        );
+        // The lost setting is not in the batch.
+        assert!(c.entries().iter().all(|e| e.name == "filler"), "{name}");
+    }
+    // Replacing an entry already in a full batch still works (no new slot needed) and does
+    // not mark the batch.
+    let mut c = full_batch();
+    c.raw(0x9180, &[1], "filler").unwrap();
+    assert!(!c.overflowed());
+    // The DA Configuration of a refused batch is not adopted by the batch either.
+    let mut c = full_batch();
+    assert!(c.da_configuration(da).is_err());
+    assert!(c.entries().iter().all(|e| e.address != 0x9303));
 }
 
 #[test]

@@ -31,8 +31,10 @@ fn four_s() -> Config {
     cfg.vcell_mode_reduced(4, 16).unwrap();
     cfg.cov_threshold_mv(4200).unwrap();
     cfg.cuv_threshold_mv(2800).unwrap();
-    cfg.enabled_protections_a(SafetyA::SCD | SafetyA::COV | SafetyA::CUV);
-    cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, UserVolts::Millivolt));
+    cfg.enabled_protections_a(SafetyA::SCD | SafetyA::COV | SafetyA::CUV)
+        .unwrap();
+    cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, UserVolts::Millivolt))
+        .unwrap();
     cfg.pin_function(TempPin::Ts1, PinFunction::CellThermistor)
         .unwrap();
     cfg.pin_function(TempPin::Ts3, PinFunction::FetThermistor)
@@ -290,7 +292,8 @@ fn data_memory_is_not_written_outside_config_update() {
     assert_eq!(b[0], 0x88);
     // Through configure it lands and is verified.
     let mut cfg = Config::new();
-    cfg.enabled_protections_a(SafetyA::from_bits_retain(0x8C));
+    cfg.enabled_protections_a(SafetyA::from_bits_retain(0x8C))
+        .unwrap();
     d.configure(&cfg).unwrap();
     d.read_data_memory(0x9261, &mut b).unwrap();
     assert_eq!(b[0], 0x8C);
@@ -315,7 +318,8 @@ fn units_follow_da_configuration() {
     assert_eq!(d.read_cc2_current().unwrap(), MicroAmps(1_234_000));
     assert_eq!(d.read_stack_voltage().unwrap(), MicroVolts(59_200_000));
     let mut cfg = Config::new();
-    cfg.da_configuration(DaConfig::new(UserAmps::DeciMilliamp, UserVolts::Millivolt));
+    cfg.da_configuration(DaConfig::new(UserAmps::DeciMilliamp, UserVolts::Millivolt))
+        .unwrap();
     // 16 cells in mV would overflow the 16-bit result: refused before anything is sent.
     assert_eq!(d.configure(&cfg).unwrap_err().kind(), ErrorKind::Config);
     assert_eq!(sim.with(|m| m.stats().config_sessions), 0);

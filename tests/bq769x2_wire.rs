@@ -318,7 +318,8 @@ fn session(w: Wire, entries: &[(u16, &[u8])], readback: &[&[u8]]) -> Vec<T> {
 
 fn config() -> Config {
     let mut c = Config::new();
-    c.enabled_protections_a(SafetyA::from_bits_retain(0x8C));
+    c.enabled_protections_a(SafetyA::from_bits_retain(0x8C))
+        .unwrap();
     c.cov_threshold_mv(4200).unwrap(); // code 83
     c.cov_delay(bms_afe::units::Microseconds(99_000)).unwrap(); // code 30
     c
@@ -353,7 +354,8 @@ fn readback_mismatch_names_the_setting_and_still_exits_config_update() {
     exp.push(w.w(0x3E, &[0x92, 0x00]));
     exp.push(w.r(0x12, &[0x00, 0x01]));
     let mut cfg = Config::new();
-    cfg.enabled_protections_a(SafetyA::from_bits_retain(0x8C));
+    cfg.enabled_protections_a(SafetyA::from_bits_retain(0x8C))
+        .unwrap();
     let r = both!(exp, Bq76952, new, |d| {} configure(&cfg));
     match r {
         Err(Error::Verify(v)) => {
@@ -377,6 +379,24 @@ fn config_update_entry_timeout_is_bounded() {
     let cfg = config();
     let r = both!(exp, Bq76952, new, |d| {} configure(&cfg));
     assert!(matches!(r, Err(Error::Timeout(_))), "{r:?}");
+}
+
+#[test]
+fn configure_refuses_a_batch_that_lost_a_setting_before_any_bus_traffic() {
+    // 64 filler entries fill the batch; Enabled Protections A (SLUAA11B §3.3: 0x8C enables
+    // CUV) is refused. Ignoring that error must not lead to a "successful" session without
+    // it: configure fails before the first transaction (empty expectation list).
+    let mut cfg = Config::new();
+    for i in 0..64u16 {
+        cfg.raw(0x9180 + i, &[0], "filler").unwrap();
+    }
+    let lost = cfg.enabled_protections_a(SafetyA::from_bits_retain(0x8C));
+    assert!(matches!(lost, Err(bms_afe::ConfigError::Conflict(_))));
+    let r = both!(vec![], Bq76952, new, |d| {} configure(&cfg));
+    assert!(
+        matches!(r, Err(Error::Config(bms_afe::ConfigError::Conflict(_)))),
+        "{r:?}"
+    );
 }
 
 #[test]

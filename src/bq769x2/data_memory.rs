@@ -16,8 +16,8 @@
 //! // 50.6 mV steps: 4200 mV is code 83 = 4199.8 mV.
 //! assert_eq!(cfg.cov_threshold_mv(4200).unwrap(), MicroVolts(4_199_800));
 //! assert!(cfg.cov_threshold_mv(9000).is_err());
-//! cfg.enabled_protections_a(SafetyA::SCD | SafetyA::COV | SafetyA::CUV);
-//! cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, UserVolts::Centivolt));
+//! cfg.enabled_protections_a(SafetyA::SCD | SafetyA::COV | SafetyA::CUV).unwrap();
+//! cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, UserVolts::Centivolt)).unwrap();
 //! assert_eq!(cfg.len(), 3);
 //! ```
 
@@ -442,14 +442,21 @@ impl Entry {
     }
 }
 
-/// How many settings one [`Config`] can hold.
+/// How many settings (distinct addresses) one [`Config`] can hold. One more is refused
+/// with [`ConfigError::Conflict`] by every setter; setting an address again replaces it.
 pub const MAX_ENTRIES: usize = 64;
+
+/// The [`ConfigError::Conflict`] text of a full batch.
+pub(crate) const BATCH_FULL: &str =
+    "configuration batch full: more than MAX_ENTRIES settings (split it into two batches)";
 
 /// A batch of data-memory settings, written in one CONFIG_UPDATE session.
 ///
-/// Setting the same item twice keeps the last value. What the driver must know to convert
-/// results (units, connected cells, temperature pins, thresholds) is taken from the batch once
-/// the session succeeded.
+/// Setting the same item twice keeps the last value. Every setter returns a `Result`: no
+/// setting is ever dropped silently (a full batch is [`ConfigError::Conflict`], and a batch
+/// that once refused a setting is refused as a whole by the driver, see
+/// [`Config::overflowed`]). What the driver must know to convert results (units, connected
+/// cells, temperature pins, thresholds) is taken from the batch once the session succeeded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     entries: [Entry; MAX_ENTRIES],
@@ -461,6 +468,7 @@ pub struct Config {
     pub(crate) temp_set: TempInputs,
     pub(crate) temp_on: TempInputs,
     pub(crate) cb_max_cells: Option<u8>,
+    pub(crate) overflowed: bool,
 }
 
 impl Default for Config {
@@ -517,6 +525,7 @@ impl Config {
             temp_set: TempInputs::empty(),
             temp_on: TempInputs::empty(),
             cb_max_cells: None,
+            overflowed: false,
         }
     }
 
@@ -533,6 +542,14 @@ impl Config {
     /// `true` if nothing is set.
     pub fn is_empty(&self) -> bool {
         self.count == 0
+    }
+
+    /// `true` if a setting was refused because the batch was full ([`MAX_ENTRIES`] distinct
+    /// addresses). [`Bq769x2::configure`](super::Bq769x2) refuses such a batch with
+    /// [`ConfigError::Conflict`] before anything is sent, so a lost setting can never look
+    /// written.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
     }
 
     /// The Vcell Mode in this batch, if set.
@@ -561,9 +578,12 @@ impl Config {
             *slot = e;
             return Ok(());
         }
-        let slot = self.entries.get_mut(n).ok_or(ConfigError::Conflict(
-            "more than MAX_ENTRIES settings in one batch",
-        ))?;
+        let Some(slot) = self.entries.get_mut(n) else {
+            // Remembered: the driver refuses to write a batch that lost a setting, even if
+            // the caller ignored this error.
+            self.overflowed = true;
+            return Err(ConfigError::Conflict(BATCH_FULL));
+        };
         *slot = e;
         self.count = n + 1;
         Ok(())
@@ -868,75 +888,90 @@ impl Config {
         Ok(())
     }
 
-    /// DA Configuration (0x9303): result units. The driver converts with them afterwards.
-    pub fn da_configuration(&mut self, da: DaConfig) {
-        // Cannot fail: the entry replaces or fits (checked by the const capacity).
-        let _ = self.push(
+    /// DA Configuration (0x9303): result units. The driver converts with them once the batch
+    /// is written. A full batch is [`ConfigError::Conflict`] (nothing is dropped silently).
+    pub fn da_configuration(&mut self, da: DaConfig) -> Result<DaConfig, ConfigError> {
+        self.push(
             address::DA_CONFIGURATION,
             &[da.to_byte()],
             "DA Configuration",
-        );
+        )?;
         self.da = Some(da);
+        Ok(da)
     }
 
     /// Enabled Protections A (0x9261). Factory default 0x88 (SCD | COV): CUV is off.
-    pub fn enabled_protections_a(&mut self, p: SafetyA) {
-        let _ = self.push(
+    /// A full batch is [`ConfigError::Conflict`].
+    pub fn enabled_protections_a(&mut self, p: SafetyA) -> Result<SafetyA, ConfigError> {
+        self.push(
             address::ENABLED_PROTECTIONS_A,
             &[p.bits()],
             "Enabled Protections A",
-        );
+        )?;
+        Ok(p)
     }
 
-    /// Enabled Protections B (0x9262).
-    pub fn enabled_protections_b(&mut self, p: SafetyB) {
-        let _ = self.push(
+    /// Enabled Protections B (0x9262). A full batch is [`ConfigError::Conflict`].
+    pub fn enabled_protections_b(&mut self, p: SafetyB) -> Result<SafetyB, ConfigError> {
+        self.push(
             address::ENABLED_PROTECTIONS_A + 1,
             &[p.bits()],
             "Enabled Protections B",
-        );
+        )?;
+        Ok(p)
     }
 
-    /// Enabled Protections C (0x9263).
-    pub fn enabled_protections_c(&mut self, p: SafetyC) {
-        let _ = self.push(
+    /// Enabled Protections C (0x9263). A full batch is [`ConfigError::Conflict`].
+    pub fn enabled_protections_c(&mut self, p: SafetyC) -> Result<SafetyC, ConfigError> {
+        self.push(
             address::ENABLED_PROTECTIONS_A + 2,
             &[p.bits()],
             "Enabled Protections C",
-        );
+        )?;
+        Ok(p)
     }
 
     /// CHG FET Protections A (0x9265): protections that turn the CHG FET off.
-    pub fn chg_fet_protections_a(&mut self, p: SafetyA) {
-        let _ = self.push(
+    /// A full batch is [`ConfigError::Conflict`].
+    pub fn chg_fet_protections_a(&mut self, p: SafetyA) -> Result<SafetyA, ConfigError> {
+        self.push(
             address::CHG_FET_PROTECTIONS_A,
             &[p.bits()],
             "CHG FET Protections A",
-        );
+        )?;
+        Ok(p)
     }
 
     /// DSG FET Protections A (0x9269): protections that turn the DSG FET off.
-    pub fn dsg_fet_protections_a(&mut self, p: SafetyA) {
-        let _ = self.push(
+    /// A full batch is [`ConfigError::Conflict`].
+    pub fn dsg_fet_protections_a(&mut self, p: SafetyA) -> Result<SafetyA, ConfigError> {
+        self.push(
             address::DSG_FET_PROTECTIONS_A,
             &[p.bits()],
             "DSG FET Protections A",
-        );
+        )?;
+        Ok(p)
     }
 
-    /// FET Options (0x9308).
-    pub fn fet_options(&mut self, o: FetOptions) {
-        let _ = self.push(address::FET_OPTIONS, &[o.bits()], "FET Options");
+    /// FET Options (0x9308). A full batch is [`ConfigError::Conflict`].
+    pub fn fet_options(&mut self, o: FetOptions) -> Result<FetOptions, ConfigError> {
+        self.push(address::FET_OPTIONS, &[o.bits()], "FET Options")?;
+        Ok(o)
     }
 
     /// Balancing Configuration (0x9335). Changing it needs CONFIG_UPDATE (protections pause),
-    /// so choose host-controlled vs autonomous balancing once, at initialisation.
-    pub fn balancing_configuration(&mut self, c: BalancingConfig) {
-        let _ = self.push(
+    /// so choose host-controlled vs autonomous balancing once, at initialisation. A full
+    /// batch is [`ConfigError::Conflict`].
+    pub fn balancing_configuration(
+        &mut self,
+        c: BalancingConfig,
+    ) -> Result<BalancingConfig, ConfigError> {
+        self.push(
             address::BALANCING_CONFIGURATION,
             &[c.bits()],
             "Balancing Configuration",
-        );
+        )?;
+        Ok(c)
     }
 
     /// Cell Balance Max Cells (0x933A): 1..=16 cells balanced at once. The driver rejects
@@ -965,8 +1000,10 @@ impl Config {
 
     /// Power Config (0x9234), raw H2 (bit meanings per SLUUBY2B; LibreSolar writes 0x2882 to
     /// keep the device out of SLEEP).
-    pub fn power_config(&mut self, raw: u16) {
-        let _ = self.push(address::POWER_CONFIG, &raw.to_le_bytes(), "Power Config");
+    /// A full batch is [`ConfigError::Conflict`].
+    pub fn power_config(&mut self, raw: u16) -> Result<u16, ConfigError> {
+        self.push(address::POWER_CONFIG, &raw.to_le_bytes(), "Power Config")?;
+        Ok(raw)
     }
 }
 

@@ -974,6 +974,13 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     }
 
     pub(crate) async fn configure(&mut self, config: &Config) -> Result<(), Error<IO::Error>> {
+        if config.overflowed {
+            // A setting was refused when the batch was built: writing the rest would leave
+            // the chip without it while reporting success.
+            return Err(Error::Config(ConfigError::Conflict(
+                super::data_memory::BATCH_FULL,
+            )));
+        }
         if let Some(m) = config.vcell_mode {
             self.check_vcell_mode(m)?;
         }

@@ -61,8 +61,8 @@
 //! cfg.vcell_mode_reduced(4, 16)?; // a 4S pack: inputs 1, 2, 3 and 16
 //! cfg.cov_threshold_mv(4200)?;
 //! cfg.cuv_threshold_mv(2800)?;
-//! cfg.enabled_protections_a(SafetyA::SCD | SafetyA::COV | SafetyA::CUV);
-//! cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, UserVolts::Millivolt));
+//! cfg.enabled_protections_a(SafetyA::SCD | SafetyA::COV | SafetyA::CUV)?;
+//! cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, UserVolts::Millivolt))?;
 //! cfg.pin_function(TempPin::Ts1, PinFunction::CellThermistor)?;
 //! bms.configure(&cfg)?;
 //!
