@@ -146,7 +146,8 @@ fn a_full_batch_refuses_every_setter_instead_of_dropping_the_setting() {
     // vanished and the chip kept e.g. Enabled Protections A = 0x88 (no CUV) while the batch
     // was reported written.
     let da = DaConfig::new(UserAmps::Milliamp, UserVolts::Centivolt);
-    let checks: [(&str, fn(&mut Config, DaConfig) -> bool); 10] = [
+    type Check = (&'static str, fn(&mut Config, DaConfig) -> bool);
+    let checks: [Check; 10] = [
         ("Enabled Protections A", |c, _| {
             full(c.enabled_protections_a(SafetyA::CUV))
         }),

@@ -481,3 +481,69 @@ fn async_corruption_is_detected_and_sealed_reads_are_device_errors() {
         );
     });
 }
+
+/// Oracle: transfer-buffer checksum = !(sum of address bytes and data) (SLUUBY2B).
+fn cks(addr: u16, data: &[u8]) -> u8 {
+    let mut s: u32 = (addr & 0xFF) as u32 + (addr >> 8) as u32;
+    for &d in data {
+        s += d as u32;
+    }
+    !(s as u8)
+}
+
+#[test]
+fn the_model_advances_the_buffer_on_a_0x61_read_so_only_data_first_verifies() {
+    // The virtual chip applies the BQ7690x rule "reading 0x61 advances 0x3E/0x3F by 0x20 and
+    // refills the buffer" (TRM-76907 §3.1, ti.md §B.5). Raw plain-mode I2C, no driver.
+    use embedded_hal::delay::DelayNs;
+    use embedded_hal::i2c::I2c;
+    let sim = Sim::new(Bq76952Sim::new());
+    let mut bus = sim.i2c();
+    let mut delay = sim.delay();
+
+    // Old order (checksum and length first, then data): the data is the next block's.
+    bus.write(0x08, &[0x3E, 0x01, 0x00]).unwrap(); // DEVICE_NUMBER
+    delay.delay_ms(1);
+    let mut cl = [0u8; 2];
+    bus.write_read(0x08, &[0x60], &mut cl).unwrap();
+    let mut data = [0u8; 2];
+    bus.write_read(0x08, &[0x40], &mut data).unwrap();
+    assert_eq!(cl[1], 6);
+    assert_ne!(cks(0x0001, &data), cl[0], "old order must not verify");
+    let mut echo = [0u8; 2];
+    bus.write_read(0x08, &[0x3E], &mut echo).unwrap();
+    assert_eq!(
+        u16::from_le_bytes(echo),
+        0x0021,
+        "0x3E/0x3F advanced by 0x20"
+    );
+
+    // Data first, then checksum and length: verifies.
+    bus.write(0x08, &[0x3E, 0x01, 0x00]).unwrap();
+    delay.delay_ms(1);
+    bus.write_read(0x08, &[0x40], &mut data).unwrap();
+    bus.write_read(0x08, &[0x60], &mut cl).unwrap();
+    assert_eq!((cks(0x0001, &data), 6), (cl[0], cl[1]));
+
+    // Data memory: after 0x61 the buffer holds the block at address + 0x20.
+    let sim = Sim::new(Bq76952Sim::new());
+    sim.with(|m| m.set_security(2));
+    let mut bus = sim.i2c();
+    let mut delay = sim.delay();
+    bus.write(0x08, &[0x3E, 0x61, 0x92]).unwrap(); // Enabled Protections A block
+    delay.delay_ms(1);
+    let mut block = [0u8; 32];
+    bus.write_read(0x08, &[0x40], &mut block).unwrap();
+    bus.write_read(0x08, &[0x60], &mut cl).unwrap();
+    assert_eq!(block[0], 0x88); // factory default SCD | COV (E2E-1004250)
+    assert_eq!((cks(0x9261, &block), 0x24), (cl[0], cl[1]));
+    let mut next = [0u8; 32];
+    bus.write_read(0x08, &[0x40], &mut next).unwrap();
+    bus.write_read(0x08, &[0x60], &mut cl).unwrap();
+    assert_eq!((cks(0x9281, &next), 0x24), (cl[0], cl[1]));
+    assert_eq!(
+        sim.with(|m| m.data_memory(0x9281)),
+        next[0],
+        "next block starts at 0x9281"
+    );
+}

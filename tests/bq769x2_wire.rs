@@ -88,14 +88,17 @@ impl Wire {
         }
         T::write_read(A, vec![reg], v)
     }
-    /// A subcommand read with response `data` (echo on the first poll).
+    /// A subcommand read with response `data` (echo on the first poll). The data is read
+    /// (one burst from 0x40) BEFORE checksum and length (0x60/0x61): on the BQ7690x reading
+    /// 0x61 advances 0x3E/0x3F by 0x20 and refills the buffer (TRM-76907 §3.1, ti.md §B.5),
+    /// so data read after 0x61 could be the next block.
     fn sub_read(self, cmd: u16, data: &[u8]) -> Vec<T> {
         let c = cmd.to_le_bytes();
         vec![
             self.w(0x3E, &c),
             self.r(0x3E, &c),
-            self.r(0x60, &[cks(cmd, data), data.len() as u8 + 4]),
             self.r(0x40, data),
+            self.r(0x60, &[cks(cmd, data), data.len() as u8 + 4]),
         ]
     }
     fn sub_write(self, cmd: u16, data: &[u8]) -> Vec<T> {
@@ -243,8 +246,8 @@ fn subcommand_checksum_failure_is_reported() {
     let exp = vec![
         w.w(0x3E, &[0x01, 0x00]),
         w.r(0x3E, &[0x01, 0x00]),
-        w.r(0x60, &[0x12, 0x06]),
         w.r(0x40, &[0x95, 0x76]),
+        w.r(0x60, &[0x12, 0x06]),
     ];
     let r = both!(exp, Bq76952, new, |d| { d.set_retries(0); } read_device_number());
     assert_eq!(
@@ -265,8 +268,8 @@ fn subcommand_checksum_failure_is_retried_by_resending_the_subcommand() {
     let mut exp = vec![
         w.w(0x3E, &[0x01, 0x00]),
         w.r(0x3E, &[0x01, 0x00]),
-        w.r(0x60, &[0x12, 0x06]),
         w.r(0x40, &[0x95, 0x76]),
+        w.r(0x60, &[0x12, 0x06]),
     ];
     exp.extend(w.sub_read(0x0001, &[0x95, 0x76]));
     let r = both!(exp, Bq76952, new, |d| { d.set_retries(1); } read_device_number());
@@ -279,6 +282,7 @@ fn impossible_length_is_a_framing_fault() {
     let exp = vec![
         w.w(0x3E, &[0x01, 0x00]),
         w.r(0x3E, &[0x01, 0x00]),
+        w.r(0x40, &[0x95, 0x76]),
         w.r(0x60, &[0x00, 0x02]),
     ];
     let r = both!(exp, Bq76952, new, |d| { d.set_retries(0); } read_device_number());
@@ -289,6 +293,40 @@ fn impossible_length_is_a_framing_fault() {
             reason: FaultReason::Framing
         }))
     );
+}
+
+#[test]
+fn data_is_read_before_checksum_and_length() {
+    // DEVICE_NUMBER 0x7694 (SLUAA11B §2.1) in CRC mode: echo, then 0x40 (2 bytes), then
+    // 0x60/0x61 — the 0x61 read may advance the buffer (TRM-76907 §3.1), so it comes last.
+    let w = Wire { crc: true };
+    let exp = vec![
+        w.w(0x3E, &[0x01, 0x00]),
+        w.r(0x3E, &[0x01, 0x00]),
+        w.r(0x40, &[0x94, 0x76]),
+        w.r(0x60, &[cks(0x0001, &[0x94, 0x76]), 0x06]),
+    ];
+    let r = both!(exp, Bq76942, new_crc, |d| {} read_device_number());
+    assert_eq!(r, Ok(0x7694));
+}
+
+#[test]
+fn a_response_longer_than_the_burst_is_sent_again_and_read_whole() {
+    // Asked for 2 bytes of FW_VERSION (0x0002); the chip announces 6 (length 0x0A). The
+    // checksum covers all 6, and the buffer cannot be re-read after 0x61: the subcommand is
+    // sent again and 6 bytes are read, without spending a retry (retries = 0 here).
+    let w = Wire { crc: false };
+    let fw = [0x95, 0x76, 0x01, 0x00, 0x12, 0x00];
+    let mut exp = vec![
+        w.w(0x3E, &[0x02, 0x00]),
+        w.r(0x3E, &[0x02, 0x00]),
+        w.r(0x40, &fw[..2]),
+        w.r(0x60, &[cks(0x0002, &fw), 0x0A]),
+    ];
+    exp.extend(w.sub_read(0x0002, &fw));
+    let mut out = [0u8; 2];
+    let r = both!(exp, Bq76952, new, |d| { d.set_retries(0); } subcommand_read(0x0002, &mut out));
+    assert_eq!(r, Ok(6));
 }
 
 fn block32(first: &[u8]) -> Vec<u8> {

@@ -653,18 +653,44 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         Err(Error::Timeout("subcommand response (0x3E/0x3F echo)"))
     }
 
-    /// Sends `cmd`, waits for its echo, reads length, data and checksum, verifies them and
-    /// copies up to `out.len()` bytes. Returns the data length the chip announced. A
-    /// checksum/length failure re-sends the subcommand (up to the retry count).
+    /// Sends `cmd`, waits for its echo, reads the data, then checksum and length, verifies
+    /// them and copies up to `out.len()` bytes. Returns the data length the chip announced.
+    /// A checksum/length failure re-sends the subcommand (up to the retry count).
     pub(crate) async fn subcommand_read(
         &mut self,
         cmd: u16,
         out: &mut [u8],
     ) -> Result<usize, Error<IO::Error>> {
+        self.subcommand_read_burst(cmd, out, out.len()).await
+    }
+
+    /// [`Self::subcommand_read`] with a first data burst of `burst` bytes (≤ 32).
+    ///
+    /// Order: echo, **data (one burst from 0x40), then 0x60/0x61**. On the BQ7690x reading
+    /// 0x61 advances 0x3E/0x3F by 0x20 and refills the buffer (TRM-76907 §3.1, `ti.md` §B.5);
+    /// if the bq769x2 does the same, data read after 0x61 belongs to the next block. Reading
+    /// the data first is right whichever behaviour the silicon has. If the chip announces
+    /// more data than the burst held, the subcommand is sent again once with a burst of the
+    /// announced length (the buffer cannot be re-read after 0x61).
+    async fn subcommand_read_burst(
+        &mut self,
+        cmd: u16,
+        out: &mut [u8],
+        burst: usize,
+    ) -> Result<usize, Error<IO::Error>> {
+        let mut want = burst.min(MAX_TRANSFER);
+        let mut grown = false;
+        let mut left = u32::from(self.retries) + 1;
         let mut last = FaultReason::Framing;
-        for _ in 0..=self.retries {
+        while left > 0 {
+            left -= 1;
             self.subcommand(cmd).await?;
             self.wait_echo(cmd).await?;
+            let mut buf = [0u8; MAX_TRANSFER];
+            let data = buf.get_mut(..want).unwrap_or(&mut []);
+            if !data.is_empty() {
+                self.read_reg(direct::TRANSFER_BUFFER, data).await?;
+            }
             let mut cl = [0u8; 2];
             self.read_reg(direct::TRANSFER_CHECKSUM, &mut cl).await?;
             let [ck, len_byte] = cl;
@@ -672,11 +698,18 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
                 last = FaultReason::Framing;
                 continue;
             };
-            let mut data = [0u8; MAX_TRANSFER];
-            let data = data.get_mut(..len).unwrap_or(&mut []);
-            if !data.is_empty() {
-                self.read_reg(direct::TRANSFER_BUFFER, data).await?;
+            if len > want {
+                // Longer than the burst: read it whole on a fresh send (once without using a
+                // retry; a chip that keeps changing its length spends retries).
+                want = len;
+                last = FaultReason::Framing;
+                if !grown {
+                    grown = true;
+                    left += 1;
+                }
+                continue;
             }
+            let data = buf.get(..len).unwrap_or(&[]);
             match frame::verify_transfer(cmd, data, ck, len_byte) {
                 Ok(()) => {
                     let n = out.len().min(len);
@@ -900,7 +933,18 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
                 "data-memory address outside 0x9000..=0x9FFF",
             ));
         }
-        self.subcommand_read_exact(address, out).await
+        // A data-memory read answers with a whole 32-byte block (length 0x24, SLUUBY2B
+        // data-memory example): read it in one burst so the checksum can be verified.
+        let len = self
+            .subcommand_read_burst(address, out, MAX_TRANSFER)
+            .await?;
+        if len < out.len() {
+            return Err(Error::Device {
+                device: 0,
+                what: "data-memory read answered with fewer bytes than expected (sealed?)",
+            });
+        }
+        Ok(())
     }
 
     pub(crate) async fn read_da_configuration(&mut self) -> Result<DaConfig, Error<IO::Error>> {

@@ -23,7 +23,9 @@
 //!   on the silicon: the driver cannot detect a corrupted byte there.
 //! * Every subcommand and data-memory response is checked against its checksum and length
 //!   in both modes ([`FaultReason::Checksum`](crate::error::FaultReason::Checksum)), after a
-//!   bounded poll of the 0x3E/0x3F echo.
+//!   bounded poll of the 0x3E/0x3F echo. The data (one burst from 0x40) is read **before**
+//!   checksum and length (0x60/0x61): on the BQ7690x a read of 0x61 advances 0x3E/0x3F by
+//!   0x20 and refills the buffer (TRM-76907 §3.1), and the bq769x2 may do the same.
 //! * Data-memory writes are batched inside **one** CONFIG_UPDATE session whose entry and exit
 //!   are confirmed by polling Battery Status CFGUPDATE (bounded, [`Error::Timeout`](crate::Error::Timeout)),
 //!   and every entry is read back ([`Error::Verify`](crate::Error::Verify) names the setting).
