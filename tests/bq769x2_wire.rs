@@ -359,16 +359,17 @@ fn config() -> Config {
     c.enabled_protections_a(SafetyA::from_bits_retain(0x8C))
         .unwrap();
     c.cov_threshold_mv(4200).unwrap(); // code 83
-    c.cov_delay(bms_afe::units::Microseconds(99_000)).unwrap(); // code 30
+    // SLUUBY2B §5.2.4: delay = 3.3 ms × (2 + setting): 99 ms → code 28.
+    c.cov_delay(bms_afe::units::Microseconds(99_000)).unwrap();
     c
 }
 
 #[test]
 fn full_configuration_session_plain_and_crc() {
-    let entries: [(u16, &[u8]); 3] = [(0x9261, &[0x8C]), (0x9278, &[83]), (0x9279, &[30, 0])];
+    let entries: [(u16, &[u8]); 3] = [(0x9261, &[0x8C]), (0x9278, &[83]), (0x9279, &[28, 0])];
     for crc in [false, true] {
         let w = Wire { crc };
-        let exp = session(w, &entries, &[&[0x8C], &[83], &[30, 0]]);
+        let exp = session(w, &entries, &[&[0x8C], &[83], &[28, 0]]);
         let cfg = config();
         let r = if crc {
             both!(exp, Bq76952, new_crc, |d| {} configure(&cfg))

@@ -51,11 +51,11 @@ pub mod address {
     pub const DSG_FET_PROTECTIONS_A: u16 = 0x9269;
     /// Protections:CUV:Threshold (U1, 50.6 mV).
     pub const CUV_THRESHOLD: u16 = 0x9275;
-    /// Protections:CUV:Delay (U2, 3.3 ms).
+    /// Protections:CUV:Delay (U2, `(code + 2) × 3.3 ms`).
     pub const CUV_DELAY: u16 = 0x9276;
     /// Protections:COV:Threshold (U1, 50.6 mV).
     pub const COV_THRESHOLD: u16 = 0x9278;
-    /// Protections:COV:Delay (U2, 3.3 ms).
+    /// Protections:COV:Delay (U2, `(code + 2) × 3.3 ms`).
     pub const COV_DELAY: u16 = 0x9279;
     /// Protections:CUV:Recovery Hysteresis (U1, 50.6 mV).
     pub const CUV_RECOVERY_HYSTERESIS: u16 = 0x927B;
@@ -507,7 +507,8 @@ const fn code_50_6(mv: u32) -> u32 {
     (mv.saturating_mul(10).saturating_add(253)) / 506
 }
 
-/// Delay in 3.3 ms steps, rounded.
+/// A delay in whole 3.3 ms steps, rounded (the `+ 2` offset of the chip's delay codes is
+/// applied by the callers).
 const fn code_3_3ms(us: u32) -> u32 {
     us.saturating_add(1650) / 3300
 }
@@ -708,12 +709,28 @@ impl Config {
         Ok(MicroVolts((code * 50_600) as i32))
     }
 
-    /// COV delay (0x9279): 3.3 ms steps, codes 1..=2047 (3.3 ms ..= 6.7551 s).
+    /// COV delay (0x9279): `(code + 2) × 3.3 ms`, codes 1..=2047 (9.9 ms ..= 6.7617 s;
+    /// code 0 would disable the protection and is never written — use Enabled Protections A).
+    ///
+    /// SLUUBY2B §5.2.4 (Cell Overvoltage Protection): "COV_DLY, which can be set from 10 ms
+    /// to 6762 ms in units of 3.3 ms, with the actual delay being 3.3 ms × (2 + setting). The
+    /// setting 0x0 disables the protection."
+    ///
+    /// ```
+    /// # use bms_afe::bq769x2::Config;
+    /// # use bms_afe::units::Microseconds;
+    /// let mut cfg = Config::new();
+    /// // 250 ms → code 74 → (74 + 2) × 3.3 ms = 250.8 ms.
+    /// assert_eq!(cfg.cov_delay(Microseconds(250_000)), Ok(Microseconds(250_800)));
+    /// assert_eq!(cfg.entries()[0].data(), &[74, 0]);
+    /// ```
     pub fn cov_delay(&mut self, delay: Microseconds) -> Result<Microseconds, ConfigError> {
         self.delay_3_3("COV delay (µs)", delay, address::COV_DELAY, "COV Delay")
     }
 
-    /// CUV delay (0x9276): 3.3 ms steps, codes 1..=2047.
+    /// CUV delay (0x9276): `(code + 2) × 3.3 ms`, codes 1..=2047, as [`Config::cov_delay`]
+    /// (SLUUBY1B/SLUUCG7 Cell Undervoltage Protection: "CUV_DLY … 3.3 ms × (2 + setting).
+    /// The setting 0x0 disables the protection.").
     pub fn cuv_delay(&mut self, delay: Microseconds) -> Result<Microseconds, ConfigError> {
         self.delay_3_3("CUV delay (µs)", delay, address::CUV_DELAY, "CUV Delay")
     }
@@ -726,10 +743,10 @@ impl Config {
         name: &'static str,
     ) -> Result<Microseconds, ConfigError> {
         let us = delay.as_micros();
-        check(field, i64::from(us), 3300, 2047 * 3300)?;
-        let code = code_3_3ms(us).clamp(1, 2047);
+        check(field, i64::from(us), 3 * 3300, (2047 + 2) * 3300)?;
+        let code = code_3_3ms(us).saturating_sub(2).clamp(1, 2047);
         self.push(addr, &(code as u16).to_le_bytes(), name)?;
-        Ok(Microseconds(code * 3300))
+        Ok(Microseconds((code + 2) * 3300))
     }
 
     /// OCC threshold (0x9280), the sense-resistor voltage in mV: 2 mV steps, codes 2..=62
@@ -780,8 +797,13 @@ impl Config {
         Ok(code * 2)
     }
 
-    /// OCC delay (0x9281): `(code + 2) × 3.3 ms`, codes 1..=127 (9.9..=425.7 ms). The
-    /// `+ 2` offset is from SLUUBY2B as read by the crate's authors (UNVERIFIED in the notes).
+    /// OCC delay (0x9281): `(code + 2) × 3.3 ms`, codes 1..=127 (9.9..=425.7 ms; code 0
+    /// would disable the protection and is never written).
+    ///
+    /// SLUUBY2B §5.2.7 (Overcurrent in Charge Protection): "OCC_DLY, which can be set from
+    /// 10 ms to 426 ms in units of 3.3 ms, with the actual delay being 3.3 ms × (2 + setting)";
+    /// SLUUBY2B data memory, Protections:OCC:Delay (U1, 1..=127): "units of 3.3 ms with a
+    /// 6.6ms offset. This means a setting of 1 gives 10 ms, 2 gives 13.3 ms".
     pub fn occ_delay(&mut self, delay: Microseconds) -> Result<Microseconds, ConfigError> {
         self.current_delay(
             "OCC delay (µs)",
@@ -791,7 +813,9 @@ impl Config {
         )
     }
 
-    /// OCD1 delay (0x9283): as [`Config::occ_delay`].
+    /// OCD1 delay (0x9283): `(code + 2) × 3.3 ms`, codes 1..=127, as [`Config::occ_delay`]
+    /// (the OCD2 Delay entry of SLUUBY1B, BQ76942, carries the same "3.3 ms with a 6.6ms
+    /// offset" text; the OCD1 entry itself was not read — same encoding assumed).
     pub fn ocd1_delay(&mut self, delay: Microseconds) -> Result<Microseconds, ConfigError> {
         self.current_delay(
             "OCD1 delay (µs)",
@@ -801,7 +825,8 @@ impl Config {
         )
     }
 
-    /// OCD2 delay (0x9285): as [`Config::occ_delay`].
+    /// OCD2 delay (0x9285): `(code + 2) × 3.3 ms`, codes 1..=127 (SLUUBY1B Protections:OCD2:
+    /// Delay: "units of 3.3 ms with a 6.6ms offset. This means a setting of 1 gives 10 ms").
     pub fn ocd2_delay(&mut self, delay: Microseconds) -> Result<Microseconds, ConfigError> {
         self.current_delay(
             "OCD2 delay (µs)",
@@ -840,7 +865,8 @@ impl Config {
     }
 
     /// SCD delay (0x9287): `(code − 1) × 15 µs`, codes 1..=31 (0..=450 µs; code 1 = fastest).
-    /// Encoding per SLUUBY2B as read by the crate's authors (UNVERIFIED in the notes).
+    /// SLUUBY1B Protections:SCD:Delay (U1, 1..=31): "1 = Protection is enabled with no delay.
+    /// All other values = Enabled with a delay of (value - 1) * 15 µs".
     pub fn scd_delay(&mut self, delay: Microseconds) -> Result<Microseconds, ConfigError> {
         let us = delay.as_micros();
         check("SCD delay (µs)", i64::from(us), 0, 450)?;
