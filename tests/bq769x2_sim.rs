@@ -4,7 +4,7 @@
 use bms_afe::Error;
 use bms_afe::bq769x2::data_memory::{DaConfig, PinFunction, TempPin, UserAmps, UserVolts};
 use bms_afe::bq769x2::{
-    Bq769x2, Bq76952, Config, FetStatus, Fets, SafetyA, Security, SecurityKeys,
+    Bq769x2, Bq76952, Config, FetStatus, Fets, SafetyA, Security, SecurityKeys, SettingsSource,
 };
 use bms_afe::error::{ErrorKind, FaultReason};
 use bms_afe::io::{Async, Blocking};
@@ -546,4 +546,85 @@ fn the_model_advances_the_buffer_on_a_0x61_read_so_only_data_first_verifies() {
         next[0],
         "next block starts at 0x9281"
     );
+}
+
+/// A chip whose data memory was programmed earlier (as OTP would be): 4 cells on inputs
+/// 1, 2, 3, 16 (Vcell Mode 0x8007) and DA Configuration 0.1 mA / mV (0x00).
+fn programmed_chip(sim: &Sim<Bq76952Sim>) {
+    let mut d = Bq769x2::<Bq76952, _>::new(Blocking::new(sim.i2c(), sim.delay()));
+    d.unseal(UNSEAL).unwrap();
+    d.full_access(FULL).unwrap();
+    let mut cfg = Config::new();
+    cfg.vcell_mode_mask(0x8007).unwrap();
+    cfg.da_configuration(DaConfig::new(UserAmps::DeciMilliamp, UserVolts::Millivolt))
+        .unwrap();
+    d.configure(&cfg).unwrap();
+    assert_eq!(sim.with(|m| m.data_memory(0x9303)), 0x00);
+    assert_eq!(sim.with(|m| m.data_memory(0x9304)), 0x07);
+    assert_eq!(sim.with(|m| m.data_memory(0x9305)), 0x80);
+}
+
+#[test]
+fn probe_learns_units_and_cell_map_from_an_unsealed_chip() {
+    let sim = Sim::new(Bq76952Sim::new());
+    programmed_chip(&sim);
+    sim.with(|m| m.set_security(2)); // UNSEALED
+    for (k, mv) in [3_601, 3_702, 3_803, 3_904].iter().enumerate() {
+        sim.with(|m| m.set_cell_voltage(0, k, mv * 1000));
+    }
+    sim.with(|m| m.set_current(-1_234_500));
+
+    // A fresh driver (e.g. after a host reboot) that was told nothing.
+    let mut d = Bq769x2::<Bq76952, _>::new(Blocking::new(sim.i2c(), sim.delay()));
+    let info = d.probe().unwrap();
+    assert_eq!(info.settings, SettingsSource::Device);
+    assert_eq!(info.vcell_mode, 0x8007);
+    assert_eq!(info.da_config, cfg_da());
+    // Mapped with the chip's Vcell Mode: 4 cells, the 4th on input 16.
+    assert_eq!(CellMonitor::cell_count(&d), 4);
+    let mut cells = [Reading::NotConverted; 4];
+    assert!(
+        CellMonitor::read_cell_voltages(&mut d, &mut cells)
+            .unwrap()
+            .is_ok()
+    );
+    assert_eq!(
+        cells,
+        [3_601, 3_702, 3_803, 3_904].map(|mv| Reading::Valid(MicroVolts(mv * 1000)))
+    );
+    // Scaled with the chip's units: 0.1 mA and mV (assumed defaults would say mA and cV,
+    // i.e. a current 10 × too large and a stack 10 × too large).
+    assert_eq!(d.read_cc2_current().unwrap(), MicroAmps(-1_234_500));
+    assert_eq!(d.read_stack_voltage().unwrap(), MicroVolts(15_010_000));
+
+    // The async driver learns the same.
+    let mut d = Bq769x2::<Bq76952, _>::new(Async::new(sim.i2c(), sim.delay()));
+    let info = block_on(d.probe()).unwrap();
+    assert_eq!(
+        (info.settings, info.vcell_mode, info.da_config),
+        (SettingsSource::Device, 0x8007, cfg_da())
+    );
+    assert_eq!(AsyncCellMonitor::cell_count(&d), 4);
+}
+
+#[test]
+fn probe_of_a_sealed_chip_reports_assumed_settings() {
+    let sim = Sim::new(Bq76952Sim::new());
+    programmed_chip(&sim);
+    sim.with(|m| m.set_security(3)); // SEALED: data memory not readable
+    let mut d = Bq769x2::<Bq76952, _>::new(Blocking::new(sim.i2c(), sim.delay()));
+    let info = d.probe().unwrap();
+    assert_eq!(info.settings, SettingsSource::Assumed);
+    assert_eq!(info.da_config, DaConfig::ASSUMED_DEFAULT);
+    assert_eq!(info.vcell_mode, 0);
+    assert_eq!(CellMonitor::cell_count(&d), 16);
+    // After unsealing, the settings can be read and adopted.
+    d.unseal(UNSEAL).unwrap();
+    assert_eq!(d.read_units_and_cell_map().unwrap(), (cfg_da(), 0x8007));
+    assert_eq!(CellMonitor::cell_count(&d), 4);
+    // A sealed read is refused by the chip, not guessed: nothing adopted.
+    d.seal().unwrap();
+    d.set_vcell_mode(0).unwrap();
+    assert!(d.read_units_and_cell_map().is_err());
+    assert_eq!(d.vcell_mode(), 0);
 }

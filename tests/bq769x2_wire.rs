@@ -220,6 +220,60 @@ fn probe_bq76942_device_number_plain_and_crc() {
 }
 
 #[test]
+fn probe_of_an_unsealed_chip_reads_da_configuration_and_vcell_mode() {
+    // BQ76942 programmed for 9 cells: Vcell Mode 0x037F (SLUAA11B §3.4 "writes 0x037F to
+    // 0x9304" for 9 cells on a BQ76942); DA Configuration 0x06 = 10 mA, cV (ti.md §B.4: bits
+    // 1:0 USER_AMPS 2 = 10 mA, bit 2 USER_VOLTS_CV). One data-memory read of the 32-byte
+    // block at 0x9303 carries both (0x9303, 0x9304, 0x9305).
+    use bms_afe::bq769x2::SettingsSource;
+    use bms_afe::bq769x2::data_memory::{UserAmps, UserVolts};
+    for crc in [false, true] {
+        let w = Wire { crc };
+        let mut exp = w.sub_read(0x0001, &[0x94, 0x76]);
+        exp.push(w.r(0x12, &[0x00, 0x02])); // SEC = 2: UNSEALED
+        exp.extend(w.sub_read(0x9303, &block32(&[0x06, 0x7F, 0x03])));
+        let info = if crc {
+            both!(exp, Bq76942, new_crc, |d| {} probe())
+        } else {
+            both!(exp, Bq76942, new, |d| {} probe())
+        }
+        .unwrap();
+        assert_eq!(info.security, Security::Unsealed);
+        assert_eq!(info.settings, SettingsSource::Device);
+        assert_eq!(info.vcell_mode, 0x037F);
+        assert_eq!(info.da_config.user_amps, UserAmps::Centiamp);
+        assert_eq!(info.da_config.user_volts, UserVolts::Centivolt);
+    }
+    // The driver keeps them: 9 cells.
+    let w = Wire { crc: false };
+    let mut exp = w.sub_read(0x0001, &[0x94, 0x76]);
+    exp.push(w.r(0x12, &[0x00, 0x01])); // FULLACCESS
+    exp.extend(w.sub_read(0x9303, &block32(&[0x06, 0x7F, 0x03])));
+    let mut d = Bq769x2::<Bq76942, _>::new(Blocking::new(Mock::new(&exp), NoopDelay::new()));
+    d.probe().unwrap();
+    assert_eq!(CellMonitor::cell_count(&d), 9);
+    d.release().release().0.done();
+}
+
+#[test]
+fn probe_refuses_a_vcell_mode_beyond_the_variant_and_adopts_nothing() {
+    // Input 16 (bit 15) on a 10-input BQ76942: wrong variant or corrupt settings.
+    let w = Wire { crc: false };
+    let mut exp = w.sub_read(0x0001, &[0x94, 0x76]);
+    exp.push(w.r(0x12, &[0x00, 0x02]));
+    exp.extend(w.sub_read(0x9303, &block32(&[0x06, 0x07, 0x80])));
+    let mut d = Bq769x2::<Bq76942, _>::new(Blocking::new(Mock::new(&exp), NoopDelay::new()));
+    assert!(matches!(d.probe(), Err(Error::Device { device: 0, .. })));
+    assert_eq!(d.vcell_mode(), 0);
+    assert_eq!(
+        d.da_config(),
+        bms_afe::bq769x2::DaConfig::ASSUMED_DEFAULT,
+        "nothing adopted"
+    );
+    d.release().release().0.done();
+}
+
+#[test]
 fn probe_refuses_a_verified_mismatch() {
     let w = Wire { crc: false };
     let exp = w.sub_read(0x0001, &[0x95, 0x76]);

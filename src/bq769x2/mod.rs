@@ -39,7 +39,9 @@
 //! ```
 //! # #[cfg(feature = "sim")]
 //! # fn main() -> Result<(), bms_afe::Error<bms_afe::sim::SimError>> {
-//! use bms_afe::bq769x2::{Bq769x2, Bq76952, Config, Fets, SafetyA, SecurityKeys, Security};
+//! use bms_afe::bq769x2::{
+//!     Bq769x2, Bq76952, Config, Fets, SafetyA, SecurityKeys, Security, SettingsSource,
+//! };
 //! use bms_afe::bq769x2::data_memory::{DaConfig, PinFunction, TempPin, UserAmps, UserVolts};
 //! use bms_afe::io::Blocking;
 //! use bms_afe::monitor::{CellMonitor, ConversionMode, Reading};
@@ -49,9 +51,11 @@
 //! let sim = Sim::new(Bq76952Sim::new_crc());
 //! let mut bms = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
 //!
-//! // 1. Probe: DEVICE_NUMBER (checksum verified) and the security state.
+//! // 1. Probe: DEVICE_NUMBER (checksum verified) and the security state. Sealed, the units
+//! //    and cell map cannot be read from data memory: they are reported as assumed.
 //! let info = bms.probe()?;
 //! assert_eq!(info.device_number, 0x7695);
+//! assert_eq!(info.settings, SettingsSource::Assumed);
 //!
 //! // 2. Unseal, then full access (needed for CONFIG_UPDATE). Keys never appear in logs.
 //! bms.unseal(SecurityKeys::new(0x0414, 0x3672))?;
@@ -90,7 +94,10 @@
 //! # Mapping onto [`CellMonitor`](crate::CellMonitor)
 //!
 //! * A chain of one device; `cells_per_device` = the cells set in Vcell Mode (all inputs if
-//!   0), reported bottom first, skipping unused inputs (reduced cell-count mapping).
+//!   0), reported bottom first, skipping unused inputs (reduced cell-count mapping). The
+//!   driver learns Vcell Mode and the DA Configuration units from the chip in `probe` when
+//!   it is unsealed (else it reports them as [`SettingsSource::Assumed`]), from a written
+//!   [`Config`], or from `set_vcell_mode` / `set_da_config`.
 //! * `start_cell_conversion` sends nothing: the chip converts on its own in a continuous
 //!   measurement loop. It returns [`SCAN_TIME`], a conservative wait for a fresh scan.
 //! * `read_cell_voltages`: ONE burst read of all cell registers from 0x14.
@@ -144,7 +151,7 @@ pub mod status;
 pub use data_memory::{Config, DaConfig, TempInputs, TempPin};
 pub use driver::{
     Bq769x2, Bq76922, Bq76942, Bq76952, Bq769142, DEFAULT_ADDRESS, DeviceInfo, FetControl, Fets,
-    SCAN_TIME, SecurityKeys, Variant, check_balancing, logical_to_inputs,
+    SCAN_TIME, SecurityKeys, SettingsSource, Variant, check_balancing, logical_to_inputs,
 };
 pub use status::{
     Alarm, BatteryStatus, ControlStatus, FetStatus, ManufacturingStatus, PermanentFail, Safety,
