@@ -125,6 +125,13 @@
 //! * The checksum covers the two address bytes and the data and is computed in one pass
 //!   (no early restart, unlike a published port), length = data + 4 written last
 //!   (BQ76952Lib #1).
+//! * Subcommand data is read before 0x60/0x61 (a 0x61 read may advance the buffer, as on the
+//!   BQ7690x), in one burst of up to 32 bytes.
+//! * Protection delays use the TRM encodings: COV/CUV/OCC/OCD `(code + 2) × 3.3 ms`, SCD
+//!   `(code − 1) × 15 µs` (SLUUBY2B §5.2.4, §5.2.7; SLUUBY1B data memory); code 0, which
+//!   disables a protection, is never written by a delay setter.
+//! * A [`Config`] setter never drops a setting silently: a full batch is an error, and a
+//!   batch that refused a setting is refused by `configure`.
 //! * FET_ENABLE toggles: it is only sent after reading FET_EN = 0, and the result is confirmed.
 //! * DEEPSLEEP and SHUTDOWN are sent twice, as TI's example code requires.
 //! * `cell 0` and cells past the variant's inputs are refused ([`ConfigError::NoSuchCell`](crate::ConfigError)),
