@@ -10,11 +10,15 @@
 //! On hardware the example only reads unless `--write` is given: configuring data memory,
 //! switching FETs and balancing change the pack's state. Keys are hex words (defaults
 //! 0414:3672 and ffff:ffff, the TI defaults reported on E2E — check your OTP image).
+//! Read-only, the cell map and units are the chip's own (DA Configuration and Vcell Mode,
+//! read once unsealed); `--cells N` then overrides the cell map for the run.
 
 use std::process::ExitCode;
 
 use bms_afe::bq769x2::data_memory::{DaConfig, PinFunction, TempPin, UserAmps, UserVolts};
-use bms_afe::bq769x2::{Bq769x2, Bq76952, Config, Fets, SafetyA, Security, SecurityKeys};
+use bms_afe::bq769x2::{
+    Bq769x2, Bq76952, Config, Fets, SafetyA, Security, SecurityKeys, SettingsSource,
+};
 use bms_afe::io::Blocking;
 use bms_afe::monitor::{CellMonitor, ConversionMode, Reading};
 use bms_afe::units::MicroVolts;
@@ -24,6 +28,7 @@ use embedded_hal::i2c::I2c;
 
 struct Options {
     cells: u8,
+    cells_given: Option<u8>,
     unseal: SecurityKeys,
     full: SecurityKeys,
     write: bool,
@@ -83,6 +88,16 @@ fn bring_up<B: I2c, D: DelayNs>(
         },
         info.security
     );
+    println!(
+        "   units {:?} / {:?}, Vcell Mode {:#06x} ({})",
+        info.da_config.user_volts,
+        info.da_config.user_amps,
+        info.vcell_mode,
+        match info.settings {
+            SettingsSource::Device => "read from the chip",
+            SettingsSource::Assumed => "ASSUMED: sealed, re-read after unsealing",
+        }
+    );
     if let Some(fw) = step("FW_VERSION", d.read_fw_version()) {
         println!("   FW_VERSION bytes {fw:02x?}");
     }
@@ -126,13 +141,21 @@ fn bring_up<B: I2c, D: DelayNs>(
             "SCD threshold",
             cfg.scd_threshold_mv(100).map(|v| format!("{v} mV")),
         );
-        cfg.enabled_protections_a(SafetyA::SCD | SafetyA::OCD1 | SafetyA::COV | SafetyA::CUV);
+        show(
+            "Enabled Protections A",
+            cfg.enabled_protections_a(SafetyA::SCD | SafetyA::OCD1 | SafetyA::COV | SafetyA::CUV)
+                .map(|p| format!("{p:?}")),
+        );
         let volts = if o.cells > 7 {
             UserVolts::Centivolt
         } else {
             UserVolts::Millivolt
         };
-        cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, volts));
+        show(
+            "DA Configuration",
+            cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, volts))
+                .map(|da| format!("{:?} / {:?}", da.user_volts, da.user_amps)),
+        );
         show(
             "TS1",
             cfg.pin_function(TempPin::Ts1, PinFunction::CellThermistor)
@@ -155,11 +178,25 @@ fn bring_up<B: I2c, D: DelayNs>(
         );
     } else {
         println!("3./4. configure and FETs skipped (read-only; pass --write to change the chip)");
-        // Tell the driver the wiring (inputs 1..N−1 and 16) without writing the chip.
-        let m = ((1u32 << (o.cells - 1)) - 1) | 1 << 15;
-        let _ = d.set_vcell_mode(m as u16);
-        if let Some(da) = step("DA Configuration", d.read_da_configuration()) {
-            println!("   units: {:?} / {:?}", da.user_volts, da.user_amps);
+        // Units and cell map as programmed in the chip (readable now that it is unsealed).
+        let (da, vcell) = step("DA Configuration / Vcell Mode", d.read_units_and_cell_map())?;
+        println!(
+            "   units {:?} / {:?}, Vcell Mode {vcell:#06x}: {} cells",
+            da.user_volts,
+            da.user_amps,
+            d.cell_count()
+        );
+        if let Some(cells) = o.cells_given {
+            // --cells overrides the chip's map for this run (inputs 1..N−1 and 16), without
+            // writing the chip.
+            let m = ((1u32 << (cells - 1)) - 1) | 1 << 15;
+            step(
+                "--cells",
+                d.set_vcell_mode(m as u16).map_err(Error::<()>::Config),
+            )?;
+            if m as u16 != vcell {
+                println!("   --cells {cells}: mapping as {m:#06x}, NOT as the chip's Vcell Mode");
+            }
         }
     }
 
@@ -238,6 +275,7 @@ fn main() -> ExitCode {
     };
     let mut o = Options {
         cells: value("--cells").and_then(|c| c.parse().ok()).unwrap_or(16),
+        cells_given: value("--cells").and_then(|c| c.parse().ok()),
         unseal: SecurityKeys::new(0x0414, 0x3672),
         full: SecurityKeys::new(0xFFFF, 0xFFFF),
         write: args.iter().any(|a| a == "--write"),

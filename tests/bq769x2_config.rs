@@ -3,8 +3,12 @@
 //! no-panic decoding. Constants are written from the TRM/app-note text, not the crate.
 
 use bms_afe::bq769x2::check_balancing;
-use bms_afe::bq769x2::data_memory::{Config, PinFunction, TempPin, TempProtection};
+use bms_afe::bq769x2::data_memory::{
+    BalancingConfig, Config, DaConfig, FetOptions, MAX_ENTRIES, PinFunction, TempPin,
+    TempProtection, UserAmps, UserVolts,
+};
 use bms_afe::bq769x2::frame;
+use bms_afe::bq769x2::{SafetyA, SafetyB, SafetyC};
 use bms_afe::error::{ConfigError, FaultReason};
 use bms_afe::units::{MicroVolts, Microseconds};
 use proptest::prelude::*;
@@ -25,8 +29,12 @@ fn every_setter_rejects_out_of_range_input() {
     assert!(oor(c.cov_recovery_hysteresis_mv(2000)));
     assert!(oor(c.cuv_recovery_hysteresis_mv(50)));
     assert!(oor(c.cuv_recovery_hysteresis_mv(2000)));
-    // 3.3 ms delays, codes 1..=2047.
+    // COV/CUV delays (code + 2) × 3.3 ms, codes 1..=2047: 9.9 ms ..= 6761.7 ms (SLUUBY2B
+    // §5.2.4 "from 10 ms to 6762 ms"). 3.3 ms (code 1 in the old, wrong encoding) is refused.
     assert!(oor(c.cov_delay(Microseconds(1000))));
+    assert!(oor(c.cov_delay(Microseconds(3300))));
+    assert!(oor(c.cuv_delay(Microseconds(8_200))));
+    assert!(oor(c.cov_delay(Microseconds(6_763_400))));
     assert!(oor(c.cov_delay(Microseconds(7_000_000))));
     assert!(oor(c.cuv_delay(Microseconds(0))));
     assert!(oor(c.cuv_delay(Microseconds(u32::MAX))));
@@ -106,7 +114,7 @@ fn achieved_values_follow_the_chip_units() {
     assert_eq!(c.cuv_threshold_mv(2530), Ok(MicroVolts(2_530_000)));
     // 4200 mV → code 83 → 4199.8 mV.
     assert_eq!(c.cov_threshold_mv(4200), Ok(MicroVolts(4_199_800)));
-    // 100 ms → code 30 → 99 ms.
+    // SLUUBY2B §5.2.4: delay = 3.3 ms × (2 + setting). 100 ms → 30 steps → code 28 → 99 ms.
     assert_eq!(c.cov_delay(Microseconds(100_000)), Ok(Microseconds(99_000)));
     // SCD table (SLUUBY2B): 130 mV → 125 mV (never above the request).
     assert_eq!(c.scd_threshold_mv(130), Ok(125));
@@ -116,8 +124,129 @@ fn achieved_values_follow_the_chip_units() {
     let e = c.entries();
     assert_eq!((e[0].address, e[0].bytes[0]), (0x9275, 50));
     assert_eq!((e[1].address, e[1].bytes[0]), (0x9278, 83));
-    assert_eq!((e[2].address, e[2].data()), (0x9279, &[30u8, 0][..]));
+    assert_eq!((e[2].address, e[2].data()), (0x9279, &[28u8, 0][..]));
     assert_eq!((e[3].address, e[3].bytes[0]), (0x9286, 6));
+}
+
+/// Fills a batch with `MAX_ENTRIES` distinct raw entries (Calibration block 0x9180.., far
+/// from every typed setting used below).
+fn full_batch() -> Config {
+    let mut c = Config::new();
+    for i in 0..MAX_ENTRIES as u16 {
+        c.raw(0x9180 + i, &[0], "filler").unwrap();
+    }
+    assert_eq!(c.len(), MAX_ENTRIES);
+    assert!(!c.overflowed());
+    c
+}
+
+fn full(r: Result<impl core::fmt::Debug, ConfigError>) -> bool {
+    matches!(r, Err(ConfigError::Conflict(_)))
+}
+
+#[test]
+fn a_full_batch_refuses_every_setter_instead_of_dropping_the_setting() {
+    // Each of these setters used to discard the push result: with a full batch the setting
+    // vanished and the chip kept e.g. Enabled Protections A = 0x88 (no CUV) while the batch
+    // was reported written.
+    let da = DaConfig::new(UserAmps::Milliamp, UserVolts::Centivolt);
+    type Check = (&'static str, fn(&mut Config, DaConfig) -> bool);
+    let checks: [Check; 10] = [
+        ("Enabled Protections A", |c, _| {
+            full(c.enabled_protections_a(SafetyA::CUV))
+        }),
+        ("Enabled Protections B", |c, _| {
+            full(c.enabled_protections_b(SafetyB::OTC))
+        }),
+        ("Enabled Protections C", |c, _| {
+            full(c.enabled_protections_c(SafetyC::OCD3))
+        }),
+        ("CHG FET Protections A", |c, _| {
+            full(c.chg_fet_protections_a(SafetyA::COV))
+        }),
+        ("DSG FET Protections A", |c, _| {
+            full(c.dsg_fet_protections_a(SafetyA::CUV))
+        }),
+        ("FET Options", |c, _| {
+            full(c.fet_options(FetOptions::empty()))
+        }),
+        ("Balancing Configuration", |c, _| {
+            full(c.balancing_configuration(BalancingConfig::empty()))
+        }),
+        ("Power Config", |c, _| full(c.power_config(0x2882))),
+        ("DA Configuration", |c, da| full(c.da_configuration(da))),
+        ("COV threshold", |c, _| full(c.cov_threshold_mv(4200))),
+    ];
+    for (name, refused) in checks {
+        let mut c = full_batch();
+        assert!(
+            refused(&mut c, da),
+            "{name}: a full batch must refuse the setting"
+        );
+        assert_eq!(c.len(), MAX_ENTRIES, "{name}");
+        assert!(
+            c.overflowed(),
+            "{name}: the batch must remember the lost setting"
+        );
+        // The lost setting is not in the batch.
+        assert!(c.entries().iter().all(|e| e.name == "filler"), "{name}");
+    }
+    // Replacing an entry already in a full batch still works (no new slot needed) and does
+    // not mark the batch.
+    let mut c = full_batch();
+    c.raw(0x9180, &[1], "filler").unwrap();
+    assert!(!c.overflowed());
+    // The DA Configuration of a refused batch is not adopted by the batch either.
+    let mut c = full_batch();
+    assert!(c.da_configuration(da).is_err());
+    assert!(c.entries().iter().all(|e| e.address != 0x9303));
+}
+
+#[test]
+fn protection_delays_follow_the_trm_encodings() {
+    // Oracle: the TRM formulas, written here independently of the crate.
+    // SLUUBY2B §5.2.4 (COV) and SLUUBY1B/SLUUCG7 (CUV): delay = 3.3 ms × (2 + setting),
+    // "from 10 ms to 6762 ms"; setting 0 disables (never written by the driver).
+    let cases: [(u32, u16, u32); 4] = [
+        // (asked µs, expected code, achieved µs = (code + 2) × 3300)
+        (9_900, 1, 9_900),
+        (10_000, 1, 9_900),     // the TRM's "10 ms" for setting 1
+        (250_000, 74, 250_800), // code 74: the default quoted in E2E-1004250
+        (6_761_700, 2047, 6_761_700),
+    ];
+    for (asked, code, achieved) in cases {
+        let mut c = Config::new();
+        assert_eq!(c.cov_delay(Microseconds(asked)), Ok(Microseconds(achieved)));
+        assert_eq!(c.cuv_delay(Microseconds(asked)), Ok(Microseconds(achieved)));
+        let e = c.entries();
+        assert_eq!(
+            (e[0].address, e[0].data()),
+            (0x9279, &code.to_le_bytes()[..])
+        );
+        assert_eq!(
+            (e[1].address, e[1].data()),
+            (0x9276, &code.to_le_bytes()[..])
+        );
+    }
+    // SLUUBY2B Protections:OCC:Delay: "a setting of 1 gives 10 ms, 2 gives 13.3 ms"
+    // (3.3 ms units with a 6.6 ms offset); SLUUBY1B OCD2 Delay: the same text.
+    let mut c = Config::new();
+    assert_eq!(c.occ_delay(Microseconds(10_000)), Ok(Microseconds(9_900)));
+    assert_eq!(c.ocd1_delay(Microseconds(13_300)), Ok(Microseconds(13_200)));
+    assert_eq!(
+        c.ocd2_delay(Microseconds(425_700)),
+        Ok(Microseconds(425_700))
+    );
+    let e = c.entries();
+    assert_eq!((e[0].address, e[0].data()), (0x9281, &[1u8][..]));
+    assert_eq!((e[1].address, e[1].data()), (0x9283, &[2u8][..]));
+    assert_eq!((e[2].address, e[2].data()), (0x9285, &[127u8][..]));
+    // SLUUBY1B Protections:SCD:Delay: "1 = no delay … (value - 1) * 15 µs", 1..=31.
+    let mut c = Config::new();
+    assert_eq!(c.scd_delay(Microseconds(0)), Ok(Microseconds(0)));
+    assert_eq!(c.entries()[0].data(), &[1u8]);
+    assert_eq!(c.scd_delay(Microseconds(450)), Ok(Microseconds(450)));
+    assert_eq!(c.entries()[0].data(), &[31u8]);
 }
 
 #[test]
@@ -242,10 +371,15 @@ proptest! {
     #[test]
     fn delays_quantise_within_half_a_step(us in 0u32..8_000_000) {
         let mut c = Config::new();
+        // (code + 2) × 3.3 ms, codes 1..=2047 (SLUUBY2B §5.2.4).
         if let Ok(v) = c.cuv_delay(Microseconds(us)) {
             prop_assert!((v.0 as i64 - us as i64).abs() <= 1650);
+            prop_assert_eq!(v.0 % 3300, 0);
+            let code = u16::from_le_bytes([c.entries()[0].bytes[0], c.entries()[0].bytes[1]]);
+            prop_assert!((1..=2047).contains(&code));
+            prop_assert_eq!((u32::from(code) + 2) * 3300, v.0);
         } else {
-            prop_assert!(!(3300..=2047 * 3300).contains(&us));
+            prop_assert!(!(9900..=2049 * 3300).contains(&us));
         }
     }
 

@@ -4,7 +4,7 @@
 use bms_afe::Error;
 use bms_afe::bq769x2::data_memory::{DaConfig, PinFunction, TempPin, UserAmps, UserVolts};
 use bms_afe::bq769x2::{
-    Bq769x2, Bq76952, Config, FetStatus, Fets, SafetyA, Security, SecurityKeys,
+    Bq769x2, Bq76952, Config, FetStatus, Fets, SafetyA, Security, SecurityKeys, SettingsSource,
 };
 use bms_afe::error::{ErrorKind, FaultReason};
 use bms_afe::io::{Async, Blocking};
@@ -31,8 +31,10 @@ fn four_s() -> Config {
     cfg.vcell_mode_reduced(4, 16).unwrap();
     cfg.cov_threshold_mv(4200).unwrap();
     cfg.cuv_threshold_mv(2800).unwrap();
-    cfg.enabled_protections_a(SafetyA::SCD | SafetyA::COV | SafetyA::CUV);
-    cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, UserVolts::Millivolt));
+    cfg.enabled_protections_a(SafetyA::SCD | SafetyA::COV | SafetyA::CUV)
+        .unwrap();
+    cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, UserVolts::Millivolt))
+        .unwrap();
     cfg.pin_function(TempPin::Ts1, PinFunction::CellThermistor)
         .unwrap();
     cfg.pin_function(TempPin::Ts3, PinFunction::FetThermistor)
@@ -290,7 +292,8 @@ fn data_memory_is_not_written_outside_config_update() {
     assert_eq!(b[0], 0x88);
     // Through configure it lands and is verified.
     let mut cfg = Config::new();
-    cfg.enabled_protections_a(SafetyA::from_bits_retain(0x8C));
+    cfg.enabled_protections_a(SafetyA::from_bits_retain(0x8C))
+        .unwrap();
     d.configure(&cfg).unwrap();
     d.read_data_memory(0x9261, &mut b).unwrap();
     assert_eq!(b[0], 0x8C);
@@ -315,7 +318,8 @@ fn units_follow_da_configuration() {
     assert_eq!(d.read_cc2_current().unwrap(), MicroAmps(1_234_000));
     assert_eq!(d.read_stack_voltage().unwrap(), MicroVolts(59_200_000));
     let mut cfg = Config::new();
-    cfg.da_configuration(DaConfig::new(UserAmps::DeciMilliamp, UserVolts::Millivolt));
+    cfg.da_configuration(DaConfig::new(UserAmps::DeciMilliamp, UserVolts::Millivolt))
+        .unwrap();
     // 16 cells in mV would overflow the 16-bit result: refused before anything is sent.
     assert_eq!(d.configure(&cfg).unwrap_err().kind(), ErrorKind::Config);
     assert_eq!(sim.with(|m| m.stats().config_sessions), 0);
@@ -476,4 +480,151 @@ fn async_corruption_is_detected_and_sealed_reads_are_device_errors() {
                 .is_ok()
         );
     });
+}
+
+/// Oracle: transfer-buffer checksum = !(sum of address bytes and data) (SLUUBY2B).
+fn cks(addr: u16, data: &[u8]) -> u8 {
+    let mut s: u32 = (addr & 0xFF) as u32 + (addr >> 8) as u32;
+    for &d in data {
+        s += d as u32;
+    }
+    !(s as u8)
+}
+
+#[test]
+fn the_model_advances_the_buffer_on_a_0x61_read_so_only_data_first_verifies() {
+    // The virtual chip applies the BQ7690x rule "reading 0x61 advances 0x3E/0x3F by 0x20 and
+    // refills the buffer" (TRM-76907 §3.1, ti.md §B.5). Raw plain-mode I2C, no driver.
+    use embedded_hal::delay::DelayNs;
+    use embedded_hal::i2c::I2c;
+    let sim = Sim::new(Bq76952Sim::new());
+    let mut bus = sim.i2c();
+    let mut delay = sim.delay();
+
+    // Old order (checksum and length first, then data): the data is the next block's.
+    bus.write(0x08, &[0x3E, 0x01, 0x00]).unwrap(); // DEVICE_NUMBER
+    delay.delay_ms(1);
+    let mut cl = [0u8; 2];
+    bus.write_read(0x08, &[0x60], &mut cl).unwrap();
+    let mut data = [0u8; 2];
+    bus.write_read(0x08, &[0x40], &mut data).unwrap();
+    assert_eq!(cl[1], 6);
+    assert_ne!(cks(0x0001, &data), cl[0], "old order must not verify");
+    let mut echo = [0u8; 2];
+    bus.write_read(0x08, &[0x3E], &mut echo).unwrap();
+    assert_eq!(
+        u16::from_le_bytes(echo),
+        0x0021,
+        "0x3E/0x3F advanced by 0x20"
+    );
+
+    // Data first, then checksum and length: verifies.
+    bus.write(0x08, &[0x3E, 0x01, 0x00]).unwrap();
+    delay.delay_ms(1);
+    bus.write_read(0x08, &[0x40], &mut data).unwrap();
+    bus.write_read(0x08, &[0x60], &mut cl).unwrap();
+    assert_eq!((cks(0x0001, &data), 6), (cl[0], cl[1]));
+
+    // Data memory: after 0x61 the buffer holds the block at address + 0x20.
+    let sim = Sim::new(Bq76952Sim::new());
+    sim.with(|m| m.set_security(2));
+    let mut bus = sim.i2c();
+    let mut delay = sim.delay();
+    bus.write(0x08, &[0x3E, 0x61, 0x92]).unwrap(); // Enabled Protections A block
+    delay.delay_ms(1);
+    let mut block = [0u8; 32];
+    bus.write_read(0x08, &[0x40], &mut block).unwrap();
+    bus.write_read(0x08, &[0x60], &mut cl).unwrap();
+    assert_eq!(block[0], 0x88); // factory default SCD | COV (E2E-1004250)
+    assert_eq!((cks(0x9261, &block), 0x24), (cl[0], cl[1]));
+    let mut next = [0u8; 32];
+    bus.write_read(0x08, &[0x40], &mut next).unwrap();
+    bus.write_read(0x08, &[0x60], &mut cl).unwrap();
+    assert_eq!((cks(0x9281, &next), 0x24), (cl[0], cl[1]));
+    assert_eq!(
+        sim.with(|m| m.data_memory(0x9281)),
+        next[0],
+        "next block starts at 0x9281"
+    );
+}
+
+/// A chip whose data memory was programmed earlier (as OTP would be): 4 cells on inputs
+/// 1, 2, 3, 16 (Vcell Mode 0x8007) and DA Configuration 0.1 mA / mV (0x00).
+fn programmed_chip(sim: &Sim<Bq76952Sim>) {
+    let mut d = Bq769x2::<Bq76952, _>::new(Blocking::new(sim.i2c(), sim.delay()));
+    d.unseal(UNSEAL).unwrap();
+    d.full_access(FULL).unwrap();
+    let mut cfg = Config::new();
+    cfg.vcell_mode_mask(0x8007).unwrap();
+    cfg.da_configuration(DaConfig::new(UserAmps::DeciMilliamp, UserVolts::Millivolt))
+        .unwrap();
+    d.configure(&cfg).unwrap();
+    assert_eq!(sim.with(|m| m.data_memory(0x9303)), 0x00);
+    assert_eq!(sim.with(|m| m.data_memory(0x9304)), 0x07);
+    assert_eq!(sim.with(|m| m.data_memory(0x9305)), 0x80);
+}
+
+#[test]
+fn probe_learns_units_and_cell_map_from_an_unsealed_chip() {
+    let sim = Sim::new(Bq76952Sim::new());
+    programmed_chip(&sim);
+    sim.with(|m| m.set_security(2)); // UNSEALED
+    for (k, mv) in [3_601, 3_702, 3_803, 3_904].iter().enumerate() {
+        sim.with(|m| m.set_cell_voltage(0, k, mv * 1000));
+    }
+    sim.with(|m| m.set_current(-1_234_500));
+
+    // A fresh driver (e.g. after a host reboot) that was told nothing.
+    let mut d = Bq769x2::<Bq76952, _>::new(Blocking::new(sim.i2c(), sim.delay()));
+    let info = d.probe().unwrap();
+    assert_eq!(info.settings, SettingsSource::Device);
+    assert_eq!(info.vcell_mode, 0x8007);
+    assert_eq!(info.da_config, cfg_da());
+    // Mapped with the chip's Vcell Mode: 4 cells, the 4th on input 16.
+    assert_eq!(CellMonitor::cell_count(&d), 4);
+    let mut cells = [Reading::NotConverted; 4];
+    assert!(
+        CellMonitor::read_cell_voltages(&mut d, &mut cells)
+            .unwrap()
+            .is_ok()
+    );
+    assert_eq!(
+        cells,
+        [3_601, 3_702, 3_803, 3_904].map(|mv| Reading::Valid(MicroVolts(mv * 1000)))
+    );
+    // Scaled with the chip's units: 0.1 mA and mV (assumed defaults would say mA and cV,
+    // i.e. a current 10 × too large and a stack 10 × too large).
+    assert_eq!(d.read_cc2_current().unwrap(), MicroAmps(-1_234_500));
+    assert_eq!(d.read_stack_voltage().unwrap(), MicroVolts(15_010_000));
+
+    // The async driver learns the same.
+    let mut d = Bq769x2::<Bq76952, _>::new(Async::new(sim.i2c(), sim.delay()));
+    let info = block_on(d.probe()).unwrap();
+    assert_eq!(
+        (info.settings, info.vcell_mode, info.da_config),
+        (SettingsSource::Device, 0x8007, cfg_da())
+    );
+    assert_eq!(AsyncCellMonitor::cell_count(&d), 4);
+}
+
+#[test]
+fn probe_of_a_sealed_chip_reports_assumed_settings() {
+    let sim = Sim::new(Bq76952Sim::new());
+    programmed_chip(&sim);
+    sim.with(|m| m.set_security(3)); // SEALED: data memory not readable
+    let mut d = Bq769x2::<Bq76952, _>::new(Blocking::new(sim.i2c(), sim.delay()));
+    let info = d.probe().unwrap();
+    assert_eq!(info.settings, SettingsSource::Assumed);
+    assert_eq!(info.da_config, DaConfig::ASSUMED_DEFAULT);
+    assert_eq!(info.vcell_mode, 0);
+    assert_eq!(CellMonitor::cell_count(&d), 16);
+    // After unsealing, the settings can be read and adopted.
+    d.unseal(UNSEAL).unwrap();
+    assert_eq!(d.read_units_and_cell_map().unwrap(), (cfg_da(), 0x8007));
+    assert_eq!(CellMonitor::cell_count(&d), 4);
+    // A sealed read is refused by the chip, not guessed: nothing adopted.
+    d.seal().unwrap();
+    d.set_vcell_mode(0).unwrap();
+    assert!(d.read_units_and_cell_map().is_err());
+    assert_eq!(d.vcell_mode(), 0);
 }

@@ -88,14 +88,17 @@ impl Wire {
         }
         T::write_read(A, vec![reg], v)
     }
-    /// A subcommand read with response `data` (echo on the first poll).
+    /// A subcommand read with response `data` (echo on the first poll). The data is read
+    /// (one burst from 0x40) BEFORE checksum and length (0x60/0x61): on the BQ7690x reading
+    /// 0x61 advances 0x3E/0x3F by 0x20 and refills the buffer (TRM-76907 §3.1, ti.md §B.5),
+    /// so data read after 0x61 could be the next block.
     fn sub_read(self, cmd: u16, data: &[u8]) -> Vec<T> {
         let c = cmd.to_le_bytes();
         vec![
             self.w(0x3E, &c),
             self.r(0x3E, &c),
-            self.r(0x60, &[cks(cmd, data), data.len() as u8 + 4]),
             self.r(0x40, data),
+            self.r(0x60, &[cks(cmd, data), data.len() as u8 + 4]),
         ]
     }
     fn sub_write(self, cmd: u16, data: &[u8]) -> Vec<T> {
@@ -217,6 +220,60 @@ fn probe_bq76942_device_number_plain_and_crc() {
 }
 
 #[test]
+fn probe_of_an_unsealed_chip_reads_da_configuration_and_vcell_mode() {
+    // BQ76942 programmed for 9 cells: Vcell Mode 0x037F (SLUAA11B §3.4 "writes 0x037F to
+    // 0x9304" for 9 cells on a BQ76942); DA Configuration 0x06 = 10 mA, cV (ti.md §B.4: bits
+    // 1:0 USER_AMPS 2 = 10 mA, bit 2 USER_VOLTS_CV). One data-memory read of the 32-byte
+    // block at 0x9303 carries both (0x9303, 0x9304, 0x9305).
+    use bms_afe::bq769x2::SettingsSource;
+    use bms_afe::bq769x2::data_memory::{UserAmps, UserVolts};
+    for crc in [false, true] {
+        let w = Wire { crc };
+        let mut exp = w.sub_read(0x0001, &[0x94, 0x76]);
+        exp.push(w.r(0x12, &[0x00, 0x02])); // SEC = 2: UNSEALED
+        exp.extend(w.sub_read(0x9303, &block32(&[0x06, 0x7F, 0x03])));
+        let info = if crc {
+            both!(exp, Bq76942, new_crc, |d| {} probe())
+        } else {
+            both!(exp, Bq76942, new, |d| {} probe())
+        }
+        .unwrap();
+        assert_eq!(info.security, Security::Unsealed);
+        assert_eq!(info.settings, SettingsSource::Device);
+        assert_eq!(info.vcell_mode, 0x037F);
+        assert_eq!(info.da_config.user_amps, UserAmps::Centiamp);
+        assert_eq!(info.da_config.user_volts, UserVolts::Centivolt);
+    }
+    // The driver keeps them: 9 cells.
+    let w = Wire { crc: false };
+    let mut exp = w.sub_read(0x0001, &[0x94, 0x76]);
+    exp.push(w.r(0x12, &[0x00, 0x01])); // FULLACCESS
+    exp.extend(w.sub_read(0x9303, &block32(&[0x06, 0x7F, 0x03])));
+    let mut d = Bq769x2::<Bq76942, _>::new(Blocking::new(Mock::new(&exp), NoopDelay::new()));
+    d.probe().unwrap();
+    assert_eq!(CellMonitor::cell_count(&d), 9);
+    d.release().release().0.done();
+}
+
+#[test]
+fn probe_refuses_a_vcell_mode_beyond_the_variant_and_adopts_nothing() {
+    // Input 16 (bit 15) on a 10-input BQ76942: wrong variant or corrupt settings.
+    let w = Wire { crc: false };
+    let mut exp = w.sub_read(0x0001, &[0x94, 0x76]);
+    exp.push(w.r(0x12, &[0x00, 0x02]));
+    exp.extend(w.sub_read(0x9303, &block32(&[0x06, 0x07, 0x80])));
+    let mut d = Bq769x2::<Bq76942, _>::new(Blocking::new(Mock::new(&exp), NoopDelay::new()));
+    assert!(matches!(d.probe(), Err(Error::Device { device: 0, .. })));
+    assert_eq!(d.vcell_mode(), 0);
+    assert_eq!(
+        d.da_config(),
+        bms_afe::bq769x2::DaConfig::ASSUMED_DEFAULT,
+        "nothing adopted"
+    );
+    d.release().release().0.done();
+}
+
+#[test]
 fn probe_refuses_a_verified_mismatch() {
     let w = Wire { crc: false };
     let exp = w.sub_read(0x0001, &[0x95, 0x76]);
@@ -243,8 +300,8 @@ fn subcommand_checksum_failure_is_reported() {
     let exp = vec![
         w.w(0x3E, &[0x01, 0x00]),
         w.r(0x3E, &[0x01, 0x00]),
-        w.r(0x60, &[0x12, 0x06]),
         w.r(0x40, &[0x95, 0x76]),
+        w.r(0x60, &[0x12, 0x06]),
     ];
     let r = both!(exp, Bq76952, new, |d| { d.set_retries(0); } read_device_number());
     assert_eq!(
@@ -265,8 +322,8 @@ fn subcommand_checksum_failure_is_retried_by_resending_the_subcommand() {
     let mut exp = vec![
         w.w(0x3E, &[0x01, 0x00]),
         w.r(0x3E, &[0x01, 0x00]),
-        w.r(0x60, &[0x12, 0x06]),
         w.r(0x40, &[0x95, 0x76]),
+        w.r(0x60, &[0x12, 0x06]),
     ];
     exp.extend(w.sub_read(0x0001, &[0x95, 0x76]));
     let r = both!(exp, Bq76952, new, |d| { d.set_retries(1); } read_device_number());
@@ -279,6 +336,7 @@ fn impossible_length_is_a_framing_fault() {
     let exp = vec![
         w.w(0x3E, &[0x01, 0x00]),
         w.r(0x3E, &[0x01, 0x00]),
+        w.r(0x40, &[0x95, 0x76]),
         w.r(0x60, &[0x00, 0x02]),
     ];
     let r = both!(exp, Bq76952, new, |d| { d.set_retries(0); } read_device_number());
@@ -289,6 +347,40 @@ fn impossible_length_is_a_framing_fault() {
             reason: FaultReason::Framing
         }))
     );
+}
+
+#[test]
+fn data_is_read_before_checksum_and_length() {
+    // DEVICE_NUMBER 0x7694 (SLUAA11B §2.1) in CRC mode: echo, then 0x40 (2 bytes), then
+    // 0x60/0x61 — the 0x61 read may advance the buffer (TRM-76907 §3.1), so it comes last.
+    let w = Wire { crc: true };
+    let exp = vec![
+        w.w(0x3E, &[0x01, 0x00]),
+        w.r(0x3E, &[0x01, 0x00]),
+        w.r(0x40, &[0x94, 0x76]),
+        w.r(0x60, &[cks(0x0001, &[0x94, 0x76]), 0x06]),
+    ];
+    let r = both!(exp, Bq76942, new_crc, |d| {} read_device_number());
+    assert_eq!(r, Ok(0x7694));
+}
+
+#[test]
+fn a_response_longer_than_the_burst_is_sent_again_and_read_whole() {
+    // Asked for 2 bytes of FW_VERSION (0x0002); the chip announces 6 (length 0x0A). The
+    // checksum covers all 6, and the buffer cannot be re-read after 0x61: the subcommand is
+    // sent again and 6 bytes are read, without spending a retry (retries = 0 here).
+    let w = Wire { crc: false };
+    let fw = [0x95, 0x76, 0x01, 0x00, 0x12, 0x00];
+    let mut exp = vec![
+        w.w(0x3E, &[0x02, 0x00]),
+        w.r(0x3E, &[0x02, 0x00]),
+        w.r(0x40, &fw[..2]),
+        w.r(0x60, &[cks(0x0002, &fw), 0x0A]),
+    ];
+    exp.extend(w.sub_read(0x0002, &fw));
+    let mut out = [0u8; 2];
+    let r = both!(exp, Bq76952, new, |d| { d.set_retries(0); } subcommand_read(0x0002, &mut out));
+    assert_eq!(r, Ok(6));
 }
 
 fn block32(first: &[u8]) -> Vec<u8> {
@@ -318,18 +410,20 @@ fn session(w: Wire, entries: &[(u16, &[u8])], readback: &[&[u8]]) -> Vec<T> {
 
 fn config() -> Config {
     let mut c = Config::new();
-    c.enabled_protections_a(SafetyA::from_bits_retain(0x8C));
+    c.enabled_protections_a(SafetyA::from_bits_retain(0x8C))
+        .unwrap();
     c.cov_threshold_mv(4200).unwrap(); // code 83
-    c.cov_delay(bms_afe::units::Microseconds(99_000)).unwrap(); // code 30
+    // SLUUBY2B §5.2.4: delay = 3.3 ms × (2 + setting): 99 ms → code 28.
+    c.cov_delay(bms_afe::units::Microseconds(99_000)).unwrap();
     c
 }
 
 #[test]
 fn full_configuration_session_plain_and_crc() {
-    let entries: [(u16, &[u8]); 3] = [(0x9261, &[0x8C]), (0x9278, &[83]), (0x9279, &[30, 0])];
+    let entries: [(u16, &[u8]); 3] = [(0x9261, &[0x8C]), (0x9278, &[83]), (0x9279, &[28, 0])];
     for crc in [false, true] {
         let w = Wire { crc };
-        let exp = session(w, &entries, &[&[0x8C], &[83], &[30, 0]]);
+        let exp = session(w, &entries, &[&[0x8C], &[83], &[28, 0]]);
         let cfg = config();
         let r = if crc {
             both!(exp, Bq76952, new_crc, |d| {} configure(&cfg))
@@ -353,7 +447,8 @@ fn readback_mismatch_names_the_setting_and_still_exits_config_update() {
     exp.push(w.w(0x3E, &[0x92, 0x00]));
     exp.push(w.r(0x12, &[0x00, 0x01]));
     let mut cfg = Config::new();
-    cfg.enabled_protections_a(SafetyA::from_bits_retain(0x8C));
+    cfg.enabled_protections_a(SafetyA::from_bits_retain(0x8C))
+        .unwrap();
     let r = both!(exp, Bq76952, new, |d| {} configure(&cfg));
     match r {
         Err(Error::Verify(v)) => {
@@ -377,6 +472,24 @@ fn config_update_entry_timeout_is_bounded() {
     let cfg = config();
     let r = both!(exp, Bq76952, new, |d| {} configure(&cfg));
     assert!(matches!(r, Err(Error::Timeout(_))), "{r:?}");
+}
+
+#[test]
+fn configure_refuses_a_batch_that_lost_a_setting_before_any_bus_traffic() {
+    // 64 filler entries fill the batch; Enabled Protections A (SLUAA11B §3.3: 0x8C enables
+    // CUV) is refused. Ignoring that error must not lead to a "successful" session without
+    // it: configure fails before the first transaction (empty expectation list).
+    let mut cfg = Config::new();
+    for i in 0..64u16 {
+        cfg.raw(0x9180 + i, &[0], "filler").unwrap();
+    }
+    let lost = cfg.enabled_protections_a(SafetyA::from_bits_retain(0x8C));
+    assert!(matches!(lost, Err(bms_afe::ConfigError::Conflict(_))));
+    let r = both!(vec![], Bq76952, new, |d| {} configure(&cfg));
+    assert!(
+        matches!(r, Err(Error::Config(bms_afe::ConfigError::Conflict(_)))),
+        "{r:?}"
+    );
 }
 
 #[test]

@@ -16,8 +16,8 @@
 //! // 50.6 mV steps: 4200 mV is code 83 = 4199.8 mV.
 //! assert_eq!(cfg.cov_threshold_mv(4200).unwrap(), MicroVolts(4_199_800));
 //! assert!(cfg.cov_threshold_mv(9000).is_err());
-//! cfg.enabled_protections_a(SafetyA::SCD | SafetyA::COV | SafetyA::CUV);
-//! cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, UserVolts::Centivolt));
+//! cfg.enabled_protections_a(SafetyA::SCD | SafetyA::COV | SafetyA::CUV).unwrap();
+//! cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, UserVolts::Centivolt)).unwrap();
 //! assert_eq!(cfg.len(), 3);
 //! ```
 
@@ -51,11 +51,11 @@ pub mod address {
     pub const DSG_FET_PROTECTIONS_A: u16 = 0x9269;
     /// Protections:CUV:Threshold (U1, 50.6 mV).
     pub const CUV_THRESHOLD: u16 = 0x9275;
-    /// Protections:CUV:Delay (U2, 3.3 ms).
+    /// Protections:CUV:Delay (U2, `(code + 2) × 3.3 ms`).
     pub const CUV_DELAY: u16 = 0x9276;
     /// Protections:COV:Threshold (U1, 50.6 mV).
     pub const COV_THRESHOLD: u16 = 0x9278;
-    /// Protections:COV:Delay (U2, 3.3 ms).
+    /// Protections:COV:Delay (U2, `(code + 2) × 3.3 ms`).
     pub const COV_DELAY: u16 = 0x9279;
     /// Protections:CUV:Recovery Hysteresis (U1, 50.6 mV).
     pub const CUV_RECOVERY_HYSTERESIS: u16 = 0x927B;
@@ -442,14 +442,21 @@ impl Entry {
     }
 }
 
-/// How many settings one [`Config`] can hold.
+/// How many settings (distinct addresses) one [`Config`] can hold. One more is refused
+/// with [`ConfigError::Conflict`] by every setter; setting an address again replaces it.
 pub const MAX_ENTRIES: usize = 64;
+
+/// The [`ConfigError::Conflict`] text of a full batch.
+pub(crate) const BATCH_FULL: &str =
+    "configuration batch full: more than MAX_ENTRIES settings (split it into two batches)";
 
 /// A batch of data-memory settings, written in one CONFIG_UPDATE session.
 ///
-/// Setting the same item twice keeps the last value. What the driver must know to convert
-/// results (units, connected cells, temperature pins, thresholds) is taken from the batch once
-/// the session succeeded.
+/// Setting the same item twice keeps the last value. Every setter returns a `Result`: no
+/// setting is ever dropped silently (a full batch is [`ConfigError::Conflict`], and a batch
+/// that once refused a setting is refused as a whole by the driver, see
+/// [`Config::overflowed`]). What the driver must know to convert results (units, connected
+/// cells, temperature pins, thresholds) is taken from the batch once the session succeeded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     entries: [Entry; MAX_ENTRIES],
@@ -461,6 +468,7 @@ pub struct Config {
     pub(crate) temp_set: TempInputs,
     pub(crate) temp_on: TempInputs,
     pub(crate) cb_max_cells: Option<u8>,
+    pub(crate) overflowed: bool,
 }
 
 impl Default for Config {
@@ -499,7 +507,8 @@ const fn code_50_6(mv: u32) -> u32 {
     (mv.saturating_mul(10).saturating_add(253)) / 506
 }
 
-/// Delay in 3.3 ms steps, rounded.
+/// A delay in whole 3.3 ms steps, rounded (the `+ 2` offset of the chip's delay codes is
+/// applied by the callers).
 const fn code_3_3ms(us: u32) -> u32 {
     us.saturating_add(1650) / 3300
 }
@@ -517,6 +526,7 @@ impl Config {
             temp_set: TempInputs::empty(),
             temp_on: TempInputs::empty(),
             cb_max_cells: None,
+            overflowed: false,
         }
     }
 
@@ -533,6 +543,14 @@ impl Config {
     /// `true` if nothing is set.
     pub fn is_empty(&self) -> bool {
         self.count == 0
+    }
+
+    /// `true` if a setting was refused because the batch was full ([`MAX_ENTRIES`] distinct
+    /// addresses). [`Bq769x2::configure`](super::Bq769x2) refuses such a batch with
+    /// [`ConfigError::Conflict`] before anything is sent, so a lost setting can never look
+    /// written.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
     }
 
     /// The Vcell Mode in this batch, if set.
@@ -561,9 +579,12 @@ impl Config {
             *slot = e;
             return Ok(());
         }
-        let slot = self.entries.get_mut(n).ok_or(ConfigError::Conflict(
-            "more than MAX_ENTRIES settings in one batch",
-        ))?;
+        let Some(slot) = self.entries.get_mut(n) else {
+            // Remembered: the driver refuses to write a batch that lost a setting, even if
+            // the caller ignored this error.
+            self.overflowed = true;
+            return Err(ConfigError::Conflict(BATCH_FULL));
+        };
         *slot = e;
         self.count = n + 1;
         Ok(())
@@ -688,12 +709,28 @@ impl Config {
         Ok(MicroVolts((code * 50_600) as i32))
     }
 
-    /// COV delay (0x9279): 3.3 ms steps, codes 1..=2047 (3.3 ms ..= 6.7551 s).
+    /// COV delay (0x9279): `(code + 2) × 3.3 ms`, codes 1..=2047 (9.9 ms ..= 6.7617 s;
+    /// code 0 would disable the protection and is never written — use Enabled Protections A).
+    ///
+    /// SLUUBY2B §5.2.4 (Cell Overvoltage Protection): "COV_DLY, which can be set from 10 ms
+    /// to 6762 ms in units of 3.3 ms, with the actual delay being 3.3 ms × (2 + setting). The
+    /// setting 0x0 disables the protection."
+    ///
+    /// ```
+    /// # use bms_afe::bq769x2::Config;
+    /// # use bms_afe::units::Microseconds;
+    /// let mut cfg = Config::new();
+    /// // 250 ms → code 74 → (74 + 2) × 3.3 ms = 250.8 ms.
+    /// assert_eq!(cfg.cov_delay(Microseconds(250_000)), Ok(Microseconds(250_800)));
+    /// assert_eq!(cfg.entries()[0].data(), &[74, 0]);
+    /// ```
     pub fn cov_delay(&mut self, delay: Microseconds) -> Result<Microseconds, ConfigError> {
         self.delay_3_3("COV delay (µs)", delay, address::COV_DELAY, "COV Delay")
     }
 
-    /// CUV delay (0x9276): 3.3 ms steps, codes 1..=2047.
+    /// CUV delay (0x9276): `(code + 2) × 3.3 ms`, codes 1..=2047, as [`Config::cov_delay`]
+    /// (SLUUBY1B/SLUUCG7 Cell Undervoltage Protection: "CUV_DLY … 3.3 ms × (2 + setting).
+    /// The setting 0x0 disables the protection.").
     pub fn cuv_delay(&mut self, delay: Microseconds) -> Result<Microseconds, ConfigError> {
         self.delay_3_3("CUV delay (µs)", delay, address::CUV_DELAY, "CUV Delay")
     }
@@ -706,10 +743,10 @@ impl Config {
         name: &'static str,
     ) -> Result<Microseconds, ConfigError> {
         let us = delay.as_micros();
-        check(field, i64::from(us), 3300, 2047 * 3300)?;
-        let code = code_3_3ms(us).clamp(1, 2047);
+        check(field, i64::from(us), 3 * 3300, (2047 + 2) * 3300)?;
+        let code = code_3_3ms(us).saturating_sub(2).clamp(1, 2047);
         self.push(addr, &(code as u16).to_le_bytes(), name)?;
-        Ok(Microseconds(code * 3300))
+        Ok(Microseconds((code + 2) * 3300))
     }
 
     /// OCC threshold (0x9280), the sense-resistor voltage in mV: 2 mV steps, codes 2..=62
@@ -760,8 +797,13 @@ impl Config {
         Ok(code * 2)
     }
 
-    /// OCC delay (0x9281): `(code + 2) × 3.3 ms`, codes 1..=127 (9.9..=425.7 ms). The
-    /// `+ 2` offset is from SLUUBY2B as read by the crate's authors (UNVERIFIED in the notes).
+    /// OCC delay (0x9281): `(code + 2) × 3.3 ms`, codes 1..=127 (9.9..=425.7 ms; code 0
+    /// would disable the protection and is never written).
+    ///
+    /// SLUUBY2B §5.2.7 (Overcurrent in Charge Protection): "OCC_DLY, which can be set from
+    /// 10 ms to 426 ms in units of 3.3 ms, with the actual delay being 3.3 ms × (2 + setting)";
+    /// SLUUBY2B data memory, Protections:OCC:Delay (U1, 1..=127): "units of 3.3 ms with a
+    /// 6.6ms offset. This means a setting of 1 gives 10 ms, 2 gives 13.3 ms".
     pub fn occ_delay(&mut self, delay: Microseconds) -> Result<Microseconds, ConfigError> {
         self.current_delay(
             "OCC delay (µs)",
@@ -771,7 +813,9 @@ impl Config {
         )
     }
 
-    /// OCD1 delay (0x9283): as [`Config::occ_delay`].
+    /// OCD1 delay (0x9283): `(code + 2) × 3.3 ms`, codes 1..=127, as [`Config::occ_delay`]
+    /// (the OCD2 Delay entry of SLUUBY1B, BQ76942, carries the same "3.3 ms with a 6.6ms
+    /// offset" text; the OCD1 entry itself was not read — same encoding assumed).
     pub fn ocd1_delay(&mut self, delay: Microseconds) -> Result<Microseconds, ConfigError> {
         self.current_delay(
             "OCD1 delay (µs)",
@@ -781,7 +825,8 @@ impl Config {
         )
     }
 
-    /// OCD2 delay (0x9285): as [`Config::occ_delay`].
+    /// OCD2 delay (0x9285): `(code + 2) × 3.3 ms`, codes 1..=127 (SLUUBY1B Protections:OCD2:
+    /// Delay: "units of 3.3 ms with a 6.6ms offset. This means a setting of 1 gives 10 ms").
     pub fn ocd2_delay(&mut self, delay: Microseconds) -> Result<Microseconds, ConfigError> {
         self.current_delay(
             "OCD2 delay (µs)",
@@ -820,7 +865,8 @@ impl Config {
     }
 
     /// SCD delay (0x9287): `(code − 1) × 15 µs`, codes 1..=31 (0..=450 µs; code 1 = fastest).
-    /// Encoding per SLUUBY2B as read by the crate's authors (UNVERIFIED in the notes).
+    /// SLUUBY1B Protections:SCD:Delay (U1, 1..=31): "1 = Protection is enabled with no delay.
+    /// All other values = Enabled with a delay of (value - 1) * 15 µs".
     pub fn scd_delay(&mut self, delay: Microseconds) -> Result<Microseconds, ConfigError> {
         let us = delay.as_micros();
         check("SCD delay (µs)", i64::from(us), 0, 450)?;
@@ -868,75 +914,90 @@ impl Config {
         Ok(())
     }
 
-    /// DA Configuration (0x9303): result units. The driver converts with them afterwards.
-    pub fn da_configuration(&mut self, da: DaConfig) {
-        // Cannot fail: the entry replaces or fits (checked by the const capacity).
-        let _ = self.push(
+    /// DA Configuration (0x9303): result units. The driver converts with them once the batch
+    /// is written. A full batch is [`ConfigError::Conflict`] (nothing is dropped silently).
+    pub fn da_configuration(&mut self, da: DaConfig) -> Result<DaConfig, ConfigError> {
+        self.push(
             address::DA_CONFIGURATION,
             &[da.to_byte()],
             "DA Configuration",
-        );
+        )?;
         self.da = Some(da);
+        Ok(da)
     }
 
     /// Enabled Protections A (0x9261). Factory default 0x88 (SCD | COV): CUV is off.
-    pub fn enabled_protections_a(&mut self, p: SafetyA) {
-        let _ = self.push(
+    /// A full batch is [`ConfigError::Conflict`].
+    pub fn enabled_protections_a(&mut self, p: SafetyA) -> Result<SafetyA, ConfigError> {
+        self.push(
             address::ENABLED_PROTECTIONS_A,
             &[p.bits()],
             "Enabled Protections A",
-        );
+        )?;
+        Ok(p)
     }
 
-    /// Enabled Protections B (0x9262).
-    pub fn enabled_protections_b(&mut self, p: SafetyB) {
-        let _ = self.push(
+    /// Enabled Protections B (0x9262). A full batch is [`ConfigError::Conflict`].
+    pub fn enabled_protections_b(&mut self, p: SafetyB) -> Result<SafetyB, ConfigError> {
+        self.push(
             address::ENABLED_PROTECTIONS_A + 1,
             &[p.bits()],
             "Enabled Protections B",
-        );
+        )?;
+        Ok(p)
     }
 
-    /// Enabled Protections C (0x9263).
-    pub fn enabled_protections_c(&mut self, p: SafetyC) {
-        let _ = self.push(
+    /// Enabled Protections C (0x9263). A full batch is [`ConfigError::Conflict`].
+    pub fn enabled_protections_c(&mut self, p: SafetyC) -> Result<SafetyC, ConfigError> {
+        self.push(
             address::ENABLED_PROTECTIONS_A + 2,
             &[p.bits()],
             "Enabled Protections C",
-        );
+        )?;
+        Ok(p)
     }
 
     /// CHG FET Protections A (0x9265): protections that turn the CHG FET off.
-    pub fn chg_fet_protections_a(&mut self, p: SafetyA) {
-        let _ = self.push(
+    /// A full batch is [`ConfigError::Conflict`].
+    pub fn chg_fet_protections_a(&mut self, p: SafetyA) -> Result<SafetyA, ConfigError> {
+        self.push(
             address::CHG_FET_PROTECTIONS_A,
             &[p.bits()],
             "CHG FET Protections A",
-        );
+        )?;
+        Ok(p)
     }
 
     /// DSG FET Protections A (0x9269): protections that turn the DSG FET off.
-    pub fn dsg_fet_protections_a(&mut self, p: SafetyA) {
-        let _ = self.push(
+    /// A full batch is [`ConfigError::Conflict`].
+    pub fn dsg_fet_protections_a(&mut self, p: SafetyA) -> Result<SafetyA, ConfigError> {
+        self.push(
             address::DSG_FET_PROTECTIONS_A,
             &[p.bits()],
             "DSG FET Protections A",
-        );
+        )?;
+        Ok(p)
     }
 
-    /// FET Options (0x9308).
-    pub fn fet_options(&mut self, o: FetOptions) {
-        let _ = self.push(address::FET_OPTIONS, &[o.bits()], "FET Options");
+    /// FET Options (0x9308). A full batch is [`ConfigError::Conflict`].
+    pub fn fet_options(&mut self, o: FetOptions) -> Result<FetOptions, ConfigError> {
+        self.push(address::FET_OPTIONS, &[o.bits()], "FET Options")?;
+        Ok(o)
     }
 
     /// Balancing Configuration (0x9335). Changing it needs CONFIG_UPDATE (protections pause),
-    /// so choose host-controlled vs autonomous balancing once, at initialisation.
-    pub fn balancing_configuration(&mut self, c: BalancingConfig) {
-        let _ = self.push(
+    /// so choose host-controlled vs autonomous balancing once, at initialisation. A full
+    /// batch is [`ConfigError::Conflict`].
+    pub fn balancing_configuration(
+        &mut self,
+        c: BalancingConfig,
+    ) -> Result<BalancingConfig, ConfigError> {
+        self.push(
             address::BALANCING_CONFIGURATION,
             &[c.bits()],
             "Balancing Configuration",
-        );
+        )?;
+        Ok(c)
     }
 
     /// Cell Balance Max Cells (0x933A): 1..=16 cells balanced at once. The driver rejects
@@ -965,8 +1026,10 @@ impl Config {
 
     /// Power Config (0x9234), raw H2 (bit meanings per SLUUBY2B; LibreSolar writes 0x2882 to
     /// keep the device out of SLEEP).
-    pub fn power_config(&mut self, raw: u16) {
-        let _ = self.push(address::POWER_CONFIG, &raw.to_le_bytes(), "Power Config");
+    /// A full batch is [`ConfigError::Conflict`].
+    pub fn power_config(&mut self, raw: u16) -> Result<u16, ConfigError> {
+        self.push(address::POWER_CONFIG, &raw.to_le_bytes(), "Power Config")?;
+        Ok(raw)
     }
 }
 

@@ -194,6 +194,21 @@ impl Fets {
     }
 }
 
+/// Where the result units and the cell map in [`DeviceInfo`] come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SettingsSource {
+    /// Read from the chip's data memory (DA Configuration 0x9303 and Vcell Mode 0x9304,
+    /// checksum verified): the driver converts and maps with the chip's own settings.
+    Device,
+    /// Not readable (SEALED, or security not initialised): the driver keeps what it had —
+    /// [`DaConfig::ASSUMED_DEFAULT`] and "every input is a cell" unless set with
+    /// [`Bq769x2::set_da_config`] / [`Bq769x2::set_vcell_mode`] or a [`Config`]. On an
+    /// OTP-programmed chip these may be wrong: unseal and call `read_units_and_cell_map`, or
+    /// tell the driver your OTP values.
+    Assumed,
+}
+
 /// What [`Bq769x2::probe`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -206,6 +221,12 @@ pub struct DeviceInfo {
     pub matches_variant: Option<bool>,
     /// Security state from Battery Status.
     pub security: Security,
+    /// The result units (userV, userA) the driver converts with from now on.
+    pub da_config: DaConfig,
+    /// The Vcell Mode the driver maps cells with from now on (0 = every input is a cell).
+    pub vcell_mode: u16,
+    /// Whether `da_config` and `vcell_mode` were read from the chip or are assumed.
+    pub settings: SettingsSource,
 }
 
 /// Pure balancing rule check over *connected-cell* numbering (bit `k` = the `k+1`-th
@@ -653,18 +674,44 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         Err(Error::Timeout("subcommand response (0x3E/0x3F echo)"))
     }
 
-    /// Sends `cmd`, waits for its echo, reads length, data and checksum, verifies them and
-    /// copies up to `out.len()` bytes. Returns the data length the chip announced. A
-    /// checksum/length failure re-sends the subcommand (up to the retry count).
+    /// Sends `cmd`, waits for its echo, reads the data, then checksum and length, verifies
+    /// them and copies up to `out.len()` bytes. Returns the data length the chip announced.
+    /// A checksum/length failure re-sends the subcommand (up to the retry count).
     pub(crate) async fn subcommand_read(
         &mut self,
         cmd: u16,
         out: &mut [u8],
     ) -> Result<usize, Error<IO::Error>> {
+        self.subcommand_read_burst(cmd, out, out.len()).await
+    }
+
+    /// [`Self::subcommand_read`] with a first data burst of `burst` bytes (≤ 32).
+    ///
+    /// Order: echo, **data (one burst from 0x40), then 0x60/0x61**. On the BQ7690x reading
+    /// 0x61 advances 0x3E/0x3F by 0x20 and refills the buffer (TRM-76907 §3.1, `ti.md` §B.5);
+    /// if the bq769x2 does the same, data read after 0x61 belongs to the next block. Reading
+    /// the data first is right whichever behaviour the silicon has. If the chip announces
+    /// more data than the burst held, the subcommand is sent again once with a burst of the
+    /// announced length (the buffer cannot be re-read after 0x61).
+    async fn subcommand_read_burst(
+        &mut self,
+        cmd: u16,
+        out: &mut [u8],
+        burst: usize,
+    ) -> Result<usize, Error<IO::Error>> {
+        let mut want = burst.min(MAX_TRANSFER);
+        let mut grown = false;
+        let mut left = u32::from(self.retries) + 1;
         let mut last = FaultReason::Framing;
-        for _ in 0..=self.retries {
+        while left > 0 {
+            left -= 1;
             self.subcommand(cmd).await?;
             self.wait_echo(cmd).await?;
+            let mut buf = [0u8; MAX_TRANSFER];
+            let data = buf.get_mut(..want).unwrap_or(&mut []);
+            if !data.is_empty() {
+                self.read_reg(direct::TRANSFER_BUFFER, data).await?;
+            }
             let mut cl = [0u8; 2];
             self.read_reg(direct::TRANSFER_CHECKSUM, &mut cl).await?;
             let [ck, len_byte] = cl;
@@ -672,11 +719,18 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
                 last = FaultReason::Framing;
                 continue;
             };
-            let mut data = [0u8; MAX_TRANSFER];
-            let data = data.get_mut(..len).unwrap_or(&mut []);
-            if !data.is_empty() {
-                self.read_reg(direct::TRANSFER_BUFFER, data).await?;
+            if len > want {
+                // Longer than the burst: read it whole on a fresh send (once without using a
+                // retry; a chip that keeps changing its length spends retries).
+                want = len;
+                last = FaultReason::Framing;
+                if !grown {
+                    grown = true;
+                    left += 1;
+                }
+                continue;
             }
+            let data = buf.get(..len).unwrap_or(&[]);
             match frame::verify_transfer(cmd, data, ck, len_byte) {
                 Ok(()) => {
                     let n = out.len().min(len);
@@ -780,11 +834,45 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
             });
         }
         let security = self.read_battery_status().await?.security();
+        // Data memory is readable when UNSEALED or FULLACCESS (a SEALED chip answers data-memory
+        // reads with no data). Learn the units and the cell map there, so an OTP-programmed
+        // chip is not converted or mapped with assumed defaults.
+        let settings = match security {
+            Security::Unsealed | Security::FullAccess => {
+                self.read_units_and_cell_map().await?;
+                SettingsSource::Device
+            }
+            Security::Sealed | Security::NotInitialized => SettingsSource::Assumed,
+        };
         Ok(DeviceInfo {
             device_number: n,
             matches_variant,
             security,
+            da_config: self.da,
+            vcell_mode: self.vcell_mode,
+            settings,
         })
+    }
+
+    /// DA Configuration (0x9303) and Vcell Mode (0x9304..=0x9305) from ONE data-memory read
+    /// (the 32-byte block at 0x9303), adopted together only if both are usable.
+    pub(crate) async fn read_units_and_cell_map(
+        &mut self,
+    ) -> Result<(DaConfig, u16), Error<IO::Error>> {
+        let mut b = [0u8; 3];
+        self.read_data_memory(super::data_memory::address::DA_CONFIGURATION, &mut b)
+            .await?;
+        let [da, lo, hi] = b;
+        let mask = u16::from_le_bytes([lo, hi]);
+        if self.check_vcell_mode(mask).is_err() {
+            return Err(Error::Device {
+                device: 0,
+                what: "Vcell Mode selects cell inputs this variant does not have (wrong variant?)",
+            });
+        }
+        self.da = DaConfig::from_byte(da);
+        self.vcell_mode = mask;
+        Ok((self.da, self.vcell_mode))
     }
 
     pub(crate) async fn reset(&mut self) -> Result<(), Error<IO::Error>> {
@@ -900,7 +988,18 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
                 "data-memory address outside 0x9000..=0x9FFF",
             ));
         }
-        self.subcommand_read_exact(address, out).await
+        // A data-memory read answers with a whole 32-byte block (length 0x24, SLUUBY2B
+        // data-memory example): read it in one burst so the checksum can be verified.
+        let len = self
+            .subcommand_read_burst(address, out, MAX_TRANSFER)
+            .await?;
+        if len < out.len() {
+            return Err(Error::Device {
+                device: 0,
+                what: "data-memory read answered with fewer bytes than expected (sealed?)",
+            });
+        }
+        Ok(())
     }
 
     pub(crate) async fn read_da_configuration(&mut self) -> Result<DaConfig, Error<IO::Error>> {
@@ -974,6 +1073,13 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     }
 
     pub(crate) async fn configure(&mut self, config: &Config) -> Result<(), Error<IO::Error>> {
+        if config.overflowed {
+            // A setting was refused when the batch was built: writing the rest would leave
+            // the chip without it while reporting success.
+            return Err(Error::Config(ConfigError::Conflict(
+                super::data_memory::BATCH_FULL,
+            )));
+        }
         if let Some(m) = config.vcell_mode {
             self.check_vcell_mode(m)?;
         }
@@ -1323,7 +1429,19 @@ twins! {
         /// Reads DEVICE_NUMBER (checksum verified) and the security state. A mismatch with a
         /// verified variant number is [`Error::Device`]; with an unverified one it is reported
         /// in [`DeviceInfo::matches_variant`].
+        ///
+        /// When the chip is UNSEALED or in FULLACCESS, probe also reads DA Configuration and
+        /// Vcell Mode (one checksum-verified data-memory read) and adopts them, so results of
+        /// an OTP-programmed chip are scaled and mapped with its own settings
+        /// ([`SettingsSource::Device`]). When SEALED, data memory is not readable: the driver
+        /// keeps the units and cell map it had and says so ([`SettingsSource::Assumed`]);
+        /// call `read_units_and_cell_map` after unsealing, or tell the driver your OTP values.
+        /// A Vcell Mode with inputs the variant lacks is [`Error::Device`] (wrong variant).
         pub fn probe(&mut self) -> Result<DeviceInfo, Error<I2cError<B>>>;
+        /// Reads DA Configuration and Vcell Mode (one data-memory read; needs UNSEALED or
+        /// FULLACCESS) and adopts both: `(units, vcell_mode)`. A Vcell Mode with inputs the
+        /// variant lacks is [`Error::Device`] and nothing is adopted.
+        pub fn read_units_and_cell_map(&mut self) -> Result<(DaConfig, u16), Error<I2cError<B>>>;
         /// Battery Status (0x12).
         pub fn read_battery_status(&mut self) -> Result<BatteryStatus, Error<I2cError<B>>>;
         /// Control Status (0x00).
@@ -1383,7 +1501,9 @@ twins! {
         pub fn read_cb_active_cells(&mut self) -> Result<u16, Error<I2cError<B>>>;
         /// DASTATUS1..=7 (raw 32-byte block).
         pub fn read_dastatus(&mut self, n: u8) -> Result<[u8; 32], Error<I2cError<B>>>;
-        /// RESET: data memory returns to OTP values; the driver forgets what it was told.
+        /// RESET: data memory returns to OTP values; the driver forgets what it was told and
+        /// assumes the defaults again (call `probe` or `read_units_and_cell_map` to re-learn
+        /// the OTP units and cell map).
         pub fn reset(&mut self) -> Result<(), Error<I2cError<B>>>;
         /// SLEEP_ENABLE.
         pub fn sleep_enable(&mut self) -> Result<(), Error<I2cError<B>>>;
@@ -1412,7 +1532,9 @@ twins! {
         /// EXIT_CFGUPDATE, then polls until CFGUPDATE = 0 (bounded).
         pub fn exit_config_update(&mut self) -> Result<(), Error<I2cError<B>>>;
         /// Writes the whole batch inside ONE CONFIG_UPDATE session (needs FULLACCESS), reading
-        /// every entry back ([`Error::Verify`] names the setting). The session is exited even
+        /// every entry back ([`Error::Verify`] names the setting). A batch that refused a
+        /// setting when it was built ([`Config::overflowed`]) is refused with
+        /// [`ConfigError::Conflict`] before anything is sent. The session is exited even
         /// after a failure so the protections resume. Then adopts units, cell map,
         /// thresholds and temperature pins.
         pub fn configure(&mut self, config: &Config) -> Result<(), Error<I2cError<B>>>;

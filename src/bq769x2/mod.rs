@@ -23,7 +23,9 @@
 //!   on the silicon: the driver cannot detect a corrupted byte there.
 //! * Every subcommand and data-memory response is checked against its checksum and length
 //!   in both modes ([`FaultReason::Checksum`](crate::error::FaultReason::Checksum)), after a
-//!   bounded poll of the 0x3E/0x3F echo.
+//!   bounded poll of the 0x3E/0x3F echo. The data (one burst from 0x40) is read **before**
+//!   checksum and length (0x60/0x61): on the BQ7690x a read of 0x61 advances 0x3E/0x3F by
+//!   0x20 and refills the buffer (TRM-76907 §3.1), and the bq769x2 may do the same.
 //! * Data-memory writes are batched inside **one** CONFIG_UPDATE session whose entry and exit
 //!   are confirmed by polling Battery Status CFGUPDATE (bounded, [`Error::Timeout`](crate::Error::Timeout)),
 //!   and every entry is read back ([`Error::Verify`](crate::Error::Verify) names the setting).
@@ -37,7 +39,9 @@
 //! ```
 //! # #[cfg(feature = "sim")]
 //! # fn main() -> Result<(), bms_afe::Error<bms_afe::sim::SimError>> {
-//! use bms_afe::bq769x2::{Bq769x2, Bq76952, Config, Fets, SafetyA, SecurityKeys, Security};
+//! use bms_afe::bq769x2::{
+//!     Bq769x2, Bq76952, Config, Fets, SafetyA, SecurityKeys, Security, SettingsSource,
+//! };
 //! use bms_afe::bq769x2::data_memory::{DaConfig, PinFunction, TempPin, UserAmps, UserVolts};
 //! use bms_afe::io::Blocking;
 //! use bms_afe::monitor::{CellMonitor, ConversionMode, Reading};
@@ -47,9 +51,11 @@
 //! let sim = Sim::new(Bq76952Sim::new_crc());
 //! let mut bms = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
 //!
-//! // 1. Probe: DEVICE_NUMBER (checksum verified) and the security state.
+//! // 1. Probe: DEVICE_NUMBER (checksum verified) and the security state. Sealed, the units
+//! //    and cell map cannot be read from data memory: they are reported as assumed.
 //! let info = bms.probe()?;
 //! assert_eq!(info.device_number, 0x7695);
+//! assert_eq!(info.settings, SettingsSource::Assumed);
 //!
 //! // 2. Unseal, then full access (needed for CONFIG_UPDATE). Keys never appear in logs.
 //! bms.unseal(SecurityKeys::new(0x0414, 0x3672))?;
@@ -61,8 +67,8 @@
 //! cfg.vcell_mode_reduced(4, 16)?; // a 4S pack: inputs 1, 2, 3 and 16
 //! cfg.cov_threshold_mv(4200)?;
 //! cfg.cuv_threshold_mv(2800)?;
-//! cfg.enabled_protections_a(SafetyA::SCD | SafetyA::COV | SafetyA::CUV);
-//! cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, UserVolts::Millivolt));
+//! cfg.enabled_protections_a(SafetyA::SCD | SafetyA::COV | SafetyA::CUV)?;
+//! cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, UserVolts::Millivolt))?;
 //! cfg.pin_function(TempPin::Ts1, PinFunction::CellThermistor)?;
 //! bms.configure(&cfg)?;
 //!
@@ -88,7 +94,10 @@
 //! # Mapping onto [`CellMonitor`](crate::CellMonitor)
 //!
 //! * A chain of one device; `cells_per_device` = the cells set in Vcell Mode (all inputs if
-//!   0), reported bottom first, skipping unused inputs (reduced cell-count mapping).
+//!   0), reported bottom first, skipping unused inputs (reduced cell-count mapping). The
+//!   driver learns Vcell Mode and the DA Configuration units from the chip in `probe` when
+//!   it is unsealed (else it reports them as [`SettingsSource::Assumed`]), from a written
+//!   [`Config`], or from `set_vcell_mode` / `set_da_config`.
 //! * `start_cell_conversion` sends nothing: the chip converts on its own in a continuous
 //!   measurement loop. It returns [`SCAN_TIME`], a conservative wait for a fresh scan.
 //! * `read_cell_voltages`: ONE burst read of all cell registers from 0x14.
@@ -116,6 +125,13 @@
 //! * The checksum covers the two address bytes and the data and is computed in one pass
 //!   (no early restart, unlike a published port), length = data + 4 written last
 //!   (BQ76952Lib #1).
+//! * Subcommand data is read before 0x60/0x61 (a 0x61 read may advance the buffer, as on the
+//!   BQ7690x), in one burst of up to 32 bytes.
+//! * Protection delays use the TRM encodings: COV/CUV/OCC/OCD `(code + 2) × 3.3 ms`, SCD
+//!   `(code − 1) × 15 µs` (SLUUBY2B §5.2.4, §5.2.7; SLUUBY1B data memory); code 0, which
+//!   disables a protection, is never written by a delay setter.
+//! * A [`Config`] setter never drops a setting silently: a full batch is an error, and a
+//!   batch that refused a setting is refused by `configure`.
 //! * FET_ENABLE toggles: it is only sent after reading FET_EN = 0, and the result is confirmed.
 //! * DEEPSLEEP and SHUTDOWN are sent twice, as TI's example code requires.
 //! * `cell 0` and cells past the variant's inputs are refused ([`ConfigError::NoSuchCell`](crate::ConfigError)),
@@ -142,7 +158,7 @@ pub mod status;
 pub use data_memory::{Config, DaConfig, TempInputs, TempPin};
 pub use driver::{
     Bq769x2, Bq76922, Bq76942, Bq76952, Bq769142, DEFAULT_ADDRESS, DeviceInfo, FetControl, Fets,
-    SCAN_TIME, SecurityKeys, Variant, check_balancing, logical_to_inputs,
+    SCAN_TIME, SecurityKeys, SettingsSource, Variant, check_balancing, logical_to_inputs,
 };
 pub use status::{
     Alarm, BatteryStatus, ControlStatus, FetStatus, ManufacturingStatus, PermanentFail, Safety,

@@ -11,6 +11,10 @@
 //! * Subcommands: the 0x3E/0x3F echo appears after a short processing time (polled by the
 //!   host; reads 0xFF meanwhile), responses carry checksum and length at 0x60/0x61; writes are
 //!   committed only when 0x61 is written with a matching checksum and length.
+//! * **Reading 0x61 advances 0x3E/0x3F by 0x20 and refills the buffer** (the next
+//!   data-memory block; other subcommand responses are cleared). This is documented for the
+//!   BQ7690x (TRM-76907 §3.1, `ti.md` §B.5) and applied here conservatively: whichever way the
+//!   bq769x2 behaves, a host must read the data before 0x60/0x61.
 //! * Data memory 0x9180..0x93FF with defaults, readable when not SEALED, writable only in
 //!   CONFIG_UPDATE (which needs FULLACCESS; the CFGUPDATE bit follows SET_CFGUPDATE /
 //!   EXIT_CFGUPDATE after a delay). RESET restores the defaults.
@@ -579,6 +583,26 @@ impl Bq76952Sim {
         }
     }
 
+    /// After a read of 0x61: 0x3E/0x3F advance by 0x20 and the buffer is refilled with the
+    /// next block (data memory) or cleared (other subcommands; the model's choice). This is
+    /// the BQ7690x behaviour (TRM-76907 §3.1, `ti.md` §B.5), applied to the bq769x2 model
+    /// conservatively: a host that reads 0x60/0x61 before the data gets the wrong block.
+    fn advance_block(&mut self) {
+        if self.sub_addr == 0 || self.now_ns < self.sub_ready_at {
+            return;
+        }
+        self.sub_addr = self.sub_addr.wrapping_add(0x20);
+        if (DM_BASE..DM_BASE + DM_SIZE as u16).contains(&self.sub_addr) {
+            let mut b = [0u8; 32];
+            for (i, x) in b.iter_mut().enumerate() {
+                *x = self.dm_get(self.sub_addr.wrapping_add(i as u16));
+            }
+            self.respond(&b);
+        } else {
+            self.respond(&[]);
+        }
+    }
+
     fn commit_transfer(&mut self, len_byte: u8) {
         let n = usize::from(len_byte).wrapping_sub(4);
         if !(4..=36).contains(&len_byte) {
@@ -726,6 +750,12 @@ impl Bq76952Sim {
             for (i, b) in buf.iter_mut().enumerate() {
                 *b = self.read_byte(reg.wrapping_add(i as u8));
             }
+        }
+        // Reading 0x61 advances the transfer address by 0x20 and refills the buffer.
+        let n = buf.len() / if self.crc { 2 } else { 1 };
+        let end = usize::from(reg) + n;
+        if n > 0 && usize::from(reg) <= 0x61 && end > 0x61 {
+            self.advance_block();
         }
         if let Some((mut rng, left)) = self.corrupt {
             if left > 0 && !buf.is_empty() {
