@@ -117,7 +117,8 @@ proptest! {
                 let (d, c) = (i / 6, i % 6);
                 let f = groups[c / 3][d];
                 prop_assert_eq!(pec15(&f[..6]).to_be_bytes(), [f[6], f[7]]);
-                prop_assert!(v.0 >= 0 && v.0 < 0xFF00 * 100);
+                // adi.md §3.5/§3.10: only 0x0000..=0xDFFF are conversion results.
+                prop_assert!(v.0 >= 0 && v.0 <= 0xDFFF * 100);
             }
         }
     }
@@ -166,10 +167,10 @@ proptest! {
 
     #[test]
     fn fast_path_agrees_with_the_per_code_rule(data in any::<[u8; 6]>(), hi in 0usize..3) {
-        // Force some codes into 0xFF00..=0xFFFF to exercise both paths.
+        // Force some codes to high bytes 0xDF..=0xFF to exercise both paths at the boundary.
         let mut data = data;
         if data[0] & 1 == 1 {
-            data[2 * hi + 1] = 0xFF;
+            data[2 * hi + 1] = 0xDF + data[1] % 0x21;
         }
         let groups = [[sealed(data)]; 2];
         let mut out = [Reading::NotConverted; 6];
@@ -177,6 +178,42 @@ proptest! {
         for (i, o) in out.iter().take(3).enumerate() {
             let code = u16::from_le_bytes([data[2 * i], data[2 * i + 1]]);
             prop_assert_eq!(*o, convert::voltage(code, 0));
+        }
+    }
+
+    #[test]
+    fn only_codes_within_full_scale_are_voltages(code in any::<u16>(), dev in any::<u8>()) {
+        // adi.md §3.5 (full range to 5.7344 V = 0xE000 codes) and §3.10 (valid results
+        // 0x0000..=0xDFFF); 0xFFFF = cleared/never converted. Oracle written from the notes.
+        let r = convert::voltage(code, dev);
+        match code {
+            0x0000..=0xDFFF => prop_assert_eq!(r, Reading::Valid(MicroVolts(i32::from(code) * 100))),
+            0xFFFF => prop_assert_eq!(r, Reading::NotConverted),
+            _ => prop_assert!(matches!(r, Reading::Failed(f) if f.device == dev)),
+        }
+    }
+
+    #[test]
+    fn cell_decoder_fails_every_code_above_full_scale(
+        data in any::<[u8; 6]>(), hi in 0usize..3, high in 0xE0u8..=0xFE,
+    ) {
+        // One code of the group forced into 0xE000..=0xFEFF (adi.md §3.10: outside the valid
+        // 0x0000..=0xDFFF, and not the "not converted" 0xFFFF): it fails, naming the device,
+        // and so does the report, although the PEC is good.
+        let mut data = data;
+        data[2 * hi + 1] = high;
+        let groups = [[sealed(data)]; 2];
+        let mut out = [Reading::NotConverted; 6];
+        let r = decode_cell_groups::<Ltc6810, 1>(&groups, &mut out);
+        prop_assert!(matches!(out[hi], Reading::Failed(f) if f.device == 0));
+        prop_assert!(r.failed.contains(0));
+        for (i, o) in out.iter().take(3).enumerate() {
+            let code = u16::from_le_bytes([data[2 * i], data[2 * i + 1]]);
+            if code <= 0xDFFF {
+                prop_assert_eq!(*o, Reading::Valid(MicroVolts(i32::from(code) * 100)));
+            } else if code != 0xFFFF {
+                prop_assert!(matches!(o, Reading::Failed(_)));
+            }
         }
     }
 

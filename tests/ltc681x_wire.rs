@@ -640,6 +640,71 @@ fn redundancy_fault_code_is_failed_and_not_reread() {
 }
 
 #[test]
+fn codes_above_full_scale_are_failed_not_voltages() {
+    // adi.md §3.5 (LTC6812-DS Table 4): the ADC's full range ends at 5.7344 V = 0xE000 codes;
+    // §3.10: valid results are 0x0000..=0xDFFF. Device 0 answers CVA with cell 1 = 0xE000,
+    // cell 2 = 0xFEFF (neither a conversion result nor "not converted") and cell 3 = 0xDFFF
+    // (5.7343 V, the last valid code), with a good PEC from the independent oracle: the first
+    // two fail naming the device, the report fails, and nothing is re-read (the PEC is fine).
+    let data = [0x00, 0xE0, 0xFF, 0xFE, 0xFF, 0xDF];
+    let mut frame = [0u8; 8];
+    frame[..6].copy_from_slice(&data);
+    frame[6..].copy_from_slice(&pec15_bitwise(&data));
+    let mut tx = read([0x00, 0x04, 0x07, 0xC2], &frame);
+    for f in [
+        [0x00, 0x06, 0x9A, 0x94],
+        [0x00, 0x08, 0x5E, 0x52],
+        [0x00, 0x0A, 0xC3, 0x04],
+    ] {
+        tx.extend(read(f, &CLEARED));
+    }
+    both!(Ltc6811, 1, tx, |d| {
+        d.set_retries(2);
+        let mut out = [Reading::NotConverted; 12];
+        let report = go!(d.read_cells(&mut out)).unwrap();
+        for o in &out[..2] {
+            assert!(
+                matches!(o, Reading::Failed(f) if f.device == 0 && f.reason == FaultReason::Framing),
+                "{o:?}"
+            );
+        }
+        assert_eq!(out[2], Reading::Valid(MicroVolts(5_734_300)));
+        assert_eq!(out[3], Reading::NotConverted);
+        assert!(!report.is_ok());
+        assert!(report.failed.contains(0));
+    });
+}
+
+#[test]
+fn status_codes_above_full_scale_are_failed() {
+    // adi.md §3.5/§3.10: SC, ITMP, VA and VD are ADC results too (valid 0x0000..=0xDFFF).
+    // STAR = SC 0xE000, ITMP 0x62A8 (56.316 °C on LTC6813, adi.md §3.5), VA 0xFE12;
+    // STBR = VD 0xE5A0, flags 0, REV 1. PECs from the independent oracle.
+    let star = [0x00, 0xE0, 0xA8, 0x62, 0x12, 0xFE];
+    let stbr = [0xA0, 0xE5, 0x00, 0x00, 0x00, 0x10];
+    let seal = |d: [u8; 6]| {
+        let mut f = [0u8; 8];
+        f[..6].copy_from_slice(&d);
+        f[6..].copy_from_slice(&pec15_bitwise(&d));
+        f
+    };
+    let mut tx = read([0x00, 0x10, 0xED, 0x72], &seal(star));
+    tx.extend(read([0x00, 0x12, 0x70, 0x24], &seal(stbr)));
+    tx.extend(read([0x00, 0x0F, 0xF9, 0xA8], &CLEARED));
+    both!(Ltc6813, 1, tx, |d| {
+        let mut out = [Reading::NotConverted; 1];
+        go!(d.read_status(&mut out)).unwrap();
+        let Reading::Valid(s) = out[0] else {
+            panic!("{:?}", out[0])
+        };
+        assert!(matches!(s.a.sum_of_cells, Reading::Failed(f) if f.device == 0));
+        assert_eq!(s.a.die_temperature, Reading::Valid(MilliCelsius(56_316)));
+        assert!(matches!(s.a.va, Reading::Failed(f) if f.device == 0));
+        assert!(matches!(s.b.vd, Reading::Failed(f) if f.device == 0));
+    });
+}
+
+#[test]
 fn status_groups_decode_rt_vectors() {
     // adi.md §7.2/§3.5: STAR 12 62 A8 62 00 7D 31 8A, STBR 00 C8 00 66 00 1B F1 40 on LTC6813:
     // SC 75.318 V, ITMP 56.316 °C, VA 3.2 V, VD 5.12 V; AUXD cleared (flags of 13..18 read 1).
