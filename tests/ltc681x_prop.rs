@@ -218,6 +218,25 @@ proptest! {
     }
 
     #[test]
+    fn open_wire_never_judges_fault_codes(
+        pu in proptest::collection::vec(0u16..=0xDFFF, 1..19),
+        pd in proptest::collection::vec(0u16..=0xDFFF, 1..19),
+        at in any::<proptest::sample::Index>(), fault in 0xE000u16..=0xFFFE, dev in any::<u8>(),
+    ) {
+        // adi.md §3.10: only 0x0000..=0xDFFF are results; one fault code anywhere in either
+        // set fails the device instead of yielding an open-wire verdict.
+        prop_assert!(matches!(convert::open_wire_reading(&pu, &pd, dev), Reading::Valid(_)));
+        let mut pu2 = pu.clone();
+        let i = at.index(pu2.len());
+        pu2[i] = fault;
+        prop_assert!(matches!(convert::open_wire_reading(&pu2, &pd, dev), Reading::Failed(f) if f.device == dev));
+        let mut pd2 = pd.clone();
+        let i = at.index(pd2.len());
+        pd2[i] = fault;
+        prop_assert!(matches!(convert::open_wire_reading(&pu, &pd2, dev), Reading::Failed(f) if f.device == dev));
+    }
+
+    #[test]
     fn status_decoders_never_panic(b in any::<[u8; 6]>(), dev in any::<u8>()) {
         let _ = StatusA::decode::<Ltc6813>(&b, dev);
         let _ = StatusA::decode::<Ltc6810>(&b, dev);

@@ -675,6 +675,73 @@ fn codes_above_full_scale_are_failed_not_voltages() {
     });
 }
 
+/// The mock expectations of `open_wire(Normal, 2)` on one LTC6811 with REFON set (no
+/// re-wake: 2335 µs < tIDLE): RDCFGA as idle wake, ADOW PUP=1 twice (03 68 1C 62), RDCVA..D,
+/// ADOW PUP=0 twice (03 28 FB E8), RDCVA..D (adi.md §2.2 [D] frames).
+fn open_wire_ltc6811(pu: [u16; 12], pd: [u16; 12]) -> Vec<T<u8>> {
+    const RDCV: [[u8; 4]; 4] = [
+        [0x00, 0x04, 0x07, 0xC2],
+        [0x00, 0x06, 0x9A, 0x94],
+        [0x00, 0x08, 0x5E, 0x52],
+        [0x00, 0x0A, 0xC3, 0x04],
+    ];
+    let mut tx = cmd([0x00, 0x02, 0x2B, 0x0A]);
+    for (adow, codes) in [
+        ([0x03, 0x68, 0x1C, 0x62], pu),
+        ([0x03, 0x28, 0xFB, 0xE8], pd),
+    ] {
+        tx.extend(cmd(adow));
+        tx.extend(cmd(adow));
+        for (g, rd) in RDCV.iter().enumerate() {
+            let mut f = [0u8; 8];
+            for i in 0..3 {
+                f[2 * i..2 * i + 2].copy_from_slice(&codes[3 * g + i].to_le_bytes());
+            }
+            let p = pec15_bitwise(&f[..6]);
+            f[6..].copy_from_slice(&p);
+            tx.extend(read(*rd, &f));
+        }
+    }
+    tx
+}
+
+#[test]
+fn open_wire_fails_a_device_answering_fault_codes() {
+    // adi.md §3.10: valid results are 0x0000..=0xDFFF; 0xFF0X are redundancy fault codes.
+    // 3.0 V cells (30000 codes). Case 1: PU cell 5 = 0xFF02 — as a voltage its CELLΔ would be
+    // positive, hiding an open wire. Case 2: PD cell 4 = 0xE000 — as a voltage its CELLΔ is
+    // −2.7 V and would declare C(3) open. Neither is a measurement: the device fails.
+    let ok = [30000u16; 12];
+    let mut pu_fault = ok;
+    pu_fault[4] = 0xFF02;
+    let mut pd_fault = ok;
+    pd_fault[3] = 0xE000;
+    for (pu, pd) in [(pu_fault, ok), (ok, pd_fault)] {
+        both!(Ltc6811, 1, open_wire_ltc6811(pu, pd), |d| {
+            d.set_refon(true);
+            let mut out = [Reading::NotConverted; 1];
+            let r = go!(d.open_wire(AdcMode::Normal, 2, &mut out)).unwrap();
+            assert!(
+                matches!(out[0], Reading::Failed(f) if f.device == 0 && f.reason == FaultReason::Framing),
+                "{:?}",
+                out[0]
+            );
+            assert!(r.failed.contains(0));
+        });
+    }
+    // The same sequence with measurements only gives a verdict (no wire open).
+    both!(Ltc6811, 1, open_wire_ltc6811(ok, ok), |d| {
+        d.set_refon(true);
+        let mut out = [Reading::NotConverted; 1];
+        assert!(
+            go!(d.open_wire(AdcMode::Normal, 2, &mut out))
+                .unwrap()
+                .is_ok()
+        );
+        assert_eq!(out[0], Reading::Valid(0));
+    });
+}
+
 #[test]
 fn status_codes_above_full_scale_are_failed() {
     // adi.md §3.5/§3.10: SC, ITMP, VA and VD are ADC results too (valid 0x0000..=0xDFFF).

@@ -359,6 +359,35 @@ pub fn open_wires(pu: &[u16], pd: &[u16]) -> u32 {
     open
 }
 
+/// The open-wire result of one device from its raw pull-up and pull-down cell codes: a code
+/// that is no measurement and not "not converted" (0xE000..=0xFFFE, e.g. a redundancy fault
+/// code; adi.md §3.10 "valid 0x0000–0xDFFF") makes the result [`Reading::Failed`] with
+/// [`FaultReason::Framing`] naming `device` — the evaluation would otherwise treat the fault
+/// code as a voltage and give a verdict either way; else any 0xFFFF makes it
+/// [`Reading::NotConverted`]; else the mask of [`open_wires`].
+///
+/// ```
+/// use bms_afe::ltc681x::convert::open_wire_reading;
+/// use bms_afe::monitor::Reading;
+/// let pd = [30000, 30000, 30000];
+/// assert_eq!(open_wire_reading(&[30000, 30000, 30000], &pd, 0), Reading::Valid(0));
+/// assert!(matches!(open_wire_reading(&[30000, 0xFF02, 30000], &pd, 0), Reading::Failed(_)));
+/// assert_eq!(open_wire_reading(&[30000, 0xFFFF, 30000], &pd, 0), Reading::NotConverted);
+/// ```
+pub fn open_wire_reading(pu: &[u16], pd: &[u16], device: u8) -> Reading<u32> {
+    let codes = || pu.iter().chain(pd);
+    if codes().any(|&c| !is_measurement(c) && c != NOT_CONVERTED) {
+        Reading::Failed(DeviceFault {
+            device,
+            reason: FaultReason::Framing,
+        })
+    } else if codes().any(|&c| c == NOT_CONVERTED) {
+        Reading::NotConverted
+    } else {
+        Reading::Valid(open_wires(pu, pd))
+    }
+}
+
 /// Largest ADOL difference accepted, in 100 µV codes (Linduino criterion 2 mV; the data
 /// sheets leave the limit to the application).
 pub const OVERLAP_MAX_DELTA_CODES: u16 = 20;

@@ -833,11 +833,12 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 Ok(()) => {
                     let n = V::CELLS.min(18);
                     let (u, dn) = (cu.get(..n).unwrap_or(&[]), cd.get(..n).unwrap_or(&[]));
-                    if u.iter().chain(dn).any(|&c| c == convert::NOT_CONVERTED) {
-                        Reading::NotConverted
-                    } else {
-                        Reading::Valid(convert::open_wires(u, dn))
+                    // Fault codes fail the device instead of entering the evaluation.
+                    let reading = convert::open_wire_reading(u, dn, d as u8);
+                    if let Reading::Failed(f) = reading {
+                        report.record(f);
                     }
+                    reading
                 }
                 Err(f) => {
                     report.record(f);
@@ -1385,7 +1386,10 @@ twins! {
         pub fn measure_aux(&mut self, mode: AdcMode, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// The data-sheet open-wire check: ADOW pull-up `repetitions` times (at least 2; see
         /// LTC6812-DS Table 14 for C-pin capacitance), read; pull-down likewise; evaluate with
-        /// [`convert::open_wires`]. `out[d]` = mask of open wires C(w) (bit w).
+        /// [`convert::open_wires`]. `out[d]` = mask of open wires C(w) (bit w); a device
+        /// answering any code above the full scale 0xDFFF (a chip fault code) is
+        /// [`Reading::Failed`], one answering 0xFFFF `NotConverted` (see
+        /// [`convert::open_wire_reading`]).
         pub fn open_wire(&mut self, mode: AdcMode, repetitions: u8, out: &mut [Reading<u32>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// CVST: cell self test; `out[d]` = mask of cells not reading the expected pattern
         /// (0 = pass).
