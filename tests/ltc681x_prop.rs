@@ -6,7 +6,8 @@ use bms_afe::crc::pec15;
 use bms_afe::ltc681x::command::{self, AdcMode, Conversion, GpioSelect, StatusSelect};
 use bms_afe::ltc681x::convert::{self, StatusA, StatusB, decode_cell_groups, open_wires};
 use bms_afe::ltc681x::register::{
-    Cfg6810, CfgA, CfgB, Comm, CommByte, DischargeTimeout, Nibbles, Psb, ov_threshold, uv_threshold,
+    self, Cfg6810, CfgA, CfgB, Comm, CommByte, DischargeTimeout, Nibbles, Psb, ov_threshold,
+    uv_threshold,
 };
 use bms_afe::ltc681x::{DeviceConfig, Ltc6810, Ltc6811, Ltc6812, Ltc6813, Variant};
 use bms_afe::monitor::Reading;
@@ -234,6 +235,49 @@ proptest! {
         let i = at.index(pd2.len());
         pd2[i] = fault;
         prop_assert!(matches!(convert::open_wire_reading(&pu, &pd2, dev), Reading::Failed(f) if f.device == dev));
+    }
+
+    #[test]
+    fn pwm_duty_is_at_most_the_request_within_one_step(p in 0u16..=1000) {
+        // adi.md §3.4 (LTC6812-DS Table 53): duty = code/15, code 0..=15.
+        let (code, achieved) = register::pwm_duty(p).unwrap();
+        prop_assert!(code <= 15);
+        // code/15 <= p/1000 < (code + 1)/15, in integers.
+        prop_assert!(u32::from(code) * 1000 <= u32::from(p) * 15);
+        prop_assert!(u32::from(p) * 15 < (u32::from(code) + 1) * 1000);
+        // The achieved ‰ is code/15 rounded up: not above the request, idempotent.
+        prop_assert!(achieved <= p);
+        prop_assert!(u32::from(achieved) * 15 >= u32::from(code) * 1000);
+        prop_assert!(code == 0 || (u32::from(achieved) - 1) * 15 < u32::from(code) * 1000);
+        prop_assert_eq!(register::pwm_duty(achieved).unwrap(), (code, achieved));
+    }
+
+    #[test]
+    fn pwm_duty_rejects_above_100_percent(p in 1001u16..) {
+        prop_assert!(register::pwm_duty(p).is_err());
+        let mut n = Nibbles::default();
+        prop_assert!(n.set_pwm_duty(1, p).is_err());
+        prop_assert_eq!(n, Nibbles::default());
+    }
+
+    #[test]
+    fn nibble_checks_accept_exactly_4_bit_values(v in any::<[u8; 12]>(), w in any::<[u8; 6]>()) {
+        prop_assert_eq!(Nibbles(v).check().is_ok(), v.iter().all(|&x| x <= 15));
+        let psb = Psb { pwm: w, sctl: [0; 6] };
+        prop_assert_eq!(psb.check().is_ok(), w.iter().all(|&x| x <= 15));
+        let psb = Psb { pwm: [0; 6], sctl: w };
+        prop_assert_eq!(psb.check().is_ok(), w.iter().all(|&x| x <= 15));
+        let mut n = Nibbles::default();
+        prop_assert_eq!(n.set(usize::from(w[0]) % 14, w[1]).is_ok(), usize::from(w[0]) % 14 < 12 && w[1] <= 15);
+    }
+
+    #[test]
+    fn comm_check_accepts_exactly_the_table_55_write_codes(icom in any::<u8>(), fcom in any::<u8>()) {
+        // adi.md §3.4 (LTC6812-DS Table 55), written out independently of the crate.
+        let icom_ok = [0b0000, 0b0001, 0b0110, 0b0111, 0b1000, 0b1001, 0b1010, 0b1111].contains(&icom);
+        let fcom_ok = [0b0000, 0b1000, 0b1001].contains(&fcom);
+        let c = Comm([CommByte::default(), CommByte { icom, data: 0x5A, fcom }, CommByte::default()]);
+        prop_assert_eq!(c.check().is_ok(), icom_ok && fcom_ok);
     }
 
     #[test]

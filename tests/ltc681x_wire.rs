@@ -986,6 +986,54 @@ fn bad_input_is_rejected_before_anything_is_sent() {
 }
 
 #[test]
+fn out_of_range_pwm_sctrl_psb_comm_codes_are_rejected_before_sending() {
+    use bms_afe::ltc681x::register::{Comm, CommByte, Nibbles, Psb};
+    // adi.md §3.4 (LTC6812-DS Tables 51–55): PWM/SCTL fields are 4 bits (duty = code/15);
+    // ICOM write codes are 0000, 0001, 0110, 0111, 1000, 1001, 1010, 1111 and FCOM write codes
+    // 0000, 1000, 1001. Anything else is rejected and nothing reaches the bus (empty mock).
+    let out_of_range = |e| matches!(e, Err(Error::Config(ConfigError::OutOfRange { .. })));
+    both!(Ltc6813, 2, Vec::new(), |d| {
+        let ok = Nibbles([15; 12]);
+        let mut pwm = ok;
+        pwm.0[11] = 16; // masked, this would be sent as 0: no discharge instead of 16/15
+        assert!(out_of_range(go!(d.write_pwm(&[ok, pwm]))));
+        assert!(out_of_range(go!(d.write_sctrl(&[pwm, ok]))));
+        let mut psb = Psb::default();
+        psb.pwm[2] = 0x1F;
+        assert!(out_of_range(go!(d.write_psb(&[Psb::default(), psb]))));
+        let mut psb = Psb::default();
+        psb.sctl[0] = 0x80;
+        assert!(out_of_range(go!(d.write_psb(&[psb, Psb::default()]))));
+        let good = CommByte {
+            icom: 0b0110,
+            data: 0xA0,
+            fcom: 0b1000,
+        };
+        for bad in [
+            CommByte {
+                icom: 0x16, // masked: 0110 = START
+                ..good
+            },
+            CommByte {
+                icom: 0b0010, // not a defined ICOM code
+                ..good
+            },
+            CommByte {
+                fcom: 0x19, // masked: 1001 = NACK + STOP
+                ..good
+            },
+            CommByte {
+                fcom: 0b0001, // not a defined FCOM code
+                ..good
+            },
+        ] {
+            let comm = [Comm([good; 3]), Comm([good, good, bad])];
+            assert!(out_of_range(go!(d.write_comm(&comm))), "{bad:?}");
+        }
+    });
+}
+
+#[test]
 fn sixteen_device_chain_reads_one_frame_per_group() {
     // 16 × LTC6813, every device answering the same published groups: one CS frame of
     // 4 + 16·8 bytes per group.

@@ -1032,6 +1032,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     async fn write_comm(&mut self, comm: &[Comm; N]) -> Result<(), Error<IO::Error>> {
+        // Reject values the register cannot hold before anything is sent.
+        for c in comm {
+            c.check().map_err(Error::Config)?;
+        }
         let mut data = [[0u8; 6]; N];
         for (d, c) in data.iter_mut().zip(comm) {
             *d = c.encode();
@@ -1060,6 +1064,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     async fn write_sctrl(&mut self, s: &[Nibbles; N]) -> Result<(), Error<IO::Error>> {
+        // Reject values the register cannot hold before anything is sent.
+        for c in s {
+            c.check().map_err(Error::Config)?;
+        }
         let mut data = [[0u8; 6]; N];
         for (d, c) in data.iter_mut().zip(s) {
             *d = c.encode();
@@ -1084,6 +1092,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     async fn write_pwm(&mut self, s: &[Nibbles; N]) -> Result<(), Error<IO::Error>> {
+        // Reject values the register cannot hold before anything is sent.
+        for c in s {
+            c.check().map_err(Error::Config)?;
+        }
         let mut data = [[0u8; 6]; N];
         for (d, c) in data.iter_mut().zip(s) {
             *d = c.encode();
@@ -1104,6 +1116,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             return Err(Error::Config(ConfigError::Unsupported(
                 "PWM/S-control group B",
             )));
+        }
+        for c in s {
+            c.check().map_err(Error::Config)?;
         }
         let mut data = [[0u8; 6]; N];
         for (d, c) in data.iter_mut().zip(s) {
@@ -1406,13 +1421,14 @@ twins! {
         /// RDSID: the 48-bit serial ID of each LTC6810 (Linduino `LTC6810_rdsid`); other
         /// parts: [`ConfigError::Unsupported`].
         pub fn read_serial_id(&mut self, out: &mut [Reading<[u8; 6]>]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// WRCOMM (device 0 = nearest the host).
+        /// WRCOMM (device 0 = nearest the host). Every ICOM/FCOM must be a write code of the
+        /// data sheet ([`Comm::check`]), else [`Error::Config`] and nothing is sent.
         pub fn write_comm(&mut self, comm: &[Comm; N]) -> Result<(), Error<SpiError<B>>>;
         /// RDCOMM.
         pub fn read_comm(&mut self, out: &mut [Reading<Comm>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// STCOMM followed by the 72 clocks that shift the three COMM bytes out.
         pub fn start_comm(&mut self) -> Result<(), Error<SpiError<B>>>;
-        /// WRSCTRL.
+        /// WRSCTRL. Codes above 15 are rejected ([`Nibbles::check`]) before anything is sent.
         pub fn write_sctrl(&mut self, s: &[Nibbles; N]) -> Result<(), Error<SpiError<B>>>;
         /// RDSCTRL.
         pub fn read_sctrl(&mut self, out: &mut [Reading<Nibbles>]) -> Result<ChainReport, Error<SpiError<B>>>;
@@ -1421,11 +1437,13 @@ twins! {
         /// CLRSCTRL.
         pub fn clear_sctrl(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// WRPWM (duty = code / 15 per cell, applies while DCC is set and the watchdog has
-        /// expired).
+        /// expired; set duties with [`Nibbles::set_pwm_duty`]). Codes above 15 are rejected
+        /// ([`Nibbles::check`]) before anything is sent.
         pub fn write_pwm(&mut self, s: &[Nibbles; N]) -> Result<(), Error<SpiError<B>>>;
         /// RDPWM.
         pub fn read_pwm(&mut self, out: &mut [Reading<Nibbles>]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// WRPSB (LTC6812/6813/ADBMS1818).
+        /// WRPSB (LTC6812/6813/ADBMS1818). Codes above 15 are rejected ([`Psb::check`])
+        /// before anything is sent.
         pub fn write_psb(&mut self, s: &[Psb; N]) -> Result<(), Error<SpiError<B>>>;
         /// RDPSB (LTC6812/6813/ADBMS1818).
         pub fn read_psb(&mut self, out: &mut [Reading<Psb>]) -> Result<ChainReport, Error<SpiError<B>>>;
