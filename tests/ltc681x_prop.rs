@@ -62,9 +62,19 @@ proptest! {
         dtmen in any::<bool>(), fdrf in any::<bool>(), ps in 0u8..4, dcc0 in any::<bool>(),
     ) {
         fn check<V: Variant>(c: DeviceConfig) -> Result<(), TestCaseError> {
+            // Pull-down bits of GPIOs the part lacks are rejected, never silently dropped.
+            let mask = (1u16 << V::GPIOS) - 1;
+            if c.gpio_pulldown_off & !mask != 0 {
+                let rejected = matches!(
+                    c.encode::<V>(),
+                    Err(bms_afe::error::ConfigError::OutOfRange { .. })
+                );
+                prop_assert!(rejected);
+            }
+            let c = DeviceConfig { gpio_pulldown_off: c.gpio_pulldown_off & mask, ..c };
             let groups = c.encode::<V>().map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
             let back = DeviceConfig::decode::<V>(&groups);
-            prop_assert_eq!(back.gpio_pulldown_off, c.gpio_pulldown_off & ((1 << V::GPIOS) - 1));
+            prop_assert_eq!(back.gpio_pulldown_off, c.gpio_pulldown_off);
             prop_assert_eq!((back.vuv, back.vov, back.dcc, back.dcto), (c.vuv, c.vov, c.dcc, c.dcto));
             prop_assert_eq!((back.refon, back.adcopt), (c.refon, c.adcopt));
             prop_assert_eq!((back.dtmen, back.fdrf, back.ps, back.dcc0), (c.dtmen, c.fdrf, c.ps, c.dcc0));

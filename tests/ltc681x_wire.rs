@@ -1034,6 +1034,62 @@ fn out_of_range_pwm_sctrl_psb_comm_codes_are_rejected_before_sending() {
 }
 
 #[test]
+fn config_fields_beyond_the_part_are_rejected_not_masked() {
+    use bms_afe::ltc681x::register::Psb;
+    // adi.md §3.1/§3.4: the LTC6811 has GPIO1..5 (CFGAR0 b7..3), the LTC6810 GPIO1..4, the
+    // LTC6812 cells 1..15 (PSR holds PWM/SCTL 13..15 only). A pull-down bit for a missing GPIO
+    // or a PWM duty for a missing cell is an error, and nothing is sent (empty mock).
+    both!(Ltc6811, 1, Vec::new(), |d| {
+        let bad = DeviceConfig {
+            gpio_pulldown_off: 0x3F,
+            ..DeviceConfig::default()
+        };
+        assert!(matches!(
+            d.set_config(0, bad),
+            Err(ConfigError::OutOfRange { max: 0x1F, .. })
+        ));
+        assert!(matches!(
+            bad.encode::<Ltc6811>(),
+            Err(ConfigError::OutOfRange { .. })
+        ));
+        // The driver's own starting configuration is valid for the part.
+        let c = *d.config(0).unwrap();
+        assert_eq!(c.gpio_pulldown_off, 0x1F);
+        assert!(c.encode::<Ltc6811>().is_ok());
+    });
+    both!(Ltc6810, 1, Vec::new(), |d| {
+        let bad = DeviceConfig {
+            gpio_pulldown_off: 0x1F,
+            ..DeviceConfig::default()
+        };
+        assert!(matches!(
+            d.set_config(0, bad),
+            Err(ConfigError::OutOfRange { .. })
+        ));
+    });
+    both!(Ltc6812, 1, Vec::new(), |d| {
+        let mut p = Psb::default();
+        p.pwm[3] = 15; // PWM16: the LTC6812 has 15 cells
+        assert!(matches!(
+            go!(d.write_psb(&[p])),
+            Err(Error::Config(ConfigError::NoSuchCell {
+                cell: 16,
+                available: 15
+            }))
+        ));
+        let mut p = Psb::default();
+        p.sctl[5] = 1; // SCTL18
+        assert!(go!(d.write_psb(&[p])).is_err());
+    });
+    // DCTO is 4 bits (LTC6812-DS Table 55): the checked constructor rejects wider codes.
+    assert!(DischargeTimeout::try_from_code(16).is_err());
+    assert_eq!(
+        DischargeTimeout::try_from_code(7),
+        Ok(DischargeTimeout::Min10)
+    );
+}
+
+#[test]
 fn sixteen_device_chain_reads_one_frame_per_group() {
     // 16 × LTC6813, every device answering the same published groups: one CS frame of
     // 4 + 16·8 bytes per group.

@@ -91,14 +91,14 @@ impl<V: Variant, const N: usize, IO> Ltc681x<V, N, IO> {
 
     /// A driver for a chain of `N` devices over `io` (`Blocking::new(spi, delay)` or
     /// `Async::new(spi, delay)`), with the default configuration for every device
-    /// ([`DeviceConfig::default`]), 2 retries and at most 1000 PLADC polls.
+    /// ([`DeviceConfig::for_part`]), 2 retries and at most 1000 PLADC polls.
     pub fn new(io: IO) -> Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::CHAIN_OK;
         Self {
             core: Core {
                 io,
-                cfg: [DeviceConfig::default(); N],
+                cfg: [DeviceConfig::for_part::<V>(); N],
                 retries: 2,
                 max_polls: 1000,
                 thermistors: None,
@@ -1118,7 +1118,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             )));
         }
         for c in s {
-            c.check().map_err(Error::Config)?;
+            c.check_part::<V>().map_err(Error::Config)?;
         }
         let mut data = [[0u8; 6]; N];
         for (d, c) in data.iter_mut().zip(s) {
@@ -1442,8 +1442,8 @@ twins! {
         pub fn write_pwm(&mut self, s: &[Nibbles; N]) -> Result<(), Error<SpiError<B>>>;
         /// RDPWM.
         pub fn read_pwm(&mut self, out: &mut [Reading<Nibbles>]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// WRPSB (LTC6812/6813/ADBMS1818). Codes above 15 are rejected ([`Psb::check`])
-        /// before anything is sent.
+        /// WRPSB (LTC6812/6813/ADBMS1818). Codes above 15 and values for cells the part
+        /// lacks are rejected ([`Psb::check_part`]) before anything is sent.
         pub fn write_psb(&mut self, s: &[Psb; N]) -> Result<(), Error<SpiError<B>>>;
         /// RDPSB (LTC6812/6813/ADBMS1818).
         pub fn read_psb(&mut self, out: &mut [Reading<Psb>]) -> Result<ChainReport, Error<SpiError<B>>>;

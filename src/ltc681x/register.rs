@@ -67,9 +67,28 @@ impl DischargeTimeout {
         Self::Min90,
         Self::Min120,
     ];
-    /// From the 4-bit code (upper bits ignored).
+    /// From the 4-bit code read back (upper bits ignored: the register field has 4 bits).
+    /// To build a configuration from a number, use [`DischargeTimeout::try_from_code`].
     pub const fn from_code(code: u8) -> Self {
         Self::ALL[(code & 0x0F) as usize]
+    }
+    /// From a 4-bit code, rejecting codes above 15 (LTC6812-DS Table 55: DCTO\[3:0\]).
+    ///
+    /// ```
+    /// use bms_afe::ltc681x::register::DischargeTimeout;
+    /// assert_eq!(DischargeTimeout::try_from_code(15), Ok(DischargeTimeout::Min120));
+    /// assert!(DischargeTimeout::try_from_code(16).is_err());
+    /// ```
+    pub const fn try_from_code(code: u8) -> Result<Self, ConfigError> {
+        if code > 15 {
+            return Err(ConfigError::OutOfRange {
+                field: "DCTO code",
+                value: code as i64,
+                min: 0,
+                max: 15,
+            });
+        }
+        Ok(Self::ALL[code as usize])
     }
     /// The 4-bit code.
     pub const fn code(self) -> u8 {
@@ -114,7 +133,8 @@ pub struct CfgA {
 }
 
 impl CfgA {
-    /// Register bytes.
+    /// Register bytes. Fields are masked to their widths here, unchecked: the driver only
+    /// sends configurations built and validated by [`DeviceConfig::encode`].
     pub const fn encode(&self) -> [u8; 6] {
         [
             (self.gpio & 0x1F) << 3 | bit(self.refon, 2) | bit(self.dten, 1) | self.adcopt as u8,
@@ -161,7 +181,8 @@ pub struct CfgB {
 }
 
 impl CfgB {
-    /// Register bytes.
+    /// Register bytes. Fields are masked to their widths here, unchecked: the driver only
+    /// sends configurations built and validated by [`DeviceConfig::encode`].
     pub const fn encode(&self) -> [u8; 6] {
         [
             (self.dcc & 0x0F) << 4 | self.gpio & 0x0F,
@@ -227,7 +248,8 @@ pub struct Cfg6810 {
 }
 
 impl Cfg6810 {
-    /// Register bytes.
+    /// Register bytes. Fields are masked to their widths here, unchecked: the driver only
+    /// sends configurations built and validated by [`DeviceConfig::encode`].
     pub const fn encode(&self) -> [u8; 6] {
         [
             (self.gpio & 0x0F) << 3 | bit(self.refon, 2) | bit(self.dten, 1) | self.adcopt as u8,
@@ -267,7 +289,9 @@ impl Cfg6810 {
 /// onto the part's register layout and rejects what the part cannot do.
 ///
 /// The default is the power-on state except that every GPIO pull-down is off (the usual
-/// bring-up choice, rt `config.rs` default `0xF8`). In particular VUV = VOV = 0, the chip's
+/// bring-up choice, rt `config.rs` default `0xF8`) — all nine GPIOs of the LTC6812/6813; for
+/// a part with fewer GPIOs start from [`DeviceConfig::for_part`] (what the driver does), as
+/// [`DeviceConfig::encode`] rejects pull-down bits of GPIOs the part lacks. In particular VUV = VOV = 0, the chip's
 /// reset values: every cell is flagged over-voltage until thresholds are set — deliberately
 /// loud rather than silently unprotected (the chip returns to these values after a watchdog
 /// timeout too).
@@ -309,23 +333,7 @@ pub struct DeviceConfig {
 
 impl Default for DeviceConfig {
     fn default() -> Self {
-        Self {
-            gpio_pulldown_off: 0x01FF,
-            refon: false,
-            adcopt: false,
-            vuv: 0,
-            vov: 0,
-            dten: false,
-            dcc: 0,
-            dcc0: false,
-            dcto: DischargeTimeout::Disabled,
-            dtmen: false,
-            fdrf: false,
-            ps: 0,
-            mcal: false,
-            sconv: false,
-            dis_red: false,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -338,8 +346,43 @@ const fn unsupported(cond: bool, what: &'static str) -> Result<(), ConfigError> 
 }
 
 impl DeviceConfig {
+    /// The default configuration for part `V`: as [`DeviceConfig::default`] with the
+    /// pull-downs of exactly the part's GPIOs off.
+    ///
+    /// ```
+    /// use bms_afe::ltc681x::{DeviceConfig, Ltc6811};
+    /// let c = DeviceConfig::for_part::<Ltc6811>();
+    /// assert_eq!(c.gpio_pulldown_off, 0x1F);
+    /// assert!(c.encode::<Ltc6811>().is_ok());
+    /// assert!(DeviceConfig::default().encode::<Ltc6811>().is_err()); // GPIO6..9: no such pins
+    /// ```
+    pub const fn for_part<V: Variant>() -> Self {
+        let mut c = Self::DEFAULT;
+        c.gpio_pulldown_off = ((1u32 << V::GPIOS) - 1) as u16;
+        c
+    }
+
+    const DEFAULT: Self = Self {
+        gpio_pulldown_off: 0x01FF,
+        refon: false,
+        adcopt: false,
+        vuv: 0,
+        vov: 0,
+        dten: false,
+        dcc: 0,
+        dcc0: false,
+        dcto: DischargeTimeout::Disabled,
+        dtmen: false,
+        fdrf: false,
+        ps: 0,
+        mcal: false,
+        sconv: false,
+        dis_red: false,
+    };
+
     /// Maps the configuration onto the register groups of `V`: `[CFGRA, CFGRB]` (CFGRB is
-    /// all zero on parts without it). Rejects cells, GPIOs or fields the part lacks.
+    /// all zero on parts without it). Rejects cells, GPIOs or fields the part lacks and
+    /// codes wider than their fields: nothing is masked silently.
     pub const fn encode<V: Variant>(&self) -> Result<[[u8; 6]; 2], ConfigError> {
         let cell_mask = (1u32 << V::CELLS) - 1;
         if self.dcc & !cell_mask != 0 {
@@ -349,12 +392,12 @@ impl DeviceConfig {
             });
         }
         let gpio_mask = (1u16 << V::GPIOS) - 1;
-        if self.gpio_pulldown_off & !0x01FF != 0 {
+        if self.gpio_pulldown_off & !gpio_mask != 0 {
             return Err(ConfigError::OutOfRange {
                 field: "GPIO pull-down mask",
                 value: self.gpio_pulldown_off as i64,
                 min: 0,
-                max: 0x01FF,
+                max: gpio_mask as i64,
             });
         }
         if self.vuv > 0x0FFF || self.vov > 0x0FFF {
@@ -895,6 +938,35 @@ impl Psb {
         Ok(achieved)
     }
 
+    /// [`Psb::check`], and no PWM or SCTL value for a cell the part `V` lacks (the LTC6812
+    /// has cells 13..=15 only): [`ConfigError::NoSuchCell`]. `write_psb` sends nothing
+    /// otherwise.
+    ///
+    /// ```
+    /// use bms_afe::ltc681x::{Ltc6812, Ltc6813, register::Psb};
+    /// let mut p = Psb::default();
+    /// p.pwm[3] = 15; // PWM16
+    /// assert!(p.check_part::<Ltc6813>().is_ok());
+    /// assert!(p.check_part::<Ltc6812>().is_err());
+    /// ```
+    pub const fn check_part<V: Variant>(&self) -> Result<(), ConfigError> {
+        if let Err(e) = self.check() {
+            return Err(e);
+        }
+        let mut i = 0;
+        while i < 6 {
+            let cell = 13 + i;
+            if cell > V::CELLS && (self.pwm[i] != 0 || self.sctl[i] != 0) {
+                return Err(ConfigError::NoSuchCell {
+                    cell: cell as u16,
+                    available: V::CELLS as u16,
+                });
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
     /// Register bytes. Values are masked to 4 bits here: [`Psb::check`] them first (the
     /// driver does).
     pub const fn encode(&self) -> [u8; 6] {
@@ -965,7 +1037,7 @@ mod tests {
     fn dten_is_read_only() {
         let c = DeviceConfig {
             dten: true,
-            ..DeviceConfig::default()
+            ..DeviceConfig::for_part::<Ltc6811>()
         };
         assert_eq!(c.encode::<Ltc6811>().unwrap()[0][0] & 0x02, 0);
         let back = DeviceConfig::decode::<Ltc6811>(&[[0x02, 0, 0, 0, 0, 0], [0; 6]]);
