@@ -760,7 +760,8 @@ fn status_codes_above_full_scale_are_failed() {
     tx.extend(read([0x00, 0x0F, 0xF9, 0xA8], &CLEARED));
     both!(Ltc6813, 1, tx, |d| {
         let mut out = [Reading::NotConverted; 1];
-        go!(d.read_status(&mut out)).unwrap();
+        let report = go!(d.read_status(&mut out)).unwrap();
+        assert!(report.failed.contains(0));
         let Reading::Valid(s) = out[0] else {
             panic!("{:?}", out[0])
         };
@@ -768,6 +769,28 @@ fn status_codes_above_full_scale_are_failed() {
         assert_eq!(s.a.die_temperature, Reading::Valid(MilliCelsius(56_316)));
         assert!(matches!(s.a.va, Reading::Failed(f) if f.device == 0));
         assert!(matches!(s.b.vd, Reading::Failed(f) if f.device == 0));
+    });
+}
+
+#[test]
+fn aux_codes_above_full_scale_fail_the_reading_and_the_report() {
+    // adi.md §3.5/§3.10: GPIO and reference results are ADC codes too (valid
+    // 0x0000..=0xDFFF). LTC6811 AUXA = G1 0x7530 (3.0 V), G2 0xE000, G3 0xFF01 (redundancy
+    // fault); AUXB cleared. PEC from the independent oracle.
+    let data = [0x30, 0x75, 0x00, 0xE0, 0x01, 0xFF];
+    let mut frame = [0u8; 8];
+    frame[..6].copy_from_slice(&data);
+    frame[6..].copy_from_slice(&pec15_bitwise(&data));
+    let mut tx = read([0x00, 0x0C, 0xEF, 0xCC], &frame);
+    tx.extend(read([0x00, 0x0E, 0x72, 0x9A], &CLEARED));
+    both!(Ltc6811, 1, tx, |d| {
+        let mut out = [Reading::NotConverted; 6];
+        let report = go!(d.read_aux(&mut out)).unwrap();
+        assert_eq!(out[0], Reading::Valid(MicroVolts(3_000_000)));
+        assert!(matches!(out[1], Reading::Failed(f) if f.device == 0));
+        assert!(matches!(out[2], Reading::Failed(f) if f.device == 0));
+        assert_eq!(out[3], Reading::NotConverted);
+        assert!(report.failed.contains(0));
     });
 }
 

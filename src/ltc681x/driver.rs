@@ -717,7 +717,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                     }
                     if let Some(o) = out.get_mut(d * stride + ch) {
                         *o = match verdict {
-                            Ok(_) => convert::voltage(convert::word(&data, i), d as u8),
+                            Ok(_) => noted(
+                                convert::voltage(convert::word(&data, i), d as u8),
+                                &mut report,
+                            ),
                             Err(reason) => Reading::Failed(DeviceFault {
                                 device: d as u8,
                                 reason: *reason,
@@ -761,10 +764,13 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                     let (ov, uv) = convert::aux_d_flags::<V>(&data6(fx));
                     sb.overvoltage |= ov;
                     sb.undervoltage |= uv;
-                    Reading::Valid(Status {
-                        a: StatusA::decode::<V>(&data6(fa), dev),
-                        b: sb,
-                    })
+                    let sa = StatusA::decode::<V>(&data6(fa), dev);
+                    // Fault codes in the values fail the report (the flags stay usable).
+                    noted(sa.sum_of_cells, &mut report);
+                    noted(sa.die_temperature, &mut report);
+                    noted(sa.va, &mut report);
+                    noted(sb.vd, &mut report);
+                    Reading::Valid(Status { a: sa, b: sb })
                 }
                 Some(reason) => {
                     let f = DeviceFault {
@@ -1219,7 +1225,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
             })
             .await?;
         for (o, t) in out.iter_mut().step_by(per).zip(tmp) {
-            *o = flatten(t);
+            *o = noted(flatten(t), &mut r);
         }
         let Some(th) = self.thermistors else {
             return Ok(r);
@@ -1253,13 +1259,13 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         let t = self.start_status(AdcMode::Normal, StatusSelect::Sc).await?;
         self.settle(t).await?;
         let mut tmp = [Reading::NotConverted; N];
-        let r = self
+        let mut r = self
             .read_mapped(&command::RDSTATA, &mut tmp, |d, dev| {
                 convert::sum_of_cells::<V>(convert::word(d, 0), dev)
             })
             .await?;
         for (o, t) in out.iter_mut().zip(tmp) {
-            *o = flatten(t);
+            *o = noted(flatten(t), &mut r);
         }
         Ok(r)
     }
@@ -1318,6 +1324,15 @@ fn aux_slot<V: Variant>(g: usize) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// Records a `Failed` reading (a fault code decoded from a frame with a good PEC) in
+/// `report`, so that fault codes show in the report as they do on the cell read path.
+fn noted<T>(r: Reading<T>, report: &mut ChainReport) -> Reading<T> {
+    if let Reading::Failed(f) = r {
+        report.record(f);
+    }
+    r
 }
 
 fn flatten<T>(r: Reading<Reading<T>>) -> Reading<T> {
@@ -1393,7 +1408,9 @@ twins! {
         /// LTC6811 G1..G5, REF2; LTC6812/6813/ADBMS1818 G1..G5, REF2, G6..G9; LTC6810
         /// S0, G1..G4, REF2 (Linduino `DC2515.ino` `print_aux`).
         pub fn read_aux(&mut self, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// Reads STATA, STATB (and AUXD flags for cells 13..): `out.len() == N`.
+        /// Reads STATA, STATB (and AUXD flags for cells 13..): `out.len() == N`. A value
+        /// holding a fault code (above 0xDFFF) is `Failed` inside the status and fails the
+        /// report too.
         pub fn read_status(&mut self, out: &mut [Reading<Status>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// ADSTAT (all), waits, reads the status.
         pub fn measure_status(&mut self, mode: AdcMode, out: &mut [Reading<Status>]) -> Result<ChainReport, Error<SpiError<B>>>;
