@@ -6,7 +6,8 @@ use bms_afe::crc::pec15;
 use bms_afe::ltc681x::command::{self, AdcMode, Conversion, GpioSelect, StatusSelect};
 use bms_afe::ltc681x::convert::{self, StatusA, StatusB, decode_cell_groups, open_wires};
 use bms_afe::ltc681x::register::{
-    Cfg6810, CfgA, CfgB, Comm, CommByte, DischargeTimeout, Nibbles, Psb, ov_threshold, uv_threshold,
+    self, Cfg6810, CfgA, CfgB, Comm, CommByte, DischargeTimeout, Nibbles, Psb, ov_threshold,
+    uv_threshold,
 };
 use bms_afe::ltc681x::{DeviceConfig, Ltc6810, Ltc6811, Ltc6812, Ltc6813, Variant};
 use bms_afe::monitor::Reading;
@@ -61,9 +62,19 @@ proptest! {
         dtmen in any::<bool>(), fdrf in any::<bool>(), ps in 0u8..4, dcc0 in any::<bool>(),
     ) {
         fn check<V: Variant>(c: DeviceConfig) -> Result<(), TestCaseError> {
+            // Pull-down bits of GPIOs the part lacks are rejected, never silently dropped.
+            let mask = (1u16 << V::GPIOS) - 1;
+            if c.gpio_pulldown_off & !mask != 0 {
+                let rejected = matches!(
+                    c.encode::<V>(),
+                    Err(bms_afe::error::ConfigError::OutOfRange { .. })
+                );
+                prop_assert!(rejected);
+            }
+            let c = DeviceConfig { gpio_pulldown_off: c.gpio_pulldown_off & mask, ..c };
             let groups = c.encode::<V>().map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
             let back = DeviceConfig::decode::<V>(&groups);
-            prop_assert_eq!(back.gpio_pulldown_off, c.gpio_pulldown_off & ((1 << V::GPIOS) - 1));
+            prop_assert_eq!(back.gpio_pulldown_off, c.gpio_pulldown_off);
             prop_assert_eq!((back.vuv, back.vov, back.dcc, back.dcto), (c.vuv, c.vov, c.dcc, c.dcto));
             prop_assert_eq!((back.refon, back.adcopt), (c.refon, c.adcopt));
             prop_assert_eq!((back.dtmen, back.fdrf, back.ps, back.dcc0), (c.dtmen, c.fdrf, c.ps, c.dcc0));
@@ -117,7 +128,8 @@ proptest! {
                 let (d, c) = (i / 6, i % 6);
                 let f = groups[c / 3][d];
                 prop_assert_eq!(pec15(&f[..6]).to_be_bytes(), [f[6], f[7]]);
-                prop_assert!(v.0 >= 0 && v.0 < 0xFF00 * 100);
+                // adi.md §3.5/§3.10: only 0x0000..=0xDFFF are conversion results.
+                prop_assert!(v.0 >= 0 && v.0 <= 0xDFFF * 100);
             }
         }
     }
@@ -166,10 +178,10 @@ proptest! {
 
     #[test]
     fn fast_path_agrees_with_the_per_code_rule(data in any::<[u8; 6]>(), hi in 0usize..3) {
-        // Force some codes into 0xFF00..=0xFFFF to exercise both paths.
+        // Force some codes to high bytes 0xDF..=0xFF to exercise both paths at the boundary.
         let mut data = data;
         if data[0] & 1 == 1 {
-            data[2 * hi + 1] = 0xFF;
+            data[2 * hi + 1] = 0xDF + data[1] % 0x21;
         }
         let groups = [[sealed(data)]; 2];
         let mut out = [Reading::NotConverted; 6];
@@ -178,6 +190,104 @@ proptest! {
             let code = u16::from_le_bytes([data[2 * i], data[2 * i + 1]]);
             prop_assert_eq!(*o, convert::voltage(code, 0));
         }
+    }
+
+    #[test]
+    fn only_codes_within_full_scale_are_voltages(code in any::<u16>(), dev in any::<u8>()) {
+        // adi.md §3.5 (full range to 5.7344 V = 0xE000 codes) and §3.10 (valid results
+        // 0x0000..=0xDFFF); 0xFFFF = cleared/never converted. Oracle written from the notes.
+        let r = convert::voltage(code, dev);
+        match code {
+            0x0000..=0xDFFF => prop_assert_eq!(r, Reading::Valid(MicroVolts(i32::from(code) * 100))),
+            0xFFFF => prop_assert_eq!(r, Reading::NotConverted),
+            _ => prop_assert!(matches!(r, Reading::Failed(f) if f.device == dev)),
+        }
+    }
+
+    #[test]
+    fn cell_decoder_fails_every_code_above_full_scale(
+        data in any::<[u8; 6]>(), hi in 0usize..3, high in 0xE0u8..=0xFE,
+    ) {
+        // One code of the group forced into 0xE000..=0xFEFF (adi.md §3.10: outside the valid
+        // 0x0000..=0xDFFF, and not the "not converted" 0xFFFF): it fails, naming the device,
+        // and so does the report, although the PEC is good.
+        let mut data = data;
+        data[2 * hi + 1] = high;
+        let groups = [[sealed(data)]; 2];
+        let mut out = [Reading::NotConverted; 6];
+        let r = decode_cell_groups::<Ltc6810, 1>(&groups, &mut out);
+        prop_assert!(matches!(out[hi], Reading::Failed(f) if f.device == 0));
+        prop_assert!(r.failed.contains(0));
+        for (i, o) in out.iter().take(3).enumerate() {
+            let code = u16::from_le_bytes([data[2 * i], data[2 * i + 1]]);
+            if code <= 0xDFFF {
+                prop_assert_eq!(*o, Reading::Valid(MicroVolts(i32::from(code) * 100)));
+            } else if code != 0xFFFF {
+                prop_assert!(matches!(o, Reading::Failed(_)));
+            }
+        }
+    }
+
+    #[test]
+    fn open_wire_never_judges_fault_codes(
+        pu in proptest::collection::vec(0u16..=0xDFFF, 1..19),
+        pd in proptest::collection::vec(0u16..=0xDFFF, 1..19),
+        at in any::<proptest::sample::Index>(), fault in 0xE000u16..=0xFFFE, dev in any::<u8>(),
+    ) {
+        // adi.md §3.10: only 0x0000..=0xDFFF are results; one fault code anywhere in either
+        // set fails the device instead of yielding an open-wire verdict.
+        prop_assert!(matches!(convert::open_wire_reading(&pu, &pd, dev), Reading::Valid(_)));
+        let mut pu2 = pu.clone();
+        let i = at.index(pu2.len());
+        pu2[i] = fault;
+        prop_assert!(matches!(convert::open_wire_reading(&pu2, &pd, dev), Reading::Failed(f) if f.device == dev));
+        let mut pd2 = pd.clone();
+        let i = at.index(pd2.len());
+        pd2[i] = fault;
+        prop_assert!(matches!(convert::open_wire_reading(&pu, &pd2, dev), Reading::Failed(f) if f.device == dev));
+    }
+
+    #[test]
+    fn pwm_duty_is_at_most_the_request_within_one_step(p in 0u16..=1000) {
+        // adi.md §3.4 (LTC6812-DS Table 53): duty = code/15, code 0..=15.
+        let (code, achieved) = register::pwm_duty(p).unwrap();
+        prop_assert!(code <= 15);
+        // code/15 <= p/1000 < (code + 1)/15, in integers.
+        prop_assert!(u32::from(code) * 1000 <= u32::from(p) * 15);
+        prop_assert!(u32::from(p) * 15 < (u32::from(code) + 1) * 1000);
+        // The achieved ‰ is code/15 rounded up: not above the request, idempotent.
+        prop_assert!(achieved <= p);
+        prop_assert!(u32::from(achieved) * 15 >= u32::from(code) * 1000);
+        prop_assert!(code == 0 || (u32::from(achieved) - 1) * 15 < u32::from(code) * 1000);
+        prop_assert_eq!(register::pwm_duty(achieved).unwrap(), (code, achieved));
+    }
+
+    #[test]
+    fn pwm_duty_rejects_above_100_percent(p in 1001u16..) {
+        prop_assert!(register::pwm_duty(p).is_err());
+        let mut n = Nibbles::default();
+        prop_assert!(n.set_pwm_duty(1, p).is_err());
+        prop_assert_eq!(n, Nibbles::default());
+    }
+
+    #[test]
+    fn nibble_checks_accept_exactly_4_bit_values(v in any::<[u8; 12]>(), w in any::<[u8; 6]>()) {
+        prop_assert_eq!(Nibbles(v).check().is_ok(), v.iter().all(|&x| x <= 15));
+        let psb = Psb { pwm: w, sctl: [0; 6] };
+        prop_assert_eq!(psb.check().is_ok(), w.iter().all(|&x| x <= 15));
+        let psb = Psb { pwm: [0; 6], sctl: w };
+        prop_assert_eq!(psb.check().is_ok(), w.iter().all(|&x| x <= 15));
+        let mut n = Nibbles::default();
+        prop_assert_eq!(n.set(usize::from(w[0]) % 14, w[1]).is_ok(), usize::from(w[0]) % 14 < 12 && w[1] <= 15);
+    }
+
+    #[test]
+    fn comm_check_accepts_exactly_the_table_55_write_codes(icom in any::<u8>(), fcom in any::<u8>()) {
+        // adi.md §3.4 (LTC6812-DS Table 55), written out independently of the crate.
+        let icom_ok = [0b0000, 0b0001, 0b0110, 0b0111, 0b1000, 0b1001, 0b1010, 0b1111].contains(&icom);
+        let fcom_ok = [0b0000, 0b1000, 0b1001].contains(&fcom);
+        let c = Comm([CommByte::default(), CommByte { icom, data: 0x5A, fcom }, CommByte::default()]);
+        prop_assert_eq!(c.check().is_ok(), icom_ok && fcom_ok);
     }
 
     #[test]

@@ -640,6 +640,161 @@ fn redundancy_fault_code_is_failed_and_not_reread() {
 }
 
 #[test]
+fn codes_above_full_scale_are_failed_not_voltages() {
+    // adi.md §3.5 (LTC6812-DS Table 4): the ADC's full range ends at 5.7344 V = 0xE000 codes;
+    // §3.10: valid results are 0x0000..=0xDFFF. Device 0 answers CVA with cell 1 = 0xE000,
+    // cell 2 = 0xFEFF (neither a conversion result nor "not converted") and cell 3 = 0xDFFF
+    // (5.7343 V, the last valid code), with a good PEC from the independent oracle: the first
+    // two fail naming the device, the report fails, and nothing is re-read (the PEC is fine).
+    let data = [0x00, 0xE0, 0xFF, 0xFE, 0xFF, 0xDF];
+    let mut frame = [0u8; 8];
+    frame[..6].copy_from_slice(&data);
+    frame[6..].copy_from_slice(&pec15_bitwise(&data));
+    let mut tx = read([0x00, 0x04, 0x07, 0xC2], &frame);
+    for f in [
+        [0x00, 0x06, 0x9A, 0x94],
+        [0x00, 0x08, 0x5E, 0x52],
+        [0x00, 0x0A, 0xC3, 0x04],
+    ] {
+        tx.extend(read(f, &CLEARED));
+    }
+    both!(Ltc6811, 1, tx, |d| {
+        d.set_retries(2);
+        let mut out = [Reading::NotConverted; 12];
+        let report = go!(d.read_cells(&mut out)).unwrap();
+        for o in &out[..2] {
+            assert!(
+                matches!(o, Reading::Failed(f) if f.device == 0 && f.reason == FaultReason::Framing),
+                "{o:?}"
+            );
+        }
+        assert_eq!(out[2], Reading::Valid(MicroVolts(5_734_300)));
+        assert_eq!(out[3], Reading::NotConverted);
+        assert!(!report.is_ok());
+        assert!(report.failed.contains(0));
+    });
+}
+
+/// The mock expectations of `open_wire(Normal, 2)` on one LTC6811 with REFON set (no
+/// re-wake: 2335 µs < tIDLE): RDCFGA as idle wake, ADOW PUP=1 twice (03 68 1C 62), RDCVA..D,
+/// ADOW PUP=0 twice (03 28 FB E8), RDCVA..D (adi.md §2.2 [D] frames).
+fn open_wire_ltc6811(pu: [u16; 12], pd: [u16; 12]) -> Vec<T<u8>> {
+    const RDCV: [[u8; 4]; 4] = [
+        [0x00, 0x04, 0x07, 0xC2],
+        [0x00, 0x06, 0x9A, 0x94],
+        [0x00, 0x08, 0x5E, 0x52],
+        [0x00, 0x0A, 0xC3, 0x04],
+    ];
+    let mut tx = cmd([0x00, 0x02, 0x2B, 0x0A]);
+    for (adow, codes) in [
+        ([0x03, 0x68, 0x1C, 0x62], pu),
+        ([0x03, 0x28, 0xFB, 0xE8], pd),
+    ] {
+        tx.extend(cmd(adow));
+        tx.extend(cmd(adow));
+        for (g, rd) in RDCV.iter().enumerate() {
+            let mut f = [0u8; 8];
+            for i in 0..3 {
+                f[2 * i..2 * i + 2].copy_from_slice(&codes[3 * g + i].to_le_bytes());
+            }
+            let p = pec15_bitwise(&f[..6]);
+            f[6..].copy_from_slice(&p);
+            tx.extend(read(*rd, &f));
+        }
+    }
+    tx
+}
+
+#[test]
+fn open_wire_fails_a_device_answering_fault_codes() {
+    // adi.md §3.10: valid results are 0x0000..=0xDFFF; 0xFF0X are redundancy fault codes.
+    // 3.0 V cells (30000 codes). Case 1: PU cell 5 = 0xFF02 — as a voltage its CELLΔ would be
+    // positive, hiding an open wire. Case 2: PD cell 4 = 0xE000 — as a voltage its CELLΔ is
+    // −2.7 V and would declare C(3) open. Neither is a measurement: the device fails.
+    let ok = [30000u16; 12];
+    let mut pu_fault = ok;
+    pu_fault[4] = 0xFF02;
+    let mut pd_fault = ok;
+    pd_fault[3] = 0xE000;
+    for (pu, pd) in [(pu_fault, ok), (ok, pd_fault)] {
+        both!(Ltc6811, 1, open_wire_ltc6811(pu, pd), |d| {
+            d.set_refon(true);
+            let mut out = [Reading::NotConverted; 1];
+            let r = go!(d.open_wire(AdcMode::Normal, 2, &mut out)).unwrap();
+            assert!(
+                matches!(out[0], Reading::Failed(f) if f.device == 0 && f.reason == FaultReason::Framing),
+                "{:?}",
+                out[0]
+            );
+            assert!(r.failed.contains(0));
+        });
+    }
+    // The same sequence with measurements only gives a verdict (no wire open).
+    both!(Ltc6811, 1, open_wire_ltc6811(ok, ok), |d| {
+        d.set_refon(true);
+        let mut out = [Reading::NotConverted; 1];
+        assert!(
+            go!(d.open_wire(AdcMode::Normal, 2, &mut out))
+                .unwrap()
+                .is_ok()
+        );
+        assert_eq!(out[0], Reading::Valid(0));
+    });
+}
+
+#[test]
+fn status_codes_above_full_scale_are_failed() {
+    // adi.md §3.5/§3.10: SC, ITMP, VA and VD are ADC results too (valid 0x0000..=0xDFFF).
+    // STAR = SC 0xE000, ITMP 0x62A8 (56.316 °C on LTC6813, adi.md §3.5), VA 0xFE12;
+    // STBR = VD 0xE5A0, flags 0, REV 1. PECs from the independent oracle.
+    let star = [0x00, 0xE0, 0xA8, 0x62, 0x12, 0xFE];
+    let stbr = [0xA0, 0xE5, 0x00, 0x00, 0x00, 0x10];
+    let seal = |d: [u8; 6]| {
+        let mut f = [0u8; 8];
+        f[..6].copy_from_slice(&d);
+        f[6..].copy_from_slice(&pec15_bitwise(&d));
+        f
+    };
+    let mut tx = read([0x00, 0x10, 0xED, 0x72], &seal(star));
+    tx.extend(read([0x00, 0x12, 0x70, 0x24], &seal(stbr)));
+    tx.extend(read([0x00, 0x0F, 0xF9, 0xA8], &CLEARED));
+    both!(Ltc6813, 1, tx, |d| {
+        let mut out = [Reading::NotConverted; 1];
+        let report = go!(d.read_status(&mut out)).unwrap();
+        assert!(report.failed.contains(0));
+        let Reading::Valid(s) = out[0] else {
+            panic!("{:?}", out[0])
+        };
+        assert!(matches!(s.a.sum_of_cells, Reading::Failed(f) if f.device == 0));
+        assert_eq!(s.a.die_temperature, Reading::Valid(MilliCelsius(56_316)));
+        assert!(matches!(s.a.va, Reading::Failed(f) if f.device == 0));
+        assert!(matches!(s.b.vd, Reading::Failed(f) if f.device == 0));
+    });
+}
+
+#[test]
+fn aux_codes_above_full_scale_fail_the_reading_and_the_report() {
+    // adi.md §3.5/§3.10: GPIO and reference results are ADC codes too (valid
+    // 0x0000..=0xDFFF). LTC6811 AUXA = G1 0x7530 (3.0 V), G2 0xE000, G3 0xFF01 (redundancy
+    // fault); AUXB cleared. PEC from the independent oracle.
+    let data = [0x30, 0x75, 0x00, 0xE0, 0x01, 0xFF];
+    let mut frame = [0u8; 8];
+    frame[..6].copy_from_slice(&data);
+    frame[6..].copy_from_slice(&pec15_bitwise(&data));
+    let mut tx = read([0x00, 0x0C, 0xEF, 0xCC], &frame);
+    tx.extend(read([0x00, 0x0E, 0x72, 0x9A], &CLEARED));
+    both!(Ltc6811, 1, tx, |d| {
+        let mut out = [Reading::NotConverted; 6];
+        let report = go!(d.read_aux(&mut out)).unwrap();
+        assert_eq!(out[0], Reading::Valid(MicroVolts(3_000_000)));
+        assert!(matches!(out[1], Reading::Failed(f) if f.device == 0));
+        assert!(matches!(out[2], Reading::Failed(f) if f.device == 0));
+        assert_eq!(out[3], Reading::NotConverted);
+        assert!(report.failed.contains(0));
+    });
+}
+
+#[test]
 fn status_groups_decode_rt_vectors() {
     // adi.md §7.2/§3.5: STAR 12 62 A8 62 00 7D 31 8A, STBR 00 C8 00 66 00 1B F1 40 on LTC6813:
     // SC 75.318 V, ITMP 56.316 °C, VA 3.2 V, VD 5.12 V; AUXD cleared (flags of 13..18 read 1).
@@ -851,6 +1006,110 @@ fn bad_input_is_rejected_before_anything_is_sent() {
             })
         );
     });
+}
+
+#[test]
+fn out_of_range_pwm_sctrl_psb_comm_codes_are_rejected_before_sending() {
+    use bms_afe::ltc681x::register::{Comm, CommByte, Nibbles, Psb};
+    // adi.md §3.4 (LTC6812-DS Tables 51–55): PWM/SCTL fields are 4 bits (duty = code/15);
+    // ICOM write codes are 0000, 0001, 0110, 0111, 1000, 1001, 1010, 1111 and FCOM write codes
+    // 0000, 1000, 1001. Anything else is rejected and nothing reaches the bus (empty mock).
+    let out_of_range = |e| matches!(e, Err(Error::Config(ConfigError::OutOfRange { .. })));
+    both!(Ltc6813, 2, Vec::new(), |d| {
+        let ok = Nibbles([15; 12]);
+        let mut pwm = ok;
+        pwm.0[11] = 16; // masked, this would be sent as 0: no discharge instead of 16/15
+        assert!(out_of_range(go!(d.write_pwm(&[ok, pwm]))));
+        assert!(out_of_range(go!(d.write_sctrl(&[pwm, ok]))));
+        let mut psb = Psb::default();
+        psb.pwm[2] = 0x1F;
+        assert!(out_of_range(go!(d.write_psb(&[Psb::default(), psb]))));
+        let mut psb = Psb::default();
+        psb.sctl[0] = 0x80;
+        assert!(out_of_range(go!(d.write_psb(&[psb, Psb::default()]))));
+        let good = CommByte {
+            icom: 0b0110,
+            data: 0xA0,
+            fcom: 0b1000,
+        };
+        for bad in [
+            CommByte {
+                icom: 0x16, // masked: 0110 = START
+                ..good
+            },
+            CommByte {
+                icom: 0b0010, // not a defined ICOM code
+                ..good
+            },
+            CommByte {
+                fcom: 0x19, // masked: 1001 = NACK + STOP
+                ..good
+            },
+            CommByte {
+                fcom: 0b0001, // not a defined FCOM code
+                ..good
+            },
+        ] {
+            let comm = [Comm([good; 3]), Comm([good, good, bad])];
+            assert!(out_of_range(go!(d.write_comm(&comm))), "{bad:?}");
+        }
+    });
+}
+
+#[test]
+fn config_fields_beyond_the_part_are_rejected_not_masked() {
+    use bms_afe::ltc681x::register::Psb;
+    // adi.md §3.1/§3.4: the LTC6811 has GPIO1..5 (CFGAR0 b7..3), the LTC6810 GPIO1..4, the
+    // LTC6812 cells 1..15 (PSR holds PWM/SCTL 13..15 only). A pull-down bit for a missing GPIO
+    // or a PWM duty for a missing cell is an error, and nothing is sent (empty mock).
+    both!(Ltc6811, 1, Vec::new(), |d| {
+        let bad = DeviceConfig {
+            gpio_pulldown_off: 0x3F,
+            ..DeviceConfig::default()
+        };
+        assert!(matches!(
+            d.set_config(0, bad),
+            Err(ConfigError::OutOfRange { max: 0x1F, .. })
+        ));
+        assert!(matches!(
+            bad.encode::<Ltc6811>(),
+            Err(ConfigError::OutOfRange { .. })
+        ));
+        // The driver's own starting configuration is valid for the part.
+        let c = *d.config(0).unwrap();
+        assert_eq!(c.gpio_pulldown_off, 0x1F);
+        assert!(c.encode::<Ltc6811>().is_ok());
+    });
+    both!(Ltc6810, 1, Vec::new(), |d| {
+        let bad = DeviceConfig {
+            gpio_pulldown_off: 0x1F,
+            ..DeviceConfig::default()
+        };
+        assert!(matches!(
+            d.set_config(0, bad),
+            Err(ConfigError::OutOfRange { .. })
+        ));
+    });
+    both!(Ltc6812, 1, Vec::new(), |d| {
+        let mut p = Psb::default();
+        p.pwm[3] = 15; // PWM16: the LTC6812 has 15 cells
+        assert!(matches!(
+            go!(d.write_psb(&[p])),
+            Err(Error::Config(ConfigError::NoSuchCell {
+                cell: 16,
+                available: 15
+            }))
+        ));
+        let mut p = Psb::default();
+        p.sctl[5] = 1; // SCTL18
+        assert!(go!(d.write_psb(&[p])).is_err());
+    });
+    // DCTO is 4 bits (LTC6812-DS Table 55): the checked constructor rejects wider codes.
+    assert!(DischargeTimeout::try_from_code(16).is_err());
+    assert_eq!(
+        DischargeTimeout::try_from_code(7),
+        Ok(DischargeTimeout::Min10)
+    );
 }
 
 #[test]

@@ -12,13 +12,33 @@ use crate::units::{MicroVolts, MilliCelsius};
 /// The code of a cleared or never-converted register (LTC6812-DS "ADC Clear Commands").
 pub const NOT_CONVERTED: u16 = 0xFFFF;
 /// Codes from here to 0xFFFE are digital-redundancy fault codes 0xFF0X (LTC6812-DS
-/// "Indication of Digital Redundancy Fault Codes"), outside the valid 0x0000..=0xE000.
+/// "Indication of Digital Redundancy Fault Codes"), outside the valid 0x0000..=0xDFFF.
 pub const REDUNDANCY_FAULT: u16 = 0xFF00;
+/// The largest code a conversion can produce: the ADC's full range ends at 5.7344 V =
+/// 0xE000 · 100 µV, and the data sheet gives the valid results as 0x0000..=0xDFFF
+/// (LTC6812-DS Table 4 and "Indication of Digital Redundancy Fault Codes"; adi.md §3.5,
+/// §3.10). Every code above it except [`NOT_CONVERTED`] is a chip fault, never a voltage.
+pub const MAX_MEASUREMENT: u16 = 0xDFFF;
+
+/// `true` if `code` is a conversion result (0x0000..=[`MAX_MEASUREMENT`]), `false` for
+/// [`NOT_CONVERTED`] and for every fault code above the full scale.
+///
+/// ```
+/// use bms_afe::ltc681x::convert::is_measurement;
+/// assert!(is_measurement(0xDFFF));
+/// assert!(!is_measurement(0xE000));
+/// assert!(!is_measurement(0xFFFF));
+/// ```
+#[inline(always)]
+pub const fn is_measurement(code: u16) -> bool {
+    code <= MAX_MEASUREMENT
+}
 
 /// A cell, GPIO, reference, VA or VD code (unsigned, 100 µV per LSB) as a [`Reading`]:
-/// 0xFFFF is [`Reading::NotConverted`]; a digital-redundancy fault code 0xFF00..=0xFFFE is
-/// [`Reading::Failed`] with [`FaultReason::Framing`] naming `device` (the chip's own check
-/// found the result corrupt).
+/// 0x0000..=0xDFFF is a voltage; 0xFFFF is [`Reading::NotConverted`]; every other code
+/// (0xE000..=0xFFFE: above the ADC full scale of 5.7344 V, e.g. the digital-redundancy fault
+/// codes 0xFF0X) is [`Reading::Failed`] with [`FaultReason::Framing`] naming `device` — no
+/// conversion produces it, so the chip's result is corrupt (adi.md §3.5, §3.10).
 ///
 /// ```
 /// use bms_afe::ltc681x::convert::voltage;
@@ -27,10 +47,11 @@ pub const REDUNDANCY_FAULT: u16 = 0xFF00;
 /// // adi.md §7.2: RDCVA 93 61 ... -> cell 1 = 0x6193 = 24979 -> 2.4979 V.
 /// assert_eq!(voltage(0x6193, 0), Reading::Valid(MicroVolts(2_497_900)));
 /// assert_eq!(voltage(0xFFFF, 0), Reading::NotConverted);
+/// assert!(matches!(voltage(0xE000, 0), Reading::Failed(_)));
 /// ```
 #[inline(always)]
 pub const fn voltage(code: u16, device: u8) -> Reading<MicroVolts> {
-    if code < REDUNDANCY_FAULT {
+    if is_measurement(code) {
         Reading::Valid(MicroVolts(code as i32 * 100))
     } else if code == NOT_CONVERTED {
         Reading::NotConverted
@@ -83,8 +104,8 @@ pub const fn word(group: &[u8; 6], i: usize) -> u16 {
 /// Decodes a chain's cell-voltage frames (the read path): `groups[g][d]` is the 8-byte frame
 /// (`data ‖ PEC`) of group `g` (A, B, …) from device `d` (0 = nearest the host). Every
 /// frame's PEC is checked; `out[d · CELLS + c]` receives cell `c + 1` of device `d` as
-/// `Valid`, `NotConverted` (0xFFFF) or `Failed` (bad PEC, silent device, redundancy fault
-/// code). Only as many devices as `out` holds are decoded; missing groups fail their cells.
+/// `Valid`, `NotConverted` (0xFFFF) or `Failed` (bad PEC, silent device, or a code above the
+/// full scale 0xDFFF such as a redundancy fault code, which also fails the report). Only as many devices as `out` holds are decoded; missing groups fail their cells.
 ///
 /// This is the read path's hot loop: one [`crc::pec15_frame_ok`] per frame, one 64-bit load
 /// for the three codes, a branch-free "all three are measurements" test, no copies, no heap.
@@ -152,8 +173,8 @@ pub fn decode_cell_groups<V: Variant, const N: usize>(
     report
 }
 
-/// The rare path of [`decode_cell_groups`]: "not converted" codes, or redundancy fault codes
-/// that must also show in the report. Kept out of line so the hot loop stays small.
+/// The rare path of [`decode_cell_groups`]: "not converted" codes, or fault codes above the
+/// full scale (0xE000..=0xFFFE) that must also show in the report. Kept out of line so the hot loop stays small.
 #[cold]
 #[inline(never)]
 fn decode_rare(
@@ -170,15 +191,14 @@ fn decode_rare(
     }
 }
 
-/// `true` if none of the three little-endian codes in the low 48 bits of `le` has the high
-/// byte 0xFF (i.e. every code is below [`REDUNDANCY_FAULT`], so none is "not converted" or a
-/// fault code). Branch-free: each 16-bit lane holds the inverted high byte, and adding 0x7FFF
-/// sets the lane's top bit exactly when that byte is non-zero.
+/// `true` if each of the three little-endian codes in the low 48 bits of `le` has a high
+/// byte below 0xE0, i.e. every code is at most [`MAX_MEASUREMENT`] (so none is "not
+/// converted" or a fault code). Branch-free: each 16-bit lane holds one high byte, and adding
+/// 0x20 carries into the lane's bit 8 exactly when that byte is 0xE0 or more.
 #[inline(always)]
 const fn all_measurements(le: u64) -> bool {
-    const LANES: u64 = 0x8000_8000_8000;
-    let inverted_high = (!le >> 8) & 0x00FF_00FF_00FF;
-    (inverted_high + 0x7FFF_7FFF_7FFF) & LANES == LANES
+    let high = (le >> 8) & 0x00FF_00FF_00FF;
+    (high + 0x0020_0020_0020) & 0x0100_0100_0100 == 0
 }
 
 fn fail<T>(slots: &mut [Reading<T>], report: &mut ChainReport, device: u8, reason: FaultReason) {
@@ -339,14 +359,43 @@ pub fn open_wires(pu: &[u16], pd: &[u16]) -> u32 {
     open
 }
 
+/// The open-wire result of one device from its raw pull-up and pull-down cell codes: a code
+/// that is no measurement and not "not converted" (0xE000..=0xFFFE, e.g. a redundancy fault
+/// code; adi.md §3.10 "valid 0x0000–0xDFFF") makes the result [`Reading::Failed`] with
+/// [`FaultReason::Framing`] naming `device` — the evaluation would otherwise treat the fault
+/// code as a voltage and give a verdict either way; else any 0xFFFF makes it
+/// [`Reading::NotConverted`]; else the mask of [`open_wires`].
+///
+/// ```
+/// use bms_afe::ltc681x::convert::open_wire_reading;
+/// use bms_afe::monitor::Reading;
+/// let pd = [30000, 30000, 30000];
+/// assert_eq!(open_wire_reading(&[30000, 30000, 30000], &pd, 0), Reading::Valid(0));
+/// assert!(matches!(open_wire_reading(&[30000, 0xFF02, 30000], &pd, 0), Reading::Failed(_)));
+/// assert_eq!(open_wire_reading(&[30000, 0xFFFF, 30000], &pd, 0), Reading::NotConverted);
+/// ```
+pub fn open_wire_reading(pu: &[u16], pd: &[u16], device: u8) -> Reading<u32> {
+    let codes = || pu.iter().chain(pd);
+    if codes().any(|&c| !is_measurement(c) && c != NOT_CONVERTED) {
+        Reading::Failed(DeviceFault {
+            device,
+            reason: FaultReason::Framing,
+        })
+    } else if codes().any(|&c| c == NOT_CONVERTED) {
+        Reading::NotConverted
+    } else {
+        Reading::Valid(open_wires(pu, pd))
+    }
+}
+
 /// Largest ADOL difference accepted, in 100 µV codes (Linduino criterion 2 mV; the data
 /// sheets leave the limit to the application).
 pub const OVERLAP_MAX_DELTA_CODES: u16 = 20;
 
-/// `true` if two ADOL results of the same cell agree within `max_delta` codes and neither is
-/// a not-converted or fault code.
+/// `true` if two ADOL results of the same cell agree within `max_delta` codes and both are
+/// measurements ([`is_measurement`]: not "not converted", not a fault code above 0xDFFF).
 pub const fn overlap_ok(a: u16, b: u16, max_delta: u16) -> bool {
-    a < REDUNDANCY_FAULT && b < REDUNDANCY_FAULT && a.abs_diff(b) <= max_delta
+    is_measurement(a) && is_measurement(b) && a.abs_diff(b) <= max_delta
 }
 
 /// Where ADOL writes its two results, as `(group index, word a, word b)` per checked cell

@@ -91,14 +91,14 @@ impl<V: Variant, const N: usize, IO> Ltc681x<V, N, IO> {
 
     /// A driver for a chain of `N` devices over `io` (`Blocking::new(spi, delay)` or
     /// `Async::new(spi, delay)`), with the default configuration for every device
-    /// ([`DeviceConfig::default`]), 2 retries and at most 1000 PLADC polls.
+    /// ([`DeviceConfig::for_part`]), 2 retries and at most 1000 PLADC polls.
     pub fn new(io: IO) -> Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::CHAIN_OK;
         Self {
             core: Core {
                 io,
-                cfg: [DeviceConfig::default(); N],
+                cfg: [DeviceConfig::for_part::<V>(); N],
                 retries: 2,
                 max_polls: 1000,
                 thermistors: None,
@@ -717,7 +717,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                     }
                     if let Some(o) = out.get_mut(d * stride + ch) {
                         *o = match verdict {
-                            Ok(_) => convert::voltage(convert::word(&data, i), d as u8),
+                            Ok(_) => noted(
+                                convert::voltage(convert::word(&data, i), d as u8),
+                                &mut report,
+                            ),
                             Err(reason) => Reading::Failed(DeviceFault {
                                 device: d as u8,
                                 reason: *reason,
@@ -761,10 +764,13 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                     let (ov, uv) = convert::aux_d_flags::<V>(&data6(fx));
                     sb.overvoltage |= ov;
                     sb.undervoltage |= uv;
-                    Reading::Valid(Status {
-                        a: StatusA::decode::<V>(&data6(fa), dev),
-                        b: sb,
-                    })
+                    let sa = StatusA::decode::<V>(&data6(fa), dev);
+                    // Fault codes in the values fail the report (the flags stay usable).
+                    noted(sa.sum_of_cells, &mut report);
+                    noted(sa.die_temperature, &mut report);
+                    noted(sa.va, &mut report);
+                    noted(sb.vd, &mut report);
+                    Reading::Valid(Status { a: sa, b: sb })
                 }
                 Some(reason) => {
                     let f = DeviceFault {
@@ -833,11 +839,12 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 Ok(()) => {
                     let n = V::CELLS.min(18);
                     let (u, dn) = (cu.get(..n).unwrap_or(&[]), cd.get(..n).unwrap_or(&[]));
-                    if u.iter().chain(dn).any(|&c| c == convert::NOT_CONVERTED) {
-                        Reading::NotConverted
-                    } else {
-                        Reading::Valid(convert::open_wires(u, dn))
+                    // Fault codes fail the device instead of entering the evaluation.
+                    let reading = convert::open_wire_reading(u, dn, d as u8);
+                    if let Reading::Failed(f) = reading {
+                        report.record(f);
                     }
+                    reading
                 }
                 Err(f) => {
                     report.record(f);
@@ -1031,6 +1038,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     async fn write_comm(&mut self, comm: &[Comm; N]) -> Result<(), Error<IO::Error>> {
+        // Reject values the register cannot hold before anything is sent.
+        for c in comm {
+            c.check().map_err(Error::Config)?;
+        }
         let mut data = [[0u8; 6]; N];
         for (d, c) in data.iter_mut().zip(comm) {
             *d = c.encode();
@@ -1059,6 +1070,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     async fn write_sctrl(&mut self, s: &[Nibbles; N]) -> Result<(), Error<IO::Error>> {
+        // Reject values the register cannot hold before anything is sent.
+        for c in s {
+            c.check().map_err(Error::Config)?;
+        }
         let mut data = [[0u8; 6]; N];
         for (d, c) in data.iter_mut().zip(s) {
             *d = c.encode();
@@ -1083,6 +1098,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     async fn write_pwm(&mut self, s: &[Nibbles; N]) -> Result<(), Error<IO::Error>> {
+        // Reject values the register cannot hold before anything is sent.
+        for c in s {
+            c.check().map_err(Error::Config)?;
+        }
         let mut data = [[0u8; 6]; N];
         for (d, c) in data.iter_mut().zip(s) {
             *d = c.encode();
@@ -1103,6 +1122,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             return Err(Error::Config(ConfigError::Unsupported(
                 "PWM/S-control group B",
             )));
+        }
+        for c in s {
+            c.check_part::<V>().map_err(Error::Config)?;
         }
         let mut data = [[0u8; 6]; N];
         for (d, c) in data.iter_mut().zip(s) {
@@ -1203,7 +1225,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
             })
             .await?;
         for (o, t) in out.iter_mut().step_by(per).zip(tmp) {
-            *o = flatten(t);
+            *o = noted(flatten(t), &mut r);
         }
         let Some(th) = self.thermistors else {
             return Ok(r);
@@ -1237,13 +1259,13 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         let t = self.start_status(AdcMode::Normal, StatusSelect::Sc).await?;
         self.settle(t).await?;
         let mut tmp = [Reading::NotConverted; N];
-        let r = self
+        let mut r = self
             .read_mapped(&command::RDSTATA, &mut tmp, |d, dev| {
                 convert::sum_of_cells::<V>(convert::word(d, 0), dev)
             })
             .await?;
         for (o, t) in out.iter_mut().zip(tmp) {
-            *o = flatten(t);
+            *o = noted(flatten(t), &mut r);
         }
         Ok(r)
     }
@@ -1302,6 +1324,15 @@ fn aux_slot<V: Variant>(g: usize) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// Records a `Failed` reading (a fault code decoded from a frame with a good PEC) in
+/// `report`, so that fault codes show in the report as they do on the cell read path.
+fn noted<T>(r: Reading<T>, report: &mut ChainReport) -> Reading<T> {
+    if let Reading::Failed(f) = r {
+        report.record(f);
+    }
+    r
 }
 
 fn flatten<T>(r: Reading<Reading<T>>) -> Reading<T> {
@@ -1377,7 +1408,9 @@ twins! {
         /// LTC6811 G1..G5, REF2; LTC6812/6813/ADBMS1818 G1..G5, REF2, G6..G9; LTC6810
         /// S0, G1..G4, REF2 (Linduino `DC2515.ino` `print_aux`).
         pub fn read_aux(&mut self, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// Reads STATA, STATB (and AUXD flags for cells 13..): `out.len() == N`.
+        /// Reads STATA, STATB (and AUXD flags for cells 13..): `out.len() == N`. A value
+        /// holding a fault code (above 0xDFFF) is `Failed` inside the status and fails the
+        /// report too.
         pub fn read_status(&mut self, out: &mut [Reading<Status>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// ADSTAT (all), waits, reads the status.
         pub fn measure_status(&mut self, mode: AdcMode, out: &mut [Reading<Status>]) -> Result<ChainReport, Error<SpiError<B>>>;
@@ -1385,7 +1418,10 @@ twins! {
         pub fn measure_aux(&mut self, mode: AdcMode, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// The data-sheet open-wire check: ADOW pull-up `repetitions` times (at least 2; see
         /// LTC6812-DS Table 14 for C-pin capacitance), read; pull-down likewise; evaluate with
-        /// [`convert::open_wires`]. `out[d]` = mask of open wires C(w) (bit w).
+        /// [`convert::open_wires`]. `out[d]` = mask of open wires C(w) (bit w); a device
+        /// answering any code above the full scale 0xDFFF (a chip fault code) is
+        /// [`Reading::Failed`], one answering 0xFFFF `NotConverted` (see
+        /// [`convert::open_wire_reading`]).
         pub fn open_wire(&mut self, mode: AdcMode, repetitions: u8, out: &mut [Reading<u32>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// CVST: cell self test; `out[d]` = mask of cells not reading the expected pattern
         /// (0 = pass).
@@ -1402,13 +1438,14 @@ twins! {
         /// RDSID: the 48-bit serial ID of each LTC6810 (Linduino `LTC6810_rdsid`); other
         /// parts: [`ConfigError::Unsupported`].
         pub fn read_serial_id(&mut self, out: &mut [Reading<[u8; 6]>]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// WRCOMM (device 0 = nearest the host).
+        /// WRCOMM (device 0 = nearest the host). Every ICOM/FCOM must be a write code of the
+        /// data sheet ([`Comm::check`]), else [`Error::Config`] and nothing is sent.
         pub fn write_comm(&mut self, comm: &[Comm; N]) -> Result<(), Error<SpiError<B>>>;
         /// RDCOMM.
         pub fn read_comm(&mut self, out: &mut [Reading<Comm>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// STCOMM followed by the 72 clocks that shift the three COMM bytes out.
         pub fn start_comm(&mut self) -> Result<(), Error<SpiError<B>>>;
-        /// WRSCTRL.
+        /// WRSCTRL. Codes above 15 are rejected ([`Nibbles::check`]) before anything is sent.
         pub fn write_sctrl(&mut self, s: &[Nibbles; N]) -> Result<(), Error<SpiError<B>>>;
         /// RDSCTRL.
         pub fn read_sctrl(&mut self, out: &mut [Reading<Nibbles>]) -> Result<ChainReport, Error<SpiError<B>>>;
@@ -1417,11 +1454,13 @@ twins! {
         /// CLRSCTRL.
         pub fn clear_sctrl(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// WRPWM (duty = code / 15 per cell, applies while DCC is set and the watchdog has
-        /// expired).
+        /// expired; set duties with [`Nibbles::set_pwm_duty`]). Codes above 15 are rejected
+        /// ([`Nibbles::check`]) before anything is sent.
         pub fn write_pwm(&mut self, s: &[Nibbles; N]) -> Result<(), Error<SpiError<B>>>;
         /// RDPWM.
         pub fn read_pwm(&mut self, out: &mut [Reading<Nibbles>]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// WRPSB (LTC6812/6813/ADBMS1818).
+        /// WRPSB (LTC6812/6813/ADBMS1818). Codes above 15 and values for cells the part
+        /// lacks are rejected ([`Psb::check_part`]) before anything is sent.
         pub fn write_psb(&mut self, s: &[Psb; N]) -> Result<(), Error<SpiError<B>>>;
         /// RDPSB (LTC6812/6813/ADBMS1818).
         pub fn read_psb(&mut self, out: &mut [Reading<Psb>]) -> Result<ChainReport, Error<SpiError<B>>>;

@@ -22,6 +22,13 @@
 //!   ([`Reading::Failed`](crate::monitor::Reading) naming it); the command is re-issued up to
 //!   [`Ltc681x::retries`] times first. Registers reading 0xFFFF with a good PEC (cleared,
 //!   never converted) are [`Reading::NotConverted`](crate::monitor::Reading), never 6.5535 V.
+//!   Codes above the ADC full scale (0xE000..=0xFFFE; valid results are 0x0000..=0xDFFF,
+//!   e.g. the redundancy fault codes 0xFF0X) are `Reading::Failed` naming the device and
+//!   fail the report, on every path (cells, auxiliary, status, open wire).
+//! * Values written to the chips (configuration, PWM, S-control, COMM) are checked first:
+//!   a value wider than its field, an undefined ICOM/FCOM code, or a GPIO or cell the part
+//!   lacks is a [`ConfigError`](crate::error::ConfigError) and nothing is sent — never
+//!   masked.
 //!
 //! # Power states and timing
 //!

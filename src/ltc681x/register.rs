@@ -67,9 +67,28 @@ impl DischargeTimeout {
         Self::Min90,
         Self::Min120,
     ];
-    /// From the 4-bit code (upper bits ignored).
+    /// From the 4-bit code read back (upper bits ignored: the register field has 4 bits).
+    /// To build a configuration from a number, use [`DischargeTimeout::try_from_code`].
     pub const fn from_code(code: u8) -> Self {
         Self::ALL[(code & 0x0F) as usize]
+    }
+    /// From a 4-bit code, rejecting codes above 15 (LTC6812-DS Table 55: DCTO\[3:0\]).
+    ///
+    /// ```
+    /// use bms_afe::ltc681x::register::DischargeTimeout;
+    /// assert_eq!(DischargeTimeout::try_from_code(15), Ok(DischargeTimeout::Min120));
+    /// assert!(DischargeTimeout::try_from_code(16).is_err());
+    /// ```
+    pub const fn try_from_code(code: u8) -> Result<Self, ConfigError> {
+        if code > 15 {
+            return Err(ConfigError::OutOfRange {
+                field: "DCTO code",
+                value: code as i64,
+                min: 0,
+                max: 15,
+            });
+        }
+        Ok(Self::ALL[code as usize])
     }
     /// The 4-bit code.
     pub const fn code(self) -> u8 {
@@ -114,7 +133,8 @@ pub struct CfgA {
 }
 
 impl CfgA {
-    /// Register bytes.
+    /// Register bytes. Fields are masked to their widths here, unchecked: the driver only
+    /// sends configurations built and validated by [`DeviceConfig::encode`].
     pub const fn encode(&self) -> [u8; 6] {
         [
             (self.gpio & 0x1F) << 3 | bit(self.refon, 2) | bit(self.dten, 1) | self.adcopt as u8,
@@ -161,7 +181,8 @@ pub struct CfgB {
 }
 
 impl CfgB {
-    /// Register bytes.
+    /// Register bytes. Fields are masked to their widths here, unchecked: the driver only
+    /// sends configurations built and validated by [`DeviceConfig::encode`].
     pub const fn encode(&self) -> [u8; 6] {
         [
             (self.dcc & 0x0F) << 4 | self.gpio & 0x0F,
@@ -227,7 +248,8 @@ pub struct Cfg6810 {
 }
 
 impl Cfg6810 {
-    /// Register bytes.
+    /// Register bytes. Fields are masked to their widths here, unchecked: the driver only
+    /// sends configurations built and validated by [`DeviceConfig::encode`].
     pub const fn encode(&self) -> [u8; 6] {
         [
             (self.gpio & 0x0F) << 3 | bit(self.refon, 2) | bit(self.dten, 1) | self.adcopt as u8,
@@ -267,7 +289,9 @@ impl Cfg6810 {
 /// onto the part's register layout and rejects what the part cannot do.
 ///
 /// The default is the power-on state except that every GPIO pull-down is off (the usual
-/// bring-up choice, rt `config.rs` default `0xF8`). In particular VUV = VOV = 0, the chip's
+/// bring-up choice, rt `config.rs` default `0xF8`) — all nine GPIOs of the LTC6812/6813; for
+/// a part with fewer GPIOs start from [`DeviceConfig::for_part`] (what the driver does), as
+/// [`DeviceConfig::encode`] rejects pull-down bits of GPIOs the part lacks. In particular VUV = VOV = 0, the chip's
 /// reset values: every cell is flagged over-voltage until thresholds are set — deliberately
 /// loud rather than silently unprotected (the chip returns to these values after a watchdog
 /// timeout too).
@@ -309,23 +333,7 @@ pub struct DeviceConfig {
 
 impl Default for DeviceConfig {
     fn default() -> Self {
-        Self {
-            gpio_pulldown_off: 0x01FF,
-            refon: false,
-            adcopt: false,
-            vuv: 0,
-            vov: 0,
-            dten: false,
-            dcc: 0,
-            dcc0: false,
-            dcto: DischargeTimeout::Disabled,
-            dtmen: false,
-            fdrf: false,
-            ps: 0,
-            mcal: false,
-            sconv: false,
-            dis_red: false,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -338,8 +346,43 @@ const fn unsupported(cond: bool, what: &'static str) -> Result<(), ConfigError> 
 }
 
 impl DeviceConfig {
+    /// The default configuration for part `V`: as [`DeviceConfig::default`] with the
+    /// pull-downs of exactly the part's GPIOs off.
+    ///
+    /// ```
+    /// use bms_afe::ltc681x::{DeviceConfig, Ltc6811};
+    /// let c = DeviceConfig::for_part::<Ltc6811>();
+    /// assert_eq!(c.gpio_pulldown_off, 0x1F);
+    /// assert!(c.encode::<Ltc6811>().is_ok());
+    /// assert!(DeviceConfig::default().encode::<Ltc6811>().is_err()); // GPIO6..9: no such pins
+    /// ```
+    pub const fn for_part<V: Variant>() -> Self {
+        let mut c = Self::DEFAULT;
+        c.gpio_pulldown_off = ((1u32 << V::GPIOS) - 1) as u16;
+        c
+    }
+
+    const DEFAULT: Self = Self {
+        gpio_pulldown_off: 0x01FF,
+        refon: false,
+        adcopt: false,
+        vuv: 0,
+        vov: 0,
+        dten: false,
+        dcc: 0,
+        dcc0: false,
+        dcto: DischargeTimeout::Disabled,
+        dtmen: false,
+        fdrf: false,
+        ps: 0,
+        mcal: false,
+        sconv: false,
+        dis_red: false,
+    };
+
     /// Maps the configuration onto the register groups of `V`: `[CFGRA, CFGRB]` (CFGRB is
-    /// all zero on parts without it). Rejects cells, GPIOs or fields the part lacks.
+    /// all zero on parts without it). Rejects cells, GPIOs or fields the part lacks and
+    /// codes wider than their fields: nothing is masked silently.
     pub const fn encode<V: Variant>(&self) -> Result<[[u8; 6]; 2], ConfigError> {
         let cell_mask = (1u32 << V::CELLS) - 1;
         if self.dcc & !cell_mask != 0 {
@@ -349,12 +392,12 @@ impl DeviceConfig {
             });
         }
         let gpio_mask = (1u16 << V::GPIOS) - 1;
-        if self.gpio_pulldown_off & !0x01FF != 0 {
+        if self.gpio_pulldown_off & !gpio_mask != 0 {
             return Err(ConfigError::OutOfRange {
                 field: "GPIO pull-down mask",
                 value: self.gpio_pulldown_off as i64,
                 min: 0,
-                max: 0x01FF,
+                max: gpio_mask as i64,
             });
         }
         if self.vuv > 0x0FFF || self.vov > 0x0FFF {
@@ -623,13 +666,84 @@ pub struct CommByte {
     pub fcom: u8,
 }
 
+/// ICOM write codes of LTC6812-DS Table 55 (adi.md §3.4): I2C 0110 START, 0001 STOP,
+/// 0000 BLANK, 0111 NO TRANSMIT; SPI 1000 CSB low, 1010 CSB falling edge, 1001 CSB high,
+/// 1111 NO TRANSMIT. Bit `k` set = code `k` is defined.
+pub const ICOM_WRITE_CODES: u16 =
+    1 << 0x0 | 1 << 0x1 | 1 << 0x6 | 1 << 0x7 | 1 << 0x8 | 1 << 0x9 | 1 << 0xA | 1 << 0xF;
+/// FCOM write codes of LTC6812-DS Table 55 (adi.md §3.4): I2C 0000 master ACK, 1000 master
+/// NACK, 1001 master NACK + STOP; SPI X000 CSB low (0000 or 1000), 1001 CSB high. Bit `k`
+/// set = code `k` is defined.
+pub const FCOM_WRITE_CODES: u16 = 1 << 0x0 | 1 << 0x8 | 1 << 0x9;
+
+/// `Ok` if `code` is a 4-bit value whose bit is set in `defined`, else
+/// [`ConfigError::OutOfRange`] naming `field`.
+const fn check_code(field: &'static str, code: u8, defined: u16) -> Result<(), ConfigError> {
+    if code <= 15 && defined >> code & 1 != 0 {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange {
+            field,
+            value: code as i64,
+            min: 0,
+            max: 15,
+        })
+    }
+}
+
+/// `Ok` if every value of `values` fits in 4 bits, else [`ConfigError::OutOfRange`].
+const fn check_nibbles(field: &'static str, values: &[u8]) -> Result<(), ConfigError> {
+    let mut i = 0;
+    while i < values.len() {
+        if let Err(e) = check_code(field, values[i], 0xFFFF) {
+            return Err(e);
+        }
+        i += 1;
+    }
+    Ok(())
+}
+
 /// The COMM group: three bytes with their control codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Comm(pub [CommByte; 3]);
 
 impl Comm {
-    /// Register bytes: COMMn = ICOMn | Dn\[7:4\], COMMn+1 = Dn\[3:0\] | FCOMn.
+    /// Checks that every ICOM and FCOM is one of the data sheet's write codes
+    /// ([`ICOM_WRITE_CODES`], [`FCOM_WRITE_CODES`]); `write_comm` sends nothing otherwise.
+    ///
+    /// ```
+    /// use bms_afe::ltc681x::register::{Comm, CommByte};
+    /// // I2C START + 0xA0 + master ACK; BLANK + 0x01 + NACK+STOP; NO TRANSMIT.
+    /// let ok = Comm([
+    ///     CommByte { icom: 0b0110, data: 0xA0, fcom: 0b0000 },
+    ///     CommByte { icom: 0b0000, data: 0x01, fcom: 0b1001 },
+    ///     CommByte { icom: 0b0111, data: 0xFF, fcom: 0b1001 },
+    /// ]);
+    /// assert!(ok.check().is_ok());
+    /// let mut bad = ok;
+    /// bad.0[1].icom = 0x16; // would be sent as 0110 (START) if masked
+    /// assert!(bad.check().is_err());
+    /// bad.0[1].icom = 0b0010; // not a defined ICOM code
+    /// assert!(bad.check().is_err());
+    /// ```
+    pub const fn check(&self) -> Result<(), ConfigError> {
+        let mut i = 0;
+        while i < 3 {
+            let c = self.0[i];
+            if let Err(e) = check_code("ICOM code", c.icom, ICOM_WRITE_CODES) {
+                return Err(e);
+            }
+            if let Err(e) = check_code("FCOM code", c.fcom, FCOM_WRITE_CODES) {
+                return Err(e);
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
+    /// Register bytes: COMMn = ICOMn | Dn\[7:4\], COMMn+1 = Dn\[3:0\] | FCOMn. Codes are
+    /// masked to 4 bits here: [`Comm::check`] them first (the driver does).
     pub const fn encode(&self) -> [u8; 6] {
         let mut out = [0u8; 6];
         let mut i = 0;
@@ -661,6 +775,33 @@ impl Comm {
     }
 }
 
+/// The PWM code for a discharge duty of at most `permille` (‰, 0..=1000): duty = code / 15
+/// (LTC6812-DS Table 53; adi.md §3.4 "0000 = 0 %, 0001 = 6.7 %, …, 1111 = 100 %"). Rounds
+/// the code **down** (never more discharge than asked) and returns it with the duty achieved,
+/// code · 1000 / 15 rounded up to a whole ‰ — still not above the request, and asking for
+/// the achieved value again gives the same code. Rejects values above 1000.
+///
+/// ```
+/// use bms_afe::ltc681x::register::pwm_duty;
+/// assert_eq!(pwm_duty(0), Ok((0, 0)));
+/// assert_eq!(pwm_duty(66), Ok((0, 0)));     // below 1/15
+/// assert_eq!(pwm_duty(67), Ok((1, 67)));    // 1/15 = 66.7 ‰
+/// assert_eq!(pwm_duty(1000), Ok((15, 1000)));
+/// assert!(pwm_duty(1001).is_err());
+/// ```
+pub const fn pwm_duty(permille: u16) -> Result<(u8, u16), ConfigError> {
+    if permille > 1000 {
+        return Err(ConfigError::OutOfRange {
+            field: "PWM duty (‰)",
+            value: permille as i64,
+            min: 0,
+            max: 1000,
+        });
+    }
+    let code = (permille as u32 * 15 / 1000) as u8;
+    Ok((code, (code as u32 * 1000).div_ceil(15) as u16))
+}
+
 /// Twelve 4-bit fields, low nibble first (SCTRL: SCTL1..12, LTC6812-DS Table 52; PWM:
 /// PWM1..12, Table 53). PWM duty = code / 15; SCTL 0000 = drive high, 0001..0111 = n pulses,
 /// 1xxx = drive low.
@@ -669,7 +810,60 @@ impl Comm {
 pub struct Nibbles(pub [u8; 12]);
 
 impl Nibbles {
-    /// Register bytes (values above 15 are masked to 4 bits).
+    /// Checks that every value fits in 4 bits (0..=15); `write_pwm`/`write_sctrl` send
+    /// nothing otherwise.
+    ///
+    /// ```
+    /// use bms_afe::ltc681x::register::Nibbles;
+    /// assert!(Nibbles([15; 12]).check().is_ok());
+    /// let mut n = Nibbles::default();
+    /// n.0[3] = 16; // would be sent as 0 (0 % duty) if masked
+    /// assert!(n.check().is_err());
+    /// ```
+    pub const fn check(&self) -> Result<(), ConfigError> {
+        check_nibbles("PWM/SCTRL code", &self.0)
+    }
+
+    /// Sets field `index` (0 = PWM1/SCTL1 … 11 = PWM12/SCTL12) to `code`, rejecting an index
+    /// beyond 11 or a code above 15.
+    pub fn set(&mut self, index: usize, code: u8) -> Result<(), ConfigError> {
+        check_code("PWM/SCTRL code", code, 0xFFFF)?;
+        let slot = self.0.get_mut(index).ok_or(ConfigError::OutOfRange {
+            field: "PWM/SCTRL index",
+            value: index as i64,
+            min: 0,
+            max: 11,
+        })?;
+        *slot = code;
+        Ok(())
+    }
+
+    /// Sets the PWM duty of `cell` (1..=12) to at most `permille` (‰, 0..=1000), see
+    /// [`pwm_duty`]; returns the duty achieved in ‰.
+    ///
+    /// ```
+    /// use bms_afe::ltc681x::register::Nibbles;
+    /// let mut pwm = Nibbles::default();
+    /// // 50 % is between 7/15 and 8/15: 7/15 = 466.7 ‰ is achieved (reported 467).
+    /// assert_eq!(pwm.set_pwm_duty(2, 500), Ok(467));
+    /// assert_eq!(pwm.0[1], 7);
+    /// assert!(pwm.set_pwm_duty(13, 500).is_err());
+    /// ```
+    pub fn set_pwm_duty(&mut self, cell: usize, permille: u16) -> Result<u16, ConfigError> {
+        let (code, achieved) = pwm_duty(permille)?;
+        let index = cell.checked_sub(1).filter(|&i| i < 12);
+        let Some(i) = index else {
+            return Err(ConfigError::NoSuchCell {
+                cell: cell.min(u16::MAX as usize) as u16,
+                available: 12,
+            });
+        };
+        self.set(i, code)?;
+        Ok(achieved)
+    }
+
+    /// Register bytes. Values are masked to 4 bits here: [`Nibbles::check`] them first (the
+    /// driver does).
     pub const fn encode(&self) -> [u8; 6] {
         let mut out = [0u8; 6];
         let mut i = 0;
@@ -704,7 +898,77 @@ pub struct Psb {
 }
 
 impl Psb {
-    /// Register bytes.
+    /// Checks that every PWM and SCTL value fits in 4 bits (0..=15); `write_psb` sends
+    /// nothing otherwise.
+    ///
+    /// ```
+    /// use bms_afe::ltc681x::register::Psb;
+    /// let mut p = Psb::default();
+    /// assert!(p.check().is_ok());
+    /// p.sctl[5] = 0x10;
+    /// assert!(p.check().is_err());
+    /// ```
+    pub const fn check(&self) -> Result<(), ConfigError> {
+        if let Err(e) = check_nibbles("PWM code", &self.pwm) {
+            return Err(e);
+        }
+        check_nibbles("SCTRL code", &self.sctl)
+    }
+
+    /// Sets the PWM duty of `cell` (13..=18; the LTC6812 has 13..=15) to at most `permille`
+    /// (‰, 0..=1000), see [`pwm_duty`]; returns the duty achieved in ‰.
+    ///
+    /// ```
+    /// use bms_afe::ltc681x::register::Psb;
+    /// let mut p = Psb::default();
+    /// assert_eq!(p.set_pwm_duty(13, 1000), Ok(1000));
+    /// assert_eq!(p.pwm[0], 15);
+    /// assert!(p.set_pwm_duty(12, 1000).is_err());
+    /// ```
+    pub fn set_pwm_duty(&mut self, cell: usize, permille: u16) -> Result<u16, ConfigError> {
+        let (code, achieved) = pwm_duty(permille)?;
+        let slot = cell
+            .checked_sub(13)
+            .and_then(|i| self.pwm.get_mut(i))
+            .ok_or(ConfigError::NoSuchCell {
+                cell: cell.min(u16::MAX as usize) as u16,
+                available: 18,
+            })?;
+        *slot = code;
+        Ok(achieved)
+    }
+
+    /// [`Psb::check`], and no PWM or SCTL value for a cell the part `V` lacks (the LTC6812
+    /// has cells 13..=15 only): [`ConfigError::NoSuchCell`]. `write_psb` sends nothing
+    /// otherwise.
+    ///
+    /// ```
+    /// use bms_afe::ltc681x::{Ltc6812, Ltc6813, register::Psb};
+    /// let mut p = Psb::default();
+    /// p.pwm[3] = 15; // PWM16
+    /// assert!(p.check_part::<Ltc6813>().is_ok());
+    /// assert!(p.check_part::<Ltc6812>().is_err());
+    /// ```
+    pub const fn check_part<V: Variant>(&self) -> Result<(), ConfigError> {
+        if let Err(e) = self.check() {
+            return Err(e);
+        }
+        let mut i = 0;
+        while i < 6 {
+            let cell = 13 + i;
+            if cell > V::CELLS && (self.pwm[i] != 0 || self.sctl[i] != 0) {
+                return Err(ConfigError::NoSuchCell {
+                    cell: cell as u16,
+                    available: V::CELLS as u16,
+                });
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+
+    /// Register bytes. Values are masked to 4 bits here: [`Psb::check`] them first (the
+    /// driver does).
     pub const fn encode(&self) -> [u8; 6] {
         let mut out = [0u8; 6];
         let mut i = 0;
@@ -773,7 +1037,7 @@ mod tests {
     fn dten_is_read_only() {
         let c = DeviceConfig {
             dten: true,
-            ..DeviceConfig::default()
+            ..DeviceConfig::for_part::<Ltc6811>()
         };
         assert_eq!(c.encode::<Ltc6811>().unwrap()[0][0] & 0x02, 0);
         let back = DeviceConfig::decode::<Ltc6811>(&[[0x02, 0, 0, 0, 0, 0], [0; 6]]);

@@ -194,7 +194,7 @@ const fn itmp(l: ConfigLayout) -> (i64, i64) {
 
 fn code_of(uv: i32) -> u16 {
     let c = (i64::from(uv) + 50).div_euclid(100);
-    c.clamp(0, 0xE000) as u16
+    c.clamp(0, 0xDFFF) as u16
 }
 
 impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
@@ -527,13 +527,13 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
                 .map(|&v| i64::from(v))
                 .sum();
             let c = (sum + 50 * sc_factor(l)) / (100 * sc_factor(l));
-            d.stat[0] = c.clamp(0, 0xE000) as u16;
+            d.stat[0] = c.clamp(0, 0xDFFF) as u16;
         }
         if chst == 0 || chst == 2 {
             let (slope, off) = itmp(l);
             // code · 100 µV = (T + off) · slope/10 mV  →  code = (T_mC + off) · slope / 1000.
             let c = (i64::from(d.temp_mc) + off) * slope / 1000;
-            d.stat[1] = c.clamp(0, 0xE000) as u16;
+            d.stat[1] = c.clamp(0, 0xDFFF) as u16;
         }
         if chst == 0 || chst == 3 {
             d.stat[2] = 50_000;
