@@ -1172,7 +1172,12 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
             .map_or(0, |t| t.gpios.count_ones() as usize)
     }
     async fn wake(&mut self) -> Result<(), Error<IO::Error>> {
-        Core::wake(self).await
+        // A sleeping core has lost CFGRA (thresholds, GPIO, REFON) and, without DTEN, its
+        // discharge switches (LTC6812-DS: the watchdog resets the configuration): wake the
+        // chain and restore the configuration this driver holds, so generic code that calls
+        // `wake` gets a chain in the state it configured.
+        Core::wake(self).await?;
+        self.write_config().await
     }
     async fn start_cell_conversion(
         &mut self,

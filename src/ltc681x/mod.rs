@@ -48,6 +48,7 @@
 //!
 //! | trait | LTC681x |
 //! |---|---|
+//! | `wake` | the inherent wake (one dummy frame per device, tWAKE apart), then the configuration held by the driver is written again (a sleeping core has lost it) |
 //! | `ConversionMode::{Fast, Normal, Filtered}` | ADCV MD = 01 / 10 / 11 (27 kHz / 7 kHz / 26 Hz with ADCOPT = 0), preceded by CLRCELL so a start lost on the bus reads as `NotConverted`, never as the previous voltages |
 //! | temperatures | per device: die temperature (ADSTAT CHST = ITMP), then — if set with [`Ltc681x::set_thermistors`] — one value per thermistor GPIO (ADAX, converted by your function) |
 //! | stack voltage | sum of cells SC (ADSTAT CHST = SC) × 10/20/30 |

@@ -874,4 +874,7 @@ impl VirtualChip for Bq76952Sim {
     fn cell_lsb_uv(&self) -> i32 {
         1000
     }
+    fn elapsed_ns(&self) -> Option<u64> {
+        Some(self.now_ns)
+    }
 }

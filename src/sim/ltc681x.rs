@@ -1006,4 +1006,16 @@ impl<V: Variant, const N: usize> VirtualChip for Ltc681xChain<V, N> {
     fn cell_lsb_uv(&self) -> i32 {
         100
     }
+    fn elapsed_ns(&self) -> Option<u64> {
+        Some(self.now)
+    }
+    /// LTC6812-DS Table 55: UV when a cell < (VUV + 1) · 16 · 100 µV, OV when > VOV · 16 ·
+    /// 100 µV. `None` while the thresholds are at their reset values (no usable window).
+    fn cell_thresholds_uv(&self, device: usize) -> Option<(i32, i32)> {
+        let d = self.dev.get(device)?;
+        let vuv = i32::from(d.cfga[1]) | i32::from(d.cfga[2] & 0x0F) << 8;
+        let vov = i32::from(d.cfga[2] >> 4) | i32::from(d.cfga[3]) << 4;
+        let (uv, ov) = ((vuv + 1) * 1600, vov * 1600);
+        (ov > uv).then_some((uv, ov))
+    }
 }
