@@ -242,8 +242,10 @@ fn write_vectors_and_read_back_verification() {
     macro_rules! s {
         ($d:ident, $w:ident, $t:ident) => {
             let mut b = CfgB::default();
+            // The §7.3 vector carries VUV code 416 (2.4984 V, the vendor's truncation of
+            // 2.5 V); the crate's setter rounds UV up, so ask for 2.4984 V exactly.
             assert_eq!(
-                b.set_undervoltage(MicroVolts(2_500_000)),
+                b.set_undervoltage(MicroVolts(2_498_400)),
                 Ok(MicroVolts(2_498_400))
             );
             assert_eq!(
@@ -503,7 +505,8 @@ fn chain_write_sends_the_farthest_device_first() {
     macro_rules! s {
         ($d:ident, $w:ident, $t:ident) => {
             let mut b = CfgB::default();
-            b.set_undervoltage(MicroVolts(2_500_000)).unwrap();
+            // VUV code 416 as in the §7.3 vector (see above).
+            b.set_undervoltage(MicroVolts(2_498_400)).unwrap();
             b.set_overvoltage(MicroVolts(4_200_000)).unwrap();
             $w($d.write_cfgb(&[CfgB::default(), b])).unwrap();
             assert_eq!($d.expected_counters(), [1, 1]);

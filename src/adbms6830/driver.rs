@@ -661,6 +661,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     pub(crate) async fn write_cfga(&mut self, cfg: &[CfgA; N]) -> Result<(), E<IO>> {
+        for c in cfg.iter() {
+            c.validate()?;
+        }
         let data = cfg.map(|c| c.to_bytes());
         self.cfga = *cfg;
         self.write_verified(&cmd::WRCFGA, &cmd::RDCFGA, "CFGA", &data, &CfgA::WRITABLE)
@@ -669,6 +672,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
 
     pub(crate) async fn write_cfgb(&mut self, cfg: &[CfgB; N]) -> Result<(), E<IO>> {
         for c in cfg.iter() {
+            c.validate()?;
             check_dcc::<V>(c.dcc as u32)?;
         }
         let data = cfg.map(|c| c.to_bytes());
@@ -678,12 +682,17 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     pub(crate) async fn configure(&mut self, a: CfgA, b: CfgB) -> Result<(), E<IO>> {
+        // Both groups are checked before either is sent.
+        a.validate()?;
+        b.validate()?;
+        check_dcc::<V>(b.dcc as u32)?;
         self.write_cfga(&[a; N]).await?;
         self.write_cfgb(&[b; N]).await
     }
 
     pub(crate) async fn write_pwm(&mut self, pwm: &[Pwm; N]) -> Result<(), E<IO>> {
         for p in pwm.iter() {
+            p.validate()?;
             if p.duty.iter().skip(V::CELLS).any(|&d| d != 0) {
                 return Err(ConfigError::NoSuchCell {
                     cell: V::CELLS as u16 + 1,
@@ -1188,13 +1197,19 @@ twins! {
         pub fn detect_chain_length(&mut self) -> Result<usize, Error<SpiError<B>>>;
         /// Reads CFGA and CFGB of every device (and updates the driver's copy where valid).
         pub fn read_config(&mut self, a: &mut [Reading<CfgA>; N], b: &mut [Reading<CfgB>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// Writes CFGA per device and verifies it by read-back (read-only bits masked).
+        /// Writes CFGA per device and verifies it by read-back (read-only bits masked). Every
+        /// field is range-checked first ([`CfgA::validate`]): an out-of-range value is
+        /// [`ConfigError::OutOfRange`] and nothing is sent.
         pub fn write_cfga(&mut self, cfg: &[CfgA; N]) -> Result<(), Error<SpiError<B>>>;
-        /// Writes CFGB per device and verifies it by read-back.
+        /// Writes CFGB per device and verifies it by read-back. Every field is range-checked
+        /// first ([`CfgB::validate`], DCC against the variant's cells): an out-of-range value
+        /// is [`ConfigError::OutOfRange`] and nothing is sent.
         pub fn write_cfgb(&mut self, cfg: &[CfgB; N]) -> Result<(), Error<SpiError<B>>>;
-        /// Writes the same CFGA and CFGB to every device, verified.
+        /// Writes the same CFGA and CFGB to every device, verified. Both are range-checked
+        /// before either is sent.
         pub fn configure(&mut self, a: CfgA, b: CfgB) -> Result<(), Error<SpiError<B>>>;
-        /// Writes PWMA and PWMB per device, verified.
+        /// Writes PWMA and PWMB per device, verified. Duties above 15 are
+        /// [`ConfigError::OutOfRange`] and nothing is sent.
         pub fn write_pwm(&mut self, pwm: &[Pwm; N]) -> Result<(), Error<SpiError<B>>>;
         /// MUTE (`true`) or UNMUTE (`false`) discharge.
         pub fn mute(&mut self, on: bool) -> Result<(), Error<SpiError<B>>>;
