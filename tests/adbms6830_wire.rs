@@ -416,6 +416,8 @@ fn snapshot_read_and_faults() {
         e.extend(read(c, frame(&[0x10, 0x27, 0x10, 0x27, 0x10, 0x27], 1)));
     }
     e.extend(cmd(UNSNAP)); // CC 2
+    // read_faults (a CellMonitor method) first wakes idle ports: one RDCFGA per device.
+    e.extend(cmd(RDCFGA));
     // STATC: CS3FLT, THSD; STATD: C1 OV (STDR0 b1), C16 UV (STDR3 b6).
     e.extend(read(RDSTATC, frame(&[0x04, 0x00, 0, 0, 0x00, 0x04], 2)));
     e.extend(read(

@@ -371,6 +371,27 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         self.reset_command_counters().await
     }
 
+    pub(crate) async fn wake_idle(&mut self) -> Result<(), E<IO>> {
+        isospi::wake_idle(&mut self.io, N, &cmd::RDCFGA, timing::T_READY_US)
+            .await
+            .map_err(Error::Bus)
+    }
+
+    /// Waits `t`; after a wait that can exceed tIDLE (4.3 ms minimum) the ports are woken
+    /// again so the next command is not lost at an idle port.
+    async fn settle(&mut self, t: Microseconds) -> Result<(), E<IO>> {
+        isospi::settle(
+            &mut self.io,
+            t.0,
+            timing::T_IDLE_MIN_US,
+            N,
+            &cmd::RDCFGA,
+            timing::T_READY_US,
+        )
+        .await
+        .map_err(Error::Bus)
+    }
+
     pub(crate) async fn reset_command_counters(&mut self) -> Result<(), E<IO>> {
         self.send(&cmd::RSTCC).await
     }
@@ -789,13 +810,14 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<u32>; N],
     ) -> Result<ChainReport, E<IO>> {
+        self.wake_idle().await?;
         let hint = self
             .start_cell_adc(Adcv {
                 redundant: true,
                 ..Adcv::SINGLE
             })
             .await?;
-        self.io.delay_us(hint.0).await;
+        self.settle(hint).await?;
         let mut c = [[Reading::NotConverted; super::variant::MAX_CELLS]; N];
         let mut s = [[Reading::NotConverted; super::variant::MAX_CELLS]; N];
         let mut report = self.read_cells_into(CellSource::C, &mut c).await?;
@@ -830,6 +852,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         path: AdcPath,
         out: &mut [Reading<u32>; N],
     ) -> Result<ChainReport, E<IO>> {
+        self.wake_idle().await?;
         let mut base = [[Reading::NotConverted; super::variant::MAX_CELLS]; N];
         let mut odd = base;
         let mut even = base;
@@ -857,7 +880,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                     CellSource::S,
                 ),
             };
-            self.io.delay_us(hint.0).await;
+            self.settle(hint).await?;
             report.merge(self.read_cells_into(source, buf).await?);
         }
         for (d, o) in out.iter_mut().enumerate() {
@@ -874,6 +897,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         threshold: MicroVolts,
         out: &mut [Reading<u16>; N],
     ) -> Result<ChainReport, E<IO>> {
+        self.wake_idle().await?;
         let mut up = [[Reading::NotConverted; 12]; N];
         let mut down = up;
         let mut report = ChainReport::OK;
@@ -884,7 +908,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                     open_wire: Some(pull),
                 })
                 .await?;
-            self.io.delay_us(hint.0).await;
+            self.settle(hint).await?;
             report.merge(self.read_aux(false, buf).await?);
         }
         for ((o, u), dn) in out.iter_mut().zip(up.iter()).zip(down.iter()) {
@@ -930,6 +954,100 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
     }
 
     async fn start_cell_conversion(&mut self, mode: ConversionMode) -> Result<Microseconds, E<IO>> {
+        self.wake_idle().await?;
+        self.start_cells(mode).await
+    }
+
+    async fn read_cell_voltages(
+        &mut self,
+        out: &mut [Reading<MicroVolts>],
+    ) -> Result<ChainReport, E<IO>> {
+        check_cells_len::<V, N, IO::Error>(out.len())?;
+        self.wake_idle().await?;
+        let source = self.source;
+        self.read_cells(source, out).await
+    }
+
+    async fn measure_cells(
+        &mut self,
+        mode: ConversionMode,
+        out: &mut [Reading<MicroVolts>],
+    ) -> Result<ChainReport, E<IO>> {
+        check_cells_len::<V, N, IO::Error>(out.len())?;
+        self.wake_idle().await?;
+        let hint = self.start_cells(mode).await?;
+        self.settle(hint).await?;
+        let source = self.source;
+        self.read_cells(source, out).await
+    }
+
+    async fn measure_temperatures(
+        &mut self,
+        out: &mut [Reading<MilliCelsius>],
+    ) -> Result<ChainReport, E<IO>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument(
+                "temperature output length must be N",
+            ));
+        }
+        self.wake_idle().await?;
+        let hint = self
+            .start_aux(Adax {
+                channel: AuxChannel::Itmp,
+                open_wire: None,
+            })
+            .await?;
+        self.settle(hint).await?;
+        self.read_word(&cmd::RDSTATA, 1, convert::itmp, out).await
+    }
+
+    async fn measure_stack_voltages(
+        &mut self,
+        out: &mut [Reading<MicroVolts>],
+    ) -> Result<ChainReport, E<IO>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument("stack output length must be N"));
+        }
+        self.wake_idle().await?;
+        let hint = self
+            .start_aux(Adax {
+                channel: AuxChannel::Vpv,
+                open_wire: None,
+            })
+            .await?;
+        self.settle(hint).await?;
+        self.read_word(&cmd::RDAUXD, 2, convert::vpv, out).await
+    }
+
+    async fn read_current(&mut self) -> Result<Option<MicroAmps>, E<IO>> {
+        Ok(None)
+    }
+
+    async fn set_balancing(&mut self, masks: &[u32]) -> Result<(), E<IO>> {
+        if masks.len() != N {
+            return Err(Error::InvalidArgument("balancing masks length must be N"));
+        }
+        let mut cfg = self.cfgb;
+        for (c, m) in cfg.iter_mut().zip(masks.iter()) {
+            check_dcc::<V>(*m)?;
+            c.dcc = *m as u16;
+        }
+        self.wake_idle().await?;
+        self.write_cfgb(&cfg).await
+    }
+
+    async fn read_faults(&mut self, out: &mut [Reading<Faults>]) -> Result<ChainReport, E<IO>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument("fault output length must be N"));
+        }
+        self.wake_idle().await?;
+        self.read_faults_now(out).await
+    }
+}
+
+impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
+    /// The conversion start of [`MonitorCore::start_cell_conversion`], without the wake.
+    async fn start_cells(&mut self, mode: ConversionMode) -> Result<Microseconds, E<IO>> {
         match mode {
             ConversionMode::Fast => {
                 self.source = CellSource::C;
@@ -960,85 +1078,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         }
     }
 
-    async fn read_cell_voltages(
-        &mut self,
-        out: &mut [Reading<MicroVolts>],
-    ) -> Result<ChainReport, E<IO>> {
-        let source = self.source;
-        self.read_cells(source, out).await
-    }
-
-    async fn measure_cells(
-        &mut self,
-        mode: ConversionMode,
-        out: &mut [Reading<MicroVolts>],
-    ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N * V::CELLS {
-            return Err(Error::InvalidArgument(
-                "cell output length must be devices × cells per device",
-            ));
-        }
-        let hint = MonitorCore::start_cell_conversion(self, mode).await?;
-        self.io.delay_us(hint.0).await;
-        MonitorCore::read_cell_voltages(self, out).await
-    }
-
-    async fn measure_temperatures(
-        &mut self,
-        out: &mut [Reading<MilliCelsius>],
-    ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N {
-            return Err(Error::InvalidArgument(
-                "temperature output length must be N",
-            ));
-        }
-        let hint = self
-            .start_aux(Adax {
-                channel: AuxChannel::Itmp,
-                open_wire: None,
-            })
-            .await?;
-        self.io.delay_us(hint.0).await;
-        self.read_word(&cmd::RDSTATA, 1, convert::itmp, out).await
-    }
-
-    async fn measure_stack_voltages(
-        &mut self,
-        out: &mut [Reading<MicroVolts>],
-    ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N {
-            return Err(Error::InvalidArgument("stack output length must be N"));
-        }
-        let hint = self
-            .start_aux(Adax {
-                channel: AuxChannel::Vpv,
-                open_wire: None,
-            })
-            .await?;
-        self.io.delay_us(hint.0).await;
-        self.read_word(&cmd::RDAUXD, 2, convert::vpv, out).await
-    }
-
-    async fn read_current(&mut self) -> Result<Option<MicroAmps>, E<IO>> {
-        Ok(None)
-    }
-
-    async fn set_balancing(&mut self, masks: &[u32]) -> Result<(), E<IO>> {
-        if masks.len() != N {
-            return Err(Error::InvalidArgument("balancing masks length must be N"));
-        }
-        let mut cfg = self.cfgb;
-        for (c, m) in cfg.iter_mut().zip(masks.iter()) {
-            check_dcc::<V>(*m)?;
-            c.dcc = *m as u16;
-        }
-        self.write_cfgb(&cfg).await
-    }
-
-    async fn read_faults(&mut self, out: &mut [Reading<Faults>]) -> Result<ChainReport, E<IO>> {
-        if out.len() != N {
-            return Err(Error::InvalidArgument("fault output length must be N"));
-        }
+    async fn read_faults_now(&mut self, out: &mut [Reading<Faults>]) -> Result<ChainReport, E<IO>> {
         let mut c = [Reading::NotConverted; N];
         let mut d = [Reading::NotConverted; N];
         let mut report = self.read_status_c(&mut c).await?;
@@ -1064,6 +1104,15 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
 }
 
 impl_cell_monitor!(spi impl[V: Variant, const N: usize] Adbms6830<V, N> => core);
+
+fn check_cells_len<V: Variant, const N: usize, B>(len: usize) -> Result<(), Error<B>> {
+    if len != N * V::CELLS {
+        return Err(Error::InvalidArgument(
+            "cell output length must be devices × cells per device",
+        ));
+    }
+    Ok(())
+}
 
 /// Fills cell slots from a verified frame (or marks them failed).
 #[inline]
@@ -1160,6 +1209,13 @@ twins! {
         /// (ADBMS6830B-DS "Waking a daisy chain", method 2; ≥ tWAKE max), then RSTCC so the
         /// counters are 0 on every device whether it slept or not.
         pub fn wake(&mut self) -> Result<(), Error<SpiError<B>>>;
+        /// Wakes the isoSPI ports from IDLE (after more than tIDLE = 4.3 ms minimum without
+        /// activity, cores still up; ADBMS6830B-DS tIDLE/tREADY, adi.md §6.6): one dummy RDCFGA
+        /// frame per device, tREADY (10 µs) apart. RDCFGA moves no counter. The `CellMonitor`
+        /// methods and the diagnostics do this themselves (first, and after every wait that
+        /// can exceed tIDLE); the low-level `start_*`/`read_*`/`write_*` methods send exactly
+        /// their frames, so call this after waiting yourself.
+        pub fn wake_idle(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// RSTCC: resets every device's command counter to 0 (and the driver's expectation).
         pub fn reset_command_counters(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// SRST: soft reset (configuration to defaults, counters to 0), then wakes the chain.

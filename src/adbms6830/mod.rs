@@ -32,6 +32,22 @@
 //! * Configuration writes are verified by read-back ([`Error::Verify`](crate::Error::Verify)
 //!   names device, register and byte; read-only bits SNAP_ST/MUTE_ST are masked).
 //!
+//! # Power states and timing
+//!
+//! * After ~2 s without a valid command (tSLEEP) the cores sleep: counters go to 0 and the
+//!   configuration to its defaults. [`Adbms6830::wake`] wakes the chain (one dummy frame per
+//!   device, 500 µs apart).
+//! * After more than tIDLE (4.3 ms minimum) without a frame the isoSPI ports go IDLE and the
+//!   next frame is lost at the first idle port (ADBMS6830B-DS tIDLE/tREADY; adi.md §6.6):
+//!   [`Adbms6830::wake_idle`] wakes them (one RDCFGA frame per device, tREADY = 10 µs apart;
+//!   RDCFGA moves no counter). The `CellMonitor` methods and the diagnostics
+//!   ([`Adbms6830::redundancy_check`], [`Adbms6830::cell_open_wire`],
+//!   [`Adbms6830::aux_open_wire`]) do this themselves, first and after every wait that can
+//!   exceed tIDLE; the low-level `start_*`/`read_*`/`write_*` methods send exactly their
+//!   frames, so call `wake_idle` after waiting yourself. A lost frame never yields wrong data
+//!   (the device reports [`NoResponse`](crate::error::FaultReason::NoResponse)), but a lost
+//!   conversion start leaves the previous results in place.
+//!
 //! # Mapping to [`CellMonitor`](crate::CellMonitor)
 //!
 //! | trait | ADBMS6830 |
