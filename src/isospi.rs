@@ -261,13 +261,31 @@ pub async fn poll_done<IO: SpiIo>(
     max_polls: u32,
     interval_us: u32,
 ) -> Result<Option<u32>, IO::Error> {
+    let mut sent = 0;
+    poll_done_counted(io, cmd, status_bytes, max_polls, interval_us, &mut sent).await
+}
+
+/// [`poll_done`] that also reports, in `sent`, how many poll frames completed on the bus —
+/// including when it returns a bus error (the failing frame is not counted: whether it
+/// reached the chain is unknown). Lets a driver that tracks command counters account
+/// exactly for the polls that were sent.
+pub async fn poll_done_counted<IO: SpiIo>(
+    io: &mut IO,
+    cmd: &[u8; 4],
+    status_bytes: usize,
+    max_polls: u32,
+    interval_us: u32,
+    sent: &mut u32,
+) -> Result<Option<u32>, IO::Error> {
     let mut buf = [0xFFu8; 2 * MAX_DEVICES / 8 + 2];
     let n = status_bytes.clamp(1, buf.len());
+    *sent = 0;
     for i in 0..max_polls {
         let b = &mut buf[..n];
         b.fill(0xFF);
         io.transaction(&mut [Operation::Write(cmd), Operation::TransferInPlace(b)])
             .await?;
+        *sent = i + 1;
         if b[n - 1] == 0xFF {
             return Ok(Some(i + 1));
         }
