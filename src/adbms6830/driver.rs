@@ -147,7 +147,18 @@ type E<IO> = Error<<IO as SpiIo>::Error>;
 pub(crate) struct Core<V, const N: usize, IO> {
     pub(crate) io: IO,
     expected: [u8; N],
-    either: [bool; N],
+    /// Extra increments each device may have seen beyond `expected` (a disputed command, or a
+    /// counted command whose frame failed on the bus): the next read accepts any of them.
+    slack: [u8; N],
+    /// Per device, what must happen before its data is trusted again after it was seen to
+    /// reset (counter back at 0): [`NEED_RSTCC`], [`NEED_CFGA`], [`NEED_CFGB`].
+    lost: [u8; N],
+    /// The counter mismatch (expected, received) that revealed the reset (reported again
+    /// at every read until the device is recovered).
+    lost_at: [(u8, u8); N],
+    /// Increments (certain or possible) each device may have seen since its counter was last
+    /// checked or reset by RSTCC: a reset in between leaves the counter at most this high.
+    since: [u8; N],
     disputed: DisputedCounting,
     retries: u8,
     cfga: [CfgA; N],
@@ -177,7 +188,10 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
             core: Core {
                 io,
                 expected: [0; N],
-                either: [false; N],
+                slack: [0; N],
+                lost: [0; N],
+                lost_at: [(0, 0); N],
+                since: [0; N],
                 disputed: DisputedCounting::Either,
                 retries: 2,
                 cfga: [CfgA::default(); N],
@@ -224,11 +238,40 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
     }
 }
 
+/// A reset device waits for RSTCC.
+const NEED_RSTCC: u8 = 1;
+/// A reset device waits for a verified CFGA write.
+const NEED_CFGA: u8 = 2;
+/// A reset device waits for a verified CFGB write.
+const NEED_CFGB: u8 = 4;
+
 fn fault(device: usize, reason: FaultReason) -> DeviceFault {
     DeviceFault {
         device: device as u8,
         reason,
     }
+}
+
+/// Compares a read-back frame with the written data under `mask`.
+fn compare<B>(
+    device: usize,
+    register: &'static str,
+    got: &[u8],
+    want: &[u8; 6],
+    mask: &[u8; 6],
+) -> Result<(), Error<B>> {
+    for (i, ((g, w), m)) in got.iter().zip(want.iter()).zip(mask.iter()).enumerate() {
+        if g & m != w & m {
+            return Err(Error::Verify(VerifyMismatch {
+                device: device as u8,
+                register,
+                offset: i as u8,
+                expected: w & m,
+                actual: g & m,
+            }));
+        }
+    }
+    Ok(())
 }
 
 fn six(f: &[u8]) -> [u8; 6] {
@@ -242,18 +285,28 @@ fn six(f: &[u8]) -> [u8; 6] {
 impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     // ---- counter bookkeeping -------------------------------------------------------------
 
-    fn account(&mut self, frame: &[u8; 4]) {
+    /// Books a command the driver sent (`ok`) or tried to send (`!ok`: the frame failed on the
+    /// bus, so whether the chain saw it is unknown).
+    fn account(&mut self, frame: &[u8; 4], ok: bool) {
         match cmd::increments(cmd::code_of(frame)) {
             Inc::No => {}
-            Inc::Yes => self.bump(),
-            Inc::Reset => {
+            Inc::Yes if ok => self.bump(),
+            Inc::Yes => self.widen(),
+            Inc::Reset if ok => {
                 self.expected = [0; N];
-                self.either = [false; N];
+                self.slack = [0; N];
+                self.since = [0; N];
+                for l in self.lost.iter_mut() {
+                    *l &= !NEED_RSTCC;
+                }
             }
+            // A reset that may not have arrived: keep the old expectation; a device that did
+            // reset then reads 0 and is treated as reset (safe side).
+            Inc::Reset => {}
             Inc::Disputed => match self.disputed {
                 DisputedCounting::NoIncrement => {}
-                DisputedCounting::Increment => self.bump(),
-                DisputedCounting::Either => self.either = [true; N],
+                DisputedCounting::Increment if ok => self.bump(),
+                DisputedCounting::Increment | DisputedCounting::Either => self.widen(),
             },
         }
     }
@@ -262,19 +315,73 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         for e in self.expected.iter_mut() {
             *e = cmd::next_counter(*e);
         }
+        self.count_since();
+    }
+
+    /// One more increment may or may not have happened on every device.
+    fn widen(&mut self) {
+        for s in self.slack.iter_mut() {
+            *s = s.saturating_add(1).min(63);
+        }
+        self.count_since();
+    }
+
+    fn count_since(&mut self) {
+        for s in self.since.iter_mut() {
+            *s = s.saturating_add(1).min(63);
+        }
+    }
+
+    /// `true` if device `d`'s held configuration is the power-up default (what a device that
+    /// slept or reset has anyway).
+    fn config_is_default(&self, d: usize) -> bool {
+        let da = CfgA::default().to_bytes();
+        let db = CfgB::default().to_bytes();
+        let a_ok = self.cfga.get(d).is_none_or(|a| {
+            a.to_bytes()
+                .iter()
+                .zip(da.iter())
+                .zip(CfgA::WRITABLE.iter())
+                .all(|((x, y), m)| x & m == y & m)
+        });
+        let b_ok = self.cfgb.get(d).is_none_or(|b| b.to_bytes() == db);
+        a_ok && b_ok
     }
 
     fn check_counter(&mut self, device: usize, received: u8) -> Result<(), FaultReason> {
-        let (Some(e), Some(either)) = (self.expected.get_mut(device), self.either.get_mut(device))
-        else {
+        let default_cfg = self.config_is_default(device);
+        let (Some(e), Some(slack), Some(lost), Some(lost_at), Some(since)) = (
+            self.expected.get_mut(device),
+            self.slack.get_mut(device),
+            self.lost.get_mut(device),
+            self.lost_at.get_mut(device),
+            self.since.get_mut(device),
+        ) else {
             return Err(FaultReason::Framing);
         };
         let expected = *e;
-        let ok = received == expected || (*either && received == cmd::next_counter(expected));
-        // Either way the expectation follows the device, so one missed command is reported
+        let ok = (0..=u32::from(*slack)).any(|k| received == cmd::advance_counter(expected, k));
+        if !ok && received <= *since {
+            // The counter only returns to 0 on power-up, sleep, RSTCC or SRST (it wraps
+            // 63 → 1); after a reset it counts the commands since. A mismatching value no
+            // higher than the commands sent since the last check is therefore treated as a
+            // reset (a device that missed commands right after RSTCC looks the same: the safe
+            // reading). The device lost its configuration: its data stays failed until RSTCC
+            // and, if the held configuration is not the default, a verified rewrite of CFGA
+            // and CFGB.
+            *lost = NEED_RSTCC
+                | if default_cfg {
+                    0
+                } else {
+                    NEED_CFGA | NEED_CFGB
+                };
+            *lost_at = (expected, received);
+        }
+        *since = 0;
+        // Otherwise the expectation follows the device, so one missed command is reported
         // once (at the first read that sees it), not forever.
         *e = received;
-        *either = false;
+        *slack = 0;
         if ok {
             Ok(())
         } else {
@@ -286,14 +393,35 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
 
     pub(crate) async fn send(&mut self, frame: &[u8; 4]) -> Result<(), E<IO>> {
         let r = isospi::send_command(&mut self.io, frame).await;
-        // Counted even on a bus error: the command may have reached the chain; the next read
-        // then reports any difference.
-        self.account(frame);
+        // On a bus error the command may or may not have reached the chain: the next read
+        // accepts either counter.
+        self.account(frame, r.is_ok());
         r.map_err(Error::Bus)
     }
 
-    /// One verified chain read: per device `Ok(frame data)` or the fault (PEC, counter).
+    /// One verified chain read: per device `Ok(frame data)` or the fault (PEC, counter, or a
+    /// device seen to reset whose recovery is not complete).
     async fn read<const L: usize>(
+        &mut self,
+        frame: &[u8; 4],
+        frames: &mut [[u8; L]; N],
+    ) -> Result<[Result<(), DeviceFault>; N], E<IO>> {
+        let mut out = self.read_checked(frame, frames).await?;
+        for (d, o) in out.iter_mut().enumerate() {
+            if let (Ok(()), Some(&l), Some(&(expected, received))) =
+                (&*o, self.lost.get(d), self.lost_at.get(d))
+            {
+                if l != 0 {
+                    *o = Err(fault(d, FaultReason::CommandCounter { expected, received }));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Self::read`] without the reset overlay: PEC and counter only (the configuration
+    /// read-back that ends a recovery uses it).
+    async fn read_checked<const L: usize>(
         &mut self,
         frame: &[u8; 4],
         frames: &mut [[u8; L]; N],
@@ -301,7 +429,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let v = isospi::read_verified(&mut self.io, frame, frames, DataPec::Pec10, self.retries)
             .await
             .map_err(Error::Bus)?;
-        self.account(frame);
+        self.account(frame, true);
         let mut out = [Ok(()); N];
         for (d, (o, r)) in out.iter_mut().zip(v.iter()).enumerate() {
             *o = match r {
@@ -329,10 +457,13 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let mut wire = [[0u8; 8]; N];
         isospi::build_write(&host, DataPec::Pec10, &mut wire);
         let r = isospi::write_chain(&mut self.io, frame, &wire).await;
-        self.account(frame);
+        self.account(frame, r.is_ok());
         r.map_err(Error::Bus)
     }
 
+    /// Writes a group and verifies it by read-back. Devices whose read-back matches have
+    /// `clears` removed from their reset-recovery bits; the first failing device's error is
+    /// returned after every device was checked.
     async fn write_verified(
         &mut self,
         wr: &[u8; 4],
@@ -340,24 +471,34 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         name: &'static str,
         data: &[[u8; 6]; N],
         mask: &[u8; 6],
+        clears: u8,
     ) -> Result<(), E<IO>> {
         self.write6(wr, data).await?;
-        let (frames, v) = self.read6(rd).await?;
+        let mut frames = [[0u8; 8]; N];
+        let v = self.read_checked(rd, &mut frames).await?;
+        let mut first = None;
         for (d, ((f, r), want)) in frames.iter().zip(v.iter()).zip(data.iter()).enumerate() {
-            r.map_err(Error::Integrity)?;
-            for (i, ((got, w), m)) in f.iter().zip(want.iter()).zip(mask.iter()).enumerate() {
-                if got & m != w & m {
-                    return Err(Error::Verify(VerifyMismatch {
-                        device: d as u8,
-                        register: name,
-                        offset: i as u8,
-                        expected: w & m,
-                        actual: got & m,
-                    }));
+            let verdict = match r {
+                Err(e) => Err(Error::Integrity(*e)),
+                Ok(()) => compare(d, name, f, want, mask),
+            };
+            match verdict {
+                Ok(()) => {
+                    if let Some(l) = self.lost.get_mut(d) {
+                        *l &= !clears;
+                    }
+                }
+                Err(e) => {
+                    if first.is_none() {
+                        first = Some(e);
+                    }
                 }
             }
         }
-        Ok(())
+        match first {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     // ---- public operations (wrapped by `twins!`) ----------------------------------------
@@ -368,7 +509,19 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             .map_err(Error::Bus)?;
         // A chain that slept lost its continuous conversion: restart it when asked.
         self.continuous = false;
-        self.reset_command_counters().await
+        self.reset_command_counters().await?;
+        // A device that slept lost its configuration, and after RSTCC nothing shows which
+        // did: rewrite the held configuration unless it is the power-up default. Until the
+        // verified rewrite succeeds on a device, its data stays failed.
+        if (0..N).all(|d| self.config_is_default(d)) {
+            return Ok(());
+        }
+        for l in self.lost.iter_mut() {
+            *l |= NEED_CFGA | NEED_CFGB;
+        }
+        let (a, b) = (self.cfga, self.cfgb);
+        self.write_cfga(&a).await?;
+        self.write_cfgb(&b).await
     }
 
     pub(crate) async fn wake_idle(&mut self) -> Result<(), E<IO>> {
@@ -400,6 +553,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         self.send(&cmd::SRST).await?;
         self.cfga = [CfgA::default(); N];
         self.cfgb = [CfgB::default(); N];
+        // Chip and driver now agree on the default configuration and counter 0.
+        self.lost = [0; N];
         self.continuous = false;
         // The chip restarts (as from sleep): wake it again.
         isospi::wake_chain(&mut self.io, N, &cmd::RDCFGA, timing::WAKE_GAP_US)
@@ -453,21 +608,23 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     ) -> Result<(), E<IO>> {
         let f = target.frame();
         let max = timeout.0 / timing::POLL_INTERVAL_US + 1;
-        let r = isospi::poll_done(
+        let mut sent = 0;
+        let r = isospi::poll_done_counted(
             &mut self.io,
             &f,
             isospi::status_bytes(2 * N),
             max,
             timing::POLL_INTERVAL_US,
+            &mut sent,
         )
         .await;
-        // Every poll command increments the counters.
-        let sent = match r {
-            Ok(Some(k)) => k,
-            _ => max,
-        };
+        // Every poll command that went out increments the counters; one that failed on the
+        // bus may or may not have.
         for e in self.expected.iter_mut() {
             *e = cmd::advance_counter(*e, sent);
+        }
+        if r.is_err() {
+            self.widen();
         }
         match r.map_err(Error::Bus)? {
             Some(_) => Ok(()),
@@ -687,8 +844,15 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         }
         let data = cfg.map(|c| c.to_bytes());
         self.cfga = *cfg;
-        self.write_verified(&cmd::WRCFGA, &cmd::RDCFGA, "CFGA", &data, &CfgA::WRITABLE)
-            .await
+        self.write_verified(
+            &cmd::WRCFGA,
+            &cmd::RDCFGA,
+            "CFGA",
+            &data,
+            &CfgA::WRITABLE,
+            NEED_CFGA,
+        )
+        .await
     }
 
     pub(crate) async fn write_cfgb(&mut self, cfg: &[CfgB; N]) -> Result<(), E<IO>> {
@@ -698,8 +862,15 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         }
         let data = cfg.map(|c| c.to_bytes());
         self.cfgb = *cfg;
-        self.write_verified(&cmd::WRCFGB, &cmd::RDCFGB, "CFGB", &data, &[0xFF; 6])
-            .await
+        self.write_verified(
+            &cmd::WRCFGB,
+            &cmd::RDCFGB,
+            "CFGB",
+            &data,
+            &[0xFF; 6],
+            NEED_CFGB,
+        )
+        .await
     }
 
     pub(crate) async fn configure(&mut self, a: CfgA, b: CfgB) -> Result<(), E<IO>> {
@@ -724,7 +895,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         }
         let a = pwm.map(|p| p.to_bytes().0);
         let b = pwm.map(|p| p.to_bytes().1);
-        self.write_verified(&cmd::WRPWMA, &cmd::RDPWMA, "PWMA", &a, &[0xFF; 6])
+        self.write_verified(&cmd::WRPWMA, &cmd::RDPWMA, "PWMA", &a, &[0xFF; 6], 0)
             .await?;
         // PWMB holds cells 13–16 (two bytes) or 13–18 (three bytes, ADBMS6832, unverified);
         // the rest is reserved and not compared.
@@ -735,7 +906,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         {
             *m = 0xFF;
         }
-        self.write_verified(&cmd::WRPWMB, &cmd::RDPWMB, "PWMB", &b, &mask)
+        self.write_verified(&cmd::WRPWMB, &cmd::RDPWMB, "PWMB", &b, &mask, 0)
             .await
     }
 
@@ -800,7 +971,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             .io
             .transaction(&mut [Operation::Write(&cmd::STCOMM), Operation::Write(&clocks)])
             .await;
-        self.account(&cmd::STCOMM);
+        self.account(&cmd::STCOMM, r.is_ok());
         r.map_err(Error::Bus)
     }
 
@@ -1207,7 +1378,11 @@ twins! {
     spi impl[V: Variant, const N: usize] Adbms6830<V, N> => core {
         /// Wakes the chain: one dummy frame (RDCFGA, no data) per device, 500 µs apart
         /// (ADBMS6830B-DS "Waking a daisy chain", method 2; ≥ tWAKE max), then RSTCC so the
-        /// counters are 0 on every device whether it slept or not.
+        /// counters are 0 on every device whether it slept or not. A device that slept lost
+        /// its configuration and RSTCC hides which did, so unless the held configuration
+        /// ([`Adbms6830::config`]) is the power-up default, `wake` then rewrites CFGA and CFGB
+        /// (discharge bits included) and verifies them; a device whose rewrite fails keeps
+        /// failing its reads until a later configuration write succeeds.
         pub fn wake(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// Wakes the isoSPI ports from IDLE (after more than tIDLE = 4.3 ms minimum without
         /// activity, cores still up; ADBMS6830B-DS tIDLE/tREADY, adi.md §6.6): one dummy RDCFGA
@@ -1217,6 +1392,7 @@ twins! {
         /// their frames, so call this after waiting yourself.
         pub fn wake_idle(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// RSTCC: resets every device's command counter to 0 (and the driver's expectation).
+        /// Part of the recovery of a device seen to reset (see the module docs).
         pub fn reset_command_counters(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// SRST: soft reset (configuration to defaults, counters to 0), then wakes the chain.
         pub fn soft_reset(&mut self) -> Result<(), Error<SpiError<B>>>;

@@ -22,11 +22,28 @@
 //! * The driver tracks each device's expected counter: commands marked INC in ADBMS6830B-DS
 //!   Table 50 ([`command::increments`]) advance it (63 wraps to 1), RSTCC/SRST reset it to 0.
 //!   A device whose good-PEC frame carries another value fails with
-//!   [`FaultReason::CommandCounter`](crate::error::FaultReason::CommandCounter) — a missed
-//!   or repeated command at exactly that device. The fault is reported once, at the first read
-//!   that sees it; the expectation then follows the device. [`Adbms6830::wake`] ends with
-//!   RSTCC, so a chain that slept (counter 0) does not show up as a fault;
-//!   [`Adbms6830::reset_command_counters`] resynchronises explicitly.
+//!   [`FaultReason::CommandCounter`](crate::error::FaultReason::CommandCounter). Two cases:
+//!   * **Missed or repeated command** (the value is higher than the number of counted
+//!     commands sent since that device's counter was last checked): reported once, at the
+//!     first read that sees it; the expectation then follows the device.
+//!   * **Device reset** (power-up, sleep, brown-out: the counter restarted from 0, so it is
+//!     at most the number of counted commands since the last check): the device lost its
+//!     configuration, so the fault **stays** — every read of that device fails with the
+//!     same `CommandCounter` fault — until the host sends RSTCC
+//!     ([`Adbms6830::reset_command_counters`]) **and**, unless the held configuration is the
+//!     power-up default, rewrites CFGA and CFGB successfully (verified by read-back:
+//!     [`Adbms6830::configure`], [`Adbms6830::write_cfga`] + [`Adbms6830::write_cfgb`]).
+//!     [`Adbms6830::wake`] does both. A device that missed the first commands after RSTCC
+//!     looks exactly like one that reset, and is treated as reset (the safe side). PWM
+//!     duties are not held by the driver: rewrite them ([`Adbms6830::write_pwm`]) after a
+//!     reset.
+//! * [`Adbms6830::wake`] ends with RSTCC, so a chain that slept does not show up as a fault;
+//!   since RSTCC also hides *which* devices slept, `wake` then rewrites the held
+//!   configuration (CFGA and CFGB, discharge bits included, verified) unless it is the
+//!   power-up default.
+//! * A counted command whose frame fails on the bus may or may not have reached the chain:
+//!   the next read accepts either counter value (likewise for a poll sequence cut by a bus
+//!   error: the polls that completed are counted, the failing one may or may not be).
 //! * Cleared (0x8000) and reset (0x7FFF) codes with a good PEC are
 //!   [`Reading::NotConverted`](crate::monitor::Reading::NotConverted), never voltages.
 //! * Configuration writes are verified by read-back ([`Error::Verify`](crate::Error::Verify)
@@ -84,8 +101,6 @@
 //!   RDCSALL/RDACSALL/RDASALL frames are available in [`command`] but not decoded.
 //! * Chain-length detection counts the devices, from device 0, that answer RDSID with a good
 //!   PEC; it cannot see devices beyond `N`.
-//! * Poll accounting after a bus error assumes every poll command was sent (the next read
-//!   reports any difference as a counter fault, once).
 //! * Not implemented: the RDSTATC ERR latent-fault read (expected reaction not in the
 //!   notes), the low-power cell-monitoring (LPCM) commands, ULRR/WRRR/RDRR.
 //! * Supply self-check ranges ([`Supplies::out_of_range`]) are the data sheet's normal

@@ -391,6 +391,15 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
         }
     }
 
+    /// `device` alone resets (a brown-out or power-on reset while the rest of the chain
+    /// stays up): counter 0, configuration and results to their power-up values; it stays
+    /// awake.
+    pub fn reset_device(&mut self, device: usize) {
+        if let Some(d) = self.devs.get_mut(device) {
+            d.reset();
+        }
+    }
+
     /// Adds `uv` to what the S-ADC sees on cell `cell` (0-based) of `device`.
     pub fn set_s_offset(&mut self, device: usize, cell: usize, uv: i32) {
         if let Some(x) = self
