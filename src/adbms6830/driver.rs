@@ -166,6 +166,7 @@ pub(crate) struct Core<V, const N: usize, IO> {
     continuous: bool,
     source: CellSource,
     read_all: bool,
+    ow_permille: u16,
     _v: PhantomData<V>,
 }
 
@@ -199,6 +200,7 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
                 continuous: false,
                 source: CellSource::C,
                 read_all: N == 1,
+                ow_permille: OPEN_WIRE_DEFAULT_PERMILLE,
                 _v: PhantomData,
             },
         }
@@ -220,6 +222,22 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
     /// commands are intended "for single IC applications". 16-cell variants only.
     pub fn set_read_all(&mut self, on: bool) {
         self.core.read_all = on && V::CELLS == 16;
+    }
+
+    /// Open-wire threshold of [`Adbms6830::cell_open_wire`] in ‰ of the normal reading
+    /// (1..=[`OPEN_WIRE_MAX_PERMILLE`], default [`OPEN_WIRE_DEFAULT_PERMILLE`] — see there
+    /// for why). Returns the value set.
+    pub fn set_open_wire_threshold(&mut self, permille: u16) -> Result<u16, ConfigError> {
+        if permille == 0 || permille > OPEN_WIRE_MAX_PERMILLE {
+            return Err(ConfigError::OutOfRange {
+                field: "open-wire threshold (‰)",
+                value: i64::from(permille),
+                min: 1,
+                max: i64::from(OPEN_WIRE_MAX_PERMILLE),
+            });
+        }
+        self.core.ow_permille = permille;
+        Ok(permille)
     }
 
     /// The command counter the driver expects from each device next.
@@ -784,6 +802,14 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             .await
     }
 
+    pub(crate) async fn read_status_c_injected(
+        &mut self,
+        out: &mut [Reading<StatusC>; N],
+    ) -> Result<ChainReport, E<IO>> {
+        self.read_decoded(&cmd::RDSTATC_ERR, StatusC::from_bytes, out)
+            .await
+    }
+
     pub(crate) async fn read_status_d(
         &mut self,
         out: &mut [Reading<StatusD>; N],
@@ -1058,7 +1084,12 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             let (Some(b), Some(od), Some(ev)) = (base.get(d), odd.get(d), even.get(d)) else {
                 continue;
             };
-            *o = open_wire_mask(&b[..V::CELLS], &od[..V::CELLS], &ev[..V::CELLS]);
+            *o = open_wire_mask(
+                &b[..V::CELLS],
+                &od[..V::CELLS],
+                &ev[..V::CELLS],
+                self.ow_permille,
+            );
         }
         Ok(report)
     }
@@ -1348,22 +1379,39 @@ pub fn compare_cs(
     Reading::Valid(mask)
 }
 
+/// Default open-wire threshold of [`open_wire_mask`]: 500 ‰ (a pulled reading below half of
+/// the normal reading means an open wire).
+///
+/// Why 500 ‰: the data sheet gives no number. It says (adi.md §6.6, ADBMS6830-SpA "Cell
+/// Open Wire Detection") that with the open-wire current on, an intact channel reads
+/// ≈10/12 (833 ‰, C-ADC path) or ≈9/10 (900 ‰, S-ADC path) of the cell voltage, while a
+/// broken wire lets the input capacitor discharge fully (towards 0 ‰). 500 ‰ lies between
+/// the two outcomes with about 330 ‰ of margin on the intact side (cell voltage moving
+/// between the base and the pulled conversions, ratio tolerance) and 500 ‰ on the open side
+/// (a capacitor not fully discharged by the end of the conversion). Use
+/// [`Adbms6830::set_open_wire_threshold`] to change it once characterised on your board.
+pub const OPEN_WIRE_DEFAULT_PERMILLE: u16 = 500;
+/// Largest accepted open-wire threshold: 750 ‰ keeps ≥ 80 ‰ below the intact C-path ratio
+/// (≈833 ‰), so intact cells are not flagged.
+pub const OPEN_WIRE_MAX_PERMILLE: u16 = 750;
+
 /// Cell open-wire decision: cell `k` (bit `k`) is open when its reading with its channel's
-/// current source on (odd channels in `odd`, even in `even`; cell 1 is odd) falls below half
-/// of its reading with the sources off, or below 0 V (1.5 V − 10 000 LSB). With intact wiring
-/// the data sheet gives ≈10/12 (C path) or ≈9/10 (S path) of the cell voltage; a broken
-/// wire lets the input capacitor discharge fully (adi.md §6.6). The 50 % threshold is ours.
+/// current source on (odd channels in `odd`, even in `even`; cell 1 is odd) falls below
+/// `permille`/1000 of its reading with the sources off, or to 0 V or below (1.5 V − 10 000
+/// LSB). See [`OPEN_WIRE_DEFAULT_PERMILLE`] for the data-sheet facts and the default.
 pub fn open_wire_mask(
     base: &[Reading<MicroVolts>],
     odd: &[Reading<MicroVolts>],
     even: &[Reading<MicroVolts>],
+    permille: u16,
 ) -> Reading<u32> {
     let mut mask = 0u32;
     for (k, b) in base.iter().enumerate() {
         let pulled = if k % 2 == 0 { odd.get(k) } else { even.get(k) };
         match (b, pulled) {
             (Reading::Valid(v), Some(Reading::Valid(p))) => {
-                if (p.0 < v.0 / 2 || p.0 <= 0) && k < 32 {
+                let low = i64::from(p.0) * 1000 < i64::from(v.0) * i64::from(permille);
+                if (low || p.0 <= 0) && k < 32 {
                     mask |= 1 << k;
                 }
             }
@@ -1419,6 +1467,14 @@ twins! {
         pub fn read_supplies(&mut self, out: &mut [Reading<Supplies>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// Reads status C (CS flags, conversion counter, supply/system flags).
         pub fn read_status_c(&mut self, out: &mut [Reading<StatusC>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
+        /// RDSTATC with ERR = 1: reads status C "with injected error", the latent-fault test
+        /// of SPIFLT (ADBMS6830B-DS command bit descriptions; adi.md §6.3). The data sheet
+        /// text in the notes does not say exactly what the injected read returns; the
+        /// virtual chain answers a normal frame with SPIFLT (STCR5 bit 4) set, and a
+        /// healthy device is expected to report SPIFLT here — **unverified on silicon**:
+        /// characterise it before relying on it. The frame is checked (PEC10, counter) like
+        /// every read.
+        pub fn read_status_c_injected(&mut self, out: &mut [Reading<StatusC>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// Reads status D (per-cell OV/UV flags).
         pub fn read_status_d(&mut self, out: &mut [Reading<StatusD>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// Reads status E (GPI, revision).
@@ -1464,8 +1520,10 @@ twins! {
         /// Redundancy check: ADCV RD=1 single shot, wait, read C and S results and STATC;
         /// bit `k` set where |C − S| > CTH (host comparison) or CS`k+1`FLT is set.
         pub fn redundancy_check(&mut self, out: &mut [Reading<u32>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// Cell open-wire check on one path (see [`open_wire_mask`]): bit `k` = cell `k + 1`
-        /// has an open sense wire.
+        /// Cell open-wire check on one path: base conversion, then odd and even channels
+        /// with the open-wire current on, decided by [`open_wire_mask`] with the threshold
+        /// of [`Adbms6830::set_open_wire_threshold`]: bit `k` = cell `k + 1` has an open
+        /// sense wire.
         pub fn cell_open_wire(&mut self, path: AdcPath, out: &mut [Reading<u32>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// AUX open-wire check: ADAX all with pull-up, then pull-down; bit `k` = GPIO`k+1`
         /// moved by more than `threshold` (floating input).

@@ -89,8 +89,10 @@
 //! * Exact single-shot conversion times: hints use the cadence + 20 %; use
 //!   [`Adbms6830::poll`] to confirm.
 //! * STATC CT/CTS bit split: kept raw ([`register::StatusC::conversion_counter_raw`]).
-//! * Open-wire decision threshold (50 % of the normal reading) is ours, from the data
-//!   sheet's "≈10/12 or ≈9/10 intact, fully discharged when open" description.
+//! * Open-wire decision threshold: the data sheet gives only the intact ratios (≈10/12 C
+//!   path, ≈9/10 S path) and "fully discharged when open"; the default 500 ‰ is ours
+//!   ([`OPEN_WIRE_DEFAULT_PERMILLE`] explains the margins) and settable
+//!   ([`Adbms6830::set_open_wire_threshold`]).
 //! * Write PEC10 with zero counter bits: vendor and community code agree; no hardware
 //!   capture of a write was found.
 //! * CLOVUV data bytes: the driver sends all 1s (clear every flag), assuming the STATD
@@ -101,8 +103,9 @@
 //!   RDCSALL/RDACSALL/RDASALL frames are available in [`command`] but not decoded.
 //! * Chain-length detection counts the devices, from device 0, that answer RDSID with a good
 //!   PEC; it cannot see devices beyond `N`.
-//! * Not implemented: the RDSTATC ERR latent-fault read (expected reaction not in the
-//!   notes), the low-power cell-monitoring (LPCM) commands, ULRR/WRRR/RDRR.
+//! * The RDSTATC ERR latent-fault read ([`Adbms6830::read_status_c_injected`]) is sent and
+//!   decoded, but what silicon returns is not in the notes (the virtual chain sets SPIFLT).
+//! * Not implemented: the low-power cell-monitoring (LPCM) commands, ULRR/WRRR/RDRR.
 //! * Supply self-check ranges ([`Supplies::out_of_range`]) are the data sheet's normal
 //!   ranges as given in the notes.
 //!
@@ -151,7 +154,7 @@ pub mod timing;
 pub mod variant;
 
 pub use driver::{
-    Adbms6830, AdcPath, AuxValues, CellSource, DisputedCounting, Supplies, compare_cs,
-    open_wire_mask,
+    Adbms6830, AdcPath, AuxValues, CellSource, DisputedCounting, OPEN_WIRE_DEFAULT_PERMILLE,
+    OPEN_WIRE_MAX_PERMILLE, Supplies, compare_cs, open_wire_mask,
 };
 pub use variant::{Adbms6830b, Adbms6832, Adbms6833, Variant};

@@ -540,6 +540,8 @@ impl StatusC {
     pub const SED: u8 = 0x02;
     /// S-ADC multiple error.
     pub const SMED: u8 = 0x01;
+    /// SPIFLT (STCR5 b4): SPI fault (set by the RDSTATC ERR latent-fault read).
+    pub const SPIFLT: u8 = 0x10;
     /// SLEEP (STCR5 b3): the device slept since the flag was cleared.
     pub const SLEEP: u8 = 0x08;
     /// THSD (STCR5 b2): thermal shutdown occurred.
