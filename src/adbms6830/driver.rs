@@ -367,19 +367,16 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     fn check_counter(&mut self, device: usize, received: u8) -> Result<(), FaultReason> {
-        let default_cfg = self.config_is_default(device);
-        let (Some(e), Some(slack), Some(lost), Some(lost_at), Some(since)) = (
-            self.expected.get_mut(device),
-            self.slack.get_mut(device),
-            self.lost.get_mut(device),
-            self.lost_at.get_mut(device),
-            self.since.get_mut(device),
+        let (Some(&expected), Some(&slack), Some(&since)) = (
+            self.expected.get(device),
+            self.slack.get(device),
+            self.since.get(device),
         ) else {
             return Err(FaultReason::Framing);
         };
-        let expected = *e;
-        let ok = (0..=u32::from(*slack)).any(|k| received == cmd::advance_counter(expected, k));
-        if !ok && received <= *since {
+        let ok = received == expected
+            || (1..=u32::from(slack)).any(|k| received == cmd::advance_counter(expected, k));
+        if !ok && received <= since {
             // The counter only returns to 0 on power-up, sleep, RSTCC or SRST (it wraps
             // 63 → 1); after a reset it counts the commands since. A mismatching value no
             // higher than the commands sent since the last check is therefore treated as a
@@ -387,19 +384,28 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             // reading). The device lost its configuration: its data stays failed until RSTCC
             // and, if the held configuration is not the default, a verified rewrite of CFGA
             // and CFGB.
-            *lost = NEED_RSTCC
-                | if default_cfg {
+            let need = NEED_RSTCC
+                | if self.config_is_default(device) {
                     0
                 } else {
                     NEED_CFGA | NEED_CFGB
                 };
-            *lost_at = (expected, received);
+            if let (Some(l), Some(at)) = (self.lost.get_mut(device), self.lost_at.get_mut(device)) {
+                *l = need;
+                *at = (expected, received);
+            }
         }
-        *since = 0;
         // Otherwise the expectation follows the device, so one missed command is reported
         // once (at the first read that sees it), not forever.
-        *e = received;
-        *slack = 0;
+        if let (Some(e), Some(s), Some(n)) = (
+            self.expected.get_mut(device),
+            self.slack.get_mut(device),
+            self.since.get_mut(device),
+        ) {
+            *e = received;
+            *s = 0;
+            *n = 0;
+        }
         if ok {
             Ok(())
         } else {
