@@ -366,17 +366,42 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         a_ok && b_ok
     }
 
+    #[inline]
     fn check_counter(&mut self, device: usize, received: u8) -> Result<(), FaultReason> {
-        let (Some(&expected), Some(&slack), Some(&since)) = (
-            self.expected.get(device),
-            self.slack.get(device),
-            self.since.get(device),
+        let (Some(e), Some(s), Some(n)) = (
+            self.expected.get_mut(device),
+            self.slack.get_mut(device),
+            self.since.get_mut(device),
         ) else {
             return Err(FaultReason::Framing);
         };
-        let ok = received == expected
-            || (1..=u32::from(slack)).any(|k| received == cmd::advance_counter(expected, k));
-        if !ok && received <= since {
+        let (expected, slack, since) = (*e, *s, *n);
+        // Whatever the verdict, the expectation follows the device, so one missed command
+        // is reported once (at the first read that sees it), not forever.
+        *e = received;
+        *s = 0;
+        *n = 0;
+        if received == expected {
+            return Ok(());
+        }
+        self.counter_mismatch(device, expected, slack, since, received)
+    }
+
+    /// The rare path of [`Self::check_counter`].
+    #[cold]
+    #[inline(never)]
+    fn counter_mismatch(
+        &mut self,
+        device: usize,
+        expected: u8,
+        slack: u8,
+        since: u8,
+        received: u8,
+    ) -> Result<(), FaultReason> {
+        if (1..=u32::from(slack)).any(|k| received == cmd::advance_counter(expected, k)) {
+            return Ok(());
+        }
+        if received <= since {
             // The counter only returns to 0 on power-up, sleep, RSTCC or SRST (it wraps
             // 63 → 1); after a reset it counts the commands since. A mismatching value no
             // higher than the commands sent since the last check is therefore treated as a
@@ -395,22 +420,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 *at = (expected, received);
             }
         }
-        // Otherwise the expectation follows the device, so one missed command is reported
-        // once (at the first read that sees it), not forever.
-        if let (Some(e), Some(s), Some(n)) = (
-            self.expected.get_mut(device),
-            self.slack.get_mut(device),
-            self.since.get_mut(device),
-        ) {
-            *e = received;
-            *s = 0;
-            *n = 0;
-        }
-        if ok {
-            Ok(())
-        } else {
-            Err(FaultReason::CommandCounter { expected, received })
-        }
+        Err(FaultReason::CommandCounter { expected, received })
     }
 
     // ---- bus primitives ------------------------------------------------------------------
@@ -431,6 +441,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         frames: &mut [[u8; L]; N],
     ) -> Result<[Result<(), DeviceFault>; N], E<IO>> {
         let mut out = self.read_checked(frame, frames).await?;
+        if self.lost.iter().all(|&l| l == 0) {
+            return Ok(out);
+        }
         for (d, o) in out.iter_mut().enumerate() {
             if let (Ok(()), Some(&l), Some(&(expected, received))) =
                 (&*o, self.lost.get(d), self.lost_at.get(d))
