@@ -218,6 +218,37 @@ pub async fn wake_chain<IO: SpiIo>(
     Ok(())
 }
 
+/// Wakes isoSPI ports that went IDLE (no activity for longer than tIDLE, 4.3 ms minimum on
+/// LTC681x and ADBMS6830, adi.md §3.8/§6.6) while the cores stayed up: one dummy frame per
+/// device, `ready_us` (≥ tREADY, 10 µs max) apart. A frame reaching an idle port only wakes
+/// it and is lost there, so each frame gets one port further up the chain. `dummy` should be
+/// a read command that does not move any counter (RDCFGA on both families).
+pub async fn wake_idle<IO: SpiIo>(
+    io: &mut IO,
+    devices: usize,
+    dummy: &[u8; 4],
+    ready_us: u32,
+) -> Result<(), IO::Error> {
+    wake_chain(io, devices, dummy, ready_us).await
+}
+
+/// Waits `wait_us`; if the wait reaches `idle_min_us` (the minimum tIDLE) the ports may have
+/// gone IDLE, and are woken with [`wake_idle`] so the next command is not lost.
+pub async fn settle<IO: SpiIo>(
+    io: &mut IO,
+    wait_us: u32,
+    idle_min_us: u32,
+    devices: usize,
+    dummy: &[u8; 4],
+    ready_us: u32,
+) -> Result<(), IO::Error> {
+    io.delay_us(wait_us).await;
+    if wait_us >= idle_min_us {
+        wake_idle(io, devices, dummy, ready_us).await?;
+    }
+    Ok(())
+}
+
 /// Polls an ADC with a poll command (PLADC and kin): each attempt is one CS frame sending the
 /// command and clocking `status_bytes` bytes; the conversion is done when the last byte reads
 /// 0xFF (SDO is held low while any device is busy; valid after N clocks on LTC681x, 2·N on
@@ -230,13 +261,31 @@ pub async fn poll_done<IO: SpiIo>(
     max_polls: u32,
     interval_us: u32,
 ) -> Result<Option<u32>, IO::Error> {
+    let mut sent = 0;
+    poll_done_counted(io, cmd, status_bytes, max_polls, interval_us, &mut sent).await
+}
+
+/// [`poll_done`] that also reports, in `sent`, how many poll frames completed on the bus —
+/// including when it returns a bus error (the failing frame is not counted: whether it
+/// reached the chain is unknown). Lets a driver that tracks command counters account
+/// exactly for the polls that were sent.
+pub async fn poll_done_counted<IO: SpiIo>(
+    io: &mut IO,
+    cmd: &[u8; 4],
+    status_bytes: usize,
+    max_polls: u32,
+    interval_us: u32,
+    sent: &mut u32,
+) -> Result<Option<u32>, IO::Error> {
     let mut buf = [0xFFu8; 2 * MAX_DEVICES / 8 + 2];
     let n = status_bytes.clamp(1, buf.len());
+    *sent = 0;
     for i in 0..max_polls {
         let b = &mut buf[..n];
         b.fill(0xFF);
         io.transaction(&mut [Operation::Write(cmd), Operation::TransferInPlace(b)])
             .await?;
+        *sent = i + 1;
         if b[n - 1] == 0xFF {
             return Ok(Some(i + 1));
         }

@@ -86,6 +86,47 @@ proptest! {
     }
 
     #[test]
+    fn undervoltage_rounds_up_never_below_the_request(uv in -3_415_200i32..=6_412_800) {
+        // Oracle (adi.md §6.4: threshold = code × 16 × 150 µV + 1.5 V), in floating point:
+        // code = ceil((V − 1.5 V) / 2.4 mV).
+        let code = ((f64::from(uv) - 1.5e6) / (16.0 * 150.0)).ceil() as i16;
+        let mut b = CfgB::default();
+        let got = b.set_undervoltage(MicroVolts(uv)).unwrap();
+        prop_assert_eq!(b.vuv, code);
+        prop_assert_eq!(got.0, i32::from(code) * 2_400 + 1_500_000);
+        prop_assert!(got.0 >= uv && got.0 - uv < 2_400, "{} -> {}", uv, got.0);
+        prop_assert_eq!(CfgB::from_bytes(&b.to_bytes()).vuv, b.vuv);
+    }
+
+    #[test]
+    fn overvoltage_matches_the_floor_oracle(uv in -3_415_200i32..=6_412_800) {
+        let code = ((f64::from(uv) - 1.5e6) / (16.0 * 150.0)).floor() as i16;
+        let mut b = CfgB::default();
+        b.set_overvoltage(MicroVolts(uv)).unwrap();
+        prop_assert_eq!(b.vov, code);
+    }
+
+    #[test]
+    fn out_of_range_fields_never_validate(v in any::<i16>(), o in any::<i16>(), dcto in any::<u8>(), owa in any::<u8>(), fc in any::<u8>(), gpo in any::<u16>(), duty in any::<u8>()) {
+        let b = CfgB { vuv: v, vov: o, dcto, ..CfgB::default() };
+        let fits_b = (-2048..=2047).contains(&v) && (-2048..=2047).contains(&o) && dcto < 64;
+        prop_assert_eq!(b.validate().is_ok(), fits_b);
+        // Whatever validates is sent unchanged: the encoded image decodes to the same fields.
+        if fits_b {
+            prop_assert_eq!(CfgB::from_bytes(&b.to_bytes()), b);
+        }
+        let a = CfgA { owa, fc, gpo, ..CfgA::default() };
+        let fits_a = owa < 8 && fc < 8 && gpo < 0x400;
+        prop_assert_eq!(a.validate().is_ok(), fits_a);
+        if fits_a {
+            prop_assert_eq!(CfgA::from_bytes(&a.to_bytes()), a);
+        }
+        let mut p = Pwm::default();
+        p.duty[7] = duty;
+        prop_assert_eq!(p.validate().is_ok(), duty < 16);
+    }
+
+    #[test]
     fn discharge_timeout_never_shorter(m in 0u32..=1008) {
         let mut b = CfgB::default();
         let got = b.set_discharge_timeout(m).unwrap();

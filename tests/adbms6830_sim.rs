@@ -209,7 +209,13 @@ fn injected_faults_name_the_device_chain_of_16() {
 macro_rules! skipped_command {
     ($sim:ident, $d:ident, $w:ident, $t:ident) => {{
         $w($t::wake(&mut $d)).unwrap();
-        // Device 1 misses the next command (the ADCV).
+        $w($d.mute(true)).unwrap(); // CC 0 → 1 on both devices
+        $w($d.mute(false)).unwrap(); // → 2
+        let mut ids = [Reading::NotConverted; 2];
+        assert!($w($d.read_serial_ids(&mut ids)).unwrap().is_ok());
+        // Device 1 misses the next command (the ADCV): it reads 2 where 3 is expected. (A
+        // value no higher than the commands sent since the last read, 1 here, would look
+        // like a reset: see below.)
         $sim.with(|m| m.drop_commands(1, 1));
         let mut out = vec![Reading::NotConverted; 2 * 16];
         let r = $w($t::measure_cells(&mut $d, ConversionMode::Fast, &mut out)).unwrap();
@@ -218,8 +224,8 @@ macro_rules! skipped_command {
             Some(DeviceFault {
                 device: 1,
                 reason: FaultReason::CommandCounter {
-                    expected: 1,
-                    received: 0
+                    expected: 3,
+                    received: 2
                 }
             })
         );
@@ -230,6 +236,23 @@ macro_rules! skipped_command {
         $w($d.reset_command_counters()).unwrap();
         assert_eq!($d.expected_counters(), [0, 0]);
         assert_eq!($sim.with(|m| m.counter(1)), Some(0));
+        // A device that misses the first command after RSTCC still reads 0: that cannot be
+        // told from a reset, so it is treated as one (failed until the next RSTCC).
+        $sim.with(|m| m.drop_commands(1, 1));
+        for _ in 0..2 {
+            let r = $w($t::measure_cells(&mut $d, ConversionMode::Fast, &mut out)).unwrap();
+            assert_eq!(
+                r.first_fault,
+                Some(DeviceFault {
+                    device: 1,
+                    reason: FaultReason::CommandCounter {
+                        expected: 1,
+                        received: 0
+                    }
+                })
+            );
+        }
+        $w($d.reset_command_counters()).unwrap();
         // Wrap: 70 counted commands, then a read.
         for k in 0..70 {
             $w($d.mute(k % 2 == 0)).unwrap();
@@ -319,11 +342,12 @@ macro_rules! sleep_and_wake {
         let r = $w($t::read_cell_voltages(&mut $d, &mut out)).unwrap();
         assert!(r.is_ok());
         assert!(out.iter().all(|c| *c == Reading::NotConverted));
-        // And the configuration is back to defaults.
+        // And `wake` rewrote the configuration the driver holds (the sleep reset it).
         let mut a = [Reading::NotConverted; 2];
         let mut bb = [Reading::NotConverted; 2];
         assert!($w($d.read_config(&mut a, &mut bb)).unwrap().is_ok());
-        assert_eq!(bb[0], Reading::Valid(CfgB::default()));
+        assert_eq!(bb, [Reading::Valid(b); 2]);
+        assert_eq!($sim.with(|m| m.config(1)).map(|c| c.1), Some(b.to_bytes()));
     }};
 }
 

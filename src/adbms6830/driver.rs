@@ -147,7 +147,18 @@ type E<IO> = Error<<IO as SpiIo>::Error>;
 pub(crate) struct Core<V, const N: usize, IO> {
     pub(crate) io: IO,
     expected: [u8; N],
-    either: [bool; N],
+    /// Extra increments each device may have seen beyond `expected` (a disputed command, or a
+    /// counted command whose frame failed on the bus): the next read accepts any of them.
+    slack: [u8; N],
+    /// Per device, what must happen before its data is trusted again after it was seen to
+    /// reset (counter back at 0): [`NEED_RSTCC`], [`NEED_CFGA`], [`NEED_CFGB`].
+    lost: [u8; N],
+    /// The counter mismatch (expected, received) that revealed the reset (reported again
+    /// at every read until the device is recovered).
+    lost_at: [(u8, u8); N],
+    /// Increments (certain or possible) each device may have seen since its counter was last
+    /// checked or reset by RSTCC: a reset in between leaves the counter at most this high.
+    since: [u8; N],
     disputed: DisputedCounting,
     retries: u8,
     cfga: [CfgA; N],
@@ -155,6 +166,7 @@ pub(crate) struct Core<V, const N: usize, IO> {
     continuous: bool,
     source: CellSource,
     read_all: bool,
+    ow_permille: u16,
     _v: PhantomData<V>,
 }
 
@@ -177,7 +189,10 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
             core: Core {
                 io,
                 expected: [0; N],
-                either: [false; N],
+                slack: [0; N],
+                lost: [0; N],
+                lost_at: [(0, 0); N],
+                since: [0; N],
                 disputed: DisputedCounting::Either,
                 retries: 2,
                 cfga: [CfgA::default(); N],
@@ -185,6 +200,7 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
                 continuous: false,
                 source: CellSource::C,
                 read_all: N == 1,
+                ow_permille: OPEN_WIRE_DEFAULT_PERMILLE,
                 _v: PhantomData,
             },
         }
@@ -208,6 +224,22 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
         self.core.read_all = on && V::CELLS == 16;
     }
 
+    /// Open-wire threshold of [`Adbms6830::cell_open_wire`] in ‰ of the normal reading
+    /// (1..=[`OPEN_WIRE_MAX_PERMILLE`], default [`OPEN_WIRE_DEFAULT_PERMILLE`] — see there
+    /// for why). Returns the value set.
+    pub fn set_open_wire_threshold(&mut self, permille: u16) -> Result<u16, ConfigError> {
+        if permille == 0 || permille > OPEN_WIRE_MAX_PERMILLE {
+            return Err(ConfigError::OutOfRange {
+                field: "open-wire threshold (‰)",
+                value: i64::from(permille),
+                min: 1,
+                max: i64::from(OPEN_WIRE_MAX_PERMILLE),
+            });
+        }
+        self.core.ow_permille = permille;
+        Ok(permille)
+    }
+
     /// The command counter the driver expects from each device next.
     pub fn expected_counters(&self) -> [u8; N] {
         self.core.expected
@@ -224,11 +256,40 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
     }
 }
 
+/// A reset device waits for RSTCC.
+const NEED_RSTCC: u8 = 1;
+/// A reset device waits for a verified CFGA write.
+const NEED_CFGA: u8 = 2;
+/// A reset device waits for a verified CFGB write.
+const NEED_CFGB: u8 = 4;
+
 fn fault(device: usize, reason: FaultReason) -> DeviceFault {
     DeviceFault {
         device: device as u8,
         reason,
     }
+}
+
+/// Compares a read-back frame with the written data under `mask`.
+fn compare<B>(
+    device: usize,
+    register: &'static str,
+    got: &[u8],
+    want: &[u8; 6],
+    mask: &[u8; 6],
+) -> Result<(), Error<B>> {
+    for (i, ((g, w), m)) in got.iter().zip(want.iter()).zip(mask.iter()).enumerate() {
+        if g & m != w & m {
+            return Err(Error::Verify(VerifyMismatch {
+                device: device as u8,
+                register,
+                offset: i as u8,
+                expected: w & m,
+                actual: g & m,
+            }));
+        }
+    }
+    Ok(())
 }
 
 fn six(f: &[u8]) -> [u8; 6] {
@@ -242,18 +303,28 @@ fn six(f: &[u8]) -> [u8; 6] {
 impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     // ---- counter bookkeeping -------------------------------------------------------------
 
-    fn account(&mut self, frame: &[u8; 4]) {
+    /// Books a command the driver sent (`ok`) or tried to send (`!ok`: the frame failed on the
+    /// bus, so whether the chain saw it is unknown).
+    fn account(&mut self, frame: &[u8; 4], ok: bool) {
         match cmd::increments(cmd::code_of(frame)) {
             Inc::No => {}
-            Inc::Yes => self.bump(),
-            Inc::Reset => {
+            Inc::Yes if ok => self.bump(),
+            Inc::Yes => self.widen(),
+            Inc::Reset if ok => {
                 self.expected = [0; N];
-                self.either = [false; N];
+                self.slack = [0; N];
+                self.since = [0; N];
+                for l in self.lost.iter_mut() {
+                    *l &= !NEED_RSTCC;
+                }
             }
+            // A reset that may not have arrived: keep the old expectation; a device that did
+            // reset then reads 0 and is treated as reset (safe side).
+            Inc::Reset => {}
             Inc::Disputed => match self.disputed {
                 DisputedCounting::NoIncrement => {}
-                DisputedCounting::Increment => self.bump(),
-                DisputedCounting::Either => self.either = [true; N],
+                DisputedCounting::Increment if ok => self.bump(),
+                DisputedCounting::Increment | DisputedCounting::Either => self.widen(),
             },
         }
     }
@@ -262,38 +333,132 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         for e in self.expected.iter_mut() {
             *e = cmd::next_counter(*e);
         }
+        self.count_since();
     }
 
+    /// One more increment may or may not have happened on every device.
+    fn widen(&mut self) {
+        for s in self.slack.iter_mut() {
+            *s = s.saturating_add(1).min(63);
+        }
+        self.count_since();
+    }
+
+    fn count_since(&mut self) {
+        for s in self.since.iter_mut() {
+            *s = s.saturating_add(1).min(63);
+        }
+    }
+
+    /// `true` if device `d`'s held configuration is the power-up default (what a device that
+    /// slept or reset has anyway).
+    fn config_is_default(&self, d: usize) -> bool {
+        let da = CfgA::default().to_bytes();
+        let db = CfgB::default().to_bytes();
+        let a_ok = self.cfga.get(d).is_none_or(|a| {
+            a.to_bytes()
+                .iter()
+                .zip(da.iter())
+                .zip(CfgA::WRITABLE.iter())
+                .all(|((x, y), m)| x & m == y & m)
+        });
+        let b_ok = self.cfgb.get(d).is_none_or(|b| b.to_bytes() == db);
+        a_ok && b_ok
+    }
+
+    #[inline]
     fn check_counter(&mut self, device: usize, received: u8) -> Result<(), FaultReason> {
-        let (Some(e), Some(either)) = (self.expected.get_mut(device), self.either.get_mut(device))
-        else {
+        let (Some(e), Some(s), Some(n)) = (
+            self.expected.get_mut(device),
+            self.slack.get_mut(device),
+            self.since.get_mut(device),
+        ) else {
             return Err(FaultReason::Framing);
         };
-        let expected = *e;
-        let ok = received == expected || (*either && received == cmd::next_counter(expected));
-        // Either way the expectation follows the device, so one missed command is reported
-        // once (at the first read that sees it), not forever.
+        let (expected, slack, since) = (*e, *s, *n);
+        // Whatever the verdict, the expectation follows the device, so one missed command
+        // is reported once (at the first read that sees it), not forever.
         *e = received;
-        *either = false;
-        if ok {
-            Ok(())
-        } else {
-            Err(FaultReason::CommandCounter { expected, received })
+        *s = 0;
+        *n = 0;
+        if received == expected {
+            return Ok(());
         }
+        self.counter_mismatch(device, expected, slack, since, received)
+    }
+
+    /// The rare path of [`Self::check_counter`].
+    #[cold]
+    #[inline(never)]
+    fn counter_mismatch(
+        &mut self,
+        device: usize,
+        expected: u8,
+        slack: u8,
+        since: u8,
+        received: u8,
+    ) -> Result<(), FaultReason> {
+        if (1..=u32::from(slack)).any(|k| received == cmd::advance_counter(expected, k)) {
+            return Ok(());
+        }
+        if received <= since {
+            // The counter only returns to 0 on power-up, sleep, RSTCC or SRST (it wraps
+            // 63 → 1); after a reset it counts the commands since. A mismatching value no
+            // higher than the commands sent since the last check is therefore treated as a
+            // reset (a device that missed commands right after RSTCC looks the same: the safe
+            // reading). The device lost its configuration: its data stays failed until RSTCC
+            // and, if the held configuration is not the default, a verified rewrite of CFGA
+            // and CFGB.
+            let need = NEED_RSTCC
+                | if self.config_is_default(device) {
+                    0
+                } else {
+                    NEED_CFGA | NEED_CFGB
+                };
+            if let (Some(l), Some(at)) = (self.lost.get_mut(device), self.lost_at.get_mut(device)) {
+                *l = need;
+                *at = (expected, received);
+            }
+        }
+        Err(FaultReason::CommandCounter { expected, received })
     }
 
     // ---- bus primitives ------------------------------------------------------------------
 
     pub(crate) async fn send(&mut self, frame: &[u8; 4]) -> Result<(), E<IO>> {
         let r = isospi::send_command(&mut self.io, frame).await;
-        // Counted even on a bus error: the command may have reached the chain; the next read
-        // then reports any difference.
-        self.account(frame);
+        // On a bus error the command may or may not have reached the chain: the next read
+        // accepts either counter.
+        self.account(frame, r.is_ok());
         r.map_err(Error::Bus)
     }
 
-    /// One verified chain read: per device `Ok(frame data)` or the fault (PEC, counter).
+    /// One verified chain read: per device `Ok(frame data)` or the fault (PEC, counter, or a
+    /// device seen to reset whose recovery is not complete).
     async fn read<const L: usize>(
+        &mut self,
+        frame: &[u8; 4],
+        frames: &mut [[u8; L]; N],
+    ) -> Result<[Result<(), DeviceFault>; N], E<IO>> {
+        let mut out = self.read_checked(frame, frames).await?;
+        if self.lost.iter().all(|&l| l == 0) {
+            return Ok(out);
+        }
+        for (d, o) in out.iter_mut().enumerate() {
+            if let (Ok(()), Some(&l), Some(&(expected, received))) =
+                (&*o, self.lost.get(d), self.lost_at.get(d))
+            {
+                if l != 0 {
+                    *o = Err(fault(d, FaultReason::CommandCounter { expected, received }));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Self::read`] without the reset overlay: PEC and counter only (the configuration
+    /// read-back that ends a recovery uses it).
+    async fn read_checked<const L: usize>(
         &mut self,
         frame: &[u8; 4],
         frames: &mut [[u8; L]; N],
@@ -301,7 +466,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let v = isospi::read_verified(&mut self.io, frame, frames, DataPec::Pec10, self.retries)
             .await
             .map_err(Error::Bus)?;
-        self.account(frame);
+        self.account(frame, true);
         let mut out = [Ok(()); N];
         for (d, (o, r)) in out.iter_mut().zip(v.iter()).enumerate() {
             *o = match r {
@@ -329,10 +494,13 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let mut wire = [[0u8; 8]; N];
         isospi::build_write(&host, DataPec::Pec10, &mut wire);
         let r = isospi::write_chain(&mut self.io, frame, &wire).await;
-        self.account(frame);
+        self.account(frame, r.is_ok());
         r.map_err(Error::Bus)
     }
 
+    /// Writes a group and verifies it by read-back. Devices whose read-back matches have
+    /// `clears` removed from their reset-recovery bits; the first failing device's error is
+    /// returned after every device was checked.
     async fn write_verified(
         &mut self,
         wr: &[u8; 4],
@@ -340,24 +508,34 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         name: &'static str,
         data: &[[u8; 6]; N],
         mask: &[u8; 6],
+        clears: u8,
     ) -> Result<(), E<IO>> {
         self.write6(wr, data).await?;
-        let (frames, v) = self.read6(rd).await?;
+        let mut frames = [[0u8; 8]; N];
+        let v = self.read_checked(rd, &mut frames).await?;
+        let mut first = None;
         for (d, ((f, r), want)) in frames.iter().zip(v.iter()).zip(data.iter()).enumerate() {
-            r.map_err(Error::Integrity)?;
-            for (i, ((got, w), m)) in f.iter().zip(want.iter()).zip(mask.iter()).enumerate() {
-                if got & m != w & m {
-                    return Err(Error::Verify(VerifyMismatch {
-                        device: d as u8,
-                        register: name,
-                        offset: i as u8,
-                        expected: w & m,
-                        actual: got & m,
-                    }));
+            let verdict = match r {
+                Err(e) => Err(Error::Integrity(*e)),
+                Ok(()) => compare(d, name, f, want, mask),
+            };
+            match verdict {
+                Ok(()) => {
+                    if let Some(l) = self.lost.get_mut(d) {
+                        *l &= !clears;
+                    }
+                }
+                Err(e) => {
+                    if first.is_none() {
+                        first = Some(e);
+                    }
                 }
             }
         }
-        Ok(())
+        match first {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     // ---- public operations (wrapped by `twins!`) ----------------------------------------
@@ -368,7 +546,40 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             .map_err(Error::Bus)?;
         // A chain that slept lost its continuous conversion: restart it when asked.
         self.continuous = false;
-        self.reset_command_counters().await
+        self.reset_command_counters().await?;
+        // A device that slept lost its configuration, and after RSTCC nothing shows which
+        // did: rewrite the held configuration unless it is the power-up default. Until the
+        // verified rewrite succeeds on a device, its data stays failed.
+        if (0..N).all(|d| self.config_is_default(d)) {
+            return Ok(());
+        }
+        for l in self.lost.iter_mut() {
+            *l |= NEED_CFGA | NEED_CFGB;
+        }
+        let (a, b) = (self.cfga, self.cfgb);
+        self.write_cfga(&a).await?;
+        self.write_cfgb(&b).await
+    }
+
+    pub(crate) async fn wake_idle(&mut self) -> Result<(), E<IO>> {
+        isospi::wake_idle(&mut self.io, N, &cmd::RDCFGA, timing::T_READY_US)
+            .await
+            .map_err(Error::Bus)
+    }
+
+    /// Waits `t`; after a wait that can exceed tIDLE (4.3 ms minimum) the ports are woken
+    /// again so the next command is not lost at an idle port.
+    async fn settle(&mut self, t: Microseconds) -> Result<(), E<IO>> {
+        isospi::settle(
+            &mut self.io,
+            t.0,
+            timing::T_IDLE_MIN_US,
+            N,
+            &cmd::RDCFGA,
+            timing::T_READY_US,
+        )
+        .await
+        .map_err(Error::Bus)
     }
 
     pub(crate) async fn reset_command_counters(&mut self) -> Result<(), E<IO>> {
@@ -379,6 +590,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         self.send(&cmd::SRST).await?;
         self.cfga = [CfgA::default(); N];
         self.cfgb = [CfgB::default(); N];
+        // Chip and driver now agree on the default configuration and counter 0.
+        self.lost = [0; N];
         self.continuous = false;
         // The chip restarts (as from sleep): wake it again.
         isospi::wake_chain(&mut self.io, N, &cmd::RDCFGA, timing::WAKE_GAP_US)
@@ -432,21 +645,23 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     ) -> Result<(), E<IO>> {
         let f = target.frame();
         let max = timeout.0 / timing::POLL_INTERVAL_US + 1;
-        let r = isospi::poll_done(
+        let mut sent = 0;
+        let r = isospi::poll_done_counted(
             &mut self.io,
             &f,
             isospi::status_bytes(2 * N),
             max,
             timing::POLL_INTERVAL_US,
+            &mut sent,
         )
         .await;
-        // Every poll command increments the counters.
-        let sent = match r {
-            Ok(Some(k)) => k,
-            _ => max,
-        };
+        // Every poll command that went out increments the counters; one that failed on the
+        // bus may or may not have.
         for e in self.expected.iter_mut() {
             *e = cmd::advance_counter(*e, sent);
+        }
+        if r.is_err() {
+            self.widen();
         }
         match r.map_err(Error::Bus)? {
             Some(_) => Ok(()),
@@ -606,6 +821,14 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             .await
     }
 
+    pub(crate) async fn read_status_c_injected(
+        &mut self,
+        out: &mut [Reading<StatusC>; N],
+    ) -> Result<ChainReport, E<IO>> {
+        self.read_decoded(&cmd::RDSTATC_ERR, StatusC::from_bytes, out)
+            .await
+    }
+
     pub(crate) async fn read_status_d(
         &mut self,
         out: &mut [Reading<StatusD>; N],
@@ -661,29 +884,52 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     pub(crate) async fn write_cfga(&mut self, cfg: &[CfgA; N]) -> Result<(), E<IO>> {
+        for c in cfg.iter() {
+            c.validate()?;
+        }
         let data = cfg.map(|c| c.to_bytes());
         self.cfga = *cfg;
-        self.write_verified(&cmd::WRCFGA, &cmd::RDCFGA, "CFGA", &data, &CfgA::WRITABLE)
-            .await
+        self.write_verified(
+            &cmd::WRCFGA,
+            &cmd::RDCFGA,
+            "CFGA",
+            &data,
+            &CfgA::WRITABLE,
+            NEED_CFGA,
+        )
+        .await
     }
 
     pub(crate) async fn write_cfgb(&mut self, cfg: &[CfgB; N]) -> Result<(), E<IO>> {
         for c in cfg.iter() {
+            c.validate()?;
             check_dcc::<V>(c.dcc as u32)?;
         }
         let data = cfg.map(|c| c.to_bytes());
         self.cfgb = *cfg;
-        self.write_verified(&cmd::WRCFGB, &cmd::RDCFGB, "CFGB", &data, &[0xFF; 6])
-            .await
+        self.write_verified(
+            &cmd::WRCFGB,
+            &cmd::RDCFGB,
+            "CFGB",
+            &data,
+            &[0xFF; 6],
+            NEED_CFGB,
+        )
+        .await
     }
 
     pub(crate) async fn configure(&mut self, a: CfgA, b: CfgB) -> Result<(), E<IO>> {
+        // Both groups are checked before either is sent.
+        a.validate()?;
+        b.validate()?;
+        check_dcc::<V>(b.dcc as u32)?;
         self.write_cfga(&[a; N]).await?;
         self.write_cfgb(&[b; N]).await
     }
 
     pub(crate) async fn write_pwm(&mut self, pwm: &[Pwm; N]) -> Result<(), E<IO>> {
         for p in pwm.iter() {
+            p.validate()?;
             if p.duty.iter().skip(V::CELLS).any(|&d| d != 0) {
                 return Err(ConfigError::NoSuchCell {
                     cell: V::CELLS as u16 + 1,
@@ -694,7 +940,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         }
         let a = pwm.map(|p| p.to_bytes().0);
         let b = pwm.map(|p| p.to_bytes().1);
-        self.write_verified(&cmd::WRPWMA, &cmd::RDPWMA, "PWMA", &a, &[0xFF; 6])
+        self.write_verified(&cmd::WRPWMA, &cmd::RDPWMA, "PWMA", &a, &[0xFF; 6], 0)
             .await?;
         // PWMB holds cells 13–16 (two bytes) or 13–18 (three bytes, ADBMS6832, unverified);
         // the rest is reserved and not compared.
@@ -705,7 +951,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         {
             *m = 0xFF;
         }
-        self.write_verified(&cmd::WRPWMB, &cmd::RDPWMB, "PWMB", &b, &mask)
+        self.write_verified(&cmd::WRPWMB, &cmd::RDPWMB, "PWMB", &b, &mask, 0)
             .await
     }
 
@@ -770,7 +1016,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             .io
             .transaction(&mut [Operation::Write(&cmd::STCOMM), Operation::Write(&clocks)])
             .await;
-        self.account(&cmd::STCOMM);
+        self.account(&cmd::STCOMM, r.is_ok());
         r.map_err(Error::Bus)
     }
 
@@ -780,13 +1026,14 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<u32>; N],
     ) -> Result<ChainReport, E<IO>> {
+        self.wake_idle().await?;
         let hint = self
             .start_cell_adc(Adcv {
                 redundant: true,
                 ..Adcv::SINGLE
             })
             .await?;
-        self.io.delay_us(hint.0).await;
+        self.settle(hint).await?;
         let mut c = [[Reading::NotConverted; super::variant::MAX_CELLS]; N];
         let mut s = [[Reading::NotConverted; super::variant::MAX_CELLS]; N];
         let mut report = self.read_cells_into(CellSource::C, &mut c).await?;
@@ -821,6 +1068,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         path: AdcPath,
         out: &mut [Reading<u32>; N],
     ) -> Result<ChainReport, E<IO>> {
+        self.wake_idle().await?;
         let mut base = [[Reading::NotConverted; super::variant::MAX_CELLS]; N];
         let mut odd = base;
         let mut even = base;
@@ -848,14 +1096,19 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                     CellSource::S,
                 ),
             };
-            self.io.delay_us(hint.0).await;
+            self.settle(hint).await?;
             report.merge(self.read_cells_into(source, buf).await?);
         }
         for (d, o) in out.iter_mut().enumerate() {
             let (Some(b), Some(od), Some(ev)) = (base.get(d), odd.get(d), even.get(d)) else {
                 continue;
             };
-            *o = open_wire_mask(&b[..V::CELLS], &od[..V::CELLS], &ev[..V::CELLS]);
+            *o = open_wire_mask(
+                &b[..V::CELLS],
+                &od[..V::CELLS],
+                &ev[..V::CELLS],
+                self.ow_permille,
+            );
         }
         Ok(report)
     }
@@ -865,6 +1118,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         threshold: MicroVolts,
         out: &mut [Reading<u16>; N],
     ) -> Result<ChainReport, E<IO>> {
+        self.wake_idle().await?;
         let mut up = [[Reading::NotConverted; 12]; N];
         let mut down = up;
         let mut report = ChainReport::OK;
@@ -875,7 +1129,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                     open_wire: Some(pull),
                 })
                 .await?;
-            self.io.delay_us(hint.0).await;
+            self.settle(hint).await?;
             report.merge(self.read_aux(false, buf).await?);
         }
         for ((o, u), dn) in out.iter_mut().zip(up.iter()).zip(down.iter()) {
@@ -921,6 +1175,100 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
     }
 
     async fn start_cell_conversion(&mut self, mode: ConversionMode) -> Result<Microseconds, E<IO>> {
+        self.wake_idle().await?;
+        self.start_cells(mode).await
+    }
+
+    async fn read_cell_voltages(
+        &mut self,
+        out: &mut [Reading<MicroVolts>],
+    ) -> Result<ChainReport, E<IO>> {
+        check_cells_len::<V, N, IO::Error>(out.len())?;
+        self.wake_idle().await?;
+        let source = self.source;
+        self.read_cells(source, out).await
+    }
+
+    async fn measure_cells(
+        &mut self,
+        mode: ConversionMode,
+        out: &mut [Reading<MicroVolts>],
+    ) -> Result<ChainReport, E<IO>> {
+        check_cells_len::<V, N, IO::Error>(out.len())?;
+        self.wake_idle().await?;
+        let hint = self.start_cells(mode).await?;
+        self.settle(hint).await?;
+        let source = self.source;
+        self.read_cells(source, out).await
+    }
+
+    async fn measure_temperatures(
+        &mut self,
+        out: &mut [Reading<MilliCelsius>],
+    ) -> Result<ChainReport, E<IO>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument(
+                "temperature output length must be N",
+            ));
+        }
+        self.wake_idle().await?;
+        let hint = self
+            .start_aux(Adax {
+                channel: AuxChannel::Itmp,
+                open_wire: None,
+            })
+            .await?;
+        self.settle(hint).await?;
+        self.read_word(&cmd::RDSTATA, 1, convert::itmp, out).await
+    }
+
+    async fn measure_stack_voltages(
+        &mut self,
+        out: &mut [Reading<MicroVolts>],
+    ) -> Result<ChainReport, E<IO>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument("stack output length must be N"));
+        }
+        self.wake_idle().await?;
+        let hint = self
+            .start_aux(Adax {
+                channel: AuxChannel::Vpv,
+                open_wire: None,
+            })
+            .await?;
+        self.settle(hint).await?;
+        self.read_word(&cmd::RDAUXD, 2, convert::vpv, out).await
+    }
+
+    async fn read_current(&mut self) -> Result<Option<MicroAmps>, E<IO>> {
+        Ok(None)
+    }
+
+    async fn set_balancing(&mut self, masks: &[u32]) -> Result<(), E<IO>> {
+        if masks.len() != N {
+            return Err(Error::InvalidArgument("balancing masks length must be N"));
+        }
+        let mut cfg = self.cfgb;
+        for (c, m) in cfg.iter_mut().zip(masks.iter()) {
+            check_dcc::<V>(*m)?;
+            c.dcc = *m as u16;
+        }
+        self.wake_idle().await?;
+        self.write_cfgb(&cfg).await
+    }
+
+    async fn read_faults(&mut self, out: &mut [Reading<Faults>]) -> Result<ChainReport, E<IO>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument("fault output length must be N"));
+        }
+        self.wake_idle().await?;
+        self.read_faults_now(out).await
+    }
+}
+
+impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
+    /// The conversion start of [`MonitorCore::start_cell_conversion`], without the wake.
+    async fn start_cells(&mut self, mode: ConversionMode) -> Result<Microseconds, E<IO>> {
         match mode {
             ConversionMode::Fast => {
                 self.source = CellSource::C;
@@ -951,85 +1299,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         }
     }
 
-    async fn read_cell_voltages(
-        &mut self,
-        out: &mut [Reading<MicroVolts>],
-    ) -> Result<ChainReport, E<IO>> {
-        let source = self.source;
-        self.read_cells(source, out).await
-    }
-
-    async fn measure_cells(
-        &mut self,
-        mode: ConversionMode,
-        out: &mut [Reading<MicroVolts>],
-    ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N * V::CELLS {
-            return Err(Error::InvalidArgument(
-                "cell output length must be devices × cells per device",
-            ));
-        }
-        let hint = MonitorCore::start_cell_conversion(self, mode).await?;
-        self.io.delay_us(hint.0).await;
-        MonitorCore::read_cell_voltages(self, out).await
-    }
-
-    async fn measure_temperatures(
-        &mut self,
-        out: &mut [Reading<MilliCelsius>],
-    ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N {
-            return Err(Error::InvalidArgument(
-                "temperature output length must be N",
-            ));
-        }
-        let hint = self
-            .start_aux(Adax {
-                channel: AuxChannel::Itmp,
-                open_wire: None,
-            })
-            .await?;
-        self.io.delay_us(hint.0).await;
-        self.read_word(&cmd::RDSTATA, 1, convert::itmp, out).await
-    }
-
-    async fn measure_stack_voltages(
-        &mut self,
-        out: &mut [Reading<MicroVolts>],
-    ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N {
-            return Err(Error::InvalidArgument("stack output length must be N"));
-        }
-        let hint = self
-            .start_aux(Adax {
-                channel: AuxChannel::Vpv,
-                open_wire: None,
-            })
-            .await?;
-        self.io.delay_us(hint.0).await;
-        self.read_word(&cmd::RDAUXD, 2, convert::vpv, out).await
-    }
-
-    async fn read_current(&mut self) -> Result<Option<MicroAmps>, E<IO>> {
-        Ok(None)
-    }
-
-    async fn set_balancing(&mut self, masks: &[u32]) -> Result<(), E<IO>> {
-        if masks.len() != N {
-            return Err(Error::InvalidArgument("balancing masks length must be N"));
-        }
-        let mut cfg = self.cfgb;
-        for (c, m) in cfg.iter_mut().zip(masks.iter()) {
-            check_dcc::<V>(*m)?;
-            c.dcc = *m as u16;
-        }
-        self.write_cfgb(&cfg).await
-    }
-
-    async fn read_faults(&mut self, out: &mut [Reading<Faults>]) -> Result<ChainReport, E<IO>> {
-        if out.len() != N {
-            return Err(Error::InvalidArgument("fault output length must be N"));
-        }
+    async fn read_faults_now(&mut self, out: &mut [Reading<Faults>]) -> Result<ChainReport, E<IO>> {
         let mut c = [Reading::NotConverted; N];
         let mut d = [Reading::NotConverted; N];
         let mut report = self.read_status_c(&mut c).await?;
@@ -1055,6 +1325,15 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
 }
 
 impl_cell_monitor!(spi impl[V: Variant, const N: usize] Adbms6830<V, N> => core);
+
+fn check_cells_len<V: Variant, const N: usize, B>(len: usize) -> Result<(), Error<B>> {
+    if len != N * V::CELLS {
+        return Err(Error::InvalidArgument(
+            "cell output length must be devices × cells per device",
+        ));
+    }
+    Ok(())
+}
 
 /// Fills cell slots from a verified frame (or marks them failed).
 #[inline]
@@ -1119,22 +1398,39 @@ pub fn compare_cs(
     Reading::Valid(mask)
 }
 
+/// Default open-wire threshold of [`open_wire_mask`]: 500 ‰ (a pulled reading below half of
+/// the normal reading means an open wire).
+///
+/// Why 500 ‰: the data sheet gives no number. It says (adi.md §6.6, ADBMS6830-SpA "Cell
+/// Open Wire Detection") that with the open-wire current on, an intact channel reads
+/// ≈10/12 (833 ‰, C-ADC path) or ≈9/10 (900 ‰, S-ADC path) of the cell voltage, while a
+/// broken wire lets the input capacitor discharge fully (towards 0 ‰). 500 ‰ lies between
+/// the two outcomes with about 330 ‰ of margin on the intact side (cell voltage moving
+/// between the base and the pulled conversions, ratio tolerance) and 500 ‰ on the open side
+/// (a capacitor not fully discharged by the end of the conversion). Use
+/// [`Adbms6830::set_open_wire_threshold`] to change it once characterised on your board.
+pub const OPEN_WIRE_DEFAULT_PERMILLE: u16 = 500;
+/// Largest accepted open-wire threshold: 750 ‰ keeps ≥ 80 ‰ below the intact C-path ratio
+/// (≈833 ‰), so intact cells are not flagged.
+pub const OPEN_WIRE_MAX_PERMILLE: u16 = 750;
+
 /// Cell open-wire decision: cell `k` (bit `k`) is open when its reading with its channel's
-/// current source on (odd channels in `odd`, even in `even`; cell 1 is odd) falls below half
-/// of its reading with the sources off, or below 0 V (1.5 V − 10 000 LSB). With intact wiring
-/// the data sheet gives ≈10/12 (C path) or ≈9/10 (S path) of the cell voltage; a broken
-/// wire lets the input capacitor discharge fully (adi.md §6.6). The 50 % threshold is ours.
+/// current source on (odd channels in `odd`, even in `even`; cell 1 is odd) falls below
+/// `permille`/1000 of its reading with the sources off, or to 0 V or below (1.5 V − 10 000
+/// LSB). See [`OPEN_WIRE_DEFAULT_PERMILLE`] for the data-sheet facts and the default.
 pub fn open_wire_mask(
     base: &[Reading<MicroVolts>],
     odd: &[Reading<MicroVolts>],
     even: &[Reading<MicroVolts>],
+    permille: u16,
 ) -> Reading<u32> {
     let mut mask = 0u32;
     for (k, b) in base.iter().enumerate() {
         let pulled = if k % 2 == 0 { odd.get(k) } else { even.get(k) };
         match (b, pulled) {
             (Reading::Valid(v), Some(Reading::Valid(p))) => {
-                if (p.0 < v.0 / 2 || p.0 <= 0) && k < 32 {
+                let low = i64::from(p.0) * 1000 < i64::from(v.0) * i64::from(permille);
+                if (low || p.0 <= 0) && k < 32 {
                     mask |= 1 << k;
                 }
             }
@@ -1149,9 +1445,21 @@ twins! {
     spi impl[V: Variant, const N: usize] Adbms6830<V, N> => core {
         /// Wakes the chain: one dummy frame (RDCFGA, no data) per device, 500 µs apart
         /// (ADBMS6830B-DS "Waking a daisy chain", method 2; ≥ tWAKE max), then RSTCC so the
-        /// counters are 0 on every device whether it slept or not.
+        /// counters are 0 on every device whether it slept or not. A device that slept lost
+        /// its configuration and RSTCC hides which did, so unless the held configuration
+        /// ([`Adbms6830::config`]) is the power-up default, `wake` then rewrites CFGA and CFGB
+        /// (discharge bits included) and verifies them; a device whose rewrite fails keeps
+        /// failing its reads until a later configuration write succeeds.
         pub fn wake(&mut self) -> Result<(), Error<SpiError<B>>>;
+        /// Wakes the isoSPI ports from IDLE (after more than tIDLE = 4.3 ms minimum without
+        /// activity, cores still up; ADBMS6830B-DS tIDLE/tREADY, adi.md §6.6): one dummy RDCFGA
+        /// frame per device, tREADY (10 µs) apart. RDCFGA moves no counter. The `CellMonitor`
+        /// methods and the diagnostics do this themselves (first, and after every wait that
+        /// can exceed tIDLE); the low-level `start_*`/`read_*`/`write_*` methods send exactly
+        /// their frames, so call this after waiting yourself.
+        pub fn wake_idle(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// RSTCC: resets every device's command counter to 0 (and the driver's expectation).
+        /// Part of the recovery of a device seen to reset (see the module docs).
         pub fn reset_command_counters(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// SRST: soft reset (configuration to defaults, counters to 0), then wakes the chain.
         pub fn soft_reset(&mut self) -> Result<(), Error<SpiError<B>>>;
@@ -1178,6 +1486,14 @@ twins! {
         pub fn read_supplies(&mut self, out: &mut [Reading<Supplies>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// Reads status C (CS flags, conversion counter, supply/system flags).
         pub fn read_status_c(&mut self, out: &mut [Reading<StatusC>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
+        /// RDSTATC with ERR = 1: reads status C "with injected error", the latent-fault test
+        /// of SPIFLT (ADBMS6830B-DS command bit descriptions; adi.md §6.3). The data sheet
+        /// text in the notes does not say exactly what the injected read returns; the
+        /// virtual chain answers a normal frame with SPIFLT (STCR5 bit 4) set, and a
+        /// healthy device is expected to report SPIFLT here — **unverified on silicon**:
+        /// characterise it before relying on it. The frame is checked (PEC10, counter) like
+        /// every read.
+        pub fn read_status_c_injected(&mut self, out: &mut [Reading<StatusC>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// Reads status D (per-cell OV/UV flags).
         pub fn read_status_d(&mut self, out: &mut [Reading<StatusD>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// Reads status E (GPI, revision).
@@ -1188,13 +1504,19 @@ twins! {
         pub fn detect_chain_length(&mut self) -> Result<usize, Error<SpiError<B>>>;
         /// Reads CFGA and CFGB of every device (and updates the driver's copy where valid).
         pub fn read_config(&mut self, a: &mut [Reading<CfgA>; N], b: &mut [Reading<CfgB>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// Writes CFGA per device and verifies it by read-back (read-only bits masked).
+        /// Writes CFGA per device and verifies it by read-back (read-only bits masked). Every
+        /// field is range-checked first ([`CfgA::validate`]): an out-of-range value is
+        /// [`ConfigError::OutOfRange`] and nothing is sent.
         pub fn write_cfga(&mut self, cfg: &[CfgA; N]) -> Result<(), Error<SpiError<B>>>;
-        /// Writes CFGB per device and verifies it by read-back.
+        /// Writes CFGB per device and verifies it by read-back. Every field is range-checked
+        /// first ([`CfgB::validate`], DCC against the variant's cells): an out-of-range value
+        /// is [`ConfigError::OutOfRange`] and nothing is sent.
         pub fn write_cfgb(&mut self, cfg: &[CfgB; N]) -> Result<(), Error<SpiError<B>>>;
-        /// Writes the same CFGA and CFGB to every device, verified.
+        /// Writes the same CFGA and CFGB to every device, verified. Both are range-checked
+        /// before either is sent.
         pub fn configure(&mut self, a: CfgA, b: CfgB) -> Result<(), Error<SpiError<B>>>;
-        /// Writes PWMA and PWMB per device, verified.
+        /// Writes PWMA and PWMB per device, verified. Duties above 15 are
+        /// [`ConfigError::OutOfRange`] and nothing is sent.
         pub fn write_pwm(&mut self, pwm: &[Pwm; N]) -> Result<(), Error<SpiError<B>>>;
         /// MUTE (`true`) or UNMUTE (`false`) discharge.
         pub fn mute(&mut self, on: bool) -> Result<(), Error<SpiError<B>>>;
@@ -1217,8 +1539,10 @@ twins! {
         /// Redundancy check: ADCV RD=1 single shot, wait, read C and S results and STATC;
         /// bit `k` set where |C − S| > CTH (host comparison) or CS`k+1`FLT is set.
         pub fn redundancy_check(&mut self, out: &mut [Reading<u32>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// Cell open-wire check on one path (see [`open_wire_mask`]): bit `k` = cell `k + 1`
-        /// has an open sense wire.
+        /// Cell open-wire check on one path: base conversion, then odd and even channels
+        /// with the open-wire current on, decided by [`open_wire_mask`] with the threshold
+        /// of [`Adbms6830::set_open_wire_threshold`]: bit `k` = cell `k + 1` has an open
+        /// sense wire.
         pub fn cell_open_wire(&mut self, path: AdcPath, out: &mut [Reading<u32>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// AUX open-wire check: ADAX all with pull-up, then pull-down; bit `k` = GPIO`k+1`
         /// moved by more than `threshold` (floating input).

@@ -22,15 +22,48 @@
 //! * The driver tracks each device's expected counter: commands marked INC in ADBMS6830B-DS
 //!   Table 50 ([`command::increments`]) advance it (63 wraps to 1), RSTCC/SRST reset it to 0.
 //!   A device whose good-PEC frame carries another value fails with
-//!   [`FaultReason::CommandCounter`](crate::error::FaultReason::CommandCounter) — a missed
-//!   or repeated command at exactly that device. The fault is reported once, at the first read
-//!   that sees it; the expectation then follows the device. [`Adbms6830::wake`] ends with
-//!   RSTCC, so a chain that slept (counter 0) does not show up as a fault;
-//!   [`Adbms6830::reset_command_counters`] resynchronises explicitly.
+//!   [`FaultReason::CommandCounter`](crate::error::FaultReason::CommandCounter). Two cases:
+//!   * **Missed or repeated command** (the value is higher than the number of counted
+//!     commands sent since that device's counter was last checked): reported once, at the
+//!     first read that sees it; the expectation then follows the device.
+//!   * **Device reset** (power-up, sleep, brown-out: the counter restarted from 0, so it is
+//!     at most the number of counted commands since the last check): the device lost its
+//!     configuration, so the fault **stays** — every read of that device fails with the
+//!     same `CommandCounter` fault — until the host sends RSTCC
+//!     ([`Adbms6830::reset_command_counters`]) **and**, unless the held configuration is the
+//!     power-up default, rewrites CFGA and CFGB successfully (verified by read-back:
+//!     [`Adbms6830::configure`], [`Adbms6830::write_cfga`] + [`Adbms6830::write_cfgb`]).
+//!     [`Adbms6830::wake`] does both. A device that missed the first commands after RSTCC
+//!     looks exactly like one that reset, and is treated as reset (the safe side). PWM
+//!     duties are not held by the driver: rewrite them ([`Adbms6830::write_pwm`]) after a
+//!     reset.
+//! * [`Adbms6830::wake`] ends with RSTCC, so a chain that slept does not show up as a fault;
+//!   since RSTCC also hides *which* devices slept, `wake` then rewrites the held
+//!   configuration (CFGA and CFGB, discharge bits included, verified) unless it is the
+//!   power-up default.
+//! * A counted command whose frame fails on the bus may or may not have reached the chain:
+//!   the next read accepts either counter value (likewise for a poll sequence cut by a bus
+//!   error: the polls that completed are counted, the failing one may or may not be).
 //! * Cleared (0x8000) and reset (0x7FFF) codes with a good PEC are
 //!   [`Reading::NotConverted`](crate::monitor::Reading::NotConverted), never voltages.
 //! * Configuration writes are verified by read-back ([`Error::Verify`](crate::Error::Verify)
 //!   names device, register and byte; read-only bits SNAP_ST/MUTE_ST are masked).
+//!
+//! # Power states and timing
+//!
+//! * After ~2 s without a valid command (tSLEEP) the cores sleep: counters go to 0 and the
+//!   configuration to its defaults. [`Adbms6830::wake`] wakes the chain (one dummy frame per
+//!   device, 500 µs apart).
+//! * After more than tIDLE (4.3 ms minimum) without a frame the isoSPI ports go IDLE and the
+//!   next frame is lost at the first idle port (ADBMS6830B-DS tIDLE/tREADY; adi.md §6.6):
+//!   [`Adbms6830::wake_idle`] wakes them (one RDCFGA frame per device, tREADY = 10 µs apart;
+//!   RDCFGA moves no counter). The `CellMonitor` methods and the diagnostics
+//!   ([`Adbms6830::redundancy_check`], [`Adbms6830::cell_open_wire`],
+//!   [`Adbms6830::aux_open_wire`]) do this themselves, first and after every wait that can
+//!   exceed tIDLE; the low-level `start_*`/`read_*`/`write_*` methods send exactly their
+//!   frames, so call `wake_idle` after waiting yourself. A lost frame never yields wrong data
+//!   (the device reports [`NoResponse`](crate::error::FaultReason::NoResponse)), but a lost
+//!   conversion start leaves the previous results in place.
 //!
 //! # Mapping to [`CellMonitor`](crate::CellMonitor)
 //!
@@ -56,8 +89,10 @@
 //! * Exact single-shot conversion times: hints use the cadence + 20 %; use
 //!   [`Adbms6830::poll`] to confirm.
 //! * STATC CT/CTS bit split: kept raw ([`register::StatusC::conversion_counter_raw`]).
-//! * Open-wire decision threshold (50 % of the normal reading) is ours, from the data
-//!   sheet's "≈10/12 or ≈9/10 intact, fully discharged when open" description.
+//! * Open-wire decision threshold: the data sheet gives only the intact ratios (≈10/12 C
+//!   path, ≈9/10 S path) and "fully discharged when open"; the default 500 ‰ is ours
+//!   ([`OPEN_WIRE_DEFAULT_PERMILLE`] explains the margins) and settable
+//!   ([`Adbms6830::set_open_wire_threshold`]).
 //! * Write PEC10 with zero counter bits: vendor and community code agree; no hardware
 //!   capture of a write was found.
 //! * CLOVUV data bytes: the driver sends all 1s (clear every flag), assuming the STATD
@@ -68,10 +103,9 @@
 //!   RDCSALL/RDACSALL/RDASALL frames are available in [`command`] but not decoded.
 //! * Chain-length detection counts the devices, from device 0, that answer RDSID with a good
 //!   PEC; it cannot see devices beyond `N`.
-//! * Poll accounting after a bus error assumes every poll command was sent (the next read
-//!   reports any difference as a counter fault, once).
-//! * Not implemented: the RDSTATC ERR latent-fault read (expected reaction not in the
-//!   notes), the low-power cell-monitoring (LPCM) commands, ULRR/WRRR/RDRR.
+//! * The RDSTATC ERR latent-fault read ([`Adbms6830::read_status_c_injected`]) is sent and
+//!   decoded, but what silicon returns is not in the notes (the virtual chain sets SPIFLT).
+//! * Not implemented: the low-power cell-monitoring (LPCM) commands, ULRR/WRRR/RDRR.
 //! * Supply self-check ranges ([`Supplies::out_of_range`]) are the data sheet's normal
 //!   ranges as given in the notes.
 //!
@@ -120,7 +154,7 @@ pub mod timing;
 pub mod variant;
 
 pub use driver::{
-    Adbms6830, AdcPath, AuxValues, CellSource, DisputedCounting, Supplies, compare_cs,
-    open_wire_mask,
+    Adbms6830, AdcPath, AuxValues, CellSource, DisputedCounting, OPEN_WIRE_DEFAULT_PERMILLE,
+    OPEN_WIRE_MAX_PERMILLE, Supplies, compare_cs, open_wire_mask,
 };
 pub use variant::{Adbms6830b, Adbms6832, Adbms6833, Variant};

@@ -9,10 +9,15 @@
 //! assert_eq!(CfgA::default().to_bytes(), [0x01, 0x00, 0x00, 0xFF, 0x03, 0x00]);
 //! let mut b = CfgB::default();
 //! assert_eq!(b.to_bytes(), [0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00]);
-//! // Thresholds are quantised to 2.4 mV steps; the achieved value is returned.
-//! assert_eq!(b.set_undervoltage(MicroVolts(2_500_000)), Ok(MicroVolts(2_498_400)));
+//! // Thresholds are quantised to 2.4 mV steps, never on the unsafe side of the request:
+//! // UV rounds up (2.5 V → code 417 = 2.5008 V), OV rounds down. The achieved value is
+//! // returned.
+//! assert_eq!(b.set_undervoltage(MicroVolts(2_500_000)), Ok(MicroVolts(2_500_800)));
 //! assert_eq!(b.set_overvoltage(MicroVolts(4_200_000)), Ok(MicroVolts(4_200_000)));
-//! assert_eq!(b.to_bytes(), [0xA0, 0x51, 0x46, 0x00, 0x00, 0x00]);
+//! assert_eq!(b.to_bytes(), [0xA1, 0x51, 0x46, 0x00, 0x00, 0x00]);
+//! // Fields set directly are range-checked before the driver sends them.
+//! b.vov = 3000; // needs 13 bits: would wrap to a negative threshold
+//! assert!(b.validate().is_err());
 //! ```
 
 use crate::error::ConfigError;
@@ -140,6 +145,21 @@ impl CfgA {
         }
     }
 
+    /// Checks every field fits its register bits (OWA and FC 3 bits, GPO 10 bits), so nothing
+    /// is masked silently on the way to the chip. The driver calls this before sending.
+    pub const fn validate(&self) -> Result<(), ConfigError> {
+        if self.owa > 7 {
+            return Err(out_of_range("CFGA OWA", self.owa as i64, 0, 7));
+        }
+        if self.fc > 7 {
+            return Err(out_of_range("CFGA FC", self.fc as i64, 0, 7));
+        }
+        if self.gpo > 0x3FF {
+            return Err(out_of_range("CFGA GPO", self.gpo as i64, 0, 0x3FF));
+        }
+        Ok(())
+    }
+
     /// Enables the AUX open-wire soak: the soak lasts `2^(6+OWA)` clocks (OWRNG = 0) or
     /// `2^(13+OWA)` clocks (OWRNG = 1), 32 µs … 524 ms. Picks the smallest setting whose
     /// exponent is ≥ `exponent` and returns the achieved exponent (6..=20).
@@ -161,6 +181,15 @@ impl CfgA {
         self.owrng = owrng;
         self.owa = owa;
         Ok(if owrng { 13 + owa } else { 6 + owa })
+    }
+}
+
+const fn out_of_range(field: &'static str, value: i64, min: i64, max: i64) -> ConfigError {
+    ConfigError::OutOfRange {
+        field,
+        value,
+        min,
+        max,
     }
 }
 
@@ -206,11 +235,26 @@ pub const THRESHOLD_MIN_UV: i32 = -2048 * THRESHOLD_STEP_UV + 1_500_000;
 /// Highest threshold (code 2047): 6.4128 V.
 pub const THRESHOLD_MAX_UV: i32 = 2047 * THRESHOLD_STEP_UV + 1_500_000;
 
-/// The 12-bit threshold code for `uv` (rounded down, as ADI's reference code truncates) and
-/// the achieved voltage.
+/// Which way a threshold is quantised to the 2.4 mV grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Rounding {
+    /// To the next code at or below the request (overvoltage: the flag trips at or before
+    /// the requested voltage).
+    Down,
+    /// To the next code at or above the request (undervoltage: the flag trips at or before
+    /// the requested voltage).
+    Up,
+}
+
+/// The 12-bit threshold code for `uv` and the achieved voltage, rounded as asked
+/// (threshold = code × 16 × 150 µV + 1.5 V, ADBMS6830B-DS CFGB; adi.md §6.4). ADI's
+/// reference code truncates; the setters here round towards the safe side instead
+/// ([`CfgB::set_undervoltage`] up, [`CfgB::set_overvoltage`] down).
 pub const fn threshold_code(
     field: &'static str,
     uv: i32,
+    rounding: Rounding,
 ) -> Result<(i16, MicroVolts), ConfigError> {
     if uv < THRESHOLD_MIN_UV || uv > THRESHOLD_MAX_UV {
         return Err(ConfigError::OutOfRange {
@@ -220,7 +264,14 @@ pub const fn threshold_code(
             max: THRESHOLD_MAX_UV as i64,
         });
     }
-    let code = (uv - 1_500_000).div_euclid(THRESHOLD_STEP_UV);
+    let offset = uv - 1_500_000;
+    let down = offset.div_euclid(THRESHOLD_STEP_UV);
+    let code = match rounding {
+        Rounding::Down => down,
+        // In range: `uv` ≤ THRESHOLD_MAX_UV (code 2047) so the ceiling is ≤ 2047.
+        Rounding::Up if offset.rem_euclid(THRESHOLD_STEP_UV) != 0 => down + 1,
+        Rounding::Up => down,
+    };
     Ok((
         code as i16,
         MicroVolts(code * THRESHOLD_STEP_UV + 1_500_000),
@@ -238,18 +289,38 @@ const fn sign12(v: u16) -> i16 {
 
 impl CfgB {
     /// Sets the undervoltage threshold; returns the achieved value (2.4 mV steps, rounded
-    /// down).
+    /// **up**: the chip flags a cell below the achieved value, which is at or above the
+    /// request, so the flag never trips later than asked).
     pub fn set_undervoltage(&mut self, uv: MicroVolts) -> Result<MicroVolts, ConfigError> {
-        let (c, v) = threshold_code("undervoltage threshold (µV)", uv.0)?;
+        let (c, v) = threshold_code("undervoltage threshold (µV)", uv.0, Rounding::Up)?;
         self.vuv = c;
         Ok(v)
     }
 
-    /// Sets the overvoltage threshold; returns the achieved value.
+    /// Sets the overvoltage threshold; returns the achieved value (2.4 mV steps, rounded
+    /// **down**: the chip flags a cell above the achieved value, which is at or below the
+    /// request).
     pub fn set_overvoltage(&mut self, uv: MicroVolts) -> Result<MicroVolts, ConfigError> {
-        let (c, v) = threshold_code("overvoltage threshold (µV)", uv.0)?;
+        let (c, v) = threshold_code("overvoltage threshold (µV)", uv.0, Rounding::Down)?;
         self.vov = c;
         Ok(v)
+    }
+
+    /// Checks every field fits its register bits (VUV/VOV signed 12 bits, −2048..=2047; DCTO
+    /// 6 bits), so nothing is masked silently on the way to the chip (a VOV of 3000 would
+    /// otherwise be sent as −1096, a negative threshold). The driver calls this before
+    /// sending; DCC bits beyond the variant's cells are checked by the driver.
+    pub const fn validate(&self) -> Result<(), ConfigError> {
+        if self.vuv < -2048 || self.vuv > 2047 {
+            return Err(out_of_range("CFGB VUV code", self.vuv as i64, -2048, 2047));
+        }
+        if self.vov < -2048 || self.vov > 2047 {
+            return Err(out_of_range("CFGB VOV code", self.vov as i64, -2048, 2047));
+        }
+        if self.dcto > 63 {
+            return Err(out_of_range("CFGB DCTO", self.dcto as i64, 0, 63));
+        }
+        Ok(())
     }
 
     /// Sets the discharge timeout to at least `minutes` (0 = off); returns the achieved
@@ -337,6 +408,14 @@ impl Pwm {
                 cell: cell as u16,
                 available: 18,
             }),
+        }
+    }
+
+    /// Checks every duty fits its 4 bits (0..=15); the driver calls this before sending.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match self.duty.iter().find(|&&d| d > 15) {
+            Some(&d) => Err(out_of_range("PWM duty", d as i64, 0, 15)),
+            None => Ok(()),
         }
     }
 
@@ -461,6 +540,8 @@ impl StatusC {
     pub const SED: u8 = 0x02;
     /// S-ADC multiple error.
     pub const SMED: u8 = 0x01;
+    /// SPIFLT (STCR5 b4): SPI fault (set by the RDSTATC ERR latent-fault read).
+    pub const SPIFLT: u8 = 0x10;
     /// SLEEP (STCR5 b3): the device slept since the flag was cleared.
     pub const SLEEP: u8 = 0x08;
     /// THSD (STCR5 b2): thermal shutdown occurred.
@@ -559,12 +640,30 @@ mod tests {
     fn threshold_limits() {
         assert_eq!(threshold_uv(-2048), MicroVolts(-3_415_200));
         assert_eq!(threshold_uv(2047), MicroVolts(6_412_800));
-        assert!(threshold_code("x", THRESHOLD_MAX_UV + 1).is_err());
-        assert!(threshold_code("x", THRESHOLD_MIN_UV - 1).is_err());
-        // Negative offsets round down too.
+        for r in [Rounding::Down, Rounding::Up] {
+            assert!(threshold_code("x", THRESHOLD_MAX_UV + 1, r).is_err());
+            assert!(threshold_code("x", THRESHOLD_MIN_UV - 1, r).is_err());
+            assert_eq!(
+                threshold_code("x", THRESHOLD_MAX_UV, r),
+                Ok((2047, MicroVolts(6_412_800)))
+            );
+            assert_eq!(
+                threshold_code("x", THRESHOLD_MIN_UV, r),
+                Ok((-2048, MicroVolts(-3_415_200)))
+            );
+        }
+        // Negative offsets: down is towards −∞, up towards +∞.
         assert_eq!(
-            threshold_code("x", 1_499_999),
+            threshold_code("x", 1_499_999, Rounding::Down),
             Ok((-1, MicroVolts(1_497_600)))
+        );
+        assert_eq!(
+            threshold_code("x", 1_499_999, Rounding::Up),
+            Ok((0, MicroVolts(1_500_000)))
+        );
+        assert_eq!(
+            threshold_code("x", 1_497_601, Rounding::Up),
+            Ok((0, MicroVolts(1_500_000)))
         );
     }
 

@@ -13,6 +13,9 @@ pub const T_WAKE_MAX_US: u32 = 500;
 pub const WAKE_GAP_US: u32 = 500;
 /// tIDLE minimum: the isoSPI port idles after 4.3 ms without activity.
 pub const T_IDLE_MIN_US: u32 = 4_300;
+/// tREADY maximum: an isoSPI port woken from IDLE is ready after 10 µs (the gap between the
+/// dummy frames of [`crate::adbms6830::Adbms6830::wake_idle`]).
+pub const T_READY_US: u32 = 10;
 /// tSLEEP minimum (watchdog): 1.8 s without a valid command.
 pub const T_SLEEP_MIN_US: u32 = 1_800_000;
 /// tSLEEP typical: 2 s.

@@ -18,8 +18,13 @@
 //! * DCC switches (and MUTE), PWM registers; SNAP holds the result registers until UNSNAP;
 //! * sleep after 2 s without a valid command (counter → 0, configuration to defaults,
 //!   SLEEP flag); a sleeping chain needs one CS frame per device to wake (each frame wakes the
-//!   lowest sleeping device and is otherwise swallowed) — the isoSPI idle state (tIDLE) is not
-//!   modelled;
+//!   lowest sleeping device and is otherwise swallowed);
+//! * isoSPI idle: a device's port that saw no frame for longer than tIDLE goes IDLE (the sim
+//!   uses the data-sheet **minimum**, 4.3 ms, so a driver relying on the typical 5.5 ms
+//!   fails here); a frame reaching an idle port wakes it (ready after tREADY = 10 µs, the
+//!   maximum) and is lost there and above, exactly like a frame reaching a sleeping device
+//!   (ADBMS6830B-DS tIDLE/tREADY; adi.md §6.6). Counted in
+//!   [`Adbms6830Chain::lost_frames`];
 //! * open sense wires: with the open-wire current on a channel whose wire is open the reading
 //!   collapses to 0 V; intact channels read 10/12 (C path) or 9/10 (S path) of the cell;
 //! * every [`InjectedFault`] kind (a `Silent` device still hears and executes commands but
@@ -63,9 +68,18 @@ struct Pending {
     s: Option<[u16; MAX_CELLS]>,
 }
 
+/// tIDLE minimum (ADBMS6830B-DS; adi.md §6.6): 4.3 ms.
+const T_IDLE_NS: u64 = 4_300_000;
+/// tREADY maximum: 10 µs.
+const T_READY_NS: u64 = 10_000;
+
 #[derive(Debug, Clone, Copy)]
 struct Dev {
     awake: bool,
+    /// Last frame that reached this device's port.
+    last_activity_ns: u64,
+    /// Frames before this time are lost at this port (waking from IDLE).
+    ready_ns: u64,
     last_valid_ns: u64,
     cc: u8,
     cells_uv: [i32; MAX_CELLS],
@@ -106,6 +120,8 @@ impl Dev {
     fn new(index: usize) -> Self {
         let mut d = Self {
             awake: false,
+            last_activity_ns: 0,
+            ready_ns: 0,
             last_valid_ns: 0,
             cc: 0,
             cells_uv: [3_600_000; MAX_CELLS],
@@ -309,6 +325,7 @@ pub struct Adbms6830Chain<V, const N: usize> {
     open: [u32; N],
     bad_commands: u32,
     bad_writes: u32,
+    lost_frames: u32,
     clovuv_inc: bool,
     _v: PhantomData<V>,
 }
@@ -336,6 +353,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
             open: [0; N],
             bad_commands: 0,
             bad_writes: 0,
+            lost_frames: 0,
             clovuv_inc: false,
             _v: PhantomData,
         }
@@ -356,6 +374,11 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
         self.bad_writes
     }
 
+    /// Frames lost at a sleeping, idle or not yet ready port (each woke that port).
+    pub fn lost_frames(&self) -> u32 {
+        self.lost_frames
+    }
+
     /// Rev. SpA behaviour: CLOVUV increments the counter (default: Rev. 0, it does not).
     pub fn set_clovuv_increments(&mut self, on: bool) {
         self.clovuv_inc = on;
@@ -365,6 +388,15 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
     pub fn drop_commands(&mut self, device: usize, count: u32) {
         if let Some(d) = self.devs.get_mut(device) {
             d.drop = count;
+        }
+    }
+
+    /// `device` alone resets (a brown-out or power-on reset while the rest of the chain
+    /// stays up): counter 0, configuration and results to their power-up values; it stays
+    /// awake.
+    pub fn reset_device(&mut self, device: usize) {
+        if let Some(d) = self.devs.get_mut(device) {
+            d.reset();
         }
     }
 
@@ -445,12 +477,29 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
     fn frame(&mut self, mosi: &[u8], miso: &mut [u8]) {
         miso.fill(0xFF);
         let now = self.now_ns;
-        // A CS edge wakes the lowest sleeping reachable device; the frame goes no further.
+        // The frame travels up the chain port by port. A sleeping device wakes (its core and
+        // port) and swallows the frame; an idle port (no frame for > tIDLE) wakes, ready after
+        // tREADY, and swallows it; a port still waking loses it.
         let reach = self.reachable();
-        if let Some(d) = self.devs.iter_mut().take(reach).find(|d| !d.awake) {
-            d.awake = true;
-            d.last_valid_ns = now;
-            return;
+        for d in self.devs.iter_mut().take(reach) {
+            let idle = now.saturating_sub(d.last_activity_ns) > T_IDLE_NS;
+            let waking = now < d.ready_ns;
+            d.last_activity_ns = now;
+            if !d.awake {
+                d.awake = true;
+                d.last_valid_ns = now;
+                self.lost_frames += 1;
+                return;
+            }
+            if waking {
+                self.lost_frames += 1;
+                return;
+            }
+            if idle {
+                d.ready_ns = now + T_READY_NS;
+                self.lost_frames += 1;
+                return;
+            }
         }
         let Some((cmd, data)) = mosi.split_first_chunk::<4>() else {
             return;
