@@ -1047,4 +1047,15 @@ impl<V: Variant, const N: usize> VirtualChip for Adbms6830Chain<V, N> {
     fn cell_lsb_uv(&self) -> i32 {
         150
     }
+    fn elapsed_ns(&self) -> Option<u64> {
+        Some(self.now_ns)
+    }
+    /// ADBMS6830B-DS CFGB: threshold = code · 16 · 150 µV + 1.5 V (signed 12-bit codes).
+    /// `None` while a threshold sits outside the measurable cell range (the power-up
+    /// defaults −3.4152 V / +6.4128 V leave no window to test).
+    fn cell_thresholds_uv(&self, device: usize) -> Option<(i32, i32)> {
+        let (vuv, vov) = self.devs.get(device)?.vuv_vov();
+        let (uv, ov) = (vuv * 2_400 + 1_500_000, vov * 2_400 + 1_500_000);
+        (uv > 100_000 && ov < 6_000_000 && ov > uv).then_some((uv, ov))
+    }
 }
