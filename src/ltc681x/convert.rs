@@ -109,7 +109,7 @@ pub const fn word(group: &[u8; 6], i: usize) -> u16 {
 ///
 /// This is the read path's hot loop: one [`crc::pec15_frame_ok`] per frame, one 64-bit load
 /// for the three codes, a branch-free "all three are measurements" test, no copies, no heap.
-/// Measured with callgrind (x86-64, release): about 19 instructions per cell for a
+/// Measured with callgrind (x86-64, release): about 18 instructions per cell for a
 /// 16 × LTC6813 chain (288 cells, 96 PECs), PEC included.
 ///
 /// ```
