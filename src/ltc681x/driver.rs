@@ -352,11 +352,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     /// have gone IDLE and are woken again (one dummy frame per device, tREADY apart), so the
     /// next command is not lost.
     async fn settle(&mut self, t: Microseconds) -> Result<(), Error<IO::Error>> {
-        self.io.delay_us(t.0).await;
-        if t.0 >= T_IDLE_MIN_US {
-            self.wake_idle().await?;
-        }
-        Ok(())
+        let dummy = &command::RDCFGA;
+        isospi::settle(&mut self.io, t.0, T_IDLE_MIN_US, N, dummy, T_READY_US)
+            .await
+            .map_err(Error::Bus)
     }
 
     async fn wake(&mut self) -> Result<(), Error<IO::Error>> {
@@ -366,7 +365,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     async fn wake_idle(&mut self) -> Result<(), Error<IO::Error>> {
-        isospi::wake_chain(&mut self.io, N, &command::RDCFGA, T_READY_US)
+        isospi::wake_idle(&mut self.io, N, &command::RDCFGA, T_READY_US)
             .await
             .map_err(Error::Bus)
     }
