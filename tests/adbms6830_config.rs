@@ -14,19 +14,8 @@ use bms_afe::units::MicroVolts;
 use embedded_hal_mock::eh1::delay::NoopDelay;
 use embedded_hal_mock::eh1::spi::{Mock, Transaction as T};
 
-fn block_on<F: core::future::Future>(f: F) -> F::Output {
-    let mut f = core::pin::pin!(f);
-    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
-    loop {
-        if let core::task::Poll::Ready(o) = f.as_mut().poll(&mut cx) {
-            return o;
-        }
-    }
-}
-
-fn id<X>(x: X) -> X {
-    x
-}
+mod common;
+use common::{block_on, id};
 
 fn out_of_range<E: core::fmt::Debug>(r: Result<(), Error<E>>, field: &str, value: i64) {
     match r {

@@ -16,30 +16,8 @@ use bms_afe::units::MicroVolts;
 use bms_afe::{AsyncCellMonitor, CellMonitor};
 use embedded_hal::delay::DelayNs;
 
-fn id<X>(x: X) -> X {
-    x
-}
-
-fn block_on<F: core::future::Future>(f: F) -> F::Output {
-    let mut f = core::pin::pin!(f);
-    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
-    loop {
-        if let core::task::Poll::Ready(o) = f.as_mut().poll(&mut cx) {
-            return o;
-        }
-    }
-}
-
-/// The voltage the chip reports for `uv`: nearest multiple of 150 µV above 1.5 V (adi.md §6.5).
-fn quantised(uv: i32) -> i32 {
-    let d = i64::from(uv) - 1_500_000;
-    let q = if d >= 0 {
-        (d + 75) / 150
-    } else {
-        (d - 75) / 150
-    };
-    (q * 150 + 1_500_000) as i32
-}
+mod common;
+use common::{block_on, id, quantised};
 
 macro_rules! both {
     ($n:literal, $scenario:ident) => {{

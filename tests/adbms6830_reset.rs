@@ -21,19 +21,8 @@ use bms_afe::{AsyncCellMonitor, CellMonitor, Error};
 use embedded_hal::spi::{ErrorKind, ErrorType, Operation, SpiDevice};
 use embedded_hal_mock::eh1::delay::NoopDelay;
 
-fn id<X>(x: X) -> X {
-    x
-}
-
-fn block_on<F: core::future::Future>(f: F) -> F::Output {
-    let mut f = core::pin::pin!(f);
-    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
-    loop {
-        if let core::task::Poll::Ready(o) = f.as_mut().poll(&mut cx) {
-            return o;
-        }
-    }
-}
+mod common;
+use common::{block_on, id};
 
 macro_rules! both {
     ($scenario:ident) => {{

@@ -24,6 +24,9 @@ use bms_afe::{AsyncCellMonitor, CellMonitor, Error};
 use embedded_hal_mock::eh1::delay::NoopDelay;
 use embedded_hal_mock::eh1::spi::{Mock, Transaction as T};
 
+mod common;
+use common::{block_on, id};
+
 // ---- oracle ---------------------------------------------------------------------------------
 
 /// PEC10 per ADBMS6830B-DS "Data PEC": x^10+x^7+x^3+x^2+x+1, seed 0b0000010000, data bits
@@ -132,20 +135,6 @@ fn wake(n: usize) -> Vec<T<u8>> {
     }
     v.extend(cmd(RSTCC));
     v
-}
-
-fn id<X>(x: X) -> X {
-    x
-}
-
-fn block_on<F: core::future::Future>(f: F) -> F::Output {
-    let mut f = core::pin::pin!(f);
-    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
-    loop {
-        if let core::task::Poll::Ready(o) = f.as_mut().poll(&mut cx) {
-            return o;
-        }
-    }
 }
 
 /// Runs one scenario (a macro taking the driver and a "drive" function) against the same

@@ -16,15 +16,8 @@ use bms_afe::units::{MicroAmps, MicroVolts, MilliCelsius};
 const UNSEAL: SecurityKeys = SecurityKeys::new(0x0414, 0x3672);
 const FULL: SecurityKeys = SecurityKeys::new(0xFFFF, 0xFFFF);
 
-fn block_on<F: core::future::Future>(f: F) -> F::Output {
-    let mut f = core::pin::pin!(f);
-    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
-    loop {
-        if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
+mod common;
+use common::block_on;
 
 fn four_s() -> Config {
     let mut cfg = Config::new();

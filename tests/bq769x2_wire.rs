@@ -18,15 +18,8 @@ use embedded_hal_mock::eh1::i2c::{Mock, Transaction as T};
 
 const A: u8 = 0x08;
 
-fn block_on<F: core::future::Future>(f: F) -> F::Output {
-    let mut f = core::pin::pin!(f);
-    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
-    loop {
-        if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
+mod common;
+use common::block_on;
 
 /// Oracle: bitwise MSB-first CRC-8, poly 0x07, init 0 (ti.md §0), written independently.
 fn crc8(bytes: &[u8]) -> u8 {

@@ -9,18 +9,11 @@ use bms_afe::conformance::{SuiteConfig, SuiteReport, run_async, run_blocking};
 use bms_afe::io::{Async, Blocking};
 use bms_afe::sim::Sim;
 
+mod common;
+use common::block_on;
+
 /// Cases in the suite (`src/conformance.rs`).
 const CASES: u32 = 16;
-
-fn block_on<F: core::future::Future>(f: F) -> F::Output {
-    let mut f = core::pin::pin!(f);
-    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
-    loop {
-        if let core::task::Poll::Ready(o) = f.as_mut().poll(&mut cx) {
-            return o;
-        }
-    }
-}
 
 fn check(name: &str, r: SuiteReport, skipped: u32) {
     println!("{name}: {r}");

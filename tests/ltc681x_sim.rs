@@ -13,15 +13,8 @@ use bms_afe::sim::ltc681x::Ltc681xChain;
 use bms_afe::sim::{Clock, InjectedFault, Sim, VirtualChip};
 use bms_afe::units::{MicroVolts, MilliCelsius};
 
-fn block_on<F: core::future::Future>(f: F) -> F::Output {
-    let mut f = core::pin::pin!(f);
-    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
-    loop {
-        if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
+mod common;
+use common::block_on;
 
 /// A distinct, realistic voltage per cell (3.0xx V), in µV.
 fn truth(device: usize, cell: usize) -> i32 {

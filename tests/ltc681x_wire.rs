@@ -14,15 +14,8 @@ use bms_afe::units::{MicroVolts, MilliCelsius};
 use embedded_hal_mock::eh1::delay::NoopDelay;
 use embedded_hal_mock::eh1::spi::{Mock, Transaction as T};
 
-fn block_on<F: core::future::Future>(f: F) -> F::Output {
-    let mut f = core::pin::pin!(f);
-    let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
-    loop {
-        if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-    }
-}
+mod common;
+use common::block_on;
 
 /// Runs `$body` with a blocking driver, then with an async driver, on the same expectations.
 /// Inside the body, wrap every driver call in `go!(…)`.
