@@ -21,6 +21,51 @@ fn sealed(data: [u8; 6]) -> [u8; 8] {
     ]
 }
 
+/// Independent oracle for `decode_cell_groups` (adi.md §3.5, §3.10): cell `c` of device `d`
+/// comes from frame `groups[c / 3][d]`, code word `c % 3` (little-endian). A frame with a wrong
+/// PEC, a missing group, or a code above 0xDFFF (other than 0xFFFF) fails; 0xFFFF is "not
+/// converted"; anything else is `code × 100 µV`. Devices beyond the chain (3) stay untouched.
+fn check_decode<V: Variant>(groups: &[[[u8; 8]; 3]], len: usize) -> Result<(), TestCaseError> {
+    let mut out = vec![Reading::NotConverted; len];
+    let report = decode_cell_groups::<V, 3>(groups, &mut out);
+    let mut failed = [false; 3];
+    for (i, r) in out.iter().enumerate() {
+        let (d, c) = (i / V::CELLS, i % V::CELLS);
+        if d >= 3 || (d + 1) * V::CELLS > len {
+            // Not a whole device in `out`, or beyond the chain: left alone.
+            prop_assert_eq!(*r, Reading::NotConverted);
+            continue;
+        }
+        let expected = match groups.get(c / 3).map(|g| g[d]) {
+            Some(f) if pec15(&f[..6]).to_be_bytes() == [f[6], f[7]] => {
+                let code = u16::from_le_bytes([f[2 * (c % 3)], f[2 * (c % 3) + 1]]);
+                match code {
+                    0xFFFF => Some(Reading::NotConverted),
+                    0..=0xDFFF => Some(Reading::Valid(MicroVolts(i32::from(code) * 100))),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        match expected {
+            Some(e) => prop_assert_eq!(*r, e, "device {} cell {}", d, c + 1),
+            None => {
+                failed[d] = true;
+                match r {
+                    Reading::Failed(f) => prop_assert_eq!(usize::from(f.device), d),
+                    other => {
+                        prop_assert!(false, "device {} cell {}: {:?} not failed", d, c + 1, other)
+                    }
+                }
+            }
+        }
+    }
+    let reported: Vec<usize> = report.failed.iter().collect();
+    let want: Vec<usize> = (0..3).filter(|&d| failed[d]).collect();
+    prop_assert_eq!(reported, want);
+    Ok(())
+}
+
 proptest! {
     #[test]
     fn cfga_round_trips(b in any::<[u8; 6]>()) {
@@ -113,25 +158,26 @@ proptest! {
 
     #[test]
     fn cell_decoder_never_panics_and_never_validates_garbage(
-        raw in proptest::collection::vec(any::<[u8; 8]>(), 18), len in 0usize..60,
+        raw in proptest::collection::vec((any::<[u8; 8]>(), any::<bool>()), 18),
+        len in 0usize..60, supplied in 0usize..=6,
     ) {
+        // Arbitrary frames, about half of them given a correct PEC so that the decode path
+        // (not just the PEC rejection) is exercised, including codes 0xE000..=0xFFFF.
         let mut groups = [[[0u8; 8]; 3]; 6];
-        for (i, f) in raw.iter().enumerate() {
-            groups[i / 3][i % 3] = *f;
-        }
-        let mut out = vec![Reading::NotConverted; len];
-        let _ = decode_cell_groups::<Ltc6813, 3>(&groups, &mut out);
-        let _ = decode_cell_groups::<Ltc6810, 3>(&groups[..1], &mut out);
-        for (i, r) in out.iter().enumerate() {
-            if let Reading::Valid(v) = r {
-                // A valid reading came from a frame with a correct PEC.
-                let (d, c) = (i / 6, i % 6);
-                let f = groups[c / 3][d];
-                prop_assert_eq!(pec15(&f[..6]).to_be_bytes(), [f[6], f[7]]);
-                // adi.md §3.5/§3.10: only 0x0000..=0xDFFF are conversion results.
-                prop_assert!(v.0 >= 0 && v.0 <= 0xDFFF * 100);
+        for (i, (f, seal)) in raw.iter().enumerate() {
+            let mut f = *f;
+            if *seal {
+                let p = pec15(&f[..6]).to_be_bytes();
+                f[6] = p[0];
+                f[7] = p[1];
             }
+            groups[i / 3][i % 3] = f;
         }
+        let groups = &groups[..supplied];
+        check_decode::<Ltc6813>(groups, len)?;
+        check_decode::<Ltc6812>(groups, len)?;
+        check_decode::<Ltc6811>(groups, len)?;
+        check_decode::<Ltc6810>(groups, len)?;
     }
 
     #[test]
