@@ -16,7 +16,8 @@
 //! [`pec10_group`] is the same two-bytes-per-step form of [`pec10`] for ADBMS68xx groups. All
 //! are tested against the `crc` crate result. These fast forms cost 1 KiB of tables each (plus
 //! 128 bytes for the PEC10 counter tail), linked only if called. The LTC681x cell read path uses
-//! [`pec15_frame_ok`] (fixed 8-byte frames, six independent look-ups; 2 KiB more tables).
+//! [`pec15_frame_ok`] (fixed 8-byte frames, six independent look-ups; 2 KiB more tables), the
+//! ADBMS6830 one [`pec10_frame_ok`] (the same for PEC10 and the counter; 2 KiB more).
 //!
 //! Command PECs are needed at compile time, so [`pec15_const`] and [`command_pec`] are
 //! `const fn` (bit-serial; free at run time because they fold into constants).
@@ -455,6 +456,81 @@ fn pec10_pairs(mut rem: u16, data: &[u8], command_counter: u8) -> u16 {
     // Six counter bits: the register's top 6 bits meet them; its low 4 bits shift up by 6.
     let idx = ((rem >> 10) as u8 ^ command_counter) & 0x3F;
     (((rem >> 6) << 6) & 0x3FF) ^ PEC10_TAIL[usize::from(idx)]
+}
+
+/// Four more 256-entry tables (2 KiB) for [`pec10_frame_ok`], as [`PEC15_FRAME`] for PEC10:
+/// `PEC10_FRAME[k][b]` is the effect of byte `b` at position `k` of a 6-byte group (followed
+/// by `5 − k` zero bytes) on the left-aligned register; positions 4 and 5 are
+/// `PEC10_PAIR[0]` and `PEC10_PAIR[1]`.
+#[cfg(not(feature = "crc-no-table"))]
+static PEC10_FRAME: [[u16; 256]; 4] = pec10_frame_tables();
+
+/// The PEC10 seed advanced over six zero bytes, left-aligned.
+#[cfg(not(feature = "crc-no-table"))]
+const PEC10_FRAME_INIT: u16 = {
+    let mut r = 0x010;
+    let mut z = 0;
+    while z < 6 {
+        r = pec10_step(r, 0, 8);
+        z += 1;
+    }
+    r << 6
+};
+
+#[cfg(not(feature = "crc-no-table"))]
+const fn pec10_frame_tables() -> [[u16; 256]; 4] {
+    let mut t = [[0u16; 256]; 4];
+    let mut k = 0;
+    while k < 4 {
+        let mut i = 0;
+        while i < 256 {
+            let mut r = pec10_step(0, i as u8, 8);
+            let mut z = 0;
+            while z < 5 - k {
+                r = pec10_step(r, 0, 8);
+                z += 1;
+            }
+            t[k][i] = r << 6;
+            i += 1;
+        }
+        k += 1;
+    }
+    t
+}
+
+/// Checks one 8-byte register frame of an ADBMS68xx chain read (6 data bytes, then
+/// `PEC0 = CC[5:0] << 2 | PEC[9:8]`, `PEC1 = PEC[7:0]`; ADBMS6830B-DS Tables 42/43): the
+/// command counter carried in the frame if the PEC10 over the data and that counter
+/// matches, `None` otherwise. The read-path form of [`pec10_group`] for the fixed frame
+/// size: six independent table look-ups and one for the counter, no slicing, no loop.
+///
+/// ```
+/// // protocols/adi.md §6.1: six zero bytes with command counter 17 give PEC10 0x282,
+/// // so PEC0 = 17 << 2 | 0x2 = 0x46, PEC1 = 0x82.
+/// assert_eq!(bms_afe::crc::pec10_frame_ok(&[0, 0, 0, 0, 0, 0, 0x46, 0x82]), Some(17));
+/// assert_eq!(bms_afe::crc::pec10_frame_ok(&[0, 0, 0, 0, 0, 1, 0x46, 0x82]), None);
+/// ```
+#[inline]
+pub fn pec10_frame_ok(frame: &[u8; 8]) -> Option<u8> {
+    let [b0, b1, b2, b3, b4, b5, p0, p1] = *frame;
+    let cc = p0 >> 2;
+    let received = u16::from_be_bytes([p0 & 0x03, p1]);
+    #[cfg(feature = "crc-no-table")]
+    let expected = pec10(&[b0, b1, b2, b3, b4, b5], cc);
+    #[cfg(not(feature = "crc-no-table"))]
+    let expected = {
+        let rem = PEC10_FRAME_INIT
+            ^ PEC10_FRAME[0][usize::from(b0)]
+            ^ PEC10_FRAME[1][usize::from(b1)]
+            ^ PEC10_FRAME[2][usize::from(b2)]
+            ^ PEC10_FRAME[3][usize::from(b3)]
+            ^ PEC10_PAIR[0][usize::from(b4)]
+            ^ PEC10_PAIR[1][usize::from(b5)];
+        // The counter bits, as at the end of `pec10_pairs`.
+        let idx = ((rem >> 10) as u8 ^ cc) & 0x3F;
+        (((rem >> 6) << 6) & 0x3FF) ^ PEC10_TAIL[usize::from(idx)]
+    };
+    if expected == received { Some(cc) } else { None }
 }
 
 /// ADBMS68xx data PEC of a register group (any length), the fast form of [`pec10`]: two

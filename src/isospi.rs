@@ -61,6 +61,22 @@ pub enum DataPec {
 /// its correct PEC (LTC681x "cleared") passes: "not converted" is decided by the decoder.
 #[inline]
 pub fn verify_frame(frame: &[u8], pec: DataPec) -> Result<u8, FaultReason> {
+    // Hot path: the fixed 8-byte register frame of a group read, checked without slicing;
+    // the general form below runs only to classify a failure (or for other lengths).
+    if let Ok(f) = <&[u8; 8]>::try_from(frame) {
+        let ok = match pec {
+            DataPec::Pec15 => crc::pec15_frame_ok(f).then_some(0),
+            DataPec::Pec10 => crc::pec10_frame_ok(f),
+        };
+        if let Some(cc) = ok {
+            return Ok(cc);
+        }
+    }
+    verify_frame_slow(frame, pec)
+}
+
+#[inline]
+fn verify_frame_slow(frame: &[u8], pec: DataPec) -> Result<u8, FaultReason> {
     let n = frame.len();
     if n < 3 {
         return Err(FaultReason::Framing);

@@ -57,10 +57,31 @@ proptest! {
         let wire = [data[0], data[1], data[2], data[3], data[4], data[5], cc << 2 | (p >> 8) as u8, p as u8];
         let ok = |f: &[u8; 8]| crc::pec10(&f[..6], f[6] >> 2) == (u16::from(f[6] & 3) << 8 | u16::from(f[7]));
         prop_assert!(ok(&wire));
+        prop_assert_eq!(crc::pec10_frame_ok(&wire), Some(cc));
         for i in 0..64 {
             let mut one = wire;
             one[i / 8] ^= 0x80 >> (i % 8);
             prop_assert!(!ok(&one), "single flip at bit {} undetected", i);
+            prop_assert_eq!(crc::pec10_frame_ok(&one), None, "fixed-frame form missed bit {}", i);
         }
+    }
+
+    #[test]
+    fn pec10_frame_check_agrees_with_the_bit_serial_rule(frame in any::<[u8; 8]>()) {
+        // Independent oracle from the data-sheet text (ADBMS6830B-DS Tables 42/43): CRC-10,
+        // poly 0x08F, seed 0x010, over the 48 data bits then CC[5:0] = PEC0[7:2], compared
+        // with PEC0[1:0] ‖ PEC1.
+        let mut rem: u16 = 0x010;
+        let bits = frame[..6].iter().flat_map(|b| (0..8).rev().map(move |i| (b >> i) & 1))
+            .chain((0..6).rev().map(|i| (frame[6] >> (i + 2)) & 1));
+        for bit in bits {
+            let fb = (rem >> 9) & 1 ^ u16::from(bit);
+            rem = (rem << 1) & 0x3FF;
+            if fb == 1 {
+                rem ^= 0x08F;
+            }
+        }
+        let matches = rem == (u16::from(frame[6] & 3) << 8 | u16::from(frame[7]));
+        prop_assert_eq!(crc::pec10_frame_ok(&frame), matches.then_some(frame[6] >> 2));
     }
 }
