@@ -327,6 +327,9 @@ pub struct Adbms6830Chain<V, const N: usize> {
     bad_writes: u32,
     lost_frames: u32,
     clovuv_inc: bool,
+    /// Start time of the frame being clocked: the ports it reached stay active until its
+    /// last byte (tIDLE counts from the end of activity), see `Clock::advance_ns`.
+    frame_started: Option<u64>,
     _v: PhantomData<V>,
 }
 
@@ -355,6 +358,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
             bad_writes: 0,
             lost_frames: 0,
             clovuv_inc: false,
+            frame_started: None,
             _v: PhantomData,
         }
     }
@@ -477,6 +481,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
     fn frame(&mut self, mosi: &[u8], miso: &mut [u8]) {
         miso.fill(0xFF);
         let now = self.now_ns;
+        self.frame_started = Some(now);
         // The frame travels up the chain port by port. A sleeping device wakes (its core and
         // port) and swallows the frame; an idle port (no frame for > tIDLE) wakes, ready after
         // tREADY, and swallows it; a port still waking loses it.
@@ -899,6 +904,16 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
 impl<V: Variant, const N: usize> Clock for Adbms6830Chain<V, N> {
     fn advance_ns(&mut self, ns: u64) {
         self.now_ns = self.now_ns.saturating_add(ns);
+        // The first advance after a frame is its own duration (the framework charges the
+        // bytes after the transaction): the ports the frame reached (their last activity is
+        // its start) were active until its end. Long frames (a 16-device RDCSALL lasts
+        // 8.5 ms) would otherwise look like more than tIDLE of silence.
+        if let Some(t) = self.frame_started.take() {
+            let end = self.now_ns;
+            for d in self.devs.iter_mut().filter(|d| d.last_activity_ns == t) {
+                d.last_activity_ns = end;
+            }
+        }
         self.check_sleep();
         let now = self.now_ns;
         for d in self.devs.iter_mut().filter(|d| d.awake) {
