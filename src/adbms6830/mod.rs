@@ -9,6 +9,7 @@
 //! | [`command`] | command frames, ADC-start builders, the command-counter INC table |
 //! | [`register`] | typed CFGA/CFGB, PWM, COMM, SID, status C/D/E |
 //! | [`convert`] | result codes → µV / m°C, "not converted" codes |
+//! | [`readall`] | RDCSALL/RDACSALL/RDASALL frame decoders (C + S cells; aux, redundant aux, status) |
 //! | [`timing`] | data-sheet timings and wait hints |
 //! | [`Adbms6830`] | the driver (blocking and async), also a [`CellMonitor`](crate::CellMonitor) |
 //!
@@ -98,9 +99,15 @@
 //! * CLOVUV data bytes: the driver sends all 1s (clear every flag), assuming the STATD
 //!   layout. PWMB bytes beyond the variant's cells are treated as reserved (written 0, not
 //!   compared on read-back).
-//! * Read-all frames: only the 34-byte cell read-alls are used (single device by default,
-//!   per the data sheet's "single IC applications" note; [`Adbms6830::set_read_all`]).
-//!   RDCSALL/RDACSALL/RDASALL frames are available in [`command`] but not decoded.
+//! * Read-all frames: the driver itself uses the 34-byte cell read-alls and, in
+//!   [`Adbms6830::redundancy_check`], RDCSALL only when read-all is on (single device by
+//!   default, per the data sheet's "single IC applications" note;
+//!   [`Adbms6830::set_read_all`]). RDCSALL/RDACSALL/RDASALL are decoded ([`readall`]) and
+//!   exposed ([`Adbms6830::read_cells_cs`], [`Adbms6830::read_all_aux_status`]). The
+//!   RDCSALL/RDACSALL layout (C then S) and the RDASALL size (68 data bytes) agree between
+//!   ADI's reference code and the notes; the **order of the groups inside RDASALL** (aux,
+//!   redundant aux, status A/B/C-without-STCR2/3/D/E-STER4/5-only) is from ADI's reference
+//!   code alone (UNVERIFIED against the data-sheet table): the decoder follows it as is.
 //! * Chain-length detection counts the devices, from device 0, that answer RDSID with a good
 //!   PEC; it cannot see devices beyond `N`.
 //! * The RDSTATC ERR latent-fault read ([`Adbms6830::read_status_c_injected`]) is sent and
@@ -149,6 +156,7 @@
 pub mod command;
 pub mod convert;
 mod driver;
+pub mod readall;
 pub mod register;
 pub mod timing;
 pub mod variant;
@@ -157,4 +165,5 @@ pub use driver::{
     Adbms6830, AdcPath, AuxValues, CellSource, DisputedCounting, OPEN_WIRE_DEFAULT_PERMILLE,
     OPEN_WIRE_MAX_PERMILLE, Supplies, compare_cs, open_wire_mask,
 };
+pub use readall::AuxStatus;
 pub use variant::{Adbms6830b, Adbms6832, Adbms6833, Variant};

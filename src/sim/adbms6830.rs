@@ -32,8 +32,9 @@
 //!   commands, so its counter falls behind) and an S-path offset for redundancy tests.
 //!
 //! Simplifications (documented, not silicon facts): the IIR filter and the average settle
-//! instantly (FC and AC results equal the C result); RDASALL/RDCSALL/RDACSALL are not
-//! modelled (no answer); COMM/STCOMM is stored but no I2C/SPI slave is modelled.
+//! instantly (FC and AC results equal the C result); RDCSALL/RDACSALL/RDASALL answer
+//! with the group images in the ADI reference-code layout (RDASALL group order unverified
+//! against the data sheet, see `adbms6830::readall`); COMM/STCOMM is stored but no I2C/SPI slave is modelled.
 
 use core::marker::PhantomData;
 
@@ -327,6 +328,9 @@ pub struct Adbms6830Chain<V, const N: usize> {
     bad_writes: u32,
     lost_frames: u32,
     clovuv_inc: bool,
+    /// Start time of the frame being clocked: the ports it reached stay active until its
+    /// last byte (tIDLE counts from the end of activity), see `Clock::advance_ns`.
+    frame_started: Option<u64>,
     _v: PhantomData<V>,
 }
 
@@ -355,6 +359,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
             bad_writes: 0,
             lost_frames: 0,
             clovuv_inc: false,
+            frame_started: None,
             _v: PhantomData,
         }
     }
@@ -477,6 +482,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
     fn frame(&mut self, mosi: &[u8], miso: &mut [u8]) {
         miso.fill(0xFF);
         let now = self.now_ns;
+        self.frame_started = Some(now);
         // The frame travels up the chain port by port. A sleeping device wakes (its core and
         // port) and swallows the frame; an idle port (no frame for > tIDLE) wakes, ready after
         // tREADY, and swallows it; a port still waking loses it.
@@ -552,6 +558,9 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
             | 0x722
             | 0x02C => self.read(cc, resp, 8),
             0x00C | 0x04C | 0x010 | 0x018 => self.read(cc, resp, 34),
+            // wide read-alls: RDCSALL, RDACSALL (64 data bytes), RDASALL (68)
+            0x011 | 0x051 => self.read(cc, resp, 66),
+            0x035 => self.read(cc, resp, 70),
             // ---- writes (6 data bytes per device, farthest first)
             0x001 | 0x024 | 0x020 | 0x021 | 0x721 | 0x717 | 0x715 => self.write(cc, data),
             // ---- polls
@@ -595,6 +604,9 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
     }
 
     fn group(&self, d: usize, cc: u16, out: &mut [u8]) {
+        if matches!(cc, 0x011 | 0x051 | 0x035) {
+            return self.group_wide(d, cc, out);
+        }
         let dev = &self.devs[d];
         let mut w = [0xFFFFu16; 16];
         let cells = |src: &[u16; MAX_CELLS], g: usize, w: &mut [u16; 16]| {
@@ -884,6 +896,56 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
         }
     }
 
+    /// The data of the wide read-alls, assembled from the same register images the group
+    /// reads answer with (ADI reference code layout; see `adbms6830::readall`):
+    /// RDCSALL = C cells 1–16 ‖ S cells 1–16; RDACSALL = averaged ‖ S; RDASALL = AUXA..D
+    /// (24) ‖ RAXA..C + RAXD word 0 (20) ‖ STATA ‖ STATB ‖ STATC bytes 0, 1, 4, 5 ‖ STATD ‖
+    /// STATE bytes 4, 5.
+    fn group_wide(&self, d: usize, cc: u16, out: &mut [u8]) {
+        let mut g = [0u8; 32];
+        let mut at = 0usize;
+        let mut put = |src: &[u8], out: &mut [u8]| {
+            if let Some(o) = out.get_mut(at..at + src.len()) {
+                o.copy_from_slice(src);
+            }
+            at += src.len();
+        };
+        let parts: &[(u16, &[usize])] = match cc {
+            0x011 => &[(0x00C, &[]), (0x010, &[])],
+            0x051 => &[(0x04C, &[]), (0x010, &[])],
+            _ => &[
+                (0x019, &[]),
+                (0x01A, &[]),
+                (0x01B, &[]),
+                (0x01F, &[]),
+                (0x01C, &[]),
+                (0x01D, &[]),
+                (0x01E, &[]),
+                (0x025, &[0, 1]),
+                (0x030, &[]),
+                (0x031, &[]),
+                (0x032, &[0, 1, 4, 5]),
+                (0x033, &[]),
+                (0x034, &[4, 5]),
+            ],
+        };
+        for &(code, pick) in parts {
+            let len = if matches!(code, 0x00C | 0x04C | 0x010) {
+                32
+            } else {
+                6
+            };
+            self.group(d, code, &mut g[..len]);
+            if pick.is_empty() {
+                put(&g[..len], out);
+            } else {
+                for &i in pick {
+                    put(&g[i..i + 1], out);
+                }
+            }
+        }
+    }
+
     fn check_sleep(&mut self) {
         let now = self.now_ns;
         for d in self.devs.iter_mut() {
@@ -899,6 +961,16 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
 impl<V: Variant, const N: usize> Clock for Adbms6830Chain<V, N> {
     fn advance_ns(&mut self, ns: u64) {
         self.now_ns = self.now_ns.saturating_add(ns);
+        // The first advance after a frame is its own duration (the framework charges the
+        // bytes after the transaction): the ports the frame reached (their last activity is
+        // its start) were active until its end. Long frames (a 16-device RDCSALL lasts
+        // 8.5 ms) would otherwise look like more than tIDLE of silence.
+        if let Some(t) = self.frame_started.take() {
+            let end = self.now_ns;
+            for d in self.devs.iter_mut().filter(|d| d.last_activity_ns == t) {
+                d.last_activity_ns = end;
+            }
+        }
         self.check_sleep();
         let now = self.now_ns;
         for d in self.devs.iter_mut().filter(|d| d.awake) {
