@@ -350,6 +350,35 @@ fn wire_rdcsall_rdacsall_rdasall_single_device() {
 }
 
 #[test]
+fn wire_redundant_aux_has_no_vmv_or_vpv() {
+    // RDRAXA..D = 0x01C, 0x01D, 0x01E, 0x025 (adi.md §6.2). The redundant path converts GPIOs
+    // only (ADAX2 CH[3:0], adi.md §6.3), so RAXD carries R_GPIO10 alone: whatever its other
+    // two words hold (here plausible codes 1.65 V and 3.0 V), they are not VMV/VPV results.
+    let groups: [[u16; 3]; 4] = [
+        [0x1388, 0x1389, 0x138A],
+        [0x138B, 0x138C, 0x138D],
+        [0x138E, 0x138F, 0x1390],
+        [0x1391, 0x03E8, 0x2710],
+    ];
+    let mut e = Vec::new();
+    for (code, g) in [0x01C, 0x01D, 0x01E, 0x025].into_iter().zip(groups) {
+        e.extend(read(oracle_cmd(code), sealed(&le(&g), 0)));
+    }
+    macro_rules! s {
+        ($d:ident, $w:ident) => {
+            let mut out = [[Reading::NotConverted; 12]];
+            let r = $w($d.read_aux(true, &mut out)).unwrap();
+            assert!(r.is_ok(), "{r:?}");
+            for k in 0..10 {
+                assert_eq!(out[0][k], reading(groups[k / 3][k % 3]), "R_GPIO{}", k + 1);
+            }
+            assert_eq!(out[0][10..], [Reading::NotConverted; 2]);
+        };
+    }
+    both!(Adbms6830b, 1, e, s);
+}
+
+#[test]
 fn wire_bad_pec_and_counter_fail_the_device() {
     let v = as_vector();
     let mut bad = sealed(&cs_data(&C_CODES, &S_CODES), 0);
@@ -656,6 +685,12 @@ mod sim {
                 let a = all[dev].valid().unwrap();
                 assert_eq!(a.aux, aux[dev], "aux {dev}");
                 assert_eq!(a.redundant[..], raux[dev][..10], "raux {dev}");
+                // adi.md §6.3: ADAX2 converts GPIOs only, so the redundant path has no VMV/VPV.
+                assert_eq!(
+                    raux[dev][10..],
+                    [Reading::NotConverted; 2],
+                    "raux VMV/VPV {dev}"
+                );
                 for g in 0..10 {
                     let want = quantised(1_000_000 + 100_000 * (g as i32 + 1) + 7_000 * dev as i32);
                     assert_eq!(a.aux[g], Reading::Valid(MicroVolts(want)));

@@ -753,9 +753,15 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 if let Some(slots) = o.get_mut(3 * g..3 * g + 3) {
                     fill(slots, f, r, &mut report);
                 }
-                if g == 3 {
-                    // AUXD word 2 is VPV: ×25.
-                    if let (Ok(()), Some(s)) = (r, o.get_mut(11)) {
+                if g == 3 && r.is_ok() {
+                    if redundant {
+                        // The redundant path converts GPIOs only (ADAX2 CH[3:0], adi.md §6.3):
+                        // RAXD carries R_GPIO10 alone, so its other words are no results.
+                        if let Some(s) = o.get_mut(10..12) {
+                            s.fill(Reading::NotConverted);
+                        }
+                    } else if let Some(s) = o.get_mut(11) {
+                        // AUXD word 2 is VPV: ×25.
                         *s = convert::vpv(convert::word(f, 2));
                     }
                 }
@@ -1493,7 +1499,9 @@ twins! {
         pub fn read_cells(&mut self, source: CellSource, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// SNAP, read cells, UNSNAP: all groups of all devices from the same instant.
         pub fn read_cells_snapshot(&mut self, source: CellSource, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// Reads aux (or, with `redundant`, RAX) groups: GPIO1..10, VMV, VPV (×25).
+        /// Reads aux (or, with `redundant`, RAX) groups: GPIO1..10, VMV, VPV (×25). The
+        /// redundant path measures GPIOs only (ADAX2), so with `redundant` the VMV and VPV
+        /// slots are always `NotConverted`.
         pub fn read_aux(&mut self, redundant: bool, out: &mut [AuxValues; N]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// Reads status A and B: VREF2, ITMP, VD, VA, VRES.
         pub fn read_supplies(&mut self, out: &mut [Reading<Supplies>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
