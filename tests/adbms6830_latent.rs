@@ -579,8 +579,9 @@ fn write(c: [u8; 4], data: Vec<u8>) -> Vec<T<u8>> {
 }
 
 /// One device, the supply-UV test only, from counter 0 with the default configuration.
-/// `stcr4` is what the device answers in STCR4 while FLAG_D = 0x04.
-fn supply_uv_wire(stcr4: u8) -> Vec<T<u8>> {
+/// `stcr4` is what the device answers in STCR4 while FLAG_D = 0x04; `forced_back` and
+/// `final_back` are its CFGA read-backs after the forcing write and the final restore.
+fn supply_uv_wire(stcr4: u8, forced_back: [u8; 6], final_back: [u8; 6]) -> Vec<T<u8>> {
     let mut e = cmd(RDCFGA); // wake_idle: one dummy frame per device
     // WRCFGA with FLAG_D (CFGAR1) = 0x04, write PEC10 with counter bits 0.
     let forced = [0x01, 0x04, 0x00, 0xFF, 0x03, 0x00];
@@ -591,7 +592,7 @@ fn supply_uv_wire(stcr4: u8) -> Vec<T<u8>> {
         "command + 6 data + 2 PEC"
     );
     e.extend(write(WRCFGA, w));
-    e.extend(read(RDCFGA, frame(&forced, 1))); // WRCFGA counted: CC 1
+    e.extend(read(RDCFGA, frame(&forced_back, 1))); // WRCFGA counted: CC 1
     e.extend(read(RDSTATC, frame(&[0, 0, 0, 0, stcr4, 0], 1)));
     // FLAG_D = 0 again: the §7.3 vector, byte for byte.
     e.extend(write(
@@ -608,13 +609,73 @@ fn supply_uv_wire(stcr4: u8) -> Vec<T<u8>> {
         WRCFGA,
         vec![0x01, 0x00, 0x00, 0xFF, 0x03, 0x00, 0x00, 0x5A],
     ));
-    e.extend(read(RDCFGA, frame(&CFGA_DEFAULT, 4)));
+    e.extend(read(RDCFGA, frame(&final_back, 4)));
     e.extend(write(
         WRCFGB,
         vec![0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00, 0x03, 0x3D],
     ));
     e.extend(read(RDCFGB, frame(&CFGB_DEFAULT, 5)));
     e
+}
+
+/// CFGA with FLAG_D = 0x04 (CFGAR1), the rest default.
+const FORCED: [u8; 6] = [0x01, 0x04, 0x00, 0xFF, 0x03, 0x00];
+
+/// Runs `exp` through the blocking and the async driver (one device, supply-UV test).
+fn both_flavours(
+    exp: &[T<u8>],
+    check: impl Fn(
+        Result<bms_afe::monitor::ChainReport, Error<bms_afe::io::SpiError<Mock<u8>>>>,
+        &LatentReport,
+    ),
+) {
+    let set = LatentSet::of(&[LatentTest::SupplyUv]);
+    let mut d = Adbms6830::<Adbms6830b, 1, _>::new(Blocking::new(Mock::new(exp), NoopDelay::new()));
+    let mut out = [LatentReport::NOT_RUN];
+    let r = d.latent_fault_self_test(set, &mut out);
+    check(r, &out[0]);
+    let (mut m, _) = d.release().release();
+    m.done();
+    let mut d = Adbms6830::<Adbms6830b, 1, _>::new(Async::new(Mock::new(exp), NoopDelay::new()));
+    let mut out = [LatentReport::NOT_RUN];
+    let r = block_on(d.latent_fault_self_test(set, &mut out));
+    check(r, &out[0]);
+    let (mut m, _) = d.release().release();
+    m.done();
+}
+
+#[test]
+fn wire_flag_d_not_applied_is_not_judged() {
+    // The device answers its forced read-back with FLAG_D = 0 (good PEC): the write did
+    // not take. Its STATC (even with the flags set) is not judged.
+    let exp = supply_uv_wire(VA_UV | VD_UV, CFGA_DEFAULT, CFGA_DEFAULT);
+    both_flavours(&exp, |r, o| {
+        assert!(r.unwrap().is_ok());
+        match o.outcome(LatentTest::SupplyUv) {
+            LatentOutcome::NotApplied(m) => {
+                assert_eq!((m.device, m.register, m.offset), (0, "CFGA", 1));
+                assert_eq!((m.expected, m.actual), (0x04, 0x00));
+            }
+            other => panic!("{other:?}"),
+        }
+    });
+}
+
+#[test]
+fn wire_restore_mismatch_is_an_error() {
+    // The final CFGA read-back still shows FLAG_D = 0x04: never left set silently.
+    let exp = supply_uv_wire(VA_UV | VD_UV, FORCED, FORCED);
+    both_flavours(&exp, |r, o| {
+        match r {
+            Err(Error::Verify(m)) => {
+                assert_eq!((m.device, m.register, m.offset), (0, "CFGA", 1));
+                assert_eq!((m.expected, m.actual), (0x00, 0x04));
+            }
+            other => panic!("{other:?}"),
+        }
+        // The verdict of the test itself is still there.
+        assert_eq!(o.outcome(LatentTest::SupplyUv), LatentOutcome::Passed);
+    });
 }
 
 #[test]
@@ -629,7 +690,7 @@ fn wire_supply_uv_single_device() {
             },
         ),
     ] {
-        let exp = supply_uv_wire(stcr4);
+        let exp = supply_uv_wire(stcr4, FORCED, CFGA_DEFAULT);
         let mut d =
             Adbms6830::<Adbms6830b, 1, _>::new(Blocking::new(Mock::new(&exp), NoopDelay::new()));
         let mut out = [LatentReport::NOT_RUN];
