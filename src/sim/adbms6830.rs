@@ -35,6 +35,7 @@
 //!   VDE and VDEL, bit 4 THSD, bit 5 CED and SED, bit 6 CMED and SMED, bit 7 TMODCHK;
 //!   they stay latched until CLRFLAG after FLAG_D is cleared. Latent faults:
 //!   [`Adbms6830Chain::set_flags_never_set`] and [`Adbms6830Chain::set_flags_never_clear`];
+//!   a forced THSD can be made to reset a device ([`Adbms6830Chain::set_forced_thsd_resets`]);
 //! * every [`InjectedFault`] kind (a `Silent` device still hears and executes commands but
 //!   does not drive its response; devices above a `BreakAfter` neither hear nor answer), plus [`Adbms6830Chain::drop_commands`] (a device misses
 //!   commands, so its counter falls behind) and an S-path offset for redundancy tests.
@@ -1093,6 +1094,8 @@ struct Latent {
     never_set: (u8, u8),
     /// STCR4/STCR5 bits stuck high: they never clear.
     never_clear: (u8, u8),
+    /// A forced THSD resets the device like a real thermal shutdown might.
+    thsd_resets: bool,
 }
 
 /// STCR4/STCR5 flags a FLAG_D value forces (the crate's unverified mapping; see the module
@@ -1145,6 +1148,15 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
         self.latent_tick();
     }
 
+    /// A forced THSD (FLAG_D bit 4) makes `device` reset like a real thermal shutdown might
+    /// (counter 0, configuration and results to their power-up values; THSD stays set): a
+    /// silicon behaviour the notes neither confirm nor rule out. Off by default.
+    pub fn set_forced_thsd_resets(&mut self, device: usize, on: bool) {
+        if let Some(l) = self.latent.get_mut(device) {
+            l.thsd_resets = on;
+        }
+    }
+
     /// Raw STATC bytes 4 and 5 (STCR4, STCR5) of `device`, as the chip holds them.
     pub fn status_flags(&self, device: usize) -> Option<(u8, u8)> {
         self.devs.get(device).map(|d| (d.st4, d.st5))
@@ -1173,6 +1185,11 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
             }
             if dev.awake && l.flag_d != 0 && now.saturating_sub(l.since_ns) >= FLAG_D_SETTLE_NS {
                 let (f4, f5) = forced_flags(l.flag_d);
+                if l.flag_d & 0x10 != 0 && l.thsd_resets {
+                    dev.reset();
+                    l.flag_d = dev.cfga[1];
+                    l.since_ns = now;
+                }
                 dev.st4 |= f4;
                 dev.st5 |= f5;
             }
