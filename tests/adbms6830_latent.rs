@@ -417,6 +417,49 @@ fn corrupted_device_is_not_tested_and_the_others_pass() {
     assert_restored(&sim, &cfgb);
 }
 
+#[test]
+fn forced_thermal_shutdown_that_resets_a_device_is_caught() {
+    // If forcing THSD resets device 1 (as a real thermal shutdown might), its counter
+    // restart is caught: THSD is "not tested" there with a command-counter fault, every
+    // other test and device passes, the configuration is rewritten, and the device stays
+    // failed until `wake` recovers it.
+    let sim = chain::<3>();
+    let mut bms = Adbms6830::<Adbms6830b, 3, _>::new(Blocking::new(sim.spi(), sim.delay()));
+    CellMonitor::wake(&mut bms).unwrap();
+    let (a, b) = cfg();
+    bms.configure(a, b).unwrap();
+    let cfgb = cfgb_of(&sim);
+    sim.with(|m| m.set_forced_thsd_resets(1, true));
+    let mut out = [LatentReport::NOT_RUN; 3];
+    let report = bms
+        .latent_fault_self_test(LatentSet::ALL, &mut out)
+        .unwrap();
+    assert_eq!(report.failed.len(), 1);
+    assert!(report.failed.contains(1));
+    assert!(matches!(
+        out[1].outcome(LatentTest::ThermalShutdown),
+        LatentOutcome::NotTested(DeviceFault {
+            device: 1,
+            reason: FaultReason::CommandCounter { received: 0, .. }
+        })
+    ));
+    for t in LatentTest::ALL
+        .into_iter()
+        .filter(|t| *t != LatentTest::ThermalShutdown)
+    {
+        assert_eq!(out[1].outcome(t), LatentOutcome::Passed, "{t:?}");
+    }
+    assert!(out[0].passed(LatentSet::ALL));
+    assert!(out[2].passed(LatentSet::ALL));
+    // The reset device got its configuration back (checked on the virtual chip) …
+    assert_restored(&sim, &cfgb);
+    // … but its data stays failed until RSTCC: `wake` recovers it.
+    let mut st = [Reading::NotConverted; 3];
+    assert!(bms.read_status_c(&mut st).unwrap().failed.contains(1));
+    CellMonitor::wake(&mut bms).unwrap();
+    assert!(bms.read_status_c(&mut st).unwrap().is_ok());
+}
+
 /// An SPI device over the virtual chain that fails the transaction numbered `fail_at`
 /// (counted from when `count` was last set to 0) on the bus and forwards every other one.
 struct FailOnce<'a> {
