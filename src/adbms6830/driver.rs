@@ -17,6 +17,9 @@ use crate::monitor::{
 use crate::units::{MicroAmps, MicroVolts, Microseconds, MilliCelsius};
 use embedded_hal::spi::Operation;
 
+/// The FLAG_D latent-fault self-test sequence.
+mod latent;
+
 /// How the driver counts CLOVUV, whose INC column differs between data-sheet revisions
 /// (Rev. SpA: increments; Rev. 0: blank).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -11,6 +11,7 @@
 //! | [`convert`] | result codes → µV / m°C, "not converted" codes |
 //! | [`readall`] | RDCSALL/RDACSALL/RDASALL frame decoders (C + S cells; aux, redundant aux, status) |
 //! | [`timing`] | data-sheet timings and wait hints |
+//! | [`latent`] | FLAG_D latent-fault self-tests: patterns, expected flags, per-device results ([`Adbms6830::latent_fault_self_test`]) |
 //! | [`Adbms6830`] | the driver (blocking and async), also a [`CellMonitor`](crate::CellMonitor) |
 //!
 //! Framing, chain ordering, PEC15 command frames and the per-device result types are the
@@ -60,7 +61,7 @@
 //!   [`Adbms6830::wake_idle`] wakes them (one RDCFGA frame per device, tREADY = 10 µs apart;
 //!   RDCFGA moves no counter). The `CellMonitor` methods and the diagnostics
 //!   ([`Adbms6830::redundancy_check`], [`Adbms6830::cell_open_wire`],
-//!   [`Adbms6830::aux_open_wire`]) do this themselves, first and after every wait that can
+//!   [`Adbms6830::aux_open_wire`], [`Adbms6830::latent_fault_self_test`]) do this themselves, first and after every wait that can
 //!   exceed tIDLE; the low-level `start_*`/`read_*`/`write_*` methods send exactly their
 //!   frames, so call `wake_idle` after waiting yourself. A lost frame never yields wrong data
 //!   (the device reports [`NoResponse`](crate::error::FaultReason::NoResponse)), but a lost
@@ -112,6 +113,16 @@
 //!   PEC; it cannot see devices beyond `N`.
 //! * The RDSTATC ERR latent-fault read ([`Adbms6830::read_status_c_injected`]) is sent and
 //!   decoded, but what silicon returns is not in the notes (the virtual chain sets SPIFLT).
+//! * FLAG_D latent-fault self-tests ([`Adbms6830::latent_fault_self_test`]): the FLAG_D
+//!   bits and the patterns are sourced (ADBMS6830-SpA Table 104; foxBMS 2), but **which
+//!   STATC flags each pattern sets is inferred** from the bit names
+//!   ([`LatentTest::expected`]); a wrong entry shows as `FlagNotSet` on every device for
+//!   that test — characterise on silicon. The 2 ms settle time
+//!   ([`latent::LATENT_SETTLE_US`]) is crate-chosen. CLRFLAG data is assumed to mirror the
+//!   STATC layout (1 = clear). OC_CNTR is reported raw, not judged (no limits in the
+//!   notes). What forcing THSD does on silicon beyond setting THSD is unknown: the test
+//!   runs last, the full configuration is rewritten after it, and a device whose counter
+//!   restarted is caught as reset by the counter check.
 //! * Not implemented: the low-power cell-monitoring (LPCM) commands, ULRR/WRRR/RDRR.
 //! * Supply self-check ranges ([`Supplies::out_of_range`]) are the data sheet's normal
 //!   ranges as given in the notes.
@@ -156,6 +167,7 @@
 pub mod command;
 pub mod convert;
 mod driver;
+pub mod latent;
 pub mod readall;
 pub mod register;
 pub mod timing;
@@ -165,5 +177,6 @@ pub use driver::{
     Adbms6830, AdcPath, AuxValues, CellSource, DisputedCounting, OPEN_WIRE_DEFAULT_PERMILLE,
     OPEN_WIRE_MAX_PERMILLE, Supplies, compare_cs, open_wire_mask,
 };
+pub use latent::{LatentFlags, LatentOutcome, LatentReport, LatentSet, LatentTest};
 pub use readall::AuxStatus;
 pub use variant::{Adbms6830b, Adbms6832, Adbms6833, Variant};

@@ -27,6 +27,15 @@
 //!   [`Adbms6830Chain::lost_frames`];
 //! * open sense wires: with the open-wire current on a channel whose wire is open the reading
 //!   collapses to 0 V; intact channels read 10/12 (C path) or 9/10 (S path) of the cell;
+//! * CFGA FLAG_D (ADBMS6830-SpA Table 104; adi.md §6.4): a FLAG_D bit held for 1 ms
+//!   (the model's choice) sets the status-C flags the crate's self-test expects
+//!   ([`crate::adbms6830::latent::LatentTest::expected`], an unverified mapping): bit 0 or 1
+//!   OSCCHK (and OC_CNTR reads 78 / 44 instead of the normal 61 — the model's values,
+//!   around foxBMS 2's 70 / 52 thresholds), bit 2 VA_UV and VD_UV, bits 2+3 VA_OV, VD_OV,
+//!   VDE and VDEL, bit 4 THSD, bit 5 CED and SED, bit 6 CMED and SMED, bit 7 TMODCHK;
+//!   they stay latched until CLRFLAG after FLAG_D is cleared. Latent faults:
+//!   [`Adbms6830Chain::set_flags_never_set`] and [`Adbms6830Chain::set_flags_never_clear`];
+//!   a forced THSD can be made to reset a device ([`Adbms6830Chain::set_forced_thsd_resets`]);
 //! * every [`InjectedFault`] kind (a `Silent` device still hears and executes commands but
 //!   does not drive its response; devices above a `BreakAfter` neither hear nor answer), plus [`Adbms6830Chain::drop_commands`] (a device misses
 //!   commands, so its counter falls behind) and an S-path offset for redundancy tests.
@@ -331,6 +340,7 @@ pub struct Adbms6830Chain<V, const N: usize> {
     /// Start time of the frame being clocked: the ports it reached stay active until its
     /// last byte (tIDLE counts from the end of activity), see `Clock::advance_ns`.
     frame_started: Option<u64>,
+    latent: [Latent; N],
     _v: PhantomData<V>,
 }
 
@@ -360,6 +370,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
             lost_frames: 0,
             clovuv_inc: false,
             frame_started: None,
+            latent: [Latent::default(); N],
             _v: PhantomData,
         }
     }
@@ -523,6 +534,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
                 dev.settle(now);
             }
         }
+        self.latent_tick();
         let Some(resp) = miso.get_mut(4..) else {
             return;
         };
@@ -591,6 +603,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
             }
             _ => self.command(cc),
         }
+        self.latent_tick();
     }
 
     fn take_drop(&mut self, d: usize) -> bool {
@@ -638,7 +651,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
                     x |= ((dev.ov_flags >> k) & 1) << (2 * k + 1);
                 }
                 let b = x.to_le_bytes();
-                return out[..6].copy_from_slice(&[b[0], b[1], b[2], b[3], 0xFF, 0x55]);
+                return out[..6].copy_from_slice(&[b[0], b[1], b[2], b[3], 0xFF, self.oc_cntr(d)]);
             }
             0x034 => return out[..6].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x10]),
             0x004 | 0x044 | 0x012 => cells(&dev.c, 0, &mut w),
@@ -976,6 +989,7 @@ impl<V: Variant, const N: usize> Clock for Adbms6830Chain<V, N> {
         for d in self.devs.iter_mut().filter(|d| d.awake) {
             d.settle(now);
         }
+        self.latent_tick();
     }
 }
 
@@ -1129,5 +1143,130 @@ impl<V: Variant, const N: usize> VirtualChip for Adbms6830Chain<V, N> {
         let (vuv, vov) = self.devs.get(device)?.vuv_vov();
         let (uv, ov) = (vuv * 2_400 + 1_500_000, vov * 2_400 + 1_500_000);
         (uv > 100_000 && ov < 6_000_000 && ov > uv).then_some((uv, ov))
+    }
+}
+
+// ---- FLAG_D latent-fault model ------------------------------------------------------------
+
+/// FLAG_D must be held this long before the forced flags appear (the model's choice; the
+/// data sheet's figure is not in the notes).
+const FLAG_D_SETTLE_NS: u64 = 1_000_000;
+/// OC_CNTR normal / forced fast / forced slow (the model's values).
+const OC_NORMAL: u8 = 61;
+const OC_FAST: u8 = 78;
+const OC_SLOW: u8 = 44;
+
+/// Per-device FLAG_D state and latent-fault injection.
+#[derive(Debug, Clone, Copy, Default)]
+struct Latent {
+    /// FLAG_D as last seen, and since when.
+    flag_d: u8,
+    since_ns: u64,
+    /// STCR4/STCR5 bits whose detector is broken: they never set.
+    never_set: (u8, u8),
+    /// STCR4/STCR5 bits stuck high: they never clear.
+    never_clear: (u8, u8),
+    /// A forced THSD resets the device like a real thermal shutdown might.
+    thsd_resets: bool,
+}
+
+/// STCR4/STCR5 flags a FLAG_D value forces (the crate's unverified mapping; see the module
+/// docs).
+fn forced_flags(fd: u8) -> (u8, u8) {
+    let (mut st4, mut st5) = (0u8, 0u8);
+    if fd & 0x03 != 0 {
+        st5 |= 0x01; // OSCCHK
+    }
+    if fd & 0x04 != 0 {
+        if fd & 0x08 != 0 {
+            st4 |= 0x80 | 0x20; // VA_OV, VD_OV
+            st5 |= 0x80 | 0x40; // VDEL, VDE
+        } else {
+            st4 |= 0x40 | 0x10; // VA_UV, VD_UV
+        }
+    }
+    if fd & 0x10 != 0 {
+        st5 |= 0x04; // THSD
+    }
+    if fd & 0x20 != 0 {
+        st4 |= 0x08 | 0x02; // CED, SED
+    }
+    if fd & 0x40 != 0 {
+        st4 |= 0x04 | 0x01; // CMED, SMED
+    }
+    if fd & 0x80 != 0 {
+        st5 |= 0x02; // TMODCHK
+    }
+    (st4, st5)
+}
+
+impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
+    /// Latent fault: on `device`, the STCR4 bits `stcr4` and STCR5 bits `stcr5` never set
+    /// (their detector is broken), whether forced through FLAG_D or by a real event. 0, 0
+    /// repairs it.
+    pub fn set_flags_never_set(&mut self, device: usize, stcr4: u8, stcr5: u8) {
+        if let Some(l) = self.latent.get_mut(device) {
+            l.never_set = (stcr4, stcr5);
+        }
+        self.latent_tick();
+    }
+
+    /// On `device`, the STCR4 bits `stcr4` and STCR5 bits `stcr5` are stuck high: CLRFLAG
+    /// does not clear them. 0, 0 repairs it.
+    pub fn set_flags_never_clear(&mut self, device: usize, stcr4: u8, stcr5: u8) {
+        if let Some(l) = self.latent.get_mut(device) {
+            l.never_clear = (stcr4, stcr5);
+        }
+        self.latent_tick();
+    }
+
+    /// A forced THSD (FLAG_D bit 4) makes `device` reset like a real thermal shutdown might
+    /// (counter 0, configuration and results to their power-up values; THSD stays set): a
+    /// silicon behaviour the notes neither confirm nor rule out. Off by default.
+    pub fn set_forced_thsd_resets(&mut self, device: usize, on: bool) {
+        if let Some(l) = self.latent.get_mut(device) {
+            l.thsd_resets = on;
+        }
+    }
+
+    /// Raw STATC bytes 4 and 5 (STCR4, STCR5) of `device`, as the chip holds them.
+    pub fn status_flags(&self, device: usize) -> Option<(u8, u8)> {
+        self.devs.get(device).map(|d| (d.st4, d.st5))
+    }
+
+    /// OC_CNTR of device `d`.
+    fn oc_cntr(&self, d: usize) -> u8 {
+        let Some(l) = self.latent.get(d) else {
+            return OC_NORMAL;
+        };
+        let held = self.now_ns.saturating_sub(l.since_ns) >= FLAG_D_SETTLE_NS;
+        match l.flag_d & 0x03 {
+            0x01 if held => OC_FAST,
+            0x02 if held => OC_SLOW,
+            _ => OC_NORMAL,
+        }
+    }
+
+    /// Tracks FLAG_D changes and applies forced and stuck flags.
+    fn latent_tick(&mut self) {
+        let now = self.now_ns;
+        for (dev, l) in self.devs.iter_mut().zip(self.latent.iter_mut()) {
+            if dev.cfga[1] != l.flag_d {
+                l.flag_d = dev.cfga[1];
+                l.since_ns = now;
+            }
+            if dev.awake && l.flag_d != 0 && now.saturating_sub(l.since_ns) >= FLAG_D_SETTLE_NS {
+                let (f4, f5) = forced_flags(l.flag_d);
+                if l.flag_d & 0x10 != 0 && l.thsd_resets {
+                    dev.reset();
+                    l.flag_d = dev.cfga[1];
+                    l.since_ns = now;
+                }
+                dev.st4 |= f4;
+                dev.st5 |= f5;
+            }
+            dev.st4 = (dev.st4 | l.never_clear.0) & !l.never_set.0;
+            dev.st5 = (dev.st5 | l.never_clear.1) & !l.never_set.1;
+        }
     }
 }

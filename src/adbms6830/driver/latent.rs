@@ -1,0 +1,330 @@
+//! The FLAG_D latent-fault self-test sequence of [`Adbms6830`] (the pure part — patterns,
+//! expected flags, verdicts — is [`crate::adbms6830::latent`]).
+
+use super::{Adbms6830, Core, E, NEED_CFGA, NEED_CFGB, check_dcc};
+use crate::adbms6830::command as cmd;
+use crate::adbms6830::latent::{
+    self, LATENT_SETTLE_US, LatentOutcome, LatentReport, LatentSet, LatentTest,
+};
+use crate::adbms6830::register::CfgA;
+use crate::adbms6830::variant::Variant;
+use crate::error::{Error, VerifyMismatch};
+use crate::io::{SpiError, SpiIo, twins};
+use crate::monitor::{ChainReport, Reading};
+use crate::units::Microseconds;
+
+/// Per device: `Ok(())` when the configuration read-back matched what was written, else why
+/// the device cannot be judged ([`LatentOutcome::NotTested`] or
+/// [`LatentOutcome::NotApplied`]).
+type Applied<const N: usize> = [Result<(), LatentOutcome>; N];
+
+/// The first byte (under `mask`) where a read-back differs from the written data.
+fn mismatch(
+    device: usize,
+    register: &'static str,
+    got: &[u8],
+    want: &[u8; 6],
+    mask: &[u8; 6],
+) -> Option<VerifyMismatch> {
+    got.iter()
+        .zip(want.iter())
+        .zip(mask.iter())
+        .enumerate()
+        .find(|(_, ((g, w), m))| *g & *m != *w & *m)
+        .map(|(i, ((g, w), m))| VerifyMismatch {
+            device: device as u8,
+            register,
+            offset: i as u8,
+            expected: w & m,
+            actual: g & m,
+        })
+}
+
+impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
+    /// Writes a configuration group and reads it back, with a verdict per device (unlike
+    /// `write_verified`, which stops at the first failing device's error). Devices whose
+    /// read-back matches have `clears` removed from their reset-recovery bits; frames that
+    /// fail are recorded in `report`.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_per_device(
+        &mut self,
+        wr: &[u8; 4],
+        rd: &[u8; 4],
+        name: &'static str,
+        data: &[[u8; 6]; N],
+        mask: &[u8; 6],
+        clears: u8,
+        report: &mut ChainReport,
+    ) -> Result<Applied<N>, E<IO>> {
+        self.write6(wr, data).await?;
+        let mut frames = [[0u8; 8]; N];
+        let v = self.read_checked(rd, &mut frames).await?;
+        let mut out = [Ok(()); N];
+        for (d, (((o, f), r), want)) in out
+            .iter_mut()
+            .zip(frames.iter())
+            .zip(v.iter())
+            .zip(data.iter())
+            .enumerate()
+        {
+            *o = match r {
+                Err(fault) => {
+                    report.record(*fault);
+                    Err(LatentOutcome::NotTested(*fault))
+                }
+                Ok(()) => match mismatch(d, name, f, want, mask) {
+                    Some(m) => Err(LatentOutcome::NotApplied(m)),
+                    None => {
+                        if let Some(l) = self.lost.get_mut(d) {
+                            *l &= !clears;
+                        }
+                        Ok(())
+                    }
+                },
+            };
+        }
+        Ok(out)
+    }
+
+    /// OC_CNTR of every device (STATD STDR5).
+    async fn read_oscillator_counters(
+        &mut self,
+        out: &mut [Reading<u8>; N],
+    ) -> Result<ChainReport, E<IO>> {
+        let mut d = [Reading::NotConverted; N];
+        let r = self.read_status_d(&mut d).await?;
+        for (o, s) in out.iter_mut().zip(d.iter()) {
+            *o = s.map(|s| s.oscillator_counter);
+        }
+        Ok(r)
+    }
+
+    pub(crate) async fn latent_fault_self_test(
+        &mut self,
+        tests: LatentSet,
+        out: &mut [LatentReport; N],
+    ) -> Result<ChainReport, E<IO>> {
+        *out = [LatentReport::NOT_RUN; N];
+        if tests.is_empty() {
+            return Ok(ChainReport::OK);
+        }
+        // The baseline every test returns to: the held configuration with FLAG_D = 0.
+        // Checked before anything is sent.
+        let mut base = self.cfga;
+        for c in base.iter_mut() {
+            c.flag_d = 0;
+            c.validate()?;
+        }
+        for b in self.cfgb.iter() {
+            b.validate()?;
+            check_dcc::<V>(u32::from(b.dcc))?;
+        }
+        let mut report = ChainReport::OK;
+        let run = self.latent_run(tests, &base, out, &mut report).await;
+        // Whatever happened, put the held configuration (FLAG_D = 0) back on every device.
+        let restore = self.latent_restore(&base, out, &mut report).await;
+        match (run, restore) {
+            // A failed restore matters most: FLAG_D may still be set somewhere.
+            (_, Err(e)) | (Err(e), Ok(())) => Err(e),
+            (Ok(()), Ok(())) => Ok(report),
+        }
+    }
+
+    /// Runs every test of `tests` in order, filling `out` after each.
+    async fn latent_run(
+        &mut self,
+        tests: LatentSet,
+        base: &[CfgA; N],
+        out: &mut [LatentReport; N],
+        report: &mut ChainReport,
+    ) -> Result<(), E<IO>> {
+        self.wake_idle().await?;
+        let clean = base.map(|c| c.to_bytes());
+        let settle = Microseconds(LATENT_SETTLE_US);
+        for t in tests.iter() {
+            // 1. Force: the held configuration with the test's FLAG_D, verified per device.
+            let forced_cfg = base.map(|c| {
+                CfgA {
+                    flag_d: t.flag_d(),
+                    ..c
+                }
+                .to_bytes()
+            });
+            let applied = self
+                .write_per_device(
+                    &cmd::WRCFGA,
+                    &cmd::RDCFGA,
+                    "CFGA",
+                    &forced_cfg,
+                    &CfgA::WRITABLE,
+                    0,
+                    report,
+                )
+                .await?;
+            self.settle(settle).await?;
+            let mut forced = [Reading::NotConverted; N];
+            report.merge(self.read_status_c(&mut forced).await?);
+            let mut oc_forced = [Reading::NotConverted; N];
+            if t.reads_oscillator_counter() {
+                report.merge(self.read_oscillator_counters(&mut oc_forced).await?);
+            }
+            // 2. Undo: FLAG_D = 0 (the held configuration), verified; wait for the forced
+            //    condition to go away; clear what the test may have set; check it is clear.
+            let restored = self
+                .write_per_device(
+                    &cmd::WRCFGA,
+                    &cmd::RDCFGA,
+                    "CFGA",
+                    &clean,
+                    &CfgA::WRITABLE,
+                    NEED_CFGA,
+                    report,
+                )
+                .await?;
+            self.settle(settle).await?;
+            self.clear_flags(t.clears().clrflag_bytes()).await?;
+            let mut cleared = [Reading::NotConverted; N];
+            report.merge(self.read_status_c(&mut cleared).await?);
+            let mut oc_normal = [Reading::NotConverted; N];
+            if t.reads_oscillator_counter() {
+                report.merge(self.read_oscillator_counters(&mut oc_normal).await?);
+            }
+            for (d, o) in out.iter_mut().enumerate() {
+                let (Some(a), Some(f), Some(r), Some(c)) = (
+                    applied.get(d),
+                    forced.get(d),
+                    restored.get(d),
+                    cleared.get(d),
+                ) else {
+                    continue;
+                };
+                if let Some(x) = o.outcomes.get_mut(t.index()) {
+                    *x = latent::judge(t, *a, *f, *r, *c);
+                }
+                let oc = |a: &[Reading<u8>; N]| a.get(d).copied().unwrap_or(Reading::NotConverted);
+                match t {
+                    LatentTest::OscillatorFast => o.oscillator_fast = oc(&oc_forced),
+                    LatentTest::OscillatorSlow => o.oscillator_slow = oc(&oc_forced),
+                    _ => {}
+                }
+                if t.reads_oscillator_counter() {
+                    o.oscillator_normal = oc(&oc_normal);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the held configuration (CFGA with FLAG_D = 0, and CFGB) to every device and
+    /// verifies it. A device whose read-back frame fails gets `restore_fault`; a device that
+    /// answers with a different configuration is an [`Error::Verify`] (first such device).
+    async fn latent_restore(
+        &mut self,
+        base: &[CfgA; N],
+        out: &mut [LatentReport; N],
+        report: &mut ChainReport,
+    ) -> Result<(), E<IO>> {
+        self.cfga = *base;
+        let a = base.map(|c| c.to_bytes());
+        let va = self
+            .write_per_device(
+                &cmd::WRCFGA,
+                &cmd::RDCFGA,
+                "CFGA",
+                &a,
+                &CfgA::WRITABLE,
+                NEED_CFGA,
+                report,
+            )
+            .await?;
+        let b = self.cfgb.map(|c| c.to_bytes());
+        let vb = self
+            .write_per_device(
+                &cmd::WRCFGB,
+                &cmd::RDCFGB,
+                "CFGB",
+                &b,
+                &[0xFF; 6],
+                NEED_CFGB,
+                report,
+            )
+            .await?;
+        let mut first: Option<VerifyMismatch> = None;
+        for ((o, ra), rb) in out.iter_mut().zip(va.iter()).zip(vb.iter()) {
+            for r in [ra, rb] {
+                match r {
+                    Ok(()) => {}
+                    Err(LatentOutcome::NotApplied(m)) => {
+                        if first.is_none() {
+                            first = Some(*m);
+                        }
+                    }
+                    Err(LatentOutcome::NotTested(f)) => {
+                        if o.restore_fault.is_none() {
+                            o.restore_fault = Some(*f);
+                        }
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        match first {
+            Some(m) => Err(Error::Verify(m)),
+            None => Ok(()),
+        }
+    }
+}
+
+twins! {
+    spi impl[V: Variant, const N: usize] Adbms6830<V, N> => core {
+        /// FLAG_D latent-fault self-test: checks that each device's own fault detectors
+        /// (oscillator check, supply OV/UV/delta, thermal shutdown, fuse/NVM ECC, test-mode
+        /// check) can still trip, by forcing them through CFGA FLAG_D (ADBMS6830B-DS Tables
+        /// 55/56, ADBMS6830-SpA Table 104; adi.md §6.4). See
+        /// [`latent`](crate::adbms6830::latent) for the patterns and the **unverified**
+        /// expected flags.
+        ///
+        /// For each test of `tests`, in run order ([`LatentTest::ALL`], thermal shutdown
+        /// last):
+        /// 1. WRCFGA with the held configuration ([`Adbms6830::config`]) and the test's
+        ///    FLAG_D, read back per device;
+        /// 2. wait [`LATENT_SETTLE_US`](crate::adbms6830::latent::LATENT_SETTLE_US) (2 ms,
+        ///    crate-chosen), read STATC (and STATD OC_CNTR for the oscillator tests);
+        /// 3. WRCFGA with FLAG_D = 0, read back; wait again; CLRFLAG of
+        ///    [`LatentTest::clears`]; read STATC (and STATD) again.
+        ///
+        /// Then, **even if a step failed** (best effort), the held configuration — CFGA with
+        /// FLAG_D = 0, and CFGB — is written to every device and verified; the held CFGA's
+        /// FLAG_D becomes 0. If that restore fails on the bus, or a device answers with a
+        /// different configuration ([`Error::Verify`]), that error is returned (it wins over
+        /// an earlier error): FLAG_D is never left set silently. A device whose restore
+        /// read-back frame fails is named in its [`LatentReport::restore_fault`] and in the
+        /// returned [`ChainReport`].
+        ///
+        /// `out[d]` gets device `d`'s [`LatentOutcome`] per test: passed, expected flag not
+        /// set (a latent fault), flag not cleared, not tested (its frame failed: the
+        /// [`DeviceFault`](crate::error::DeviceFault)), or not applied (CFGA read-back
+        /// differed). One failing device does not affect the others' verdicts. Results of
+        /// tests completed before a bus error stay in `out`. The returned [`ChainReport`]
+        /// lists every device whose frame failed at any step.
+        ///
+        /// The ports are woken first ([`Adbms6830::wake_idle`]); every wait is below tIDLE
+        /// and the driver re-wakes the ports after any wait that could exceed it. The held
+        /// configuration is validated before anything is sent.
+        ///
+        /// Side effects to know: CLRFLAG clears the flags each test may have set (a real
+        /// fault latched in those flags before the call is cleared too — read
+        /// [`Adbms6830::read_status_c`] first if you need it), but the flags forced by a test
+        /// cut short by a bus error are not cleared (they stay visible in STATC; the restore
+        /// only rewrites the configuration); the command counters advance
+        /// (tracked). **Thermal shutdown**: forcing THSD may, on silicon, act like a real
+        /// thermal shutdown (which may reset registers and the command counter — the notes
+        /// do not say). The driver runs it last and rewrites the full configuration after
+        /// it; a device whose counter restarted is detected as reset like any other
+        /// (reported [`LatentOutcome::NotTested`] with a
+        /// [`CommandCounter`](crate::error::FaultReason::CommandCounter) fault, and its reads
+        /// stay failed until [`Adbms6830::wake`] recovers it). Leave
+        /// [`LatentTest::ThermalShutdown`] out of `tests` if that is unwelcome.
+        pub fn latent_fault_self_test(&mut self, tests: LatentSet, out: &mut [LatentReport; N]) -> Result<ChainReport, Error<SpiError<B>>>;
+    }
+}
