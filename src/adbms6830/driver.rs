@@ -275,25 +275,44 @@ fn fault(device: usize, reason: FaultReason) -> DeviceFault {
 }
 
 /// Compares a read-back frame with the written data under `mask`.
-fn compare<B>(
+/// The first byte (under `mask`) where a read-back differs from the written data.
+fn mismatch(
     device: usize,
     register: &'static str,
     got: &[u8],
     want: &[u8; 6],
     mask: &[u8; 6],
-) -> Result<(), Error<B>> {
-    for (i, ((g, w), m)) in got.iter().zip(want.iter()).zip(mask.iter()).enumerate() {
-        if g & m != w & m {
-            return Err(Error::Verify(VerifyMismatch {
-                device: device as u8,
-                register,
-                offset: i as u8,
-                expected: w & m,
-                actual: g & m,
-            }));
+) -> Option<VerifyMismatch> {
+    got.iter()
+        .zip(want.iter())
+        .zip(mask.iter())
+        .enumerate()
+        .find(|(_, ((g, w), m))| *g & *m != *w & *m)
+        .map(|(i, ((g, w), m))| VerifyMismatch {
+            device: device as u8,
+            register,
+            offset: i as u8,
+            expected: w & m,
+            actual: g & m,
+        })
+}
+
+/// Why one device's configuration write is not confirmed by its read-back.
+#[derive(Debug, Clone, Copy)]
+enum Unconfirmed {
+    /// The read-back frame failed (PEC, counter, silence).
+    Frame(DeviceFault),
+    /// A good frame showing other contents.
+    Differs(VerifyMismatch),
+}
+
+impl<B> From<Unconfirmed> for Error<B> {
+    fn from(u: Unconfirmed) -> Self {
+        match u {
+            Unconfirmed::Frame(f) => Error::Integrity(f),
+            Unconfirmed::Differs(m) => Error::Verify(m),
         }
     }
-    Ok(())
 }
 
 fn six(f: &[u8]) -> [u8; 6] {
@@ -514,32 +533,59 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         mask: &[u8; 6],
         clears: u8,
     ) -> Result<(), E<IO>> {
+        let mut report = ChainReport::OK;
+        let v = self
+            .write_per_device(wr, rd, name, data, mask, clears, &mut report)
+            .await?;
+        match v.iter().find_map(|r| r.err()) {
+            Some(u) => Err(u.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes a configuration group and reads it back, with a verdict per device (
+    /// [`Self::write_verified`] returns the first failing device's). Devices whose read-back
+    /// matches have `clears` removed from their reset-recovery bits; frames that fail are
+    /// recorded in `report`.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_per_device(
+        &mut self,
+        wr: &[u8; 4],
+        rd: &[u8; 4],
+        name: &'static str,
+        data: &[[u8; 6]; N],
+        mask: &[u8; 6],
+        clears: u8,
+        report: &mut ChainReport,
+    ) -> Result<[Result<(), Unconfirmed>; N], E<IO>> {
         self.write6(wr, data).await?;
         let mut frames = [[0u8; 8]; N];
         let v = self.read_checked(rd, &mut frames).await?;
-        let mut first = None;
-        for (d, ((f, r), want)) in frames.iter().zip(v.iter()).zip(data.iter()).enumerate() {
-            let verdict = match r {
-                Err(e) => Err(Error::Integrity(*e)),
-                Ok(()) => compare(d, name, f, want, mask),
+        let mut out = [Ok(()); N];
+        for (d, (((o, f), r), want)) in out
+            .iter_mut()
+            .zip(frames.iter())
+            .zip(v.iter())
+            .zip(data.iter())
+            .enumerate()
+        {
+            *o = match r {
+                Err(fault) => {
+                    report.record(*fault);
+                    Err(Unconfirmed::Frame(*fault))
+                }
+                Ok(()) => match mismatch(d, name, f, want, mask) {
+                    Some(m) => Err(Unconfirmed::Differs(m)),
+                    None => {
+                        if let Some(l) = self.lost.get_mut(d) {
+                            *l &= !clears;
+                        }
+                        Ok(())
+                    }
+                },
             };
-            match verdict {
-                Ok(()) => {
-                    if let Some(l) = self.lost.get_mut(d) {
-                        *l &= !clears;
-                    }
-                }
-                Err(e) => {
-                    if first.is_none() {
-                        first = Some(e);
-                    }
-                }
-            }
         }
-        match first {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        Ok(out)
     }
 
     // ---- public operations (wrapped by `twins!`) ----------------------------------------

@@ -1,7 +1,7 @@
 //! The FLAG_D latent-fault self-test sequence of [`Adbms6830`] (the pure part — patterns,
 //! expected flags, verdicts — is [`crate::adbms6830::latent`]).
 
-use super::{Adbms6830, Core, E, NEED_CFGA, NEED_CFGB, check_dcc};
+use super::{Adbms6830, Core, E, NEED_CFGA, NEED_CFGB, Unconfirmed, check_dcc};
 use crate::adbms6830::command as cmd;
 use crate::adbms6830::latent::{
     self, LATENT_SETTLE_US, LatentOutcome, LatentReport, LatentSet, LatentTest,
@@ -13,79 +13,15 @@ use crate::io::{SpiError, SpiIo, twins};
 use crate::monitor::{ChainReport, Reading};
 use crate::units::Microseconds;
 
-/// Per device: `Ok(())` when the configuration read-back matched what was written, else why
-/// the device cannot be judged ([`LatentOutcome::NotTested`] or
-/// [`LatentOutcome::NotApplied`]).
-type Applied<const N: usize> = [Result<(), LatentOutcome>; N];
-
-/// The first byte (under `mask`) where a read-back differs from the written data.
-fn mismatch(
-    device: usize,
-    register: &'static str,
-    got: &[u8],
-    want: &[u8; 6],
-    mask: &[u8; 6],
-) -> Option<VerifyMismatch> {
-    got.iter()
-        .zip(want.iter())
-        .zip(mask.iter())
-        .enumerate()
-        .find(|(_, ((g, w), m))| *g & *m != *w & *m)
-        .map(|(i, ((g, w), m))| VerifyMismatch {
-            device: device as u8,
-            register,
-            offset: i as u8,
-            expected: w & m,
-            actual: g & m,
-        })
+/// A configuration write the read-back did not confirm, as a self-test outcome.
+fn outcome(r: Result<(), Unconfirmed>) -> Result<(), LatentOutcome> {
+    r.map_err(|u| match u {
+        Unconfirmed::Frame(f) => LatentOutcome::NotTested(f),
+        Unconfirmed::Differs(m) => LatentOutcome::NotApplied(m),
+    })
 }
 
 impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
-    /// Writes a configuration group and reads it back, with a verdict per device (unlike
-    /// `write_verified`, which stops at the first failing device's error). Devices whose
-    /// read-back matches have `clears` removed from their reset-recovery bits; frames that
-    /// fail are recorded in `report`.
-    #[allow(clippy::too_many_arguments)]
-    async fn write_per_device(
-        &mut self,
-        wr: &[u8; 4],
-        rd: &[u8; 4],
-        name: &'static str,
-        data: &[[u8; 6]; N],
-        mask: &[u8; 6],
-        clears: u8,
-        report: &mut ChainReport,
-    ) -> Result<Applied<N>, E<IO>> {
-        self.write6(wr, data).await?;
-        let mut frames = [[0u8; 8]; N];
-        let v = self.read_checked(rd, &mut frames).await?;
-        let mut out = [Ok(()); N];
-        for (d, (((o, f), r), want)) in out
-            .iter_mut()
-            .zip(frames.iter())
-            .zip(v.iter())
-            .zip(data.iter())
-            .enumerate()
-        {
-            *o = match r {
-                Err(fault) => {
-                    report.record(*fault);
-                    Err(LatentOutcome::NotTested(*fault))
-                }
-                Ok(()) => match mismatch(d, name, f, want, mask) {
-                    Some(m) => Err(LatentOutcome::NotApplied(m)),
-                    None => {
-                        if let Some(l) = self.lost.get_mut(d) {
-                            *l &= !clears;
-                        }
-                        Ok(())
-                    }
-                },
-            };
-        }
-        Ok(out)
-    }
-
     /// OC_CNTR of every device (STATD STDR5).
     async fn read_oscillator_counters(
         &mut self,
@@ -199,7 +135,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                     continue;
                 };
                 if let Some(x) = o.outcomes.get_mut(t.index()) {
-                    *x = latent::judge(t, *a, *f, *r, *c);
+                    *x = latent::judge(t, outcome(*a), *f, outcome(*r), *c);
                 }
                 let oc = |a: &[Reading<u8>; N]| a.get(d).copied().unwrap_or(Reading::NotConverted);
                 match t {
@@ -254,17 +190,16 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             for r in [ra, rb] {
                 match r {
                     Ok(()) => {}
-                    Err(LatentOutcome::NotApplied(m)) => {
+                    Err(Unconfirmed::Differs(m)) => {
                         if first.is_none() {
                             first = Some(*m);
                         }
                     }
-                    Err(LatentOutcome::NotTested(f)) => {
+                    Err(Unconfirmed::Frame(f)) => {
                         if o.restore_fault.is_none() {
                             o.restore_fault = Some(*f);
                         }
                     }
-                    Err(_) => {}
                 }
             }
         }
