@@ -85,12 +85,21 @@ crate::isospi::commands! {
     UNMUTE = 0x029;
     /// Read serial ID (LTC6810).
     RDSID = 0x02C;
+    /// LTC6810 only: read S-voltage group A (S1–S3). The same code as [`RDCVC`], which on
+    /// the larger parts reads cell group C (Linduino `LTC6810.cpp` `LTC6810_rds_reg`: reg 1 →
+    /// 0x008; adi.md §3.2).
+    RDSA = 0x008;
+    /// LTC6810 only: read S-voltage group B (S4–S6). The same code as [`RDCVD`] (Linduino
+    /// `LTC6810_rds_reg`: reg 2 → 0x00A; adi.md §3.2).
+    RDSB = 0x00A;
 }
 
 /// The cell-voltage read commands, group A first.
 pub const RDCV: [[u8; 4]; 6] = [RDCVA, RDCVB, RDCVC, RDCVD, RDCVE, RDCVF];
 /// The auxiliary read commands, group A first.
 pub const RDAUX: [[u8; 4]; 4] = [RDAUXA, RDAUXB, RDAUXC, RDAUXD];
+/// The LTC6810 S-voltage read commands, group A (S1–S3) first.
+pub const RDS: [[u8; 4]; 2] = [RDSA, RDSB];
 
 /// ADC mode MD\[1:0\] (LTC6812-DS Table 37). The rate in brackets applies with ADCOPT = 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -409,6 +409,83 @@ pub const fn overlap_words<V: Variant>() -> &'static [(usize, usize, usize)] {
     }
 }
 
+/// The first [`Reading::Failed`] fault in `r`, if any.
+const fn first_failure<T: Copy>(r: &[Reading<T>]) -> Option<DeviceFault> {
+    let mut rest = r;
+    while let Some((x, tail)) = rest.split_first() {
+        if let Reading::Failed(f) = *x {
+            return Some(f);
+        }
+        rest = tail;
+    }
+    None
+}
+
+/// LTC6810 S-pin redundancy of one device: compares its cell readings `cells` (the C-pin
+/// measurement, RDCVA/RDCVB) with its S-pin readings `s` (RDSA/RDSB, taken by the same
+/// ADCV with SCONV = 1) pair by pair, cell 1 first. Returns:
+///
+/// * [`Reading::Failed`] if any slot of either slice failed (the first fault: C before S,
+///   cell 1 first) — a failed frame's data never enters a verdict;
+/// * else [`Reading::NotConverted`] if any slot is not converted, if the slices differ in
+///   length, are empty or hold more than 32 pairs — a cell that was not compared must
+///   never read as "agrees";
+/// * else `Valid(mask)` with bit `k` set when `|C(k+1) − S(k+1)| > max_diff` (0 = every
+///   cell agrees). A negative `max_diff` flags every cell.
+///
+/// The S-voltage registers hold the redundant cell measurement through the S (discharge)
+/// pins: Linduino `LTC6810.h` describes SCONV as "Enable Cell Measurement Redundancy using
+/// S Pin", `LTC6810_rds` parses them as cell codes (100 µV/LSB) and the LTC6810 data sheet
+/// lists "Performs Redundant Cell Measurements" among its features. The data sheet's
+/// tolerance between the two paths is not in the notes: choose `max_diff` from your own
+/// characterisation (it also includes the difference of two conversions taken at
+/// slightly different times).
+///
+/// ```
+/// use bms_afe::ltc681x::convert::s_pin_mismatches;
+/// use bms_afe::monitor::Reading;
+/// use bms_afe::units::MicroVolts;
+/// let v = |uv| Reading::Valid(MicroVolts(uv));
+/// let c = [v(3_700_000), v(3_700_000), v(3_650_000)];
+/// let s = [v(3_700_300), v(3_690_000), v(3_650_000)];
+/// // Cell 2 differs by 10 mV, more than the 5 mV allowed.
+/// assert_eq!(s_pin_mismatches(&c, &s, MicroVolts(5_000)), Reading::Valid(0b010));
+/// assert_eq!(s_pin_mismatches(&c, &[v(3_700_000)], MicroVolts(5_000)), Reading::NotConverted);
+/// ```
+pub const fn s_pin_mismatches(
+    cells: &[Reading<MicroVolts>],
+    s: &[Reading<MicroVolts>],
+    max_diff: MicroVolts,
+) -> Reading<u32> {
+    if let Some(f) = first_failure(cells) {
+        return Reading::Failed(f);
+    }
+    if let Some(f) = first_failure(s) {
+        return Reading::Failed(f);
+    }
+    if cells.len() != s.len() || cells.is_empty() || cells.len() > 32 {
+        return Reading::NotConverted;
+    }
+    let limit = max_diff.0 as i64;
+    let mut mask = 0u32;
+    let mut bit = 0u32;
+    let (mut c, mut sv) = (cells, s);
+    while let (Some((a, c_rest)), Some((b, s_rest))) = (c.split_first(), sv.split_first()) {
+        match (*a, *b) {
+            (Reading::Valid(x), Reading::Valid(y)) => {
+                if (x.0 as i64 - y.0 as i64).abs() > limit && bit < 32 {
+                    mask |= 1 << bit;
+                }
+            }
+            _ => return Reading::NotConverted,
+        }
+        bit += 1;
+        c = c_rest;
+        sv = s_rest;
+    }
+    Reading::Valid(mask)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,5 +509,50 @@ mod tests {
         assert_eq!(out[3], Reading::NotConverted);
         assert!(report.failed.contains(0));
         assert!(!report.is_ok());
+    }
+
+    #[test]
+    fn s_pin_comparison_failed_beats_not_converted_and_threshold_is_exclusive() {
+        let v = |uv| Reading::Valid(MicroVolts(uv));
+        let f = DeviceFault {
+            device: 3,
+            reason: FaultReason::NoResponse,
+        };
+        // Exactly max_diff apart agrees; one µV more does not.
+        assert_eq!(
+            s_pin_mismatches(
+                &[v(1_000), v(1_000)],
+                &[v(1_500), v(1_501)],
+                MicroVolts(500)
+            ),
+            Reading::Valid(0b10)
+        );
+        // A failure anywhere wins, even after a NotConverted slot.
+        assert_eq!(
+            s_pin_mismatches(
+                &[Reading::NotConverted, v(0)],
+                &[v(0), Reading::Failed(f)],
+                MicroVolts(0)
+            ),
+            Reading::Failed(f)
+        );
+        assert_eq!(
+            s_pin_mismatches(&[v(0), Reading::NotConverted], &[v(0), v(0)], MicroVolts(0)),
+            Reading::NotConverted
+        );
+        // Extreme values do not overflow.
+        assert_eq!(
+            s_pin_mismatches(&[v(i32::MIN)], &[v(i32::MAX)], MicroVolts(i32::MAX)),
+            Reading::Valid(1)
+        );
+        // Negative tolerance flags everything; nothing compared is no verdict.
+        assert_eq!(
+            s_pin_mismatches(&[v(7)], &[v(7)], MicroVolts(-1)),
+            Reading::Valid(1)
+        );
+        assert_eq!(
+            s_pin_mismatches(&[], &[], MicroVolts(0)),
+            Reading::NotConverted
+        );
     }
 }
