@@ -31,7 +31,14 @@
 //!   sense wire for ADOW (normal ADCV readings are unaffected: the input filter holds the
 //!   pin).
 //!
-//! Not modelled: the S-voltage groups of the LTC6810 (read as cleared), the GPIO pins as
+//! * LTC6810 S-voltage groups (RDSA 0x008, RDSB 0x00A): an ADCV with SCONV = 1 (CFGR5 bit 3)
+//!   also writes S1..S6 from the cell voltages of the selected cells, plus a per-cell offset
+//!   set with [`Ltc681xChain::set_s_pin_offset`] (a degraded S path). With SCONV = 0 they keep
+//!   their value; power-up and CLRCELL clear them to 0xFF (CLRCELL clearing them is a model
+//!   choice, not verified against the data sheet). Other parts answer 0x008/0x00A with cell
+//!   groups C/D.
+//!
+//! Not modelled: the GPIO pins as
 //! I2C/SPI masters (STCOMM is accepted, RDCOMM returns what was written), PWM timing,
 //! digital-redundancy mismatches, and thermistors (`set_temperature` sets the die
 //! temperature; set GPIO voltages with [`Ltc681xChain::set_gpio_voltage`]).
@@ -61,16 +68,34 @@ enum Power {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Job {
-    Cells { ch: u8, md: u8 },
-    OpenWire { ch: u8, pup: bool },
-    CellTest { pattern: u16 },
+    /// `s`: also convert the LTC6810 S voltages (SCONV = 1 when the conversion started).
+    Cells {
+        ch: u8,
+        md: u8,
+        s: bool,
+    },
+    OpenWire {
+        ch: u8,
+        pup: bool,
+    },
+    CellTest {
+        pattern: u16,
+    },
     Overlap,
     CellsAux,
     CellsSc,
-    Aux { chg: u8 },
-    AuxTest { pattern: u16 },
-    Status { chst: u8 },
-    StatusTest { pattern: u16 },
+    Aux {
+        chg: u8,
+    },
+    AuxTest {
+        pattern: u16,
+    },
+    Status {
+        chst: u8,
+    },
+    StatusTest {
+        pattern: u16,
+    },
     Diagn,
 }
 
@@ -85,6 +110,10 @@ struct Device {
     cfga: [u8; 6],
     cfgb: [u8; 6],
     cv: [u16; 18],
+    /// LTC6810 S-voltage registers S1..S6.
+    sv: [u16; 6],
+    /// Offset added to the S-pin measurement of each cell (a degraded S path).
+    s_offset_uv: [i32; 6],
     aux: [u16; 12],
     stat: [u16; 4],
     ov: u32,
@@ -118,6 +147,8 @@ impl Device {
             cfga: CFGA_DEFAULT,
             cfgb: CFGB_DEFAULT,
             cv: [CLEARED; 18],
+            sv: [CLEARED; 6],
+            s_offset_uv: [0; 6],
             aux: [CLEARED; 12],
             stat: [CLEARED; 4],
             ov: 0,
@@ -236,6 +267,19 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
     pub fn set_mux_fault(&mut self, device: usize, fault: bool) {
         if let Some(d) = self.dev.get_mut(device) {
             d.mux_fault = fault;
+        }
+    }
+
+    /// LTC6810: adds `uv` to what the S-pin measurement of cell `cell` (0-based) of `device`
+    /// reads, modelling a degraded S path (0 = healthy, the default). Applies from the next
+    /// ADCV with SCONV = 1; ignored on other parts.
+    pub fn set_s_pin_offset(&mut self, device: usize, cell: usize, uv: i32) {
+        if let Some(o) = self
+            .dev
+            .get_mut(device)
+            .and_then(|d| d.s_offset_uv.get_mut(cell))
+        {
+            *o = uv;
         }
     }
 
@@ -415,7 +459,7 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
     fn finish(d: &mut Device, job: Job) {
         let cells = V::CELLS;
         match job {
-            Job::Cells { ch, md: _ } => {
+            Job::Cells { ch, md: _, s } => {
                 let stride = match V::LAYOUT {
                     ConfigLayout::Ltc6810 => 6,
                     ConfigLayout::Ltc6812 => 5,
@@ -424,17 +468,37 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
                 for c in 0..cells {
                     if ch == 0 || c % stride == usize::from(ch - 1) {
                         d.cv[c] = code_of(d.cells_uv[c]);
+                        // SCONV = 1 (LTC6810): the same cell measured through its S pin.
+                        if let (true, Some(sv), Some(off)) =
+                            (s, d.sv.get_mut(c), d.s_offset_uv.get(c))
+                        {
+                            *sv = code_of(d.cells_uv[c].saturating_add(*off));
+                        }
                     }
                 }
                 Self::flags(d);
             }
             Job::CellsAux => {
-                Self::finish(d, Job::Cells { ch: 0, md: 0 });
+                Self::finish(
+                    d,
+                    Job::Cells {
+                        ch: 0,
+                        md: 0,
+                        s: false,
+                    },
+                );
                 Self::convert_gpio(d, 1);
                 Self::convert_gpio(d, 2);
             }
             Job::CellsSc => {
-                Self::finish(d, Job::Cells { ch: 0, md: 0 });
+                Self::finish(
+                    d,
+                    Job::Cells {
+                        ch: 0,
+                        md: 0,
+                        s: false,
+                    },
+                );
                 Self::status(d, 1);
             }
             Job::OpenWire { ch: _, pup } => {
@@ -583,8 +647,11 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
         let aux_cmds = [0x00Cu16, 0x00E, 0x00D, 0x00F];
         if let Some(g) = cell_cmds.iter().position(|&c| c == cc) {
             if g >= V::CELL_GROUPS {
+                // LTC6810: 0x008/0x00A are RDSA/RDSB, the S-voltage groups (Linduino
+                // `LTC6810_rds_reg`).
                 return if V::LAYOUT == ConfigLayout::Ltc6810 && g < 4 {
-                    Some([0xFF; 6])
+                    d.sv.get(3 * (g - 2)..3 * (g - 2) + 3)
+                        .map(Self::group_words)
                 } else {
                     None
                 };
@@ -697,7 +764,11 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
         }
         if cc & 0x668 == 0x260 && low3 <= V::MAX_CELL_SELECT {
             return Some((
-                Job::Cells { ch: low3, md },
+                Job::Cells {
+                    ch: low3,
+                    md,
+                    s: false,
+                },
                 t(if low3 == 0 { 0 } else { 3 }),
             ));
         }
@@ -734,7 +805,11 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
             }
             d.last_valid = now;
             match cc {
-                0x711 => d.cv = [CLEARED; 18],
+                0x711 => {
+                    // Modelled: CLRCELL clears the LTC6810 S voltages too (not verified).
+                    d.cv = [CLEARED; 18];
+                    d.sv = [CLEARED; 6];
+                }
                 0x712 => {
                     d.aux = [CLEARED; 12];
                 }
@@ -750,7 +825,11 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
                 0x028 if V::HAS_MUTE => d.muted = true,
                 0x029 if V::HAS_MUTE => d.muted = false,
                 _ => {
-                    if let Some((job, dur)) = Self::adc_job(d.cfga[0], cc) {
+                    if let Some((mut job, dur)) = Self::adc_job(d.cfga[0], cc) {
+                        if let Job::Cells { s, .. } = &mut job {
+                            // LTC6810 CFGR5 bit 3 = SCONV (adi.md §3 "LTC6810 CFGR").
+                            *s = V::LAYOUT == ConfigLayout::Ltc6810 && d.cfga[5] & 0x08 != 0;
+                        }
                         d.job = Some((job, now + dur));
                     }
                 }
@@ -981,6 +1060,7 @@ impl<V: Variant, const N: usize> VirtualChip for Ltc681xChain<V, N> {
             d.open_wires = 0;
             d.mux_fault = false;
             d.overlap_error = 0;
+            d.s_offset_uv = [0; 6];
         }
     }
     fn balancing(&self, device: usize) -> u32 {
