@@ -226,6 +226,38 @@ impl<V: Variant, const N: usize, IO> Ltc681x<V, N, IO> {
         Ok(())
     }
 
+    /// SCONV for every device (LTC6810 only; LTC6810 CFGR5 bit 3, Linduino `LTC6810.cpp`
+    /// `LTC6810_set_cfgr_sconv`; adi.md §3 "LTC6810 CFGR"): "Enable Cell Measurement
+    /// Redundancy using S Pin" (Linduino `LTC6810.h`). With it written, the cell conversion
+    /// (ADCV) also measures each cell through its S pin into the S-voltage groups (inferred
+    /// from the vendor sketch `DC2515.ino`, not verified against the data sheet: see the
+    /// [module docs](super)), read with [`read_s_voltages`](Self::read_s_voltages) and
+    /// compared by [`s_pin_redundancy`](Self::s_pin_redundancy). Takes effect with the next
+    /// [`write_config`](Self::write_config). Other parts: `true` is
+    /// [`ConfigError::Unsupported`] (they have no such bit); `false` is accepted.
+    ///
+    /// ```
+    /// use bms_afe::io::Blocking;
+    /// use bms_afe::ltc681x::{Ltc681x, Ltc6810, Ltc6811};
+    /// # use embedded_hal_mock::eh1::{delay::NoopDelay, spi::Mock};
+    /// # let (spi, spi2) = (Mock::<u8>::new(&[]), Mock::<u8>::new(&[]));
+    /// let mut a = Ltc681x::<Ltc6810, 2, _>::new(Blocking::new(spi, NoopDelay::new()));
+    /// a.set_sconv(true).unwrap();
+    /// // LTC6810 CFGR5 bit 3.
+    /// assert_eq!(a.config(1).unwrap().encode::<Ltc6810>().unwrap()[0][5] & 0x08, 0x08);
+    /// let mut b = Ltc681x::<Ltc6811, 1, _>::new(Blocking::new(spi2, NoopDelay::new()));
+    /// assert!(b.set_sconv(true).is_err());
+    /// # a.release().release().0.done();
+    /// # b.release().release().0.done();
+    /// ```
+    pub fn set_sconv(&mut self, on: bool) -> Result<(), ConfigError> {
+        if !matches!(V::LAYOUT, super::ConfigLayout::Ltc6810) && on {
+            return Err(ConfigError::Unsupported("SCONV (LTC6810 only)"));
+        }
+        self.core.cfg.iter_mut().for_each(|c| c.sconv = on);
+        Ok(())
+    }
+
     /// Adds GPIO thermistors to [`CellMonitor::measure_temperatures`](crate::CellMonitor)
     /// (`None` = die temperature only). Rejects an empty set or GPIOs the part lacks.
     pub fn set_thermistors(&mut self, t: Option<Thermistors>) -> Result<(), ConfigError> {
@@ -631,15 +663,30 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N * V::CELLS)?;
+        self.read_cell_format(&command::RDCV, out).await
+    }
+
+    /// Reads the groups `cmds` (at most `V::CELL_GROUPS` of them), each laid out like a cell
+    /// group (three little-endian 100 µV codes + PEC15), and decodes them with
+    /// [`convert::decode_cell_groups`] into `out` (`N · V::CELLS`, checked by the caller).
+    /// Shared by the cell groups and the LTC6810 S-voltage groups.
+    async fn read_cell_format(
+        &mut self,
+        cmds: &[[u8; 4]],
+        out: &mut [Reading<MicroVolts>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        let used = cmds.len().min(V::CELL_GROUPS);
         let mut groups = [[[0u8; 8]; N]; 6];
         // Read every group unverified and check each PEC once, in the decoder (the hot path:
         // verifying in `read_verified` too would check all of them twice).
-        for (g, cmd) in groups.iter_mut().zip(&command::RDCV).take(V::CELL_GROUPS) {
+        for (g, cmd) in groups.iter_mut().zip(cmds).take(used) {
             isospi::read_chain(&mut self.io, cmd, g)
                 .await
                 .map_err(Error::Bus)?;
         }
-        let mut report = convert::decode_cell_groups::<V, N>(&groups, out);
+        // Groups not read (fewer commands than the part's groups) fail their cells there.
+        let mut report =
+            convert::decode_cell_groups::<V, N>(groups.get(..used).unwrap_or(&[]), out);
         // Rare path: re-issue the groups with a bad frame, up to `retries` times (the same
         // retries as `read_verified`, after the other groups instead of at once), then decode
         // again. A report that fails for other reasons (redundancy fault codes) is final.
@@ -647,7 +694,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         while !report.is_ok() && attempt < self.retries {
             attempt += 1;
             let mut reread = false;
-            for (g, cmd) in groups.iter_mut().zip(&command::RDCV).take(V::CELL_GROUPS) {
+            for (g, cmd) in groups.iter_mut().zip(cmds).take(used) {
                 if !g.iter().all(crate::crc::pec15_frame_ok) {
                     isospi::read_chain(&mut self.io, cmd, g)
                         .await
@@ -658,7 +705,65 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             if !reread {
                 break;
             }
-            report = convert::decode_cell_groups::<V, N>(&groups, out);
+            report = convert::decode_cell_groups::<V, N>(groups.get(..used).unwrap_or(&[]), out);
+        }
+        Ok(report)
+    }
+
+    /// Refuses S-voltage commands on parts without S-voltage groups: there 0x008/0x00A are
+    /// RDCVC/RDCVD and would return cell groups C/D.
+    fn require_s_groups() -> Result<(), Error<IO::Error>> {
+        if matches!(V::LAYOUT, super::ConfigLayout::Ltc6810) {
+            Ok(())
+        } else {
+            Err(Error::Config(ConfigError::Unsupported(
+                "S-voltage groups RDSA/RDSB (LTC6810 only)",
+            )))
+        }
+    }
+
+    async fn read_s_voltages(
+        &mut self,
+        out: &mut [Reading<MicroVolts>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        Self::require_s_groups()?;
+        check_len(out.len(), N * V::CELLS)?;
+        self.read_cell_format(&command::RDS, out).await
+    }
+
+    async fn s_pin_redundancy(
+        &mut self,
+        mode: AdcMode,
+        max_diff: MicroVolts,
+        out: &mut [Reading<u32>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        Self::require_s_groups()?;
+        check_len(out.len(), N)?;
+        if max_diff.0 < 0 {
+            return Err(Error::Config(ConfigError::OutOfRange {
+                field: "S-pin tolerance (µV)",
+                value: i64::from(max_diff.0),
+                min: 0,
+                max: i64::from(i32::MAX),
+            }));
+        }
+        if !self.cfg.iter().all(|c| c.sconv) {
+            return Err(Error::Config(ConfigError::Conflict(
+                "S-pin redundancy needs SCONV = 1 (set_sconv, write_config)",
+            )));
+        }
+        self.wake_idle().await?;
+        // Clear first: a lost start then reads NotConverted, not the previous voltages.
+        self.clear_cells().await?;
+        let t = self.start_cells(mode, false, CellSelect::ALL).await?;
+        self.settle(t).await?;
+        // The LTC6810 has 6 cells and 6 S voltages per device (checked above).
+        let mut c = [[Reading::NotConverted; 6]; N];
+        let mut s = [[Reading::NotConverted; 6]; N];
+        let mut report = self.read_cells(c.as_flattened_mut()).await?;
+        report.merge(self.read_s_voltages(s.as_flattened_mut()).await?);
+        for (o, (cd, sd)) in out.iter_mut().zip(c.iter().zip(&s)) {
+            *o = convert::s_pin_mismatches(cd, sd, max_diff);
         }
         Ok(report)
     }
@@ -1408,6 +1513,39 @@ twins! {
         pub fn poll_adc(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// Reads every cell (`out.len() == N · V::CELLS`, device 0 first, cell 1 first).
         pub fn read_cells(&mut self, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
+        /// LTC6810 only: reads the S-voltage groups RDSA (S1–S3) and RDSB (S4–S6) into `out`
+        /// (`out.len() == N · 6`, device 0 first, S1 first). The groups are laid out like cell
+        /// groups (Linduino `LTC6810.cpp` `LTC6810_rds` parses them with the cell parser;
+        /// `DC2515.ino` prints them as code × 100 µV) and are decoded by the cell decoder
+        /// [`convert::decode_cell_groups`]: every device's PEC is checked, a bad frame fails
+        /// only that device's slots and the groups with a bad frame are re-issued up to
+        /// [`retries`](Self::retries) times; 0xFFFF (cleared, or never converted because
+        /// SCONV was 0) is [`Reading::NotConverted`]; codes above 0xDFFF are `Failed`.
+        ///
+        /// On other parts 0x008/0x00A are RDCVC/RDCVD (cell groups C/D): refused with
+        /// [`ConfigError::Unsupported`] (as [`Error::Config`]) before anything is sent.
+        pub fn read_s_voltages(&mut self, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
+        /// LTC6810 only: the S-pin redundancy check. Clears the cell registers (CLRCELL),
+        /// converts all cells with ADCV (`mode`, DCP = 0), waits, reads the cells and the
+        /// S voltages and compares them per device with [`convert::s_pin_mismatches`]:
+        /// `out[d]` (`out.len() == N`) is `Valid(mask)` with bit `k` set when
+        /// |C(k+1) − S(k+1)| > `max_diff` (0 = both paths agree), `Failed` when a frame of
+        /// that device failed, `NotConverted` when a result of that device was not converted.
+        /// The report merges both reads.
+        ///
+        /// Refused before anything is sent: other parts ([`ConfigError::Unsupported`]), a
+        /// negative `max_diff` ([`ConfigError::OutOfRange`]), and a held configuration with
+        /// SCONV = 0 on any device ([`ConfigError::Conflict`]; call
+        /// [`set_sconv(true)`](Self::set_sconv) and [`write_config`](Self::write_config)
+        /// first — the driver cannot know whether the chips hold what it last wrote).
+        ///
+        /// Not verified against the data sheet (only vendor code is in the notes): that the
+        /// ADCV conversion is what fills the S groups when SCONV = 1 (the vendor sketch
+        /// `DC2515.ino` sets SCONV and only ever starts ADCV before reading them), whether
+        /// CLRCELL also clears the S groups (if it does not, an S path that stopped
+        /// converting shows its previous values, not `NotConverted`), and the expected
+        /// C-to-S tolerance.
+        pub fn s_pin_redundancy(&mut self, mode: AdcMode, max_diff: MicroVolts, out: &mut [Reading<u32>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// Reads the auxiliary voltages in register order (`out.len() == N · V::AUX_CHANNELS`):
         /// LTC6811 G1..G5, REF2; LTC6812/6813/ADBMS1818 G1..G5, REF2, G6..G9; LTC6810
         /// S0, G1..G4, REF2 (Linduino `DC2515.ino` `print_aux`).

@@ -7,7 +7,7 @@
 //! * [`register`] — typed register field sets (CFGRA, CFGRB, LTC6810 CFGR, COMM, SCTRL/PWM,
 //!   PSB), [`DeviceConfig`], UV/OV threshold quantisation.
 //! * [`convert`] — codes to values, the chain cell decoder of the read path, status decoding,
-//!   the open-wire algorithm, the overlap comparison.
+//!   the open-wire algorithm, the overlap comparison, the LTC6810 S-pin comparison.
 //! * [`Ltc681x`] — the driver, blocking and async, implementing
 //!   [`CellMonitor`](crate::CellMonitor) / [`AsyncCellMonitor`](crate::AsyncCellMonitor).
 //!
@@ -56,7 +56,64 @@
 //! | balancing | DCC bits (any combination of the part's cells; the chip has no adjacency rule — thermal limits are the board's). Without a discharge timeout (DCTO) the switches open at the watchdog timeout (~2 s without a valid command): keep talking to the chain or set [`Ltc681x::set_discharge_timeout`]. |
 //! | faults | STATB OV/UV flags (+ AUXD flags of cells 13..18), THSD, MUXFAIL (`internal`); `raw` bit 1 = MUXFAIL, bit 0 = THSD. MUXFAIL reads 1 after power-up and CLRSTAT until DIAGN ([`Ltc681x::mux_test`]) runs; with the reset thresholds VUV = VOV = 0 every cell is flagged over-voltage until thresholds are written. |
 //!
+//! # LTC6810 S-voltage groups and S-pin redundancy
+//!
+//! The LTC6810 "performs redundant cell measurements" (LTC6810-DS p.1, features): with
+//! SCONV = 1 (CFGR5 bit 3, [`Ltc681x::set_sconv`]; Linduino `LTC6810.h`: "Enable Cell
+//! Measurement Redundancy using S Pin") each cell is also measured through its S pin into
+//! the S-voltage groups.
+//!
+//! | command | code | driver |
+//! |---|---|---|
+//! | RDSA (S1–S3) | 0x008 | [`Ltc681x::read_s_voltages`] ([`command::RDSA`]) |
+//! | RDSB (S4–S6) | 0x00A | [`Ltc681x::read_s_voltages`] ([`command::RDSB`]) |
+//! | CLRCELL, ADCV, RDCVA/B, RDSA/B | | [`Ltc681x::s_pin_redundancy`]: per-device mask of cells whose C and S results differ by more than a tolerance ([`convert::s_pin_mismatches`]) |
+//!
+//! The codes are those of RDCVC/RDCVD on the larger parts (Linduino `LTC6810.cpp`
+//! `LTC6810_rds_reg`; adi.md §3.2), so both methods refuse other parts with
+//! [`ConfigError::Unsupported`](crate::error::ConfigError) before anything is sent. The
+//! groups have the cell-group layout (Linduino `LTC6810_rds` parses them with the cell
+//! parser; `DC2515.ino` prints code × 100 µV) and go through the cell decoder
+//! ([`convert::decode_cell_groups`]) with its PEC check, retries, `NotConverted` for 0xFFFF
+//! and `Failed` for codes above 0xDFFF.
+//!
+//! ```
+//! # #[cfg(feature = "sim")]
+//! # fn main() -> Result<(), bms_afe::Error<bms_afe::sim::SimError>> {
+//! use bms_afe::io::Blocking;
+//! use bms_afe::ltc681x::{Ltc681x, Ltc6810, command::AdcMode};
+//! use bms_afe::monitor::Reading;
+//! use bms_afe::sim::{Sim, ltc681x::Ltc681xChain};
+//! use bms_afe::units::MicroVolts;
+//!
+//! let sim = Sim::new(Ltc681xChain::<Ltc6810, 2>::new());
+//! sim.with(|c| c.set_all_cells(3_650_000));
+//! sim.with(|c| c.set_s_pin_offset(1, 2, 4_000)); // device 1, cell 3: S path reads +4 mV
+//! let mut bms = Ltc681x::<Ltc6810, 2, _>::new(Blocking::new(sim.spi(), sim.delay()));
+//! bms.wake()?;
+//! bms.set_sconv(true)?;
+//! bms.write_config_verified()?;
+//! let mut verdict = [Reading::NotConverted; 2];
+//! let report = bms.s_pin_redundancy(AdcMode::Normal, MicroVolts(1_000), &mut verdict)?;
+//! assert!(report.is_ok());
+//! assert_eq!(verdict, [Reading::Valid(0), Reading::Valid(1 << 2)]);
+//! let mut s = [Reading::NotConverted; 12];
+//! bms.read_s_voltages(&mut s)?;
+//! assert_eq!(s[0], Reading::Valid(MicroVolts(3_650_000)));
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "sim"))]
+//! # fn main() {}
+//! ```
+//!
 //! # Facts not verified against a data sheet
+//!
+//! * LTC6810 S-voltage groups: that ADCV is the conversion that fills them when SCONV = 1
+//!   (the vendor sketch `DC2515.ino` sets SCONV and starts only ADCV before reading them; no
+//!   separate S command exists in `LTC6810.cpp`), whether ADCVAX/ADCVSC/ADOW fill them too,
+//!   whether CLRCELL clears them, that 0xFFFF means "not converted" there as for cells (the
+//!   driver treats it so: never a voltage either way), and the expected C-to-S tolerance
+//!   (the caller chooses it).
 //!
 //! * LTC6813/ADBMS1818 OV/UV flags of cells 16..18 in AUXD bytes 4..5 (by analogy with the
 //!   LTC6812's C13..C15 layout).
