@@ -381,6 +381,27 @@ fn pure_comparison_without_a_bus() {
     );
 }
 
+proptest::proptest! {
+    /// Bit k of the verdict is set exactly when |C − S| of pair k exceeds the tolerance
+    /// (checked against a plain loop over the raw 100 µV codes).
+    #[test]
+    fn comparison_mask_matches_a_plain_loop(
+        c in proptest::array::uniform6(0u16..=0xDFFF),
+        s in proptest::array::uniform6(0u16..=0xDFFF),
+        tol in 0i32..100_000,
+    ) {
+        let cr = c.map(|x| uv(i32::from(x) * 100));
+        let sr = s.map(|x| uv(i32::from(x) * 100));
+        let mut want = 0u32;
+        for k in 0..6 {
+            if (i32::from(c[k]) - i32::from(s[k])).abs() * 100 > tol {
+                want |= 1 << k;
+            }
+        }
+        proptest::prop_assert_eq!(s_pin_mismatches(&cr, &sr, MicroVolts(tol)), Reading::Valid(want));
+    }
+}
+
 #[cfg(feature = "sim")]
 mod sim {
     use super::*;
