@@ -90,6 +90,21 @@ pub fn register(r: &mut Runner) {
             let a: &[u8; 8] = d.try_into().unwrap();
             assert_eq!(afe::pec15_8(a), afe::pec15(d));
             r.case("pec15_8/8B", per, || afe::pec15_8(black_box(a)));
+            // The read-path frame checks: 6 data bytes and their PEC, as a device sends them.
+            let mut f15 = *a;
+            f15[6..].copy_from_slice(&afe::pec15(&a[..6]).to_be_bytes());
+            assert!(afe::pec15_frame_ok(&f15));
+            r.case("pec15_frame_ok/8B", per, || {
+                afe::pec15_frame_ok(black_box(&f15))
+            });
+            let mut f10 = *a;
+            let p10 = afe::pec10(&a[..6], 17);
+            f10[6] = 17 << 2 | (p10 >> 8) as u8;
+            f10[7] = p10 as u8;
+            assert_eq!(afe::pec10_frame_ok(&f10), Some(17));
+            r.case("pec10_frame_ok/8B", per, || {
+                afe::pec10_frame_ok(black_box(&f10))
+            });
         }
         r.case(&format!("pec10/{n}B"), per, || {
             afe::pec10(black_box(d), black_box(17))
