@@ -123,7 +123,12 @@
 //!   notes). What forcing THSD does on silicon beyond setting THSD is unknown: the test
 //!   runs last, the full configuration is rewritten after it, and a device whose counter
 //!   restarted is caught as reset by the counter check.
-//! * Not implemented: the low-power cell-monitoring (LPCM) commands, ULRR/WRRR/RDRR.
+//! * Redundant aux (RDRAXA..D): the redundant path converts GPIOs only (ADAX2), and ADI's
+//!   reference code reads only R_GPIO10 from RAXD, so [`Adbms6830::read_aux`] with
+//!   `redundant` reports the VMV/VPV slots as `NotConverted` whatever RAXD words 1 and 2 hold.
+//! * Not implemented: the low-power cell-monitoring (LPCM) commands and ULRR/WRRR/RDRR. The
+//!   command codes are known, but the register layouts are only in vendor driver code that
+//!   does not agree with itself; nothing here sends them.
 //! * Supply self-check ranges ([`Supplies::out_of_range`]) are the data sheet's normal
 //!   ranges as given in the notes.
 //!
