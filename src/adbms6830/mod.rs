@@ -127,8 +127,9 @@
 //!   reference code reads only R_GPIO10 from RAXD, so [`Adbms6830::read_aux`] with
 //!   `redundant` reports the VMV/VPV slots as `NotConverted` whatever RAXD words 1 and 2 hold.
 //! * Not implemented: the low-power cell-monitoring (LPCM) commands and ULRR/WRRR/RDRR. The
-//!   command codes are known, but the register layouts are only in vendor driver code that
-//!   does not agree with itself; nothing here sends them.
+//!   command codes are known (adi.md §6.2), but the register layouts appear only as field
+//!   masks in vendor driver code, with no data-sheet table in hand to check them against;
+//!   nothing here sends them.
 //! * Supply self-check ranges ([`Supplies::out_of_range`]) are the data sheet's normal
 //!   ranges as given in the notes.
 //!
