@@ -1,13 +1,13 @@
 //! The shared test oracles of `tests/common` against every published vector the wire, latent,
 //! read-all and S-voltage tests rely on. Every other test that builds an expected frame with
 //! an oracle trusts it because of this file; the values here are written out by hand from the
-//! protocol notes (protocols/adi.md), never computed by the crate.
+//! protocol notes (protocols/adi.md, protocols/ti.md), never computed by the crate.
 //!
 //! Status marks as in the notes: [X] published by a third party (data sheet, vendor code, an
 //! existing driver's tests), [R] a real capture, [D] derived by the notes' own script.
 
 mod common;
-use common::{oracle_cmd, oracle_pec10, oracle_pec15};
+use common::{oracle_checksum, oracle_cmd, oracle_crc8, oracle_pec10, oracle_pec15};
 
 #[test]
 fn pec15_and_command_oracles_match_published_vectors() {
@@ -50,4 +50,24 @@ fn pec10_oracle_matches_published_vectors() {
     );
     // adi.md §6.1: all ones.
     assert_eq!(oracle_pec10(&[0xFF; 6], 0), [0x01, 0x96]);
+}
+
+#[test]
+fn crc8_and_checksum_oracles_match_published_vectors() {
+    // ti.md §B.8 CRC-8 table, the published rows: the CRC-8/SMBUS catalogue check value, and
+    // the byte examples of SLUAA11B §4 (FET_ENABLE write 10 3E 22 [63] 00 [00]; Cell 1 read
+    // 10 14 11 68 [33] 0B [31]) and SLUAAM4 §4 (BQ7690x Cell 1 read 10 14 11 C5 [79]).
+    assert_eq!(oracle_crc8(b"123456789"), 0xF4);
+    assert_eq!(oracle_crc8(&[0x10, 0x3E, 0x22]), 0x63);
+    assert_eq!(oracle_crc8(&[0x00]), 0x00);
+    assert_eq!(oracle_crc8(&[0x10, 0x14, 0x11, 0x68]), 0x33);
+    assert_eq!(oracle_crc8(&[0x0B]), 0x31);
+    assert_eq!(oracle_crc8(&[0x10, 0x14, 0x11, 0xC5]), 0x79);
+    // ti.md §B.5/§B.8 transfer-buffer checksums: SLUUBY2B 0x9180 <- 7A 30 = 0x44; SLUAA11B
+    // §3.3 0x9261 <- 8C = 0x80; SLUAAM4 §3.3 0x9024 <- E1 = 0x6A; TRM-76907 0x0035 <-
+    // 34 12 78 56 = 0xB6.
+    assert_eq!(oracle_checksum(0x9180, &[0x7A, 0x30]), 0x44);
+    assert_eq!(oracle_checksum(0x9261, &[0x8C]), 0x80);
+    assert_eq!(oracle_checksum(0x9024, &[0xE1]), 0x6A);
+    assert_eq!(oracle_checksum(0x0035, &[0x34, 0x12, 0x78, 0x56]), 0xB6);
 }

@@ -126,3 +126,30 @@ pub fn write(c: [u8; 4], data: impl AsRef<[u8]>) -> Vec<SpiT<u8>> {
         SpiT::transaction_end(),
     ]
 }
+
+/// TI I2C/SPI CRC-8 (bq769x0 DS §8.3.1.4 "x^8 + x^2 + x + 1", SLUAA11B §4; ti.md §0, §B.2):
+/// polynomial 0x07, initial value 0, bits MSB first, no reflection, no final XOR.
+pub fn oracle_crc8(bytes: &[u8]) -> u8 {
+    let mut c = 0u8;
+    for &b in bytes {
+        c ^= b;
+        for _ in 0..8 {
+            c = if c & 0x80 != 0 {
+                (c << 1) ^ 0x07
+            } else {
+                c << 1
+            };
+        }
+    }
+    c
+}
+
+/// bq769x2 / BQ7690x transfer-buffer checksum (0x60; SLUUBY2B, ti.md §B.5): the bitwise
+/// inverse of the 8-bit sum of the subcommand address bytes (0x3E low, 0x3F high) and data.
+pub fn oracle_checksum(addr: u16, data: &[u8]) -> u8 {
+    let mut s: u32 = (addr & 0xFF) as u32 + (addr >> 8) as u32;
+    for &d in data {
+        s += d as u32;
+    }
+    !(s as u8)
+}
