@@ -13,7 +13,8 @@
 //!   (inferred from the bit names and foxBMS's latent-fault checks).
 //! * Wire vectors: adi.md §2.2/§6.2 command frames, §7.3 write vectors (WRCFGA default
 //!   `00 01 3D 6E 01 00 00 FF 03 00 00 5A`, WRCFGB default); other PEC10s from the
-//!   bit-serial oracle below (ADBMS6830B-DS "Data PEC"), itself checked against §6.1.
+//!   bit-serial `common::oracle_pec10` (ADBMS6830B-DS "Data PEC"), itself checked against
+//!   §6.1 and §7.3 in tests/oracles.rs.
 #![cfg(feature = "sim")]
 
 use bms_afe::adbms6830::latent::LATENT_SETTLE_US;
@@ -32,7 +33,7 @@ use embedded_hal_mock::eh1::delay::NoopDelay;
 use embedded_hal_mock::eh1::spi::{Mock, Transaction as T};
 
 mod common;
-use common::block_on;
+use common::{block_on, cmd, read, sealed, write};
 
 // ---- independent constants ------------------------------------------------------------------
 
@@ -541,50 +542,6 @@ fn bus_error_midway_still_restores_flag_d() {
 
 // ---- wire ---------------------------------------------------------------------------------
 
-/// PEC10 per ADBMS6830B-DS "Data PEC": x^10+x^7+x^3+x^2+x+1, seed 0b0000010000, data bits
-/// MSB first, then the 6 command-counter bits MSB first (0 for writes).
-fn oracle_pec10(data: &[u8], cc: u8) -> [u8; 2] {
-    let mut rem: u16 = 0x010;
-    let mut push = |bit: u16| {
-        let fb = bit ^ ((rem >> 9) & 1);
-        rem = (rem << 1) & 0x3FF;
-        if fb == 1 {
-            rem ^= 0x08F;
-        }
-    };
-    for &b in data {
-        for i in (0..8).rev() {
-            push(u16::from(b >> i) & 1);
-        }
-    }
-    for i in (0..6).rev() {
-        push(u16::from(cc >> i) & 1);
-    }
-    [(cc << 2) | (rem >> 8) as u8, rem as u8]
-}
-
-fn frame(data: &[u8], cc: u8) -> Vec<u8> {
-    let mut v = data.to_vec();
-    v.extend_from_slice(&oracle_pec10(data, cc));
-    v
-}
-
-#[test]
-fn oracle_matches_published_pec10_vectors() {
-    // adi.md §6.1 and §7.3.
-    assert_eq!(oracle_pec10(&[0; 6], 0), [0x03, 0xE3]);
-    assert_eq!(oracle_pec10(&[0; 6], 1), [0x07, 0x6C]);
-    assert_eq!(oracle_pec10(&[0; 6], 17), [0x46, 0x82]);
-    assert_eq!(oracle_pec10(&[0; 6], 63), [0xFE, 0x8B]);
-    let cap = [0x26, 0xF6, 0x4A, 0xF6, 0x4E, 0xF6];
-    assert_eq!(oracle_pec10(&cap, 2), [0x09, 0x75]);
-    assert_eq!(oracle_pec10(&[0x01, 0, 0, 0xFF, 0x03, 0], 0), [0x00, 0x5A]);
-    assert_eq!(
-        oracle_pec10(&[0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00], 0),
-        [0x03, 0x3D]
-    );
-}
-
 const RDCFGA: [u8; 4] = [0x00, 0x02, 0x2B, 0x0A]; // §2.2 [X]
 const RDCFGB: [u8; 4] = [0x00, 0x26, 0x2C, 0xC8]; // §2.2 [X]
 const WRCFGA: [u8; 4] = [0x00, 0x01, 0x3D, 0x6E]; // §2.2 [X]
@@ -595,32 +552,6 @@ const CLRFLAG: [u8; 4] = [0x07, 0x17, 0xE5, 0x08]; // §6.2 [D]
 const CFGA_DEFAULT: [u8; 6] = [0x01, 0x00, 0x00, 0xFF, 0x03, 0x00];
 const CFGB_DEFAULT: [u8; 6] = [0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00];
 
-fn cmd(c: [u8; 4]) -> Vec<T<u8>> {
-    vec![
-        T::transaction_start(),
-        T::write_vec(c.to_vec()),
-        T::transaction_end(),
-    ]
-}
-
-fn read(c: [u8; 4], resp: Vec<u8>) -> Vec<T<u8>> {
-    vec![
-        T::transaction_start(),
-        T::write_vec(c.to_vec()),
-        T::transfer_in_place(vec![0xFF; resp.len()], resp),
-        T::transaction_end(),
-    ]
-}
-
-fn write(c: [u8; 4], data: Vec<u8>) -> Vec<T<u8>> {
-    vec![
-        T::transaction_start(),
-        T::write_vec(c.to_vec()),
-        T::write_vec(data),
-        T::transaction_end(),
-    ]
-}
-
 /// One device, the supply-UV test only, from counter 0 with the default configuration.
 /// `stcr4` is what the device answers in STCR4 while FLAG_D = 0x04; `forced_back` and
 /// `final_back` are its CFGA read-backs after the forcing write and the final restore.
@@ -628,36 +559,36 @@ fn supply_uv_wire(stcr4: u8, forced_back: [u8; 6], final_back: [u8; 6]) -> Vec<T
     let mut e = cmd(RDCFGA); // wake_idle: one dummy frame per device
     // WRCFGA with FLAG_D (CFGAR1) = 0x04, write PEC10 with counter bits 0.
     let forced = [0x01, 0x04, 0x00, 0xFF, 0x03, 0x00];
-    let w = frame(&forced, 0);
+    let w = sealed(&forced, 0);
     assert_eq!(
         [WRCFGA.as_slice(), &w].concat().len(),
         12,
         "command + 6 data + 2 PEC"
     );
     e.extend(write(WRCFGA, w));
-    e.extend(read(RDCFGA, frame(&forced_back, 1))); // WRCFGA counted: CC 1
-    e.extend(read(RDSTATC, frame(&[0, 0, 0, 0, stcr4, 0], 1)));
+    e.extend(read(RDCFGA, sealed(&forced_back, 1))); // WRCFGA counted: CC 1
+    e.extend(read(RDSTATC, sealed(&[0, 0, 0, 0, stcr4, 0], 1)));
     // FLAG_D = 0 again: the §7.3 vector, byte for byte.
     e.extend(write(
         WRCFGA,
         vec![0x01, 0x00, 0x00, 0xFF, 0x03, 0x00, 0x00, 0x5A],
     ));
-    e.extend(read(RDCFGA, frame(&CFGA_DEFAULT, 2)));
+    e.extend(read(RDCFGA, sealed(&CFGA_DEFAULT, 2)));
     // CLRFLAG: all four supply OV/UV flags (STCR4 0xF0) and VDEL/VDE (STCR5 0xC0).
     let clr = [0, 0, 0, 0, 0xF0, 0xC0];
-    e.extend(write(CLRFLAG, frame(&clr, 0)));
-    e.extend(read(RDSTATC, frame(&[0; 6], 3))); // CLRFLAG counted: CC 3
+    e.extend(write(CLRFLAG, sealed(&clr, 0)));
+    e.extend(read(RDSTATC, sealed(&[0; 6], 3))); // CLRFLAG counted: CC 3
     // Final restore: CFGA (FLAG_D = 0) and CFGB, both §7.3 vectors, verified.
     e.extend(write(
         WRCFGA,
         vec![0x01, 0x00, 0x00, 0xFF, 0x03, 0x00, 0x00, 0x5A],
     ));
-    e.extend(read(RDCFGA, frame(&final_back, 4)));
+    e.extend(read(RDCFGA, sealed(&final_back, 4)));
     e.extend(write(
         WRCFGB,
         vec![0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00, 0x03, 0x3D],
     ));
-    e.extend(read(RDCFGB, frame(&CFGB_DEFAULT, 5)));
+    e.extend(read(RDCFGB, sealed(&CFGB_DEFAULT, 5)));
     e
 }
 

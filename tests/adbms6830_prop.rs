@@ -15,22 +15,8 @@ use embedded_hal::spi::{ErrorType, Operation, SpiDevice};
 use embedded_hal_mock::eh1::delay::NoopDelay;
 use proptest::prelude::*;
 
-/// Bit-serial PEC10 written from the data-sheet text (see tests/adbms6830_wire.rs).
-fn oracle_pec10(data: &[u8], cc: u8) -> [u8; 2] {
-    let mut rem: u16 = 0x010;
-    let bits = data
-        .iter()
-        .flat_map(|&b| (0..8).rev().map(move |i| (b >> i) & 1))
-        .chain((0..6).rev().map(|i| (cc >> i) & 1));
-    for bit in bits {
-        let fb = u16::from(bit) ^ ((rem >> 9) & 1);
-        rem = (rem << 1) & 0x3FF;
-        if fb == 1 {
-            rem ^= 0x08F;
-        }
-    }
-    [(cc << 2) | (rem >> 8) as u8, rem as u8]
-}
+mod common;
+use common::oracle_pec10;
 
 proptest! {
     #[test]

@@ -12,9 +12,9 @@
 //! RDCSALL/RDACSALL/RDASALL cases) — the RDASALL group order is unverified against the data
 //! sheet, so these tests pin the reference-code layout, written here independently.
 //!
-//! Every command frame and every response PEC is computed by the oracles below (bit-serial,
-//! from the data-sheet text), never by the crate; the oracles are first checked against
-//! published vectors.
+//! Every command frame and every response PEC is computed by the shared oracles
+//! (`common::oracle_cmd`, `common::oracle_pec10`: bit-serial, from the data-sheet text), never
+//! by the crate; tests/oracles.rs checks them against the published vectors.
 
 use bms_afe::Error;
 use bms_afe::adbms6830::command::{self, Adcv, Inc};
@@ -32,51 +32,7 @@ use embedded_hal_mock::eh1::spi::{Mock, Transaction as T};
 use proptest::prelude::*;
 
 mod common;
-use common::{block_on, id};
-
-// ---- oracles --------------------------------------------------------------------------------
-
-/// Command PEC per ADBMS6830B-DS "Command PEC" (adi.md §2.1): CRC-15, polynomial 0x4599,
-/// seed 0x0010, bits MSB first, result shifted left by one (LSB 0), sent big-endian.
-fn oracle_cmd(code: u16) -> [u8; 4] {
-    let bytes = [(code >> 8) as u8, code as u8];
-    let mut rem: u16 = 0x0010;
-    for b in bytes {
-        for i in (0..8).rev() {
-            let fb = u16::from((b >> i) & 1) ^ ((rem >> 14) & 1);
-            rem = (rem << 1) & 0x7FFF;
-            if fb == 1 {
-                rem ^= 0x4599;
-            }
-        }
-    }
-    let pec = rem << 1;
-    [bytes[0], bytes[1], (pec >> 8) as u8, pec as u8]
-}
-
-/// Data PEC per ADBMS6830B-DS "Data PEC" (adi.md §6.1): CRC-10, polynomial 0x08F, seed
-/// 0x010, data bits MSB first, then the 6 command-counter bits; PEC0 = CC << 2 | PEC[9:8].
-fn oracle_pec10(data: &[u8], cc: u8) -> [u8; 2] {
-    let mut rem: u16 = 0x010;
-    let bits = data
-        .iter()
-        .flat_map(|&b| (0..8).rev().map(move |i| (b >> i) & 1))
-        .chain((0..6).rev().map(|i| (cc >> i) & 1));
-    for bit in bits {
-        let fb = u16::from(bit) ^ ((rem >> 9) & 1);
-        rem = (rem << 1) & 0x3FF;
-        if fb == 1 {
-            rem ^= 0x08F;
-        }
-    }
-    [(cc << 2) | (rem >> 8) as u8, rem as u8]
-}
-
-fn sealed(data: &[u8], cc: u8) -> Vec<u8> {
-    let mut v = data.to_vec();
-    v.extend_from_slice(&oracle_pec10(data, cc));
-    v
-}
+use common::{block_on, cmd, id, oracle_cmd, oracle_pec10, read, sealed};
 
 /// µV of a code per adi.md §6.5 (signed 16 bit × 150 µV + 1.5 V), no "not converted" check.
 fn uv(code: u16) -> i32 {
@@ -94,24 +50,6 @@ fn reading(code: u16) -> Reading<MicroVolts> {
 
 fn le(words: &[u16]) -> Vec<u8> {
     words.iter().flat_map(|w| w.to_le_bytes()).collect()
-}
-
-#[test]
-fn oracles_match_published_vectors() {
-    // adi.md §2.2 [X]: RDCVA 00 04 07 C2 (rt-LTC681X and a real ADBMS6830 capture), WRCFGA
-    // 00 01 3D 6E (LTC6804-DS Table 24), WRPWM 00 20 00 00, RDCVALL 00 0C EF CC.
-    assert_eq!(oracle_cmd(0x004), [0x00, 0x04, 0x07, 0xC2]);
-    assert_eq!(oracle_cmd(0x001), [0x00, 0x01, 0x3D, 0x6E]);
-    assert_eq!(oracle_cmd(0x020), [0x00, 0x20, 0x00, 0x00]);
-    assert_eq!(oracle_cmd(0x00C), [0x00, 0x0C, 0xEF, 0xCC]);
-    assert_eq!(oracle_cmd(0x360), [0x03, 0x60, 0xF4, 0x6C]);
-    // adi.md §6.1 PEC10 vectors.
-    assert_eq!(oracle_pec10(&[0; 6], 0), [0x03, 0xE3]);
-    assert_eq!(oracle_pec10(&[0; 6], 17), [0x46, 0x82]);
-    assert_eq!(oracle_pec10(&[0; 6], 63), [0xFE, 0x8B]);
-    let cap = [0x26, 0xF6, 0x4A, 0xF6, 0x4E, 0xF6];
-    assert_eq!(oracle_pec10(&cap, 2), [0x09, 0x75]);
-    assert_eq!(oracle_pec10(&[0xFF; 6], 0), [0x01, 0x96]);
 }
 
 #[test]
@@ -276,23 +214,6 @@ fn pure_decoders_reject_bad_frames() {
 }
 
 // ---- wire: one device, blocking and async -----------------------------------------------------
-
-fn cmd(c: [u8; 4]) -> Vec<T<u8>> {
-    vec![
-        T::transaction_start(),
-        T::write_vec(c.to_vec()),
-        T::transaction_end(),
-    ]
-}
-
-fn read(c: [u8; 4], resp: Vec<u8>) -> Vec<T<u8>> {
-    vec![
-        T::transaction_start(),
-        T::write_vec(c.to_vec()),
-        T::transfer_in_place(vec![0xFF; resp.len()], resp),
-        T::transaction_end(),
-    ]
-}
 
 macro_rules! both {
     ($v:ty, $n:literal, $exp:expr, $scenario:ident) => {{

@@ -22,7 +22,7 @@ use embedded_hal::spi::{ErrorKind, ErrorType, Operation, SpiDevice};
 use embedded_hal_mock::eh1::delay::NoopDelay;
 
 mod common;
-use common::{block_on, id};
+use common::{block_on, id, oracle_pec10};
 
 macro_rules! both {
     ($scenario:ident) => {{
@@ -148,23 +148,6 @@ fn with_the_default_configuration_rstcc_is_enough() {
 }
 
 // ---- bus errors and the counter ------------------------------------------------------------
-
-/// PEC10 per ADBMS6830B-DS "Data PEC" (bit-serial oracle, as in tests/adbms6830_wire.rs).
-fn oracle_pec10(data: &[u8], cc: u8) -> [u8; 2] {
-    let mut rem: u16 = 0x010;
-    let bits = data
-        .iter()
-        .flat_map(|&b| (0..8).rev().map(move |i| (b >> i) & 1))
-        .chain((0..6).rev().map(|i| (cc >> i) & 1));
-    for bit in bits {
-        let fb = u16::from(bit) ^ ((rem >> 9) & 1);
-        rem = (rem << 1) & 0x3FF;
-        if fb == 1 {
-            rem ^= 0x08F;
-        }
-    }
-    [(cc << 2) | (rem >> 8) as u8, rem as u8]
-}
 
 /// One device: the `fail_at`-th transaction (0-based) fails; polls read busy; RDSID answers
 /// with counter `cc`.

@@ -9,9 +9,10 @@
 //!   `26 F6 4A F6 4E F6` with CC 0/1/2/63 (the capture itself, CC 17, is [R]);
 //! * write vectors: §7.3 [D] (WRCFGA default, WRCFGB default, WRCFGB UV 2.5 V / OV 4.2 V).
 //!
-//! Frames for which the notes give no vector get their PEC10 from `oracle_pec10` below, a
-//! bit-serial implementation written from the data-sheet text (ADBMS6830B-DS "Data PEC"),
-//! independent of the crate's table-driven one, and itself checked against the §6.1 vectors.
+//! Frames for which the notes give no vector get their PEC10 from `common::oracle_pec10`
+//! (through `sealed`), a bit-serial implementation written from the data-sheet text
+//! (ADBMS6830B-DS "Data PEC"), independent of the crate's table-driven one, and itself checked
+//! against the §6.1 and §7.3 vectors in tests/oracles.rs.
 
 use bms_afe::adbms6830::command::{Adcv, PollTarget};
 use bms_afe::adbms6830::register::{CfgA, CfgB};
@@ -25,53 +26,7 @@ use embedded_hal_mock::eh1::delay::NoopDelay;
 use embedded_hal_mock::eh1::spi::{Mock, Transaction as T};
 
 mod common;
-use common::{block_on, id};
-
-// ---- oracle ---------------------------------------------------------------------------------
-
-/// PEC10 per ADBMS6830B-DS "Data PEC": x^10+x^7+x^3+x^2+x+1, seed 0b0000010000, data bits
-/// MSB first, then the 6 command-counter bits MSB first.
-fn oracle_pec10(data: &[u8], cc: u8) -> [u8; 2] {
-    let mut rem: u16 = 0x010;
-    let mut push = |bit: u16| {
-        let fb = bit ^ ((rem >> 9) & 1);
-        rem = (rem << 1) & 0x3FF;
-        if fb == 1 {
-            rem ^= 0x08F;
-        }
-    };
-    for &b in data {
-        for i in (0..8).rev() {
-            push(u16::from(b >> i) & 1);
-        }
-    }
-    for i in (0..6).rev() {
-        push(u16::from(cc >> i) & 1);
-    }
-    [(cc << 2) | (rem >> 8) as u8, rem as u8]
-}
-
-fn frame(data: &[u8], cc: u8) -> Vec<u8> {
-    let mut v = data.to_vec();
-    v.extend_from_slice(&oracle_pec10(data, cc));
-    v
-}
-
-#[test]
-fn oracle_matches_published_pec10_vectors() {
-    // adi.md §6.1.
-    assert_eq!(oracle_pec10(&[0; 6], 0), [0x03, 0xE3]);
-    assert_eq!(oracle_pec10(&[0; 6], 1), [0x07, 0x6C]);
-    assert_eq!(oracle_pec10(&[0; 6], 17), [0x46, 0x82]);
-    assert_eq!(oracle_pec10(&[0; 6], 63), [0xFE, 0x8B]);
-    let cap = [0x26, 0xF6, 0x4A, 0xF6, 0x4E, 0xF6];
-    assert_eq!(oracle_pec10(&cap, 0), [0x00, 0x6B]);
-    assert_eq!(oracle_pec10(&cap, 1), [0x04, 0xE4]);
-    assert_eq!(oracle_pec10(&cap, 2), [0x09, 0x75]);
-    assert_eq!(oracle_pec10(&cap, 63), [0xFD, 0x03]);
-    assert_eq!(oracle_pec10(&[0x01, 0, 0, 0xFF, 0x03, 0], 0), [0x00, 0x5A]);
-    assert_eq!(oracle_pec10(&[0xFF; 6], 0), [0x01, 0x96]);
-}
+use common::{block_on, cmd, id, read, sealed, write};
 
 // ---- expectation helpers --------------------------------------------------------------------
 
@@ -100,32 +55,6 @@ const RDSTATD: [u8; 4] = [0x00, 0x33, 0x4D, 0x4A]; // §6.2 [D]
 const CAP: [u8; 6] = [0x26, 0xF6, 0x4A, 0xF6, 0x4E, 0xF6];
 /// Independently computed: 1.5 V + code × 150 µV for those codes.
 const CAP_UV: [i32; 3] = [1_121_700, 1_127_100, 1_127_700];
-
-fn cmd(c: [u8; 4]) -> Vec<T<u8>> {
-    vec![
-        T::transaction_start(),
-        T::write_vec(c.to_vec()),
-        T::transaction_end(),
-    ]
-}
-
-fn read(c: [u8; 4], resp: Vec<u8>) -> Vec<T<u8>> {
-    vec![
-        T::transaction_start(),
-        T::write_vec(c.to_vec()),
-        T::transfer_in_place(vec![0xFF; resp.len()], resp),
-        T::transaction_end(),
-    ]
-}
-
-fn write(c: [u8; 4], data: Vec<u8>) -> Vec<T<u8>> {
-    vec![
-        T::transaction_start(),
-        T::write_vec(c.to_vec()),
-        T::write_vec(data),
-        T::transaction_end(),
-    ]
-}
 
 /// Wake of `n` devices: `n` RDCFGA dummy frames, then RSTCC.
 fn wake(n: usize) -> Vec<T<u8>> {
@@ -194,7 +123,7 @@ fn single_device_uses_read_all() {
     data[30] = 0x00; // C16 = 0x8000: cleared
     data[31] = 0x80;
     let mut e = cmd(ADCV_SINGLE);
-    e.extend(read(RDCVALL, frame(&data, 1)));
+    e.extend(read(RDCVALL, sealed(&data, 1)));
     macro_rules! s {
         ($d:ident, $w:ident, $t:ident) => {
             $w($d.start_cell_adc(Adcv::SINGLE)).unwrap();
@@ -215,19 +144,19 @@ fn write_vectors_and_read_back_verification() {
     // Read-back: SNAP_ST/MUTE_ST (read-only) set must not matter.
     e.extend(read(
         RDCFGA,
-        frame(&[0x01, 0x00, 0x00, 0xFF, 0x03, 0x30], 1),
+        sealed(&[0x01, 0x00, 0x00, 0xFF, 0x03, 0x30], 1),
     ));
     e.extend(write(
         WRCFGB,
         vec![0xA0, 0x51, 0x46, 0x00, 0x00, 0x00, 0x02, 0x05],
     ));
-    e.extend(read(RDCFGB, frame(&[0xA0, 0x51, 0x46, 0, 0, 0], 2)));
+    e.extend(read(RDCFGB, sealed(&[0xA0, 0x51, 0x46, 0, 0, 0], 2)));
     // A second CFGB write whose read-back differs in byte 2.
     e.extend(write(
         WRCFGB,
         vec![0xA0, 0x51, 0x46, 0x00, 0x00, 0x00, 0x02, 0x05],
     ));
-    e.extend(read(RDCFGB, frame(&[0xA0, 0x51, 0x47, 0, 0, 0], 3)));
+    e.extend(read(RDCFGB, sealed(&[0xA0, 0x51, 0x47, 0, 0, 0], 3)));
     macro_rules! s {
         ($d:ident, $w:ident, $t:ident) => {
             let mut b = CfgB::default();
@@ -411,16 +340,16 @@ fn continuous_redundant_frame_and_poll_clocks_2n() {
 fn snapshot_read_and_faults() {
     let mut e = cmd(SNAP); // CC 1
     for c in [RDCVA, RDCVB, RDCVC, RDCVD, RDCVE, RDCVF] {
-        e.extend(read(c, frame(&[0x10, 0x27, 0x10, 0x27, 0x10, 0x27], 1)));
+        e.extend(read(c, sealed(&[0x10, 0x27, 0x10, 0x27, 0x10, 0x27], 1)));
     }
     e.extend(cmd(UNSNAP)); // CC 2
     // read_faults (a CellMonitor method) first wakes idle ports: one RDCFGA per device.
     e.extend(cmd(RDCFGA));
     // STATC: CS3FLT, THSD; STATD: C1 OV (STDR0 b1), C16 UV (STDR3 b6).
-    e.extend(read(RDSTATC, frame(&[0x04, 0x00, 0, 0, 0x00, 0x04], 2)));
+    e.extend(read(RDSTATC, sealed(&[0x04, 0x00, 0, 0, 0x00, 0x04], 2)));
     e.extend(read(
         RDSTATD,
-        frame(&[0x02, 0x00, 0x00, 0x40, 0xFF, 0x00], 2),
+        sealed(&[0x02, 0x00, 0x00, 0x40, 0xFF, 0x00], 2),
     ));
     macro_rules! s {
         ($d:ident, $w:ident, $t:ident) => {
@@ -499,8 +428,8 @@ fn chain_write_sends_the_farthest_device_first() {
     wire.extend_from_slice(&[0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00, 0x03, 0x3D]);
     let mut e = write(WRCFGB, wire);
     // Read-back: device 0 first, CC 1 after the counted write.
-    let mut back = frame(&[0x00, 0xF8, 0x7F, 0, 0, 0], 1);
-    back.extend(frame(&[0xA0, 0x51, 0x46, 0, 0, 0], 1));
+    let mut back = sealed(&[0x00, 0xF8, 0x7F, 0, 0, 0], 1);
+    back.extend(sealed(&[0xA0, 0x51, 0x46, 0, 0, 0], 1));
     e.extend(read(RDCFGB, back));
     macro_rules! s {
         ($d:ident, $w:ident, $t:ident) => {

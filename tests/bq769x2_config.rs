@@ -13,6 +13,9 @@ use bms_afe::error::{ConfigError, FaultReason};
 use bms_afe::units::{MicroVolts, Microseconds};
 use proptest::prelude::*;
 
+mod common;
+use common::oracle_crc8;
+
 fn oor(r: Result<impl core::fmt::Debug, ConfigError>) -> bool {
     matches!(r, Err(ConfigError::OutOfRange { .. }))
 }
@@ -286,22 +289,6 @@ fn bq7690x_read_vector_documents_the_coverage() {
     assert_eq!(u16::from_le_bytes(out), 3013);
 }
 
-/// Oracle CRC-8 (poly 0x07, init 0), independent of the crate.
-fn crc8(bytes: &[u8]) -> u8 {
-    let mut c = 0u8;
-    for &b in bytes {
-        c ^= b;
-        for _ in 0..8 {
-            c = if c & 0x80 != 0 {
-                (c << 1) ^ 0x07
-            } else {
-                c << 1
-            };
-        }
-    }
-    c
-}
-
 proptest! {
     #[test]
     fn decode_never_panics(crc: bool, reg: u8, raw in proptest::collection::vec(any::<u8>(), 0..80), n in 0usize..40) {
@@ -319,7 +306,7 @@ proptest! {
         prop_assert_eq!(out[0], reg);
         for (i, d) in data.iter().enumerate() {
             prop_assert_eq!(out[1 + 2 * i], *d);
-            let want = if i == 0 { crc8(&[0x10, reg, *d]) } else { crc8(&[*d]) };
+            let want = if i == 0 { oracle_crc8(&[0x10, reg, *d]) } else { oracle_crc8(&[*d]) };
             prop_assert_eq!(out[2 + 2 * i], want);
         }
     }
@@ -329,7 +316,7 @@ proptest! {
         let mut raw = vec![];
         for (i, d) in data.iter().enumerate() {
             raw.push(*d);
-            raw.push(if i == 0 { crc8(&[0x10, reg, 0x11, *d]) } else { crc8(&[*d]) });
+            raw.push(if i == 0 { oracle_crc8(&[0x10, reg, 0x11, *d]) } else { oracle_crc8(&[*d]) });
         }
         let mut out = vec![0u8; data.len()];
         prop_assert!(frame::decode_read(true, 0x08, reg, &raw, &mut out).is_ok());

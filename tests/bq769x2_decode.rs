@@ -8,6 +8,9 @@ use embedded_hal::i2c::{ErrorType, I2c, Operation};
 use embedded_hal_mock::eh1::delay::NoopDelay;
 use proptest::prelude::*;
 
+mod common;
+use common::oracle_crc8;
+
 struct Noise {
     bytes: Vec<u8>,
     pos: usize,
@@ -33,21 +36,6 @@ impl I2c for Noise {
         }
         Ok(())
     }
-}
-
-fn crc8(bytes: &[u8]) -> u8 {
-    let mut c = 0u8;
-    for &b in bytes {
-        c ^= b;
-        for _ in 0..8 {
-            c = if c & 0x80 != 0 {
-                (c << 1) ^ 0x07
-            } else {
-                c << 1
-            };
-        }
-    }
-    c
 }
 
 proptest! {
@@ -85,7 +73,7 @@ proptest! {
         let mut cells = [Reading::NotConverted; 16];
         let r = d.read_cell_voltages(&mut cells).unwrap();
         let good = bytes.chunks(2).enumerate().all(|(i, p)| {
-            let want = if i == 0 { crc8(&[0x10, 0x14, 0x11, p[0]]) } else { crc8(&[p[0]]) };
+            let want = if i == 0 { oracle_crc8(&[0x10, 0x14, 0x11, p[0]]) } else { oracle_crc8(&[p[0]]) };
             p[1] == want
         });
         prop_assert_eq!(r.is_ok(), good);

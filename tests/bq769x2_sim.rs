@@ -17,7 +17,7 @@ const UNSEAL: SecurityKeys = SecurityKeys::new(0x0414, 0x3672);
 const FULL: SecurityKeys = SecurityKeys::new(0xFFFF, 0xFFFF);
 
 mod common;
-use common::block_on;
+use common::{block_on, oracle_checksum};
 
 fn four_s() -> Config {
     let mut cfg = Config::new();
@@ -475,15 +475,6 @@ fn async_corruption_is_detected_and_sealed_reads_are_device_errors() {
     });
 }
 
-/// Oracle: transfer-buffer checksum = !(sum of address bytes and data) (SLUUBY2B).
-fn cks(addr: u16, data: &[u8]) -> u8 {
-    let mut s: u32 = (addr & 0xFF) as u32 + (addr >> 8) as u32;
-    for &d in data {
-        s += d as u32;
-    }
-    !(s as u8)
-}
-
 #[test]
 fn the_model_advances_the_buffer_on_a_0x61_read_so_only_data_first_verifies() {
     // The virtual chip applies the BQ7690x rule "reading 0x61 advances 0x3E/0x3F by 0x20 and
@@ -502,7 +493,11 @@ fn the_model_advances_the_buffer_on_a_0x61_read_so_only_data_first_verifies() {
     let mut data = [0u8; 2];
     bus.write_read(0x08, &[0x40], &mut data).unwrap();
     assert_eq!(cl[1], 6);
-    assert_ne!(cks(0x0001, &data), cl[0], "old order must not verify");
+    assert_ne!(
+        oracle_checksum(0x0001, &data),
+        cl[0],
+        "old order must not verify"
+    );
     let mut echo = [0u8; 2];
     bus.write_read(0x08, &[0x3E], &mut echo).unwrap();
     assert_eq!(
@@ -516,7 +511,7 @@ fn the_model_advances_the_buffer_on_a_0x61_read_so_only_data_first_verifies() {
     delay.delay_ms(1);
     bus.write_read(0x08, &[0x40], &mut data).unwrap();
     bus.write_read(0x08, &[0x60], &mut cl).unwrap();
-    assert_eq!((cks(0x0001, &data), 6), (cl[0], cl[1]));
+    assert_eq!((oracle_checksum(0x0001, &data), 6), (cl[0], cl[1]));
 
     // Data memory: after 0x61 the buffer holds the block at address + 0x20.
     let sim = Sim::new(Bq76952Sim::new());
@@ -529,11 +524,11 @@ fn the_model_advances_the_buffer_on_a_0x61_read_so_only_data_first_verifies() {
     bus.write_read(0x08, &[0x40], &mut block).unwrap();
     bus.write_read(0x08, &[0x60], &mut cl).unwrap();
     assert_eq!(block[0], 0x88); // factory default SCD | COV (E2E-1004250)
-    assert_eq!((cks(0x9261, &block), 0x24), (cl[0], cl[1]));
+    assert_eq!((oracle_checksum(0x9261, &block), 0x24), (cl[0], cl[1]));
     let mut next = [0u8; 32];
     bus.write_read(0x08, &[0x40], &mut next).unwrap();
     bus.write_read(0x08, &[0x60], &mut cl).unwrap();
-    assert_eq!((cks(0x9281, &next), 0x24), (cl[0], cl[1]));
+    assert_eq!((oracle_checksum(0x9281, &next), 0x24), (cl[0], cl[1]));
     assert_eq!(
         sim.with(|m| m.data_memory(0x9281)),
         next[0],

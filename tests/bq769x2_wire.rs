@@ -5,7 +5,8 @@
 //! `10 14 11 68 [33] 0B [31]`), SLUUBY2B data-memory example (0x9180 ← 0x307A, checksum 0x44,
 //! length 0x06), SLUAA11B §3.3 (Enabled Protections A 0x9261 ← 0x8C, checksum 0x80, length
 //! 5), SLUAA11B §2.1 (BQ76942 DEVICE_NUMBER 0x7694). Everything else is built with the
-//! independent CRC-8 / checksum oracles below (not the crate's functions).
+//! independent CRC-8 / checksum oracles of tests/common (not the crate's functions), checked
+//! against TI's published vectors in tests/oracles.rs.
 
 use bms_afe::Error;
 use bms_afe::bq769x2::{Bq769x2, Bq76942, Bq76952, Config, Fets, SafetyA, Security, SecurityKeys};
@@ -19,32 +20,7 @@ use embedded_hal_mock::eh1::i2c::{Mock, Transaction as T};
 const A: u8 = 0x08;
 
 mod common;
-use common::block_on;
-
-/// Oracle: bitwise MSB-first CRC-8, poly 0x07, init 0 (ti.md §0), written independently.
-fn crc8(bytes: &[u8]) -> u8 {
-    let mut c = 0u8;
-    for &b in bytes {
-        c ^= b;
-        for _ in 0..8 {
-            c = if c & 0x80 != 0 {
-                (c << 1) ^ 0x07
-            } else {
-                c << 1
-            };
-        }
-    }
-    c
-}
-
-/// Oracle: transfer-buffer checksum = !(sum of address bytes and data) (SLUUBY2B).
-fn cks(addr: u16, data: &[u8]) -> u8 {
-    let mut s: u32 = (addr & 0xFF) as u32 + (addr >> 8) as u32;
-    for &d in data {
-        s += d as u32;
-    }
-    !(s as u8)
-}
+use common::{block_on, oracle_checksum, oracle_crc8};
 
 /// Builds transactions in plain or CRC mode.
 #[derive(Clone, Copy)]
@@ -59,9 +35,9 @@ impl Wire {
             v.push(d);
             if self.crc {
                 v.push(if i == 0 {
-                    crc8(&[A << 1, reg, d])
+                    oracle_crc8(&[A << 1, reg, d])
                 } else {
-                    crc8(&[d])
+                    oracle_crc8(&[d])
                 });
             }
         }
@@ -73,9 +49,9 @@ impl Wire {
             v.push(d);
             if self.crc {
                 v.push(if i == 0 {
-                    crc8(&[A << 1, reg, (A << 1) | 1, d])
+                    oracle_crc8(&[A << 1, reg, (A << 1) | 1, d])
                 } else {
-                    crc8(&[d])
+                    oracle_crc8(&[d])
                 });
             }
         }
@@ -91,14 +67,14 @@ impl Wire {
             self.w(0x3E, &c),
             self.r(0x3E, &c),
             self.r(0x40, data),
-            self.r(0x60, &[cks(cmd, data), data.len() as u8 + 4]),
+            self.r(0x60, &[oracle_checksum(cmd, data), data.len() as u8 + 4]),
         ]
     }
     fn sub_write(self, cmd: u16, data: &[u8]) -> Vec<T> {
         vec![
             self.w(0x3E, &cmd.to_le_bytes()),
             self.w(0x40, data),
-            self.w(0x60, &[cks(cmd, data), data.len() as u8 + 4]),
+            self.w(0x60, &[oracle_checksum(cmd, data), data.len() as u8 + 4]),
         ]
     }
 }
@@ -189,7 +165,7 @@ fn enabled_protections_a_write_matches_sluaa11b() {
     // SLUAA11B §3.3: 0x9261 ← 0x8C, checksum 0x80, length 0x05; here in CRC mode.
     let w = Wire { crc: true };
     let exp = w.sub_write(0x9261, &[0x8C]);
-    assert_eq!(cks(0x9261, &[0x8C]), 0x80);
+    assert_eq!(oracle_checksum(0x9261, &[0x8C]), 0x80);
     let r = both!(exp, Bq76952, new_crc, |d| {} subcommand_write(0x9261, &[0x8C]));
     assert_eq!(r, Ok(()));
 }
@@ -302,7 +278,7 @@ fn subcommand_checksum_failure_is_reported() {
         Err(Error::Integrity(DeviceFault {
             device: 0,
             reason: FaultReason::Checksum {
-                expected: cks(0x0001, &[0x95, 0x76]),
+                expected: oracle_checksum(0x0001, &[0x95, 0x76]),
                 received: 0x12
             }
         }))
@@ -351,7 +327,7 @@ fn data_is_read_before_checksum_and_length() {
         w.w(0x3E, &[0x01, 0x00]),
         w.r(0x3E, &[0x01, 0x00]),
         w.r(0x40, &[0x94, 0x76]),
-        w.r(0x60, &[cks(0x0001, &[0x94, 0x76]), 0x06]),
+        w.r(0x60, &[oracle_checksum(0x0001, &[0x94, 0x76]), 0x06]),
     ];
     let r = both!(exp, Bq76942, new_crc, |d| {} read_device_number());
     assert_eq!(r, Ok(0x7694));
@@ -368,7 +344,7 @@ fn a_response_longer_than_the_burst_is_sent_again_and_read_whole() {
         w.w(0x3E, &[0x02, 0x00]),
         w.r(0x3E, &[0x02, 0x00]),
         w.r(0x40, &fw[..2]),
-        w.r(0x60, &[cks(0x0002, &fw), 0x0A]),
+        w.r(0x60, &[oracle_checksum(0x0002, &fw), 0x0A]),
     ];
     exp.extend(w.sub_read(0x0002, &fw));
     let mut out = [0u8; 2];

@@ -10,6 +10,9 @@
 use bms_afe::crc;
 use proptest::prelude::*;
 
+mod common;
+use common::oracle_pec10;
+
 /// An 8-byte frame: 6 data bytes and their PEC, big-endian (LTC6812-DS Table 30).
 fn frame(data: [u8; 6]) -> [u8; 8] {
     let pec = crc::pec15(&data).to_be_bytes();
@@ -68,20 +71,10 @@ proptest! {
 
     #[test]
     fn pec10_frame_check_agrees_with_the_bit_serial_rule(frame in any::<[u8; 8]>()) {
-        // Independent oracle from the data-sheet text (ADBMS6830B-DS Tables 42/43): CRC-10,
-        // poly 0x08F, seed 0x010, over the 48 data bits then CC[5:0] = PEC0[7:2], compared
-        // with PEC0[1:0] ‖ PEC1.
-        let mut rem: u16 = 0x010;
-        let bits = frame[..6].iter().flat_map(|b| (0..8).rev().map(move |i| (b >> i) & 1))
-            .chain((0..6).rev().map(|i| (frame[6] >> (i + 2)) & 1));
-        for bit in bits {
-            let fb = (rem >> 9) & 1 ^ u16::from(bit);
-            rem = (rem << 1) & 0x3FF;
-            if fb == 1 {
-                rem ^= 0x08F;
-            }
-        }
-        let matches = rem == (u16::from(frame[6] & 3) << 8 | u16::from(frame[7]));
+        // The independent bit-serial oracle (ADBMS6830B-DS Tables 42/43, tests/common): CRC-10
+        // over the 48 data bits then CC[5:0] = PEC0[7:2]; the frame is good exactly when the
+        // oracle's PEC0 (CC << 2 | PEC[9:8]) and PEC1 are the frame's.
+        let matches = oracle_pec10(&frame[..6], frame[6] >> 2) == [frame[6], frame[7]];
         prop_assert_eq!(crc::pec10_frame_ok(&frame), matches.then_some(frame[6] >> 2));
     }
 }

@@ -14,6 +14,8 @@ use bms_afe::monitor::Reading;
 use bms_afe::units::MicroVolts;
 use proptest::prelude::*;
 
+mod common;
+
 fn sealed(data: [u8; 6]) -> [u8; 8] {
     let p = pec15(&data).to_be_bytes();
     [
@@ -496,19 +498,11 @@ fn conversion_time_table_spot_checks() {
 
 mod through_the_driver {
     use super::*;
+    use crate::common::read;
     use bms_afe::io::Blocking;
     use bms_afe::ltc681x::Ltc681x;
     use embedded_hal_mock::eh1::delay::NoopDelay;
-    use embedded_hal_mock::eh1::spi::{Mock, Transaction as T};
-
-    fn read(cmd: [u8; 4], answer: &[u8]) -> Vec<T<u8>> {
-        vec![
-            T::transaction_start(),
-            T::write_vec(cmd.to_vec()),
-            T::transfer_in_place(vec![0xFF; answer.len()], answer.to_vec()),
-            T::transaction_end(),
-        ]
-    }
+    use embedded_hal_mock::eh1::spi::Mock;
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]

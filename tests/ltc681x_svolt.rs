@@ -8,7 +8,7 @@
 //! (`print_Svolt`: code × 0.0001 V; `SCONV = true; // Enable Cell Measurement Redundancy
 //! using S Pin`); protocols/adi.md §2.2 (the published RDCVC/RDCVD frames, the same codes),
 //! §2.3 (cleared group PEC), §3 "LTC6810 CFGR" (SCONV = CFGR5 bit 3). Response PECs come
-//! from the bit-serial oracle below, never from the crate.
+//! from the bit-serial `common::oracle_pec15` (checked in tests/oracles.rs), never from the crate.
 
 use bms_afe::error::{ConfigError, Error, FaultReason};
 use bms_afe::io::{Async, Blocking};
@@ -21,7 +21,7 @@ use embedded_hal_mock::eh1::delay::NoopDelay;
 use embedded_hal_mock::eh1::spi::{Mock, Transaction as T};
 
 mod common;
-use common::block_on;
+use common::{block_on, cmd, oracle_cmd, oracle_pec15, read};
 
 /// Runs `$body` with a blocking driver, then with an async driver, on the same expectations.
 /// Inside the body, wrap every driver call in `go!(…)`.
@@ -53,57 +53,16 @@ macro_rules! both {
     }};
 }
 
-/// PEC15 bit by bit from the LTC681x data sheets' description: CRC-15, polynomial 0x4599
-/// (x^15 + x^14 + x^10 + x^8 + x^7 + x^4 + x^3 + 1), seed 0x0010, remainder shifted left
-/// once, sent MSB first. An oracle independent of the crate's table-driven PEC.
-fn pec15_oracle(data: &[u8]) -> [u8; 2] {
-    let mut rem: u16 = 0x0010;
-    for &byte in data {
-        for i in (0..8).rev() {
-            let feedback = ((rem >> 14) & 1) ^ u16::from((byte >> i) & 1);
-            rem = (rem << 1) & 0x7FFF;
-            if feedback != 0 {
-                rem ^= 0x4599;
-            }
-        }
-    }
-    (rem << 1).to_be_bytes()
-}
-
-/// A command frame built by the oracle.
-fn oracle_cmd(code: u16) -> [u8; 4] {
-    let cc = code.to_be_bytes();
-    let p = pec15_oracle(&cc);
-    [cc[0], cc[1], p[0], p[1]]
-}
-
 /// One device's 8-byte response: three codes little-endian, then the oracle PEC.
 fn group(codes: [u16; 3]) -> [u8; 8] {
     let mut f = [0u8; 8];
     for (i, c) in codes.iter().enumerate() {
         f[2 * i..2 * i + 2].copy_from_slice(&c.to_le_bytes());
     }
-    let p = pec15_oracle(&f[..6]);
+    let p = oracle_pec15(&f[..6]);
     f[6] = p[0];
     f[7] = p[1];
     f
-}
-
-fn cmd(frame: [u8; 4]) -> Vec<T<u8>> {
-    vec![
-        T::transaction_start(),
-        T::write_vec(frame.to_vec()),
-        T::transaction_end(),
-    ]
-}
-
-fn read(frame: [u8; 4], answer: &[u8]) -> Vec<T<u8>> {
-    vec![
-        T::transaction_start(),
-        T::write_vec(frame.to_vec()),
-        T::transfer_in_place(vec![0xFF; answer.len()], answer.to_vec()),
-        T::transaction_end(),
-    ]
 }
 
 // Written out by hand: adi.md §2.2 [X] rows RDCVC 00 08 5E 52 and RDCVD 00 0A C3 04 (rt
@@ -127,7 +86,7 @@ fn rdsa_rdsb_frames_match_the_oracle_and_the_published_codes() {
     // The oracle reproduces the published frames …
     assert_eq!(oracle_cmd(0x008), RDSA);
     assert_eq!(oracle_cmd(0x00A), RDSB);
-    assert_eq!(pec15_oracle(&[0xFF; 6]), [0x66, 0x4C]);
+    assert_eq!(oracle_pec15(&[0xFF; 6]), [0x66, 0x4C]);
     // … and the crate's constants match both.
     assert_eq!(command::RDSA, RDSA);
     assert_eq!(command::RDSB, RDSB);
@@ -139,8 +98,8 @@ fn read_s_voltages_one_device_decodes_like_cells() {
     // S1..S3 = 3.7000, 3.7011, 3.6990 V; S4 = 4.1000 V, S5 = 0 V, S6 = 0xDFFF (full scale).
     let a = group([37_000, 37_011, 36_990]);
     let b = group([41_000, 0, 0xDFFF]);
-    let mut tx = read(RDSA, &a);
-    tx.extend(read(RDSB, &b));
+    let mut tx = read(RDSA, a);
+    tx.extend(read(RDSB, b));
     both!(Ltc6810, 1, tx, |d| {
         let mut out = [Reading::NotConverted; 6];
         let report = go!(d.read_s_voltages(&mut out)).unwrap();
@@ -163,8 +122,8 @@ fn two_devices(dev1_b: [u8; 8]) -> Vec<T<u8>> {
     let a0 = group([33_000, 33_001, 33_002]);
     let a1 = group([34_000, 34_001, 34_002]);
     let b0 = group([35_000, 35_001, 35_002]);
-    let mut tx = read(RDSA, &[a0, a1].concat());
-    tx.extend(read(RDSB, &[b0, dev1_b].concat()));
+    let mut tx = read(RDSA, [a0, a1].concat());
+    tx.extend(read(RDSB, [b0, dev1_b].concat()));
     tx
 }
 
@@ -189,7 +148,7 @@ fn read_s_voltages_two_devices_device0_first_and_cleared_is_not_converted() {
 fn pec_error_at_one_device_fails_only_that_device() {
     let mut bad = group([36_000, 36_001, 36_002]);
     bad[7] ^= 0x01; // last PEC bit flipped
-    let good_pec = u16::from_be_bytes(pec15_oracle(&bad[..6]));
+    let good_pec = u16::from_be_bytes(oracle_pec15(&bad[..6]));
     both!(Ltc6810, 2, two_devices(bad), |d| {
         d.set_retries(0);
         let mut out = [Reading::NotConverted; 12];
@@ -221,7 +180,7 @@ fn retry_reissues_only_the_failed_s_group() {
     bad[0] ^= 0x80;
     let mut tx = two_devices(bad);
     let b0 = group([35_000, 35_001, 35_002]);
-    tx.extend(read(RDSB, &[b0, group([36_000, 36_001, 36_002])].concat()));
+    tx.extend(read(RDSB, [b0, group([36_000, 36_001, 36_002])].concat()));
     both!(Ltc6810, 2, tx, |d| {
         d.set_retries(1);
         let mut out = [Reading::NotConverted; 12];
@@ -236,8 +195,8 @@ fn retry_reissues_only_the_failed_s_group() {
 fn fault_code_in_an_s_group_is_failed() {
     // 0xFF02: a digital-redundancy fault code (above the 0xDFFF full scale) with a good PEC.
     let tx = [
-        read(RDSA, &group([37_000, 0xFF02, 37_000])),
-        read(RDSB, &CLEARED),
+        read(RDSA, group([37_000, 0xFF02, 37_000])),
+        read(RDSB, CLEARED),
     ]
     .concat();
     both!(Ltc6810, 1, tx, |d| {
@@ -333,20 +292,20 @@ fn s_pin_redundancy_sequence_and_verdicts_two_devices() {
     // Cells: device 0 all 3.7 V; device 1 3.6 V.
     let c0 = group([37_000, 37_000, 37_000]);
     let c1 = group([36_000, 36_000, 36_000]);
-    tx.extend(read(RDCVA, &[c0, c1].concat()));
-    tx.extend(read(RDCVB, &[c0, c1].concat()));
+    tx.extend(read(RDCVA, [c0, c1].concat()));
+    tx.extend(read(RDCVB, [c0, c1].concat()));
     // S: device 0 agrees within 0.5 mV except S5 (+3 mV); device 1 group B has a bad PEC.
     let mut bad = group([36_000, 36_000, 36_000]);
     bad[2] ^= 0x10;
     tx.extend(read(
         RDSA,
-        &[
+        [
             group([37_005, 36_995, 37_000]),
             group([36_000, 36_000, 36_000]),
         ]
         .concat(),
     ));
-    tx.extend(read(RDSB, &[group([37_000, 37_030, 37_000]), bad].concat()));
+    tx.extend(read(RDSB, [group([37_000, 37_030, 37_000]), bad].concat()));
     both!(Ltc6810, 2, tx, |d| {
         d.set_retries(0);
         d.set_sconv(true).unwrap();

@@ -15,7 +15,7 @@ use embedded_hal_mock::eh1::delay::NoopDelay;
 use embedded_hal_mock::eh1::spi::{Mock, Transaction as T};
 
 mod common;
-use common::block_on;
+use common::{block_on, cmd, oracle_pec15, read, write};
 
 /// Runs `$body` with a blocking driver, then with an async driver, on the same expectations.
 /// Inside the body, wrap every driver call in `go!(…)`.
@@ -45,32 +45,6 @@ macro_rules! both {
             $d.release().release().0.done();
         }
     }};
-}
-
-fn cmd(frame: [u8; 4]) -> Vec<T<u8>> {
-    vec![
-        T::transaction_start(),
-        T::write_vec(frame.to_vec()),
-        T::transaction_end(),
-    ]
-}
-
-fn read(frame: [u8; 4], answer: &[u8]) -> Vec<T<u8>> {
-    vec![
-        T::transaction_start(),
-        T::write_vec(frame.to_vec()),
-        T::transfer_in_place(vec![0xFF; answer.len()], answer.to_vec()),
-        T::transaction_end(),
-    ]
-}
-
-fn write(frame: [u8; 4], data: &[u8]) -> Vec<T<u8>> {
-    vec![
-        T::transaction_start(),
-        T::write_vec(frame.to_vec()),
-        T::write_vec(data.to_vec()),
-        T::transaction_end(),
-    ]
 }
 
 // adi.md §2.3 / ez-104495: all-0xFF group with its valid PEC 66 4C (a cleared register).
@@ -323,7 +297,7 @@ fn write_config_ltc6811_matches_rt_vector() {
     // adi.md §7.2: WRCFGA 00 01 3D 6E F8 04 08 10 20 40 0B 24 (rt tests/monitor.rs).
     let tx = write(
         [0x00, 0x01, 0x3D, 0x6E],
-        &[0xF8, 0x04, 0x08, 0x10, 0x20, 0x40, 0x0B, 0x24],
+        [0xF8, 0x04, 0x08, 0x10, 0x20, 0x40, 0x0B, 0x24],
     );
     both!(Ltc6811, 1, tx, |d| {
         d.set_config(
@@ -348,11 +322,11 @@ fn write_config_ltc6813_thresholds_and_discharge_match_rt_vector() {
     // 00 01 3D 6E F8 52 F7 A7 00 00 10 6C, then 00 24 B1 9E 1F 01 00 00 00 00 02 5C.
     let mut tx = write(
         [0x00, 0x01, 0x3D, 0x6E],
-        &[0xF8, 0x52, 0xF7, 0xA7, 0x00, 0x00, 0x10, 0x6C],
+        [0xF8, 0x52, 0xF7, 0xA7, 0x00, 0x00, 0x10, 0x6C],
     );
     tx.extend(write(
         [0x00, 0x24, 0xB1, 0x9E],
-        &[0x1F, 0x01, 0x00, 0x00, 0x00, 0x00, 0x02, 0x5C],
+        [0x1F, 0x01, 0x00, 0x00, 0x00, 0x00, 0x02, 0x5C],
     ));
     both!(Ltc6813, 1, tx, |d| {
         assert_eq!(
@@ -376,14 +350,14 @@ fn two_device_write_goes_farthest_first() {
     // the wire is the farthest device (index 1), the last the nearest (index 0).
     let mut tx = write(
         [0x00, 0x01, 0x3D, 0x6E],
-        &[
+        [
             0xF8, 0xE1, 0x44, 0x9C, 0x00, 0x08, 0x66, 0xE0, 0xA8, 0x00, 0x00, 0x00, 0x38, 0x00,
             0x72, 0x5E,
         ],
     );
     tx.extend(write(
         [0x00, 0x24, 0xB1, 0x9E],
-        &[
+        [
             0x0F, 0x02, 0x00, 0x00, 0x00, 0x00, 0x0A, 0xFA, 0x6D, 0x00, 0x00, 0x00, 0x00, 0x00,
             0x13, 0xD6,
         ],
@@ -418,27 +392,27 @@ fn cell_groups_ltc6813() -> Vec<T<u8>> {
     // adi.md §7.2: single-device reads CVA..CVF (rt tests/monitor.rs).
     let mut tx = read(
         [0x00, 0x04, 0x07, 0xC2],
-        &[0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22, 0x9A, 0x1C],
+        [0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22, 0x9A, 0x1C],
     );
     tx.extend(read(
         [0x00, 0x06, 0x9A, 0x94],
-        &[0xDD, 0x66, 0x72, 0x1D, 0xA2, 0x1C, 0x11, 0x94],
+        [0xDD, 0x66, 0x72, 0x1D, 0xA2, 0x1C, 0x11, 0x94],
     ));
     tx.extend(read(
         [0x00, 0x08, 0x5E, 0x52],
-        &[0x61, 0x63, 0xBD, 0x1E, 0xE4, 0x22, 0x3F, 0x42],
+        [0x61, 0x63, 0xBD, 0x1E, 0xE4, 0x22, 0x3F, 0x42],
     ));
     tx.extend(read(
         [0x00, 0x0A, 0xC3, 0x04],
-        &[0x8A, 0x61, 0x61, 0x1F, 0xCF, 0x21, 0x01, 0xEE],
+        [0x8A, 0x61, 0x61, 0x1F, 0xCF, 0x21, 0x01, 0xEE],
     ));
     tx.extend(read(
         [0x00, 0x09, 0xD5, 0x60],
-        &[0xDE, 0x64, 0x8F, 0x21, 0x8A, 0x21, 0x8F, 0xDA],
+        [0xDE, 0x64, 0x8F, 0x21, 0x8A, 0x21, 0x8F, 0xDA],
     ));
     tx.extend(read(
         [0x00, 0x0B, 0x48, 0x36],
-        &[0x00, 0x63, 0x2F, 0x1F, 0x8B, 0x1F, 0xC1, 0x68],
+        [0x00, 0x63, 0x2F, 0x1F, 0x8B, 0x1F, 0xC1, 0x68],
     ));
     tx
 }
@@ -483,11 +457,11 @@ fn three_device_ltc6811(dev1_cvd: [u8; 8]) -> Vec<T<u8>> {
         [0x00, 0x06, 0x9A, 0x94],
         [0x00, 0x08, 0x5E, 0x52],
     ] {
-        tx.extend(read(f, &[CLEARED, CLEARED, CLEARED].concat()));
+        tx.extend(read(f, [CLEARED, CLEARED, CLEARED].concat()));
     }
     let d0 = [0x8A, 0x61, 0x61, 0x1F, 0xCF, 0x21, 0x01, 0xEE];
     let d2 = [0xA2, 0x62, 0x05, 0x1F, 0xC9, 0x20, 0xEE, 0x94];
-    tx.extend(read([0x00, 0x0A, 0xC3, 0x04], &[d0, dev1_cvd, d2].concat()));
+    tx.extend(read([0x00, 0x0A, 0xC3, 0x04], [d0, dev1_cvd, d2].concat()));
     tx
 }
 
@@ -556,7 +530,7 @@ fn retry_reissues_the_command_and_recovers() {
     // The retry: the same RDCVD command again, now answered correctly.
     let d0 = [0x8A, 0x61, 0x61, 0x1F, 0xCF, 0x21, 0x01, 0xEE];
     let d2 = [0xA2, 0x62, 0x05, 0x1F, 0xC9, 0x20, 0xEE, 0x94];
-    tx.extend(read([0x00, 0x0A, 0xC3, 0x04], &[d0, CVD_DEV1, d2].concat()));
+    tx.extend(read([0x00, 0x0A, 0xC3, 0x04], [d0, CVD_DEV1, d2].concat()));
     both!(Ltc6811, 3, tx, |d| {
         d.set_retries(1);
         let mut out = [Reading::NotConverted; 36];
@@ -572,11 +546,11 @@ fn retry_reissues_only_the_failed_group_after_the_others() {
     // is re-issued afterwards (here RDCVA, device 1: CLEARED with its PEC's last bit flipped).
     let mut bad = CLEARED;
     bad[7] ^= 1;
-    let mut tx = read([0x00, 0x04, 0x07, 0xC2], &[CLEARED, bad, CLEARED].concat());
+    let mut tx = read([0x00, 0x04, 0x07, 0xC2], [CLEARED, bad, CLEARED].concat());
     tx.extend(three_device_ltc6811(CVD_DEV1).split_off(4)); // RDCVB, RDCVC, RDCVD
     tx.extend(read(
         [0x00, 0x04, 0x07, 0xC2],
-        &[CLEARED, CLEARED, CLEARED].concat(),
+        [CLEARED, CLEARED, CLEARED].concat(),
     ));
     both!(Ltc6811, 3, tx, |d| {
         d.set_retries(2);
@@ -588,39 +562,23 @@ fn retry_reissues_only_the_failed_group_after_the_others() {
     });
 }
 
-/// PEC15 bit by bit from the LTC681x data sheets' description (x^15 + x^14 + x^10 + x^8 +
-/// x^7 + x^4 + x^3 + 1, seed 16, result shifted left once): an oracle independent of the crate.
-fn pec15_bitwise(data: &[u8]) -> [u8; 2] {
-    let mut rem: u16 = 16;
-    for &b in data {
-        for i in (0..8).rev() {
-            let top = ((rem >> 14) & 1) ^ u16::from((b >> i) & 1);
-            rem = (rem << 1) & 0x7FFF;
-            if top != 0 {
-                rem ^= 0x4599;
-            }
-        }
-    }
-    (rem << 1).to_be_bytes()
-}
-
 #[test]
 fn redundancy_fault_code_is_failed_and_not_reread() {
     // adi.md §2.3: all-0xFF data has PEC 66 4C; the oracle reproduces it.
-    assert_eq!(pec15_bitwise(&[0xFF; 6]), [0x66, 0x4C]);
+    assert_eq!(oracle_pec15(&[0xFF; 6]), [0x66, 0x4C]);
     // Device 0 reports the digital-redundancy fault code 0xFF03 for cell 1 with a good PEC:
     // that cell fails, the others are values, and no group is re-read (the PECs are fine).
     let data = [0x03, 0xFF, 0x93, 0x61, 0xBB, 0x1E];
     let mut frame = [0u8; 8];
     frame[..6].copy_from_slice(&data);
-    frame[6..].copy_from_slice(&pec15_bitwise(&data));
-    let mut tx = read([0x00, 0x04, 0x07, 0xC2], &frame);
+    frame[6..].copy_from_slice(&oracle_pec15(&data));
+    let mut tx = read([0x00, 0x04, 0x07, 0xC2], frame);
     for f in [
         [0x00, 0x06, 0x9A, 0x94],
         [0x00, 0x08, 0x5E, 0x52],
         [0x00, 0x0A, 0xC3, 0x04],
     ] {
-        tx.extend(read(f, &CLEARED));
+        tx.extend(read(f, CLEARED));
     }
     both!(Ltc6811, 1, tx, |d| {
         d.set_retries(2);
@@ -642,14 +600,14 @@ fn codes_above_full_scale_are_failed_not_voltages() {
     let data = [0x00, 0xE0, 0xFF, 0xFE, 0xFF, 0xDF];
     let mut frame = [0u8; 8];
     frame[..6].copy_from_slice(&data);
-    frame[6..].copy_from_slice(&pec15_bitwise(&data));
-    let mut tx = read([0x00, 0x04, 0x07, 0xC2], &frame);
+    frame[6..].copy_from_slice(&oracle_pec15(&data));
+    let mut tx = read([0x00, 0x04, 0x07, 0xC2], frame);
     for f in [
         [0x00, 0x06, 0x9A, 0x94],
         [0x00, 0x08, 0x5E, 0x52],
         [0x00, 0x0A, 0xC3, 0x04],
     ] {
-        tx.extend(read(f, &CLEARED));
+        tx.extend(read(f, CLEARED));
     }
     both!(Ltc6811, 1, tx, |d| {
         d.set_retries(2);
@@ -690,9 +648,9 @@ fn open_wire_ltc6811(pu: [u16; 12], pd: [u16; 12]) -> Vec<T<u8>> {
             for i in 0..3 {
                 f[2 * i..2 * i + 2].copy_from_slice(&codes[3 * g + i].to_le_bytes());
             }
-            let p = pec15_bitwise(&f[..6]);
+            let p = oracle_pec15(&f[..6]);
             f[6..].copy_from_slice(&p);
-            tx.extend(read(*rd, &f));
+            tx.extend(read(*rd, f));
         }
     }
     tx
@@ -745,12 +703,12 @@ fn status_codes_above_full_scale_are_failed() {
     let seal = |d: [u8; 6]| {
         let mut f = [0u8; 8];
         f[..6].copy_from_slice(&d);
-        f[6..].copy_from_slice(&pec15_bitwise(&d));
+        f[6..].copy_from_slice(&oracle_pec15(&d));
         f
     };
-    let mut tx = read([0x00, 0x10, 0xED, 0x72], &seal(star));
-    tx.extend(read([0x00, 0x12, 0x70, 0x24], &seal(stbr)));
-    tx.extend(read([0x00, 0x0F, 0xF9, 0xA8], &CLEARED));
+    let mut tx = read([0x00, 0x10, 0xED, 0x72], seal(star));
+    tx.extend(read([0x00, 0x12, 0x70, 0x24], seal(stbr)));
+    tx.extend(read([0x00, 0x0F, 0xF9, 0xA8], CLEARED));
     both!(Ltc6813, 1, tx, |d| {
         let mut out = [Reading::NotConverted; 1];
         let report = go!(d.read_status(&mut out)).unwrap();
@@ -773,9 +731,9 @@ fn aux_codes_above_full_scale_fail_the_reading_and_the_report() {
     let data = [0x30, 0x75, 0x00, 0xE0, 0x01, 0xFF];
     let mut frame = [0u8; 8];
     frame[..6].copy_from_slice(&data);
-    frame[6..].copy_from_slice(&pec15_bitwise(&data));
-    let mut tx = read([0x00, 0x0C, 0xEF, 0xCC], &frame);
-    tx.extend(read([0x00, 0x0E, 0x72, 0x9A], &CLEARED));
+    frame[6..].copy_from_slice(&oracle_pec15(&data));
+    let mut tx = read([0x00, 0x0C, 0xEF, 0xCC], frame);
+    tx.extend(read([0x00, 0x0E, 0x72, 0x9A], CLEARED));
     both!(Ltc6811, 1, tx, |d| {
         let mut out = [Reading::NotConverted; 6];
         let report = go!(d.read_aux(&mut out)).unwrap();
@@ -793,13 +751,13 @@ fn status_groups_decode_rt_vectors() {
     // SC 75.318 V, ITMP 56.316 °C, VA 3.2 V, VD 5.12 V; AUXD cleared (flags of 13..18 read 1).
     let mut tx = read(
         [0x00, 0x10, 0xED, 0x72],
-        &[0x12, 0x62, 0xA8, 0x62, 0x00, 0x7D, 0x31, 0x8A],
+        [0x12, 0x62, 0xA8, 0x62, 0x00, 0x7D, 0x31, 0x8A],
     );
     tx.extend(read(
         [0x00, 0x12, 0x70, 0x24],
-        &[0x00, 0xC8, 0x00, 0x66, 0x00, 0x1B, 0xF1, 0x40],
+        [0x00, 0xC8, 0x00, 0x66, 0x00, 0x1B, 0xF1, 0x40],
     ));
-    tx.extend(read([0x00, 0x0F, 0xF9, 0xA8], &CLEARED));
+    tx.extend(read([0x00, 0x0F, 0xF9, 0xA8], CLEARED));
     both!(Ltc6813, 1, tx, |d| {
         let mut out = [Reading::NotConverted; 1];
         assert!(go!(d.read_status(&mut out)).unwrap().is_ok());
@@ -826,7 +784,7 @@ fn pladc_polls_until_done_and_times_out_bounded() {
     let poll = |busy: bool| {
         read(
             [0x07, 0x14, 0xF3, 0x6C],
-            &if busy { [0x00, 0x00] } else { [0xFF, 0xFF] },
+            if busy { [0x00, 0x00] } else { [0xFF, 0xFF] },
         )
     };
     let mut tx = poll(true);
@@ -849,11 +807,11 @@ fn verify_names_device_register_and_byte() {
     // real Linduino CFGA E4 0D 28 A0 01 00 with its PEC AD 6A (adi.md §9).
     let mut tx = write(
         [0x00, 0x01, 0x3D, 0x6E],
-        &[0xF8, 0x04, 0x08, 0x10, 0x20, 0x40, 0x0B, 0x24],
+        [0xF8, 0x04, 0x08, 0x10, 0x20, 0x40, 0x0B, 0x24],
     );
     tx.extend(read(
         [0x00, 0x02, 0x2B, 0x0A],
-        &[0xE4, 0x0D, 0x28, 0xA0, 0x01, 0x00, 0xAD, 0x6A],
+        [0xE4, 0x0D, 0x28, 0xA0, 0x01, 0x00, 0xAD, 0x6A],
     ));
     both!(Ltc6811, 1, tx, |d| {
         d.set_config(
@@ -884,13 +842,13 @@ fn mute_comm_sctrl_pwm_frames() {
     let mut tx = cmd([0x00, 0x28, 0xE8, 0x0E]);
     tx.extend(cmd([0x00, 0x29, 0x63, 0x3C]));
     // STCOMM + 72 clocks (9 bytes) in one frame (adi.md §3.11).
-    tx.extend(read([0x07, 0x23, 0xB9, 0xE4], &[0xFF; 9]));
+    tx.extend(read([0x07, 0x23, 0xB9, 0xE4], [0xFF; 9]));
     tx.extend(cmd([0x00, 0x19, 0x8E, 0x4E]));
     tx.extend(cmd([0x00, 0x18, 0x05, 0x7C]));
     // WRPWM with PEC 00 00; data 01 02 03 04 05 06 has PEC 22 EE (adi.md §2.3).
     tx.extend(write(
         [0x00, 0x20, 0x00, 0x00],
-        &[0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x22, 0xEE],
+        [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x22, 0xEE],
     ));
     both!(Ltc6813, 1, tx, |d| {
         go!(d.mute()).unwrap();
@@ -1167,14 +1125,14 @@ fn read_config_decodes_the_two_device_vectors() {
     // device 0 = A8 00 00 00 38 00 | 6D 00 …, device 1 = F8 E1 44 9C 00 08 | 0F 02 ….
     let mut tx = read(
         [0x00, 0x02, 0x2B, 0x0A],
-        &[
+        [
             0xA8, 0x00, 0x00, 0x00, 0x38, 0x00, 0x72, 0x5E, 0xF8, 0xE1, 0x44, 0x9C, 0x00, 0x08,
             0x66, 0xE0,
         ],
     );
     tx.extend(read(
         [0x00, 0x26, 0x2C, 0xC8],
-        &[
+        [
             0x6D, 0x00, 0x00, 0x00, 0x00, 0x00, 0x13, 0xD6, 0x0F, 0x02, 0x00, 0x00, 0x00, 0x00,
             0x0A, 0xFA,
         ],
@@ -1197,10 +1155,10 @@ fn read_config_decodes_the_two_device_vectors() {
 fn sctrl_comm_psb_reads_decode() {
     // Response data 01 02 03 04 05 06 with its PEC 22 EE (adi.md §2.3).
     let frame = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x22, 0xEE];
-    let mut tx = read([0x00, 0x16, 0xC1, 0xBA], &frame); // RDSCTRL
-    tx.extend(read([0x07, 0x22, 0x32, 0xD6], &frame)); // RDCOMM
-    tx.extend(read([0x00, 0x1E, 0x29, 0xB4], &frame)); // RDPSB
-    tx.extend(read([0x00, 0x22, 0x9D, 0x56], &frame)); // RDPWM
+    let mut tx = read([0x00, 0x16, 0xC1, 0xBA], frame); // RDSCTRL
+    tx.extend(read([0x07, 0x22, 0x32, 0xD6], frame)); // RDCOMM
+    tx.extend(read([0x00, 0x1E, 0x29, 0xB4], frame)); // RDPSB
+    tx.extend(read([0x00, 0x22, 0x9D, 0x56], frame)); // RDPWM
     both!(Ltc6813, 1, tx, |d| {
         let mut s = [Reading::NotConverted; 1];
         go!(d.read_sctrl(&mut s)).unwrap();

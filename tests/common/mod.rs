@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use embedded_hal_mock::eh1::spi::Transaction as SpiT;
+
 /// Drives a future to completion. The mocks and virtual chips are always ready, so this
 /// returns after the first poll; it is the async twin's harness in every test file.
 pub fn block_on<F: core::future::Future>(f: F) -> F::Output {
@@ -28,4 +30,126 @@ pub fn quantised(uv: i32) -> i32 {
         (d - 75) / 150
     };
     (q * 150 + 1_500_000) as i32
+}
+
+// ---- integrity-code oracles -----------------------------------------------------------------
+//
+// Written bit by bit from the data-sheet text, never from `bms_afe::crc`, so a test that
+// compares the crate's frames against them can fail. `tests/oracles.rs` checks each one
+// against the published vectors before any other test relies on it.
+
+/// ADI PEC15 (LTC6811/LTC6812/LTC6813 data sheets "PEC", ADBMS6830B-DS "Command PEC";
+/// adi.md §2.1): CRC-15, polynomial 0x4599 (x^15 + x^14 + x^10 + x^8 + x^7 + x^4 + x^3 + 1),
+/// seed 0x0010, data bits MSB first, remainder shifted left once (LSB 0), sent big-endian.
+pub fn oracle_pec15(data: &[u8]) -> [u8; 2] {
+    let mut rem: u16 = 0x0010;
+    for &byte in data {
+        for i in (0..8).rev() {
+            let feedback = ((rem >> 14) & 1) ^ u16::from((byte >> i) & 1);
+            rem = (rem << 1) & 0x7FFF;
+            if feedback != 0 {
+                rem ^= 0x4599;
+            }
+        }
+    }
+    (rem << 1).to_be_bytes()
+}
+
+/// A 4-byte ADI command frame: the 11-bit command code big-endian, then its PEC15
+/// ([`oracle_pec15`]; LTC6804-DS Table 24 worked example 0x001 → `00 01 3D 6E`, adi.md §2.2).
+pub fn oracle_cmd(code: u16) -> [u8; 4] {
+    let cc = code.to_be_bytes();
+    let p = oracle_pec15(&cc);
+    [cc[0], cc[1], p[0], p[1]]
+}
+
+/// ADBMS6830 PEC10 (ADBMS6830B-DS "Data PEC", Tables 42/43; adi.md §6.1): CRC-10,
+/// polynomial 0x08F (x^10 + x^7 + x^3 + x^2 + x + 1), seed 0x010, the data bits MSB first,
+/// then the 6 command-counter bits MSB first (0 for writes). Returned as the two wire bytes:
+/// PEC0 = CC[5:0] << 2 | PEC[9:8], PEC1 = PEC[7:0].
+pub fn oracle_pec10(data: &[u8], cc: u8) -> [u8; 2] {
+    let mut rem: u16 = 0x010;
+    let bits = data
+        .iter()
+        .flat_map(|&b| (0..8).rev().map(move |i| (b >> i) & 1))
+        .chain((0..6).rev().map(|i| (cc >> i) & 1));
+    for bit in bits {
+        let fb = u16::from(bit) ^ ((rem >> 9) & 1);
+        rem = (rem << 1) & 0x3FF;
+        if fb == 1 {
+            rem ^= 0x08F;
+        }
+    }
+    [(cc << 2) | (rem >> 8) as u8, rem as u8]
+}
+
+/// `data` followed by its [`oracle_pec10`] bytes for counter `cc`: one ADBMS6830 frame as a
+/// device sends it (read) or as the host sends it (write, `cc` = 0).
+pub fn sealed(data: &[u8], cc: u8) -> Vec<u8> {
+    let mut v = data.to_vec();
+    v.extend_from_slice(&oracle_pec10(data, cc));
+    v
+}
+
+// ---- embedded-hal-mock SPI expectations ------------------------------------------------------
+//
+// One SpiDevice transaction each, bracketed by transaction_start/transaction_end as
+// embedded-hal-mock 0.11 requires.
+
+/// A command alone (ADC start, clear, wake dummy frame): the 4-byte frame, nothing after.
+pub fn cmd(c: [u8; 4]) -> Vec<SpiT<u8>> {
+    vec![
+        SpiT::transaction_start(),
+        SpiT::write_vec(c.to_vec()),
+        SpiT::transaction_end(),
+    ]
+}
+
+/// A read: the command frame, then the host clocks out 0xFF while the chain answers `resp`.
+pub fn read(c: [u8; 4], resp: impl AsRef<[u8]>) -> Vec<SpiT<u8>> {
+    let resp = resp.as_ref();
+    vec![
+        SpiT::transaction_start(),
+        SpiT::write_vec(c.to_vec()),
+        SpiT::transfer_in_place(vec![0xFF; resp.len()], resp.to_vec()),
+        SpiT::transaction_end(),
+    ]
+}
+
+/// A write: the command frame, then `data` (every device's register image and PEC, farthest
+/// device first) in a second write of the same transaction.
+pub fn write(c: [u8; 4], data: impl AsRef<[u8]>) -> Vec<SpiT<u8>> {
+    vec![
+        SpiT::transaction_start(),
+        SpiT::write_vec(c.to_vec()),
+        SpiT::write_vec(data.as_ref().to_vec()),
+        SpiT::transaction_end(),
+    ]
+}
+
+/// TI I2C/SPI CRC-8 (bq769x0 DS §8.3.1.4 "x^8 + x^2 + x + 1", SLUAA11B §4; ti.md §0, §B.2):
+/// polynomial 0x07, initial value 0, bits MSB first, no reflection, no final XOR.
+pub fn oracle_crc8(bytes: &[u8]) -> u8 {
+    let mut c = 0u8;
+    for &b in bytes {
+        c ^= b;
+        for _ in 0..8 {
+            c = if c & 0x80 != 0 {
+                (c << 1) ^ 0x07
+            } else {
+                c << 1
+            };
+        }
+    }
+    c
+}
+
+/// bq769x2 / BQ7690x transfer-buffer checksum (0x60; SLUUBY2B, ti.md §B.5): the bitwise
+/// inverse of the 8-bit sum of the subcommand address bytes (0x3E low, 0x3F high) and data.
+pub fn oracle_checksum(addr: u16, data: &[u8]) -> u8 {
+    let mut s: u32 = (addr & 0xFF) as u32 + (addr >> 8) as u32;
+    for &d in data {
+        s += d as u32;
+    }
+    !(s as u8)
 }
