@@ -504,11 +504,12 @@ fn bus_error_midway_still_restores_flag_d() {
     CellMonitor::wake(&mut bms).unwrap();
     bms.configure(a, b).unwrap();
     let cfgb = cfgb_of(&sim);
-    // Frames of the run: 2 wake-idle frames; oscillator-fast test: WRCFGA, RDCFGA, RDSTATC,
-    // RDSTATD, WRCFGA, RDCFGA, CLRFLAG, RDSTATC, RDSTATD (9); oscillator-slow test: WRCFGA,
-    // RDCFGA, then its RDSTATC fails on the bus — with FLAG_D = 0x02 set on both devices.
+    // Frames of the run: 2 wake-idle frames; the initial RDSTATC; oscillator-fast test:
+    // CLRFLAG, RDSTATC, WRCFGA, RDCFGA, RDSTATC, RDSTATD, WRCFGA, RDCFGA, CLRFLAG, RDSTATC,
+    // RDSTATD (11); oscillator-slow test: CLRFLAG, RDSTATC, WRCFGA, RDCFGA, then its RDSTATC
+    // fails on the bus — with FLAG_D = 0x02 set on both devices.
     count.set(0);
-    fail_at.set(2 + 9 + 2);
+    fail_at.set(2 + 1 + 11 + 4);
     let mut out = [LatentReport::NOT_RUN; 2];
     let r = bms.latent_fault_self_test(LatentSet::ALL, &mut out);
     assert!(matches!(r, Err(Error::Bus(_))), "{r:?}");
@@ -532,7 +533,7 @@ fn bus_error_midway_still_restores_flag_d() {
     // FLAG_D is back to 0 on the chip (checked on the virtual chip), the rest as before.
     assert_restored(&sim, &cfgb);
     // The restore went out after the failure.
-    assert!(count.get() > 2 + 9 + 2 + 1);
+    assert!(count.get() > 2 + 1 + 11 + 4 + 1);
     // The OSCCHK flag the cut-short test forced is not cleared by the driver: it stays
     // visible (documented), it is not hidden.
     for d in 0..2 {
@@ -556,7 +557,25 @@ const CFGB_DEFAULT: [u8; 6] = [0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00];
 /// `stcr4` is what the device answers in STCR4 while FLAG_D = 0x04; `forced_back` and
 /// `final_back` are its CFGA read-backs after the forcing write and the final restore.
 fn supply_uv_wire(stcr4: u8, forced_back: [u8; 6], final_back: [u8; 6]) -> Vec<T<u8>> {
+    supply_uv_wire_from(0, 0, stcr4, forced_back, final_back)
+}
+
+/// As [`supply_uv_wire`], with the STCR4 the device answers before the self-test touched
+/// anything (`latched`) and after the CLRFLAG that precedes the forcing (`baseline`).
+fn supply_uv_wire_from(
+    latched: u8,
+    baseline: u8,
+    stcr4: u8,
+    forced_back: [u8; 6],
+    final_back: [u8; 6],
+) -> Vec<T<u8>> {
     let mut e = cmd(RDCFGA); // wake_idle: one dummy frame per device
+    // What was latched before: read first, reported, then cleared.
+    e.extend(read(RDSTATC, sealed(&[0, 0, 0, 0, latched, 0], 0)));
+    // CLRFLAG: all four supply OV/UV flags (STCR4 0xF0) and VDEL/VDE (STCR5 0xC0).
+    let clr = [0, 0, 0, 0, 0xF0, 0xC0];
+    e.extend(write(CLRFLAG, sealed(&clr, 0)));
+    e.extend(read(RDSTATC, sealed(&[0, 0, 0, 0, baseline, 0], 1))); // CLRFLAG counted: CC 1
     // WRCFGA with FLAG_D (CFGAR1) = 0x04, write PEC10 with counter bits 0.
     let forced = [0x01, 0x04, 0x00, 0xFF, 0x03, 0x00];
     let w = sealed(&forced, 0);
@@ -566,29 +585,27 @@ fn supply_uv_wire(stcr4: u8, forced_back: [u8; 6], final_back: [u8; 6]) -> Vec<T
         "command + 6 data + 2 PEC"
     );
     e.extend(write(WRCFGA, w));
-    e.extend(read(RDCFGA, sealed(&forced_back, 1))); // WRCFGA counted: CC 1
-    e.extend(read(RDSTATC, sealed(&[0, 0, 0, 0, stcr4, 0], 1)));
+    e.extend(read(RDCFGA, sealed(&forced_back, 2))); // WRCFGA counted: CC 2
+    e.extend(read(RDSTATC, sealed(&[0, 0, 0, 0, stcr4, 0], 2)));
     // FLAG_D = 0 again: the §7.3 vector, byte for byte.
     e.extend(write(
         WRCFGA,
         vec![0x01, 0x00, 0x00, 0xFF, 0x03, 0x00, 0x00, 0x5A],
     ));
-    e.extend(read(RDCFGA, sealed(&CFGA_DEFAULT, 2)));
-    // CLRFLAG: all four supply OV/UV flags (STCR4 0xF0) and VDEL/VDE (STCR5 0xC0).
-    let clr = [0, 0, 0, 0, 0xF0, 0xC0];
+    e.extend(read(RDCFGA, sealed(&CFGA_DEFAULT, 3)));
     e.extend(write(CLRFLAG, sealed(&clr, 0)));
-    e.extend(read(RDSTATC, sealed(&[0; 6], 3))); // CLRFLAG counted: CC 3
+    e.extend(read(RDSTATC, sealed(&[0; 6], 4))); // CLRFLAG counted: CC 4
     // Final restore: CFGA (FLAG_D = 0) and CFGB, both §7.3 vectors, verified.
     e.extend(write(
         WRCFGA,
         vec![0x01, 0x00, 0x00, 0xFF, 0x03, 0x00, 0x00, 0x5A],
     ));
-    e.extend(read(RDCFGA, sealed(&final_back, 4)));
+    e.extend(read(RDCFGA, sealed(&final_back, 5)));
     e.extend(write(
         WRCFGB,
         vec![0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00, 0x03, 0x3D],
     ));
-    e.extend(read(RDCFGB, sealed(&CFGB_DEFAULT, 5)));
+    e.extend(read(RDCFGB, sealed(&CFGB_DEFAULT, 6)));
     e
 }
 
@@ -670,7 +687,7 @@ fn wire_supply_uv_single_device() {
         let mut out = [LatentReport::NOT_RUN];
         assert!(d.latent_fault_self_test(set, &mut out).unwrap().is_ok());
         assert_eq!(out[0].outcome(LatentTest::SupplyUv), want);
-        assert_eq!(d.expected_counters(), [5]);
+        assert_eq!(d.expected_counters(), [6]);
         let (mut m, _) = d.release().release();
         m.done();
 
@@ -686,4 +703,84 @@ fn wire_supply_uv_single_device() {
         let (mut m, _) = d.release().release();
         m.done();
     }
+}
+
+#[test]
+fn wire_flags_latched_before_are_reported_and_never_make_a_pass() {
+    // VA_UV and VD_UV were latched before the call (a real brown-out, say). They are reported
+    // in `latched_before`; CLRFLAG clears them before forcing, so the forced read judges the
+    // detector: here it stays silent (a dead detector) and is found.
+    let exp = supply_uv_wire_from(VA_UV | VD_UV, 0, 0, FORCED, CFGA_DEFAULT);
+    both_flavours(&exp, |r, o| {
+        assert!(r.unwrap().is_ok());
+        assert_eq!(o.latched_before, Reading::Valid(flags(VA_UV | VD_UV, 0)));
+        assert_eq!(
+            o.outcome(LatentTest::SupplyUv),
+            LatentOutcome::FlagNotSet {
+                missing: flags(VA_UV | VD_UV, 0)
+            }
+        );
+    });
+    // A flag that CLRFLAG cannot clear before forcing proves nothing: not a pass, even
+    // though the forced read shows every expected flag.
+    let exp = supply_uv_wire_from(VA_UV, VA_UV, VA_UV | VD_UV, FORCED, CFGA_DEFAULT);
+    both_flavours(&exp, |r, o| {
+        assert!(r.unwrap().is_ok());
+        assert_eq!(
+            o.outcome(LatentTest::SupplyUv),
+            LatentOutcome::FlagNotCleared {
+                stuck: flags(VA_UV, 0)
+            }
+        );
+    });
+}
+
+#[test]
+fn wire_no_forced_oscillator_count_without_flag_d() {
+    // Oscillator-fast test, one device, whose CFGA read-back after the forcing write shows
+    // FLAG_D = 0 (the write did not take): the OC_CNTR read then is no forced count.
+    const RDSTATD: [u8; 4] = [0x00, 0x33, 0x4D, 0x4A]; // §6.2 [D]
+    let clr = [0, 0, 0, 0, 0, OSCCHK];
+    let std = |oc: u8| [0, 0, 0, 0, 0xFF, oc];
+    let mut e = cmd(RDCFGA);
+    e.extend(read(RDSTATC, sealed(&[0; 6], 0)));
+    e.extend(write(CLRFLAG, sealed(&clr, 0)));
+    e.extend(read(RDSTATC, sealed(&[0; 6], 1)));
+    e.extend(write(
+        WRCFGA,
+        sealed(&[0x01, 0x01, 0x00, 0xFF, 0x03, 0x00], 0),
+    ));
+    e.extend(read(RDCFGA, sealed(&CFGA_DEFAULT, 2))); // FLAG_D did not take
+    e.extend(read(RDSTATC, sealed(&[0; 6], 2)));
+    e.extend(read(RDSTATD, sealed(&std(61), 2)));
+    e.extend(write(
+        WRCFGA,
+        vec![0x01, 0x00, 0x00, 0xFF, 0x03, 0x00, 0x00, 0x5A],
+    ));
+    e.extend(read(RDCFGA, sealed(&CFGA_DEFAULT, 3)));
+    e.extend(write(CLRFLAG, sealed(&clr, 0)));
+    e.extend(read(RDSTATC, sealed(&[0; 6], 4)));
+    e.extend(read(RDSTATD, sealed(&std(61), 4)));
+    e.extend(write(
+        WRCFGA,
+        vec![0x01, 0x00, 0x00, 0xFF, 0x03, 0x00, 0x00, 0x5A],
+    ));
+    e.extend(read(RDCFGA, sealed(&CFGA_DEFAULT, 5)));
+    e.extend(write(
+        WRCFGB,
+        vec![0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00, 0x03, 0x3D],
+    ));
+    e.extend(read(RDCFGB, sealed(&CFGB_DEFAULT, 6)));
+    let set = LatentSet::of(&[LatentTest::OscillatorFast]);
+    let mut d = Adbms6830::<Adbms6830b, 1, _>::new(Blocking::new(Mock::new(&e), NoopDelay::new()));
+    let mut out = [LatentReport::NOT_RUN];
+    assert!(d.latent_fault_self_test(set, &mut out).unwrap().is_ok());
+    assert!(matches!(
+        out[0].outcome(LatentTest::OscillatorFast),
+        LatentOutcome::NotApplied(_)
+    ));
+    assert_eq!(out[0].oscillator_fast, Reading::NotConverted);
+    assert_eq!(out[0].oscillator_normal, Reading::Valid(61));
+    let (mut m, _) = d.release().release();
+    m.done();
 }

@@ -21,7 +21,7 @@ use embedded_hal_mock::eh1::delay::NoopDelay;
 use embedded_hal_mock::eh1::spi::{Mock, Transaction as T};
 
 mod common;
-use common::{block_on, cmd, oracle_cmd, oracle_pec15, read};
+use common::{block_on, cmd, oracle_cmd, oracle_pec15, read, write};
 
 /// Runs `$body` with a blocking driver, then with an async driver, on the same expectations.
 /// Inside the body, wrap every driver call in `go!(…)`.
@@ -72,6 +72,7 @@ const RDSB: [u8; 4] = [0x00, 0x0A, 0xC3, 0x04];
 const RDCVA: [u8; 4] = [0x00, 0x04, 0x07, 0xC2];
 const RDCVB: [u8; 4] = [0x00, 0x06, 0x9A, 0x94];
 const RDCFGA: [u8; 4] = [0x00, 0x02, 0x2B, 0x0A];
+const WRCFGA: [u8; 4] = [0x00, 0x01, 0x3D, 0x6E]; // LTC6804-DS Table 24 (adi.md §2.2 [X])
 const CLRCELL: [u8; 4] = [0x07, 0x11, 0xC9, 0xC0];
 const ADCV_NORMAL_ALL: [u8; 4] = [0x03, 0x60, 0xF4, 0x6C];
 // adi.md §2.3: all-0xFF group with its valid PEC 66 4C (a cleared register).
@@ -279,10 +280,21 @@ fn s_pin_redundancy_rejects_bad_input_before_sending() {
 fn s_pin_redundancy_sequence_and_verdicts_two_devices() {
     let n = 2;
     let mut tx = Vec::new();
-    // Wake idle ports: one RDCFGA dummy per device; clear; convert (ADCV 7 kHz, DCP = 0).
+    // Wake idle ports: one RDCFGA dummy per device.
     for _ in 0..n {
         tx.extend(cmd(RDCFGA));
     }
+    // The held configuration is written and read back (SCONV confirmed on each chip). LTC6810
+    // CFGR (adi.md §3 "LTC6810 CFGR"): GPIO1..4 pull-downs off = CFGR0 b6..b3 (0x78), UV/OV
+    // 0, no discharge, SCONV = CFGR5 b3 (0x08).
+    let cfg = [0x78, 0x00, 0x00, 0x00, 0x00, 0x08];
+    let sealed_cfg = [cfg.as_slice(), &oracle_pec15(&cfg)].concat();
+    tx.extend(write(
+        WRCFGA,
+        [sealed_cfg.clone(), sealed_cfg.clone()].concat(),
+    ));
+    tx.extend(read(RDCFGA, [sealed_cfg.clone(), sealed_cfg].concat()));
+    // Clear; convert (ADCV 7 kHz, DCP = 0).
     tx.extend(cmd(CLRCELL));
     tx.extend(cmd(ADCV_NORMAL_ALL));
     // REFON = 0: the wait includes tREFUP and exceeds tIDLE, so the ports are woken again.
@@ -315,6 +327,35 @@ fn s_pin_redundancy_sequence_and_verdicts_two_devices() {
         assert_eq!(report.failed.iter().collect::<Vec<_>>(), vec![1]);
         assert_eq!(m[0], Reading::Valid(1 << 4));
         assert!(matches!(m[1], Reading::Failed(f) if f.device == 1));
+    });
+}
+
+#[test]
+fn s_pin_redundancy_stops_when_a_chip_does_not_take_sconv() {
+    // One device; its CFGR read-back (good PEC) shows SCONV = 0 after the write: the check
+    // stops with a read-back error naming the device and byte, before converting anything.
+    let cfg = [0x78, 0x00, 0x00, 0x00, 0x00, 0x08];
+    let back = [0x78, 0x00, 0x00, 0x00, 0x00, 0x00];
+    let mut tx = cmd(RDCFGA);
+    tx.extend(write(
+        WRCFGA,
+        [cfg.as_slice(), &oracle_pec15(&cfg)].concat(),
+    ));
+    tx.extend(read(
+        RDCFGA,
+        [back.as_slice(), &oracle_pec15(&back)].concat(),
+    ));
+    both!(Ltc6810, 1, tx, |d| {
+        d.set_sconv(true).unwrap();
+        let mut m = [Reading::NotConverted; 1];
+        match go!(d.s_pin_redundancy(AdcMode::Normal, MicroVolts(1_000), &mut m)) {
+            Err(Error::Verify(v)) => {
+                assert_eq!((v.device, v.register, v.offset), (0, "CFGR", 5));
+                assert_eq!((v.expected, v.actual), (0x08, 0x00));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(m, [Reading::NotConverted]);
     });
 }
 
@@ -463,6 +504,33 @@ mod sim {
                 Err(Error::Config(ConfigError::Conflict(_)))
             ));
         }};
+    }
+
+    macro_rules! sconv_held_only {
+        ($sim:ident, $d:ident, $go:ident, $n:literal) => {{
+            // The chips run with SCONV = 0; SCONV is then set in the driver's copy only (no
+            // write). The check must not compare against S groups that were never converted:
+            // it writes the held configuration itself and confirms SCONV per chip.
+            $go($d.wake()).unwrap();
+            $go($d.write_config_verified()).unwrap();
+            $d.set_sconv(true).unwrap();
+            for dev in 0..$n {
+                assert_eq!($sim.with(|c| c.config_bytes(dev).unwrap()[0][5] & 0x08), 0);
+            }
+            let mut m = [Reading::NotConverted; $n];
+            let r = $go($d.s_pin_redundancy(AdcMode::Normal, MicroVolts(0), &mut m)).unwrap();
+            assert!(r.is_ok());
+            for dev in 0..$n {
+                assert_ne!($sim.with(|c| c.config_bytes(dev).unwrap()[0][5] & 0x08), 0);
+            }
+            // Real S conversions happened: both paths agree on every device.
+            assert!(m.iter().all(|x| *x == Reading::Valid(0)), "{m:?}");
+        }};
+    }
+
+    #[test]
+    fn sconv_set_only_in_the_driver_is_written_before_the_check() {
+        both_sim!(2, sconv_held_only);
     }
 
     #[test]

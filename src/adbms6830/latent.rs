@@ -308,8 +308,9 @@ impl LatentSet {
 pub enum LatentOutcome {
     /// Not requested (or not reached: the run stopped on a bus error first).
     NotRun,
-    /// Every expected flag was set while forced, and every flag the test clears was clear
-    /// after FLAG_D = 0 and CLRFLAG.
+    /// Every flag the test clears was clear before forcing (after CLRFLAG), every expected
+    /// flag was set while forced, and every flag the test clears was clear again after
+    /// FLAG_D = 0 and CLRFLAG: each expected flag went from 0 to 1 because of FLAG_D.
     Passed,
     /// **Latent fault**: FLAG_D was set (verified by read-back) but these expected flags
     /// stayed clear — the device's own fault detection for them does not work.
@@ -317,9 +318,9 @@ pub enum LatentOutcome {
         /// Expected flags that were not set.
         missing: LatentFlags,
     },
-    /// The expected flags were set, but these flags were still set after FLAG_D was
-    /// restored to 0 (verified) and CLRFLAG cleared them: a flag stuck high, or a real
-    /// fault present during the test.
+    /// These flags were still set after CLRFLAG cleared them — before forcing (then the
+    /// detector was not judged: a set flag proves nothing), or after FLAG_D was restored
+    /// to 0 (verified): a flag stuck high, or a real fault present during the test.
     FlagNotCleared {
         /// Flags still set.
         stuck: LatentFlags,
@@ -346,7 +347,8 @@ pub struct LatentReport {
     /// Outcome per test, indexed by [`LatentTest::index`].
     pub outcomes: [LatentOutcome; LatentTest::COUNT],
     /// OC_CNTR (STATD STDR5, raw) read while "oscillator counter fast" was forced.
-    /// `NotConverted` when that test did not run. Not judged: the data sheet's limits are
+    /// `NotConverted` when that test did not run or FLAG_D was not applied (then no forced
+    /// count exists); `Failed` when the device's frames failed. Not judged: the data sheet's limits are
     /// not in the notes (foxBMS 2 uses > 70 fast, < 52 slow: `ADI_OSCILLATOR_*_THRESHOLD`).
     pub oscillator_fast: Reading<u8>,
     /// OC_CNTR read while "oscillator counter slow" was forced.
@@ -354,6 +356,10 @@ pub struct LatentReport {
     /// OC_CNTR read after an oscillator test was undone (FLAG_D = 0, flags cleared): the
     /// normal count (last oscillator test run).
     pub oscillator_normal: Reading<u8>,
+    /// STATC supply and system flags (STCR4, STCR5) as found when the self-test started,
+    /// before it cleared or forced anything: a real fault latched earlier is reported here,
+    /// not erased. `NotConverted` when the self-test sent nothing.
+    pub latched_before: Reading<LatentFlags>,
     /// The fault of this device's read-back in the final configuration restore, if that
     /// frame failed: its FLAG_D = 0 (and CFGA/CFGB) could not be confirmed. `None` when
     /// confirmed, or when the self-test sent nothing.
@@ -367,6 +373,7 @@ impl LatentReport {
         oscillator_fast: Reading::NotConverted,
         oscillator_slow: Reading::NotConverted,
         oscillator_normal: Reading::NotConverted,
+        latched_before: Reading::NotConverted,
         restore_fault: None,
     };
 
@@ -387,15 +394,28 @@ impl Default for LatentReport {
     }
 }
 
-/// Verdict of one device for one test, from the four observations in run order.
-/// `forced`/`cleared` are the STATC reads with FLAG_D set and after the clear.
+/// Verdict of one device for one test, from the five observations in run order.
+/// `baseline`/`forced`/`cleared` are the STATC reads after the clear that precedes the
+/// forcing, with FLAG_D set, and after the clear that follows it.
 pub(crate) fn judge(
     test: LatentTest,
+    baseline: Reading<StatusC>,
     applied: Result<(), LatentOutcome>,
     forced: Reading<StatusC>,
     restored: Result<(), LatentOutcome>,
     cleared: Reading<StatusC>,
 ) -> LatentOutcome {
+    // Before forcing, every flag the test can set was cleared (CLRFLAG): one still set
+    // would make the forced read prove nothing about the detector.
+    let before = match baseline {
+        Reading::Valid(s) => LatentFlags::of(&s),
+        Reading::Failed(f) => return LatentOutcome::NotTested(f),
+        Reading::NotConverted => return LatentOutcome::NotRun,
+    };
+    let stuck = before.and(test.clears());
+    if !stuck.is_empty() {
+        return LatentOutcome::FlagNotCleared { stuck };
+    }
     if let Err(o) = applied {
         return o;
     }
@@ -446,11 +466,11 @@ mod tests {
             reason: FaultReason::NoResponse,
         };
         assert_eq!(
-            judge(t, Ok(()), st(0x50, 0), Ok(()), st(0, 0)),
+            judge(t, st(0, 0), Ok(()), st(0x50, 0), Ok(()), st(0, 0)),
             LatentOutcome::Passed
         );
         assert_eq!(
-            judge(t, Ok(()), st(0x40, 0), Ok(()), st(0, 0)),
+            judge(t, st(0, 0), Ok(()), st(0x40, 0), Ok(()), st(0, 0)),
             LatentOutcome::FlagNotSet {
                 missing: LatentFlags {
                     supply: 0x10,
@@ -460,19 +480,19 @@ mod tests {
         );
         // A definite latent fault wins over a later frame failure.
         assert!(matches!(
-            judge(t, Ok(()), st(0x00, 0), Ok(()), Reading::Failed(f)),
+            judge(t, st(0, 0), Ok(()), st(0x00, 0), Ok(()), Reading::Failed(f)),
             LatentOutcome::FlagNotSet { .. }
         ));
         assert_eq!(
-            judge(t, Ok(()), st(0x50, 0), Ok(()), Reading::Failed(f)),
+            judge(t, st(0, 0), Ok(()), st(0x50, 0), Ok(()), Reading::Failed(f)),
             LatentOutcome::NotTested(f)
         );
         assert_eq!(
-            judge(t, Ok(()), Reading::Failed(f), Ok(()), st(0, 0)),
+            judge(t, st(0, 0), Ok(()), Reading::Failed(f), Ok(()), st(0, 0)),
             LatentOutcome::NotTested(f)
         );
         assert_eq!(
-            judge(t, Ok(()), st(0x50, 0), Ok(()), st(0x80, 0x40)),
+            judge(t, st(0, 0), Ok(()), st(0x50, 0), Ok(()), st(0x80, 0x40)),
             LatentOutcome::FlagNotCleared {
                 stuck: LatentFlags {
                     supply: 0x80,
@@ -482,8 +502,30 @@ mod tests {
         );
         // Flags outside what the test clears do not matter (SLEEP, a CS fault).
         assert_eq!(
-            judge(t, Ok(()), st(0x50, 0x08), Ok(()), st(0x00, 0x08)),
+            judge(
+                t,
+                st(0, 0x08),
+                Ok(()),
+                st(0x50, 0x08),
+                Ok(()),
+                st(0x00, 0x08)
+            ),
             LatentOutcome::Passed
+        );
+        // A flag already set before forcing (and not cleared by CLRFLAG) proves nothing
+        // about the detector: not a pass, whatever the forced read shows.
+        assert_eq!(
+            judge(t, st(0x40, 0), Ok(()), st(0x50, 0), Ok(()), st(0, 0)),
+            LatentOutcome::FlagNotCleared {
+                stuck: LatentFlags {
+                    supply: 0x40,
+                    system: 0
+                }
+            }
+        );
+        assert_eq!(
+            judge(t, Reading::Failed(f), Ok(()), st(0x50, 0), Ok(()), st(0, 0)),
+            LatentOutcome::NotTested(f)
         );
     }
 

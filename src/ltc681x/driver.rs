@@ -753,6 +753,25 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             )));
         }
         self.wake_idle().await?;
+        // SCONV must be set on the chips, not only in the held copy (a chip that slept, or a
+        // `set_sconv` not yet written, has SCONV = 0 and converts no S voltages): write the
+        // held configuration and read it back per device.
+        self.write_config().await?;
+        let mut chip = [Reading::NotConverted; N];
+        let mut report = self.read_config(&mut chip).await?;
+        for (d, c) in chip.iter().enumerate() {
+            if let Reading::Valid(c) = c {
+                if !c.sconv {
+                    return Err(Error::Verify(VerifyMismatch {
+                        device: d as u8,
+                        register: "CFGR",
+                        offset: 5,
+                        expected: 0x08,
+                        actual: 0x00,
+                    }));
+                }
+            }
+        }
         // Clear first: a lost start then reads NotConverted, not the previous voltages.
         self.clear_cells().await?;
         let t = self.start_cells(mode, false, CellSelect::ALL).await?;
@@ -760,10 +779,14 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         // The LTC6810 has 6 cells and 6 S voltages per device (checked above).
         let mut c = [[Reading::NotConverted; 6]; N];
         let mut s = [[Reading::NotConverted; 6]; N];
-        let mut report = self.read_cells(c.as_flattened_mut()).await?;
+        report.merge(self.read_cells(c.as_flattened_mut()).await?);
         report.merge(self.read_s_voltages(s.as_flattened_mut()).await?);
-        for (o, (cd, sd)) in out.iter_mut().zip(c.iter().zip(&s)) {
-            *o = convert::s_pin_mismatches(cd, sd, max_diff);
+        for ((o, (cd, sd)), k) in out.iter_mut().zip(c.iter().zip(&s)).zip(&chip) {
+            *o = match k {
+                // SCONV not confirmed on this chip: its S voltages prove nothing.
+                Reading::Failed(f) => Reading::Failed(*f),
+                _ => convert::s_pin_mismatches(cd, sd, max_diff),
+            };
         }
         Ok(report)
     }
@@ -1525,19 +1548,21 @@ twins! {
         /// On other parts 0x008/0x00A are RDCVC/RDCVD (cell groups C/D): refused with
         /// [`ConfigError::Unsupported`] (as [`Error::Config`]) before anything is sent.
         pub fn read_s_voltages(&mut self, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// LTC6810 only: the S-pin redundancy check. Clears the cell registers (CLRCELL),
-        /// converts all cells with ADCV (`mode`, DCP = 0), waits, reads the cells and the
-        /// S voltages and compares them per device with [`convert::s_pin_mismatches`]:
-        /// `out[d]` (`out.len() == N`) is `Valid(mask)` with bit `k` set when
-        /// |C(k+1) − S(k+1)| > `max_diff` (0 = both paths agree), `Failed` when a frame of
-        /// that device failed, `NotConverted` when a result of that device was not converted.
-        /// The report merges both reads.
+        /// LTC6810 only: the S-pin redundancy check. Writes the held configuration and reads
+        /// it back per device (SCONV must be set on each chip, not only in the driver's copy:
+        /// a chip that slept has lost it), clears the cell registers (CLRCELL), converts all
+        /// cells with ADCV (`mode`, DCP = 0), waits, reads the cells and the S voltages and
+        /// compares them per device with [`convert::s_pin_mismatches`]: `out[d]`
+        /// (`out.len() == N`) is `Valid(mask)` with bit `k` set when |C(k+1) − S(k+1)| >
+        /// `max_diff` (0 = both paths agree), `Failed` when a frame of that device failed
+        /// (its configuration read-back included: SCONV unconfirmed), `NotConverted` when a
+        /// result of that device was not converted. The report merges every read.
         ///
         /// Refused before anything is sent: other parts ([`ConfigError::Unsupported`]), a
         /// negative `max_diff` ([`ConfigError::OutOfRange`]), and a held configuration with
         /// SCONV = 0 on any device ([`ConfigError::Conflict`]; call
-        /// [`set_sconv(true)`](Self::set_sconv) and [`write_config`](Self::write_config)
-        /// first — the driver cannot know whether the chips hold what it last wrote).
+        /// [`set_sconv(true)`](Self::set_sconv) first). A chip whose good read-back shows
+        /// SCONV = 0 after the write stops the check with [`Error::Verify`] naming it.
         ///
         /// Not verified against the data sheet (only vendor code is in the notes): that the
         /// ADCV conversion is what fills the S groups when SCONV = 1 (the vendor sketch

@@ -4,7 +4,7 @@
 use super::{Adbms6830, Core, E, NEED_CFGA, NEED_CFGB, Unconfirmed, check_dcc};
 use crate::adbms6830::command as cmd;
 use crate::adbms6830::latent::{
-    self, LATENT_SETTLE_US, LatentOutcome, LatentReport, LatentSet, LatentTest,
+    self, LATENT_SETTLE_US, LatentFlags, LatentOutcome, LatentReport, LatentSet, LatentTest,
 };
 use crate::adbms6830::register::CfgA;
 use crate::adbms6830::variant::Variant;
@@ -77,8 +77,20 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         self.wake_idle().await?;
         let clean = base.map(|c| c.to_bytes());
         let settle = Microseconds(LATENT_SETTLE_US);
+        // 0. What was latched before the self-test touched anything: reported, since the
+        //    clears below erase it.
+        let mut found = [Reading::NotConverted; N];
+        report.merge(self.read_status_c(&mut found).await?);
+        for (o, f) in out.iter_mut().zip(found.iter()) {
+            o.latched_before = f.map(|s| LatentFlags::of(&s));
+        }
         for t in tests.iter() {
-            // 1. Force: the held configuration with the test's FLAG_D, verified per device.
+            // 1. Baseline: clear every flag the test can set, and check that they are clear,
+            //    so that a flag seen while forcing was set by FLAG_D.
+            self.clear_flags(t.clears().clrflag_bytes()).await?;
+            let mut baseline = [Reading::NotConverted; N];
+            report.merge(self.read_status_c(&mut baseline).await?);
+            // 2. Force: the held configuration with the test's FLAG_D, verified per device.
             let forced_cfg = base.map(|c| {
                 CfgA {
                     flag_d: t.flag_d(),
@@ -104,7 +116,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             if t.reads_oscillator_counter() {
                 report.merge(self.read_oscillator_counters(&mut oc_forced).await?);
             }
-            // 2. Undo: FLAG_D = 0 (the held configuration), verified; wait for the forced
+            // 3. Undo: FLAG_D = 0 (the held configuration), verified; wait for the forced
             //    condition to go away; clear what the test may have set; check it is clear.
             let restored = self
                 .write_per_device(
@@ -126,7 +138,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 report.merge(self.read_oscillator_counters(&mut oc_normal).await?);
             }
             for (d, o) in out.iter_mut().enumerate() {
-                let (Some(a), Some(f), Some(r), Some(c)) = (
+                let (Some(b), Some(a), Some(f), Some(r), Some(c)) = (
+                    baseline.get(d),
                     applied.get(d),
                     forced.get(d),
                     restored.get(d),
@@ -135,12 +148,18 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                     continue;
                 };
                 if let Some(x) = o.outcomes.get_mut(t.index()) {
-                    *x = latent::judge(t, outcome(*a), *f, outcome(*r), *c);
+                    *x = latent::judge(t, *b, outcome(*a), *f, outcome(*r), *c);
                 }
                 let oc = |a: &[Reading<u8>; N]| a.get(d).copied().unwrap_or(Reading::NotConverted);
+                // A forced count exists only where FLAG_D was confirmed applied.
+                let forced_count = match a {
+                    Ok(()) => oc(&oc_forced),
+                    Err(Unconfirmed::Frame(f)) => Reading::Failed(*f),
+                    Err(Unconfirmed::Differs(_)) => Reading::NotConverted,
+                };
                 match t {
-                    LatentTest::OscillatorFast => o.oscillator_fast = oc(&oc_forced),
-                    LatentTest::OscillatorSlow => o.oscillator_slow = oc(&oc_forced),
+                    LatentTest::OscillatorFast => o.oscillator_fast = forced_count,
+                    LatentTest::OscillatorSlow => o.oscillator_slow = forced_count,
                     _ => {}
                 }
                 if t.reads_oscillator_counter() {
@@ -219,11 +238,15 @@ twins! {
         /// [`latent`](crate::adbms6830::latent) for the patterns and the **unverified**
         /// expected flags.
         ///
-        /// For each test of `tests`, in run order ([`LatentTest::ALL`], thermal shutdown
-        /// last):
-        /// 1. WRCFGA with the held configuration ([`Adbms6830::config`]) and the test's
-        ///    FLAG_D, read back per device;
-        /// 2. wait [`LATENT_SETTLE_US`](crate::adbms6830::latent::LATENT_SETTLE_US) (2 ms,
+        /// First STATC is read once: the flags latched before the self-test go to
+        /// [`LatentReport::latched_before`]. Then, for each test of `tests`, in run order
+        /// ([`LatentTest::ALL`], thermal shutdown last):
+        /// 1. CLRFLAG of [`LatentTest::clears`], read STATC: those flags must now be clear,
+        ///    so that a flag seen while forcing was set by FLAG_D (one that stays set is
+        ///    [`LatentOutcome::FlagNotCleared`], never a pass);
+        /// 2. WRCFGA with the held configuration ([`Adbms6830::config`]) and the test's
+        ///    FLAG_D, read back per device; wait
+        ///    [`LATENT_SETTLE_US`](crate::adbms6830::latent::LATENT_SETTLE_US) (2 ms,
         ///    crate-chosen), read STATC (and STATD OC_CNTR for the oscillator tests);
         /// 3. WRCFGA with FLAG_D = 0, read back; wait again; CLRFLAG of
         ///    [`LatentTest::clears`]; read STATC (and STATD) again.
@@ -248,8 +271,8 @@ twins! {
         /// configuration is validated before anything is sent.
         ///
         /// Side effects to know: CLRFLAG clears the flags each test may have set (a real
-        /// fault latched in those flags before the call is cleared too — read
-        /// [`Adbms6830::read_status_c`] first if you need it), but the flags forced by a test
+        /// fault latched in those flags before the call is cleared too; it is reported in
+        /// [`LatentReport::latched_before`]), but the flags forced by a test
         /// cut short by a bus error are not cleared (they stay visible in STATC; the restore
         /// only rewrites the configuration); the command counters advance
         /// (tracked). **Thermal shutdown**: forcing THSD may, on silicon, act like a real
