@@ -757,7 +757,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 break;
             }
             let end = (first + 3).min(cells);
-            let (frames, v) = self.read6(c).await?;
+            let mut frames = [[0u8; 8]; N];
+            let v = self.read(c, &mut frames).await?;
             for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.chunks_mut(stride)) {
                 if let Some(slots) = o.get_mut(first..end) {
                     fill(slots, f, r, &mut report);
@@ -1405,18 +1406,27 @@ fn check_cells_len<V: Variant, const N: usize, B>(len: usize) -> Result<(), Erro
 
 /// Fills cell slots from a verified frame (or marks them failed).
 #[inline]
-fn fill(
+fn fill<const L: usize>(
     slots: &mut [Reading<MicroVolts>],
-    frame: &[u8],
+    frame: &[u8; L],
     verdict: &Result<(), DeviceFault>,
     report: &mut ChainReport,
 ) {
     match verdict {
-        Ok(()) => {
-            for (s, w) in slots.iter_mut().zip(frame.chunks_exact(2)) {
-                *s = convert::cell(u16::from_le_bytes([w[0], w[1]]));
+        // Hot path: three cells from a fixed 8-byte group frame (the match on the frame
+        // length is decided at compile time).
+        Ok(()) => match (slots, <&[u8; 8]>::try_from(frame.as_slice())) {
+            ([a, b, c], Ok(&[b0, b1, b2, b3, b4, b5, _, _])) => {
+                *a = convert::cell(u16::from_le_bytes([b0, b1]));
+                *b = convert::cell(u16::from_le_bytes([b2, b3]));
+                *c = convert::cell(u16::from_le_bytes([b4, b5]));
             }
-        }
+            (slots, _) => {
+                for (s, w) in slots.iter_mut().zip(frame.chunks_exact(2)) {
+                    *s = convert::cell(u16::from_le_bytes([w[0], w[1]]));
+                }
+            }
+        },
         Err(f) => {
             report.record(*f);
             for s in slots.iter_mut() {
