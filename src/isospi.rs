@@ -64,15 +64,20 @@ pub fn verify_frame(frame: &[u8], pec: DataPec) -> Result<u8, FaultReason> {
     // Hot path: the fixed 8-byte register frame of a group read, checked without slicing;
     // the general form below runs only to classify a failure (or for other lengths).
     if let Ok(f) = <&[u8; 8]>::try_from(frame) {
-        let ok = match pec {
-            DataPec::Pec15 => crc::pec15_frame_ok(f).then_some(0),
-            DataPec::Pec10 => crc::pec10_frame_ok(f),
-        };
-        if let Some(cc) = ok {
+        if let Some(cc) = frame_ok(f, pec) {
             return Ok(cc);
         }
     }
     verify_frame_slow(frame, pec)
+}
+
+/// The fixed 8-byte frame check: the counter carried in the frame if its PEC is good.
+#[inline(always)]
+fn frame_ok(frame: &[u8; 8], pec: DataPec) -> Option<u8> {
+    match pec {
+        DataPec::Pec15 => crc::pec15_frame_ok(frame).then_some(0),
+        DataPec::Pec10 => crc::pec10_frame_ok(frame),
+    }
 }
 
 /// [`verify_frame`] as [`verify_chain`] runs it, where the frame length is a constant: an
@@ -80,11 +85,7 @@ pub fn verify_frame(frame: &[u8], pec: DataPec) -> Result<u8, FaultReason> {
 #[inline(always)]
 fn check_frame<const L: usize>(frame: &[u8; L], pec: DataPec) -> Result<u8, FaultReason> {
     if let Ok(f) = <&[u8; 8]>::try_from(frame.as_slice()) {
-        let ok = match pec {
-            DataPec::Pec15 => crc::pec15_frame_ok(f).then_some(0),
-            DataPec::Pec10 => crc::pec10_frame_ok(f),
-        };
-        return match ok {
+        return match frame_ok(f, pec) {
             Some(cc) => Ok(cc),
             None => frame_failed(frame, pec),
         };
