@@ -495,20 +495,7 @@ impl DeviceConfig {
     pub const fn decode<V: Variant>(groups: &[[u8; 6]; 2]) -> Self {
         let mut c = Self {
             gpio_pulldown_off: 0,
-            refon: false,
-            adcopt: false,
-            vuv: 0,
-            vov: 0,
-            dten: false,
-            dcc: 0,
-            dcc0: false,
-            dcto: DischargeTimeout::Disabled,
-            dtmen: false,
-            fdrf: false,
-            ps: 0,
-            mcal: false,
-            sconv: false,
-            dis_red: false,
+            ..Self::DEFAULT
         };
         match V::LAYOUT {
             ConfigLayout::Ltc6810 => {
