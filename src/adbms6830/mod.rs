@@ -177,12 +177,14 @@ pub mod latent;
 pub mod readall;
 pub mod register;
 pub mod timing;
+mod values;
 pub mod variant;
 
 pub use driver::{
-    Adbms6830, AdcPath, AuxValues, CellSource, DisputedCounting, OPEN_WIRE_DEFAULT_PERMILLE,
-    OPEN_WIRE_MAX_PERMILLE, Supplies, compare_cs, open_wire_mask,
+    Adbms6830, AdcPath, CellSource, DisputedCounting, OPEN_WIRE_DEFAULT_PERMILLE,
+    OPEN_WIRE_MAX_PERMILLE, compare_cs, open_wire_mask,
 };
 pub use latent::{LatentFlags, LatentOutcome, LatentReport, LatentSet, LatentTest};
 pub use readall::AuxStatus;
+pub use values::{AuxValues, Supplies};
 pub use variant::{Adbms6830b, Adbms6832, Adbms6833, Variant};

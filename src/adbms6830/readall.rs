@@ -60,8 +60,8 @@
 //! ```
 
 use super::convert;
-use super::driver::{AuxValues, Supplies};
 use super::register::{StatusC, StatusD, StatusE};
+use super::values::{AuxValues, Supplies};
 use crate::error::DeviceFault;
 use crate::isospi::{self, DataPec};
 use crate::monitor::Reading;

@@ -234,7 +234,7 @@ twins! {
         /// FLAG_D latent-fault self-test: checks that each device's own fault detectors
         /// (oscillator check, supply OV/UV/delta, thermal shutdown, fuse/NVM ECC, test-mode
         /// check) can still trip, by forcing them through CFGA FLAG_D (ADBMS6830B-DS Tables
-        /// 55/56, ADBMS6830-SpA Table 104; adi.md §6.4). See
+        /// 55/56, ADBMS6830-SpA Table 104). See
         /// [`latent`](crate::adbms6830::latent) for the patterns and the **unverified**
         /// expected flags.
         ///

@@ -1,0 +1,412 @@
+//! The chain driver: [`Adbms6830`] over [`Blocking`](crate::io::Blocking) or
+//! [`Async`](crate::io::Async) SPI, with the command-counter bookkeeping.
+//!
+//! One file per capability: [`counter`] (command-counter bookkeeping), [`power`] (wake,
+//! idle, reset), [`config`] (CFGA/CFGB), [`measure`] (conversions and reads), [`balancing`]
+//! (DCC rule, PWM, mute), [`aux`] (COMM/STCOMM), [`diagnostics`] (redundancy, open wire),
+//! [`readall`] (RDCSALL/RDACSALL/RDASALL), [`latent`] (FLAG_D self-tests), [`monitor`] (the
+//! `CellMonitor` implementation); this file holds the type, its constructor and settings,
+//! and the verified bus primitives every capability uses.
+//!
+//! Sources cited as ADBMS6830B-DS: ADBMS6830B data sheet Rev. 0,
+//! <https://www.analog.com/media/en/technical-documentation/data-sheets/adbms6830b.pdf>;
+//! ADBMS6830-SpA: the ADBMS6830 data sheet Rev. SpA (pre-release, 2021), used only to
+//! corroborate it.
+
+use core::marker::PhantomData;
+
+use super::command::{self as cmd, Adax, Adcv, Adsv, AuxChannel, Clear, Inc, OpenWire};
+use super::convert;
+use super::register::{CfgA, CfgB, Comm, Pwm, SerialId, StatusC, StatusD, StatusE};
+use super::timing;
+use super::variant::Variant;
+use crate::error::{ConfigError, DeviceFault, Error, FaultReason, VerifyMismatch};
+use crate::io::{SpiError, SpiIo, twins};
+use crate::isospi::{self, DataPec};
+use crate::monitor::{
+    ChainReport, ConversionMode, Faults, MonitorCore, Reading, impl_cell_monitor,
+};
+use crate::units::{MicroAmps, MicroVolts, Microseconds, MilliCelsius};
+use embedded_hal::spi::Operation;
+
+mod aux;
+mod balancing;
+mod config;
+mod counter;
+mod diagnostics;
+/// The FLAG_D latent-fault self-test sequence.
+mod latent;
+mod measure;
+mod monitor;
+mod power;
+mod readall;
+
+pub(crate) use super::values::{AuxValues, Supplies};
+use balancing::check_dcc;
+pub use diagnostics::{
+    AdcPath, OPEN_WIRE_DEFAULT_PERMILLE, OPEN_WIRE_MAX_PERMILLE, compare_cs, open_wire_mask,
+};
+pub use measure::CellSource;
+
+/// How the driver counts CLOVUV, whose INC column differs between data-sheet revisions
+/// (Rev. SpA: increments; Rev. 0: blank).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum DisputedCounting {
+    /// Accept either: after the command, the next read of each device accepts the old
+    /// expectation or one more, and follows the device (default; tolerant until confirmed on
+    /// silicon).
+    #[default]
+    Either,
+    /// Rev. 0 behaviour: no increment.
+    NoIncrement,
+    /// Rev. SpA behaviour: increment.
+    Increment,
+}
+
+/// Bus error of the transport.
+type E<IO> = Error<<IO as SpiIo>::Error>;
+
+/// The protocol core: all logic, written once over [`SpiIo`].
+#[derive(Debug)]
+pub(crate) struct Core<V, const N: usize, IO> {
+    pub(crate) io: IO,
+    expected: [u8; N],
+    /// Extra increments each device may have seen beyond `expected` (a disputed command, or a
+    /// counted command whose frame failed on the bus): the next read accepts any of them.
+    slack: [u8; N],
+    /// Per device, what must happen before its data is trusted again after it was seen to
+    /// reset (counter back at 0): [`NEED_RSTCC`], [`NEED_CFGA`], [`NEED_CFGB`].
+    lost: [u8; N],
+    /// The counter mismatch (expected, received) that revealed the reset (reported again
+    /// at every read until the device is recovered).
+    lost_at: [(u8, u8); N],
+    /// Increments (certain or possible) each device may have seen since its counter was last
+    /// checked or reset by RSTCC: a reset in between leaves the counter at most this high.
+    since: [u8; N],
+    disputed: DisputedCounting,
+    retries: u8,
+    cfga: [CfgA; N],
+    cfgb: [CfgB; N],
+    continuous: bool,
+    source: CellSource,
+    read_all: bool,
+    ow_permille: u16,
+    _v: PhantomData<V>,
+}
+
+/// An ADBMS6830-family daisy chain of `N` devices (device 0 nearest the host) behind one
+/// chip select. See the [module documentation](crate::adbms6830) for a walk-through.
+#[derive(Debug)]
+pub struct Adbms6830<V, const N: usize, IO> {
+    pub(crate) core: Core<V, N, IO>,
+}
+
+impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
+    /// A driver for a chain of `N` devices over `io` ([`Blocking`](crate::io::Blocking) or
+    /// [`Async`](crate::io::Async)). Sends nothing. Expects every command counter at 0 (as
+    /// after power-up); [`wake`](Self::wake) resets them with RSTCC anyway.
+    ///
+    /// `N` must be 1..=64 (checked at compile time).
+    pub fn new(io: IO) -> Self {
+        const { assert!(N >= 1 && N <= crate::monitor::MAX_DEVICES) };
+        Self {
+            core: Core {
+                io,
+                expected: [0; N],
+                slack: [0; N],
+                lost: [0; N],
+                lost_at: [(0, 0); N],
+                since: [0; N],
+                disputed: DisputedCounting::Either,
+                retries: 2,
+                cfga: [CfgA::default(); N],
+                cfgb: [CfgB::default(); N],
+                continuous: false,
+                source: CellSource::C,
+                read_all: N == 1,
+                ow_permille: OPEN_WIRE_DEFAULT_PERMILLE,
+                _v: PhantomData,
+            },
+        }
+    }
+
+    /// Retries: how many more times a read is re-issued while any device fails its PEC
+    /// (default 2).
+    pub fn set_retries(&mut self, retries: u8) {
+        self.core.retries = retries;
+    }
+
+    /// How CLOVUV moves the counter (default [`DisputedCounting::Either`]).
+    pub fn set_disputed_counting(&mut self, mode: DisputedCounting) {
+        self.core.disputed = mode;
+    }
+
+    /// Use the read-all commands (RDCVALL and kin, one 34-byte frame per device) for cell
+    /// reads. Default: on for a single device, off for chains — ADBMS6830B-DS says read-all
+    /// commands are intended "for single IC applications". 16-cell variants only. Also
+    /// makes [`Adbms6830::redundancy_check`] read C and S with one RDCSALL frame.
+    pub fn set_read_all(&mut self, on: bool) {
+        self.core.read_all = on && V::CELLS == 16;
+    }
+
+    /// Open-wire threshold of [`Adbms6830::cell_open_wire`] in ‰ of the normal reading
+    /// (1..=[`OPEN_WIRE_MAX_PERMILLE`], default [`OPEN_WIRE_DEFAULT_PERMILLE`] — see there
+    /// for why). Returns the value set.
+    pub fn set_open_wire_threshold(&mut self, permille: u16) -> Result<u16, ConfigError> {
+        if permille == 0 || permille > OPEN_WIRE_MAX_PERMILLE {
+            return Err(ConfigError::OutOfRange {
+                field: "open-wire threshold (‰)",
+                value: i64::from(permille),
+                min: 1,
+                max: i64::from(OPEN_WIRE_MAX_PERMILLE),
+            });
+        }
+        self.core.ow_permille = permille;
+        Ok(permille)
+    }
+
+    /// The command counter the driver expects from each device next.
+    pub fn expected_counters(&self) -> [u8; N] {
+        self.core.expected
+    }
+
+    /// The configuration the driver last wrote (or read back) per device.
+    pub fn config(&self) -> (&[CfgA; N], &[CfgB; N]) {
+        (&self.core.cfga, &self.core.cfgb)
+    }
+
+    /// Gives the transport back.
+    pub fn release(self) -> IO {
+        self.core.io
+    }
+}
+
+/// A reset device waits for RSTCC.
+const NEED_RSTCC: u8 = 1;
+/// A reset device waits for a verified CFGA write.
+const NEED_CFGA: u8 = 2;
+/// A reset device waits for a verified CFGB write.
+const NEED_CFGB: u8 = 4;
+
+fn fault(device: usize, reason: FaultReason) -> DeviceFault {
+    DeviceFault {
+        device: device as u8,
+        reason,
+    }
+}
+
+/// Compares a read-back frame with the written data under `mask`.
+/// The first byte (under `mask`) where a read-back differs from the written data.
+fn mismatch(
+    device: usize,
+    register: &'static str,
+    got: &[u8],
+    want: &[u8; 6],
+    mask: &[u8; 6],
+) -> Option<VerifyMismatch> {
+    got.iter()
+        .zip(want.iter())
+        .zip(mask.iter())
+        .enumerate()
+        .find(|(_, ((g, w), m))| *g & *m != *w & *m)
+        .map(|(i, ((g, w), m))| VerifyMismatch {
+            device: device as u8,
+            register,
+            offset: i as u8,
+            expected: w & m,
+            actual: g & m,
+        })
+}
+
+/// Why one device's configuration write is not confirmed by its read-back.
+#[derive(Debug, Clone, Copy)]
+enum Unconfirmed {
+    /// The read-back frame failed (PEC, counter, silence).
+    Frame(DeviceFault),
+    /// A good frame showing other contents.
+    Differs(VerifyMismatch),
+}
+
+impl<B> From<Unconfirmed> for Error<B> {
+    fn from(u: Unconfirmed) -> Self {
+        match u {
+            Unconfirmed::Frame(f) => Error::Integrity(f),
+            Unconfirmed::Differs(m) => Error::Verify(m),
+        }
+    }
+}
+
+fn six(f: &[u8]) -> [u8; 6] {
+    let mut o = [0u8; 6];
+    if let Some(s) = f.get(..6) {
+        o.copy_from_slice(s);
+    }
+    o
+}
+
+impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
+    // ---- bus primitives ------------------------------------------------------------------
+
+    pub(crate) async fn send(&mut self, frame: &[u8; 4]) -> Result<(), E<IO>> {
+        let r = isospi::send_command(&mut self.io, frame).await;
+        // On a bus error the command may or may not have reached the chain: the next read
+        // accepts either counter.
+        self.account(frame, r.is_ok());
+        r.map_err(Error::Bus)
+    }
+
+    /// One verified chain read: per device `Ok(frame data)` or the fault (PEC, counter, or a
+    /// device seen to reset whose recovery is not complete).
+    async fn read<const L: usize>(
+        &mut self,
+        frame: &[u8; 4],
+        frames: &mut [[u8; L]; N],
+    ) -> Result<[Result<(), DeviceFault>; N], E<IO>> {
+        let mut out = self.read_checked(frame, frames).await?;
+        if self.lost.iter().all(|&l| l == 0) {
+            return Ok(out);
+        }
+        for (d, o) in out.iter_mut().enumerate() {
+            if let (Ok(()), Some(&l), Some(&(expected, received))) =
+                (&*o, self.lost.get(d), self.lost_at.get(d))
+            {
+                if l != 0 {
+                    *o = Err(fault(d, FaultReason::CommandCounter { expected, received }));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`Self::read`] without the reset overlay: PEC and counter only (the configuration
+    /// read-back that ends a recovery uses it).
+    async fn read_checked<const L: usize>(
+        &mut self,
+        frame: &[u8; 4],
+        frames: &mut [[u8; L]; N],
+    ) -> Result<[Result<(), DeviceFault>; N], E<IO>> {
+        let v = isospi::read_verified(&mut self.io, frame, frames, DataPec::Pec10, self.retries)
+            .await
+            .map_err(Error::Bus)?;
+        self.account(frame, true);
+        let mut out = [Ok(()); N];
+        for (d, (o, r)) in out.iter_mut().zip(v.iter()).enumerate() {
+            *o = match r {
+                Ok(cc) => self.check_counter(d, *cc).map_err(|r| fault(d, r)),
+                Err(reason) => Err(fault(d, *reason)),
+            };
+        }
+        Ok(out)
+    }
+
+    async fn read6(
+        &mut self,
+        frame: &[u8; 4],
+    ) -> Result<([[u8; 8]; N], [Result<(), DeviceFault>; N]), E<IO>> {
+        let mut frames = [[0u8; 8]; N];
+        let v = self.read(frame, &mut frames).await?;
+        Ok((frames, v))
+    }
+
+    async fn write6(&mut self, frame: &[u8; 4], data: &[[u8; 6]; N]) -> Result<(), E<IO>> {
+        let mut host = [[0u8; 8]; N];
+        for (h, d) in host.iter_mut().zip(data.iter()) {
+            h[..6].copy_from_slice(d);
+        }
+        let mut wire = [[0u8; 8]; N];
+        isospi::build_write(&host, DataPec::Pec10, &mut wire);
+        let r = isospi::write_chain(&mut self.io, frame, &wire).await;
+        self.account(frame, r.is_ok());
+        r.map_err(Error::Bus)
+    }
+
+    /// Writes a group and verifies it by read-back. Devices whose read-back matches have
+    /// `clears` removed from their reset-recovery bits; the first failing device's error is
+    /// returned after every device was checked.
+    async fn write_verified(
+        &mut self,
+        wr: &[u8; 4],
+        rd: &[u8; 4],
+        name: &'static str,
+        data: &[[u8; 6]; N],
+        mask: &[u8; 6],
+        clears: u8,
+    ) -> Result<(), E<IO>> {
+        let mut report = ChainReport::OK;
+        let v = self
+            .write_per_device(wr, rd, name, data, mask, clears, &mut report)
+            .await?;
+        match v.iter().find_map(|r| r.err()) {
+            Some(u) => Err(u.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes a configuration group and reads it back, with a verdict per device (
+    /// [`Self::write_verified`] returns the first failing device's). Devices whose read-back
+    /// matches have `clears` removed from their reset-recovery bits; frames that fail are
+    /// recorded in `report`.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_per_device(
+        &mut self,
+        wr: &[u8; 4],
+        rd: &[u8; 4],
+        name: &'static str,
+        data: &[[u8; 6]; N],
+        mask: &[u8; 6],
+        clears: u8,
+        report: &mut ChainReport,
+    ) -> Result<[Result<(), Unconfirmed>; N], E<IO>> {
+        self.write6(wr, data).await?;
+        let mut frames = [[0u8; 8]; N];
+        let v = self.read_checked(rd, &mut frames).await?;
+        let mut out = [Ok(()); N];
+        for (d, (((o, f), r), want)) in out
+            .iter_mut()
+            .zip(frames.iter())
+            .zip(v.iter())
+            .zip(data.iter())
+            .enumerate()
+        {
+            *o = match r {
+                Err(fault) => {
+                    report.record(*fault);
+                    Err(Unconfirmed::Frame(*fault))
+                }
+                Ok(()) => match mismatch(d, name, f, want, mask) {
+                    Some(m) => Err(Unconfirmed::Differs(m)),
+                    None => {
+                        if let Some(l) = self.lost.get_mut(d) {
+                            *l &= !clears;
+                        }
+                        Ok(())
+                    }
+                },
+            };
+        }
+        Ok(out)
+    }
+
+    /// Reads word `index` of a 6-byte group from every device into `out` (length `N`).
+    async fn read_word<T>(
+        &mut self,
+        frame: &[u8; 4],
+        index: usize,
+        conv: fn(u16) -> Reading<T>,
+        out: &mut [Reading<T>],
+    ) -> Result<ChainReport, E<IO>> {
+        let (frames, v) = self.read6(frame).await?;
+        let mut report = ChainReport::OK;
+        for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()) {
+            *o = match r {
+                Ok(()) => conv(convert::word(f, index)),
+                Err(e) => {
+                    report.record(*e);
+                    Reading::Failed(*e)
+                }
+            };
+        }
+        Ok(report)
+    }
+}
