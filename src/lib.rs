@@ -109,6 +109,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod crc;
+mod display;
 pub mod error;
 pub mod io;
 pub mod isospi;
