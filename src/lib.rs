@@ -80,6 +80,67 @@
 //! # }
 //! ```
 //!
+//! # Sharing a bus; an Embassy task
+//!
+//! The drivers take any `SpiDevice`, so bus sharing is the HAL's or `embedded-hal-bus`'s
+//! business: `ExclusiveDevice` for a bus of its own, `RefCellDevice` /
+//! `CriticalSectionDevice` (blocking) or Embassy's shared-bus devices (async) when other
+//! chips sit on the same SPI. [`sim::SimSpiBus`] offers the virtual chips at that level (an
+//! `SpiBus` plus one chip-select pin per chip), so the sharing layer is tested too; its module
+//! docs show two chains sharing one bus through `RefCellDevice`.
+//!
+//! An Embassy task takes `'static`, non-generic arguments, so name the driver type once with
+//! aliases. Below, the aliases name the virtual chain's wires; on a board they name the HAL's
+//! types instead, e.g. with embassy-stm32:
+//! `type Spi = ExclusiveDevice<embassy_stm32::spi::Spi<'static, embassy_stm32::mode::Async>,
+//! Output<'static>, embassy_time::Delay>` and `type Bms = Adbms6830<Adbms6830b, 2, Async<Spi,
+//! embassy_time::Delay>>`. The crate itself needs no runtime: the driver only awaits the bus
+//! and the delay it was given.
+//!
+//! ```
+//! # #[cfg(feature = "sim")] {
+//! use bms_afe::adbms6830::{Adbms6830, Adbms6830b};
+//! use bms_afe::io::{Async, SpiError};
+//! use bms_afe::monitor::{AsyncCellMonitor, ConversionMode, Reading};
+//! use bms_afe::sim::{Sim, SimCs, SimDelay, SimSpiBus, SpiTarget, adbms6830::Adbms6830Chain};
+//! use embedded_hal_bus::spi::ExclusiveDevice;
+//!
+//! type Chain = Adbms6830Chain<Adbms6830b, 2>;
+//! type Delay = SimDelay<'static, Chain>;
+//! type Spi = ExclusiveDevice<SimSpiBus<'static, 1>, SimCs<'static, 'static, Chain>, Delay>;
+//! type Bms = Adbms6830<Adbms6830b, 2, Async<Spi, Delay>>;
+//!
+//! // #[embassy_executor::task]
+//! async fn monitor_task(mut bms: Bms, rounds: u32) -> Result<u32, bms_afe::Error<SpiError<Spi>>> {
+//!     bms.wake().await?;
+//!     let mut cells = [Reading::NotConverted; 2 * 16];
+//!     let mut healthy = 0;
+//!     for _ in 0..rounds {
+//!         // On a board: `loop`, with `Timer::after_millis(100).await` between rounds.
+//!         let report = bms.measure_cells(ConversionMode::Normal, &mut cells).await?;
+//!         if report.is_ok() {
+//!             healthy += 1;
+//!         }
+//!     }
+//!     Ok(healthy)
+//! }
+//!
+//! // `'static` wires: on a board, the HAL's peripherals (and a `StaticCell` for shared state).
+//! let sim: &'static Sim<Chain> = Box::leak(Box::new(Sim::new(Chain::new())));
+//! let chip: &'static SpiTarget<'static, Chain> = Box::leak(Box::new(SpiTarget::new(sim)));
+//! let spi = ExclusiveDevice::new(SimSpiBus::new([chip]), chip.cs(), sim.delay()).unwrap();
+//! let bms: Bms = Adbms6830::new(Async::new(spi, sim.delay()));
+//! // On Embassy: `spawner.spawn(monitor_task(bms, u32::MAX)).unwrap();` Here, any executor:
+//! let task = monitor_task(bms, 3);
+//! # let mut task = core::pin::pin!(task);
+//! # let healthy = loop {
+//! #     if let core::task::Poll::Ready(v) = task.as_mut()
+//! #         .poll(&mut core::task::Context::from_waker(core::task::Waker::noop())) { break v; }
+//! # };
+//! # assert_eq!(healthy.unwrap(), 3);
+//! # }
+//! ```
+//!
 //! # Testing your BMS code on the host
 //!
 //! With the `sim` feature (as a dev-dependency: `cargo add bms-afe --dev --features sim`),

@@ -188,7 +188,7 @@ impl Device {
 }
 
 /// A virtual chain of `N` devices of part `V`. Wrap it in a [`Sim`](super::Sim).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Ltc681xChain<V: Variant, const N: usize> {
     now: u64,
     dev: [Device; N],
