@@ -1,6 +1,6 @@
 //! `no_std` drivers for battery cell-monitor (analog front-end) chips, blocking **and** async
-//! in the same build, behind one [`CellMonitor`] trait — with virtual chips ([`sim`], feature
-//! `sim`), a conformance suite ([`conformance`], feature `conformance`) and measured hot paths.
+//! in the same build, behind one [`CellMonitor`] trait — with virtual chips ([`sim`](sim/index.html), feature
+//! `sim`), a conformance suite ([`conformance`](conformance/index.html), feature `conformance`) and measured hot paths.
 //!
 //! A wrong cell voltage that looks valid can burn a pack, so integrity comes first: every
 //! response frame from every device is checked (PEC15, PEC10 with the command counter, TI
@@ -85,7 +85,7 @@
 //! The drivers take any `SpiDevice`, so bus sharing is the HAL's or `embedded-hal-bus`'s
 //! business: `ExclusiveDevice` for a bus of its own, `RefCellDevice` /
 //! `CriticalSectionDevice` (blocking) or Embassy's shared-bus devices (async) when other
-//! chips sit on the same SPI. [`sim::SimSpiBus`] offers the virtual chips at that level (an
+//! chips sit on the same SPI. [`sim::SimSpiBus`](sim/bus/struct.SimSpiBus.html) offers the virtual chips at that level (an
 //! `SpiBus` plus one chip-select pin per chip), so the sharing layer is tested too; its module
 //! docs show two chains sharing one bus through `RefCellDevice`.
 //!
@@ -144,9 +144,9 @@
 //! # Testing your BMS code on the host
 //!
 //! With the `sim` feature (as a dev-dependency: `cargo add bms-afe --dev --features sim`),
-//! [`sim`] offers each family's chip modelled at register level behind the embedded-hal bus
+//! [`sim`](sim/index.html) offers each family's chip modelled at register level behind the embedded-hal bus
 //! traits, with fault injection (bit flips at device k, silent devices, a broken chain, open
-//! sense wires) and modelled time; [`conformance`] checks any [`CellMonitor`] against it,
+//! sense wires) and modelled time; [`conformance`](conformance/index.html) checks any [`CellMonitor`] against it,
 //! including third-party drivers with their own model.
 //!
 //! # Crate layout
