@@ -7,6 +7,13 @@
 //! | [`crc8_smbus`] | CRC-8/SMBUS, poly 0x07, init 0 | TI bq769x0 / bq769x2 I2C |
 //! | [`crc16_modbus`] | CRC-16/MODBUS (reflected 0x8005, init 0xFFFF) | TI BQ796xx UART frames |
 //!
+//! Definitions: LTC6812-1 data sheet Rev. B "Packet Error Code"
+//! (<https://www.analog.com/media/en/technical-documentation/data-sheets/ltc6812-1.pdf>),
+//! ADBMS6830B data sheet Rev. 0 "Data PEC" (<https://www.analog.com/en/products/adbms6830b.html>),
+//! BQ769x2 Software Development Guide SLUAA11B "I2C With CRC" (<https://www.ti.com/lit/pdf/sluaa11>).
+//! Published vectors come from the `ltc681x` crate's tests (<https://github.com/atlas-aero/rt-LTC681X>)
+//! and ADI EngineerZone thread 104495; the other module docs name their documents.
+//!
 //! All are built on the [`crc`] crate with one `static` lookup table of 256 entries per
 //! algorithm (`Table<1>`: 512 bytes for PEC15, PEC10 and CRC-16, 256 bytes for CRC-8;
 //! 1792 bytes in all, and only the tables a firmware calls are linked). The `crc-no-table`
@@ -267,7 +274,7 @@ fn pec15_pairs(mut rem: u16, data: &[u8]) -> u16 {
 /// With `crc-no-table` it is [`pec15`].
 ///
 /// ```
-/// // protocols/adi.md §2.3 / ez-104495: a register group of six 0xFF bytes has PEC 0x664C.
+/// // EngineerZone thread 104495 (LTC6813 answering 0xFF): six 0xFF bytes have PEC 0x664C.
 /// assert_eq!(bms_afe::crc::pec15_group(&[0xFF; 6]), 0x664C);
 /// ```
 #[inline]
@@ -505,7 +512,7 @@ const fn pec10_frame_tables() -> [[u16; 256]; 4] {
 /// size: six independent table look-ups and one for the counter, no slicing, no loop.
 ///
 /// ```
-/// // protocols/adi.md §6.1: six zero bytes with command counter 17 give PEC10 0x282,
+/// // ADBMS6830B-DS "Data PEC": six zero bytes with command counter 17 give PEC10 0x282,
 /// // so PEC0 = 17 << 2 | 0x2 = 0x46, PEC1 = 0x82.
 /// assert_eq!(bms_afe::crc::pec10_frame_ok(&[0, 0, 0, 0, 0, 0, 0x46, 0x82]), Some(17));
 /// assert_eq!(bms_afe::crc::pec10_frame_ok(&[0, 0, 0, 0, 0, 1, 0x46, 0x82]), None);
@@ -540,7 +547,7 @@ pub fn pec10_frame_ok(frame: &[u8; 8]) -> Option<u8> {
 /// is [`pec10`].
 ///
 /// ```
-/// // protocols/adi.md §6.1: six zero bytes with command counter 17 give PEC10 0x282.
+/// // ADBMS6830B-DS "Data PEC": six zero bytes with command counter 17 give PEC10 0x282.
 /// assert_eq!(bms_afe::crc::pec10_group(&[0; 6], 17), 0x282);
 /// ```
 #[inline]
@@ -582,12 +589,12 @@ mod tests {
     fn pec15_datasheet_and_vendor_vectors() {
         // LTC6804-DS Table 24: WRCFGA 0x0001 -> 0x3D6E.
         assert_eq!(pec15(&[0x00, 0x01]), 0x3D6E);
-        // protocols/adi.md §2.2 (rt-LTC681X commands.rs, verified [X]):
+        // rt-LTC681X `src/commands.rs` (recomputed bit-serially per LTC6812-DS "Packet Error Code"):
         assert_eq!(pec15(&[0x00, 0x02]), 0x2B0A); // RDCFGA
         assert_eq!(pec15(&[0x00, 0x04]), 0x07C2); // RDCVA, also in a real ADBMS6830 capture
         assert_eq!(pec15(&[0x07, 0x23]), 0xB9E4); // STCOMM (ADI ADBMS6830 reference code)
         assert_eq!(pec15(&[0x00, 0x20]), 0x0000); // WRPWM: a valid PEC of zero
-        // protocols/adi.md §2.3 six-byte groups (rt tests, verified [X]):
+        // Six-byte groups from rt-LTC681X `src/tests/pec15.rs` and `src/tests/monitor.rs`:
         assert_eq!(pec15(&[0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22]), 0x9A1C);
         assert_eq!(pec15(&[0xF8, 0x04, 0x08, 0x10, 0x20, 0x40]), 0x0B24);
         assert_eq!(pec15(&[0x2A, 0x63, 0x8E, 0x1E, 0xEC, 0x1F]), 0x110C);
@@ -599,15 +606,17 @@ mod tests {
     #[test]
     fn const_forms_match() {
         const P: u16 = command_pec(0x260);
-        assert_eq!(P, 0x7C20); // ADCV MD=00, adi.md §2.2
-        assert_eq!(command_pec(0x360), 0xF46C); // ADCV MD=10, adi.md §2.2
+        assert_eq!(P, 0x7C20); // ADCV MD=00, rt-LTC681X `src/commands.rs`
+        assert_eq!(command_pec(0x360), 0xF46C); // ADCV MD=10, rt-LTC681X `src/commands.rs`
         assert_eq!(pec15_const(&[0x12, 0x62, 0xA8, 0x62, 0x00, 0x7D]), 0x318A);
         assert_eq!(pec10_const(&[0; 6], 17), pec10(&[0; 6], 17));
     }
 
     #[test]
     fn pec10_vectors() {
-        // protocols/adi.md §6.1 (derived, [D]) and the ADBMS6830 default CFGA write (§7.3).
+        // Derived from ADBMS6830B-DS "Data PEC" (x^10+x^7+x^3+x^2+x+1, seed 0x010, counter bits
+        // last) by an independent bit-serial script, and the default CFGA write (not
+        // hardware-verified).
         assert_eq!(pec10(&[0; 6], 0), 0x3E3);
         assert_eq!(pec10(&[0; 6], 1), 0x36C);
         assert_eq!(pec10(&[0; 6], 17), 0x282);
@@ -731,12 +740,12 @@ mod tests {
                 assert_eq!(pec10_group(d, cc), rem, "len {len} cc {cc}");
             }
         }
-        // protocols/adi.md §6.1 / §7.3 vectors through the fast form.
+        // The ADBMS6830B-DS "Data PEC" vectors above through the fast form.
         assert_eq!(pec10_group(&[0; 6], 0), 0x3E3);
         assert_eq!(pec10_group(&[0; 6], 63), 0x28B);
         assert_eq!(pec10_group(&[0x01, 0x00, 0x00, 0xFF, 0x03, 0x00], 0), 0x05A);
         assert_eq!(pec10_group(&[0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00], 0), 0x33D);
-        // Vectors from protocols/adi.md §2.3 through the fixed-size form.
+        // rt-LTC681X six-byte group vectors through the fixed-size form.
         assert_eq!(pec15_6(&[0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22]), 0x9A1C);
         assert_eq!(pec15_6(&[0x2A, 0x63, 0x8E, 0x1E, 0xEC, 0x1F]), 0x110C);
         assert_eq!(pec15_6(&[0xFF; 6]), 0x664C);

@@ -4,6 +4,9 @@
 //!
 //! # Frames (LTC6812-DS "Data Link Layer", Table 59; ADBMS6830B-DS "Command Format")
 //!
+//! The short document names are those of the [`ltc681x`](crate::ltc681x#sources) and
+//! [`adbms6830`](crate::adbms6830#sources) sources tables (number, revision, URL).
+//!
 //! * Command: `CMD0 CMD1 PEC0 PEC1` (4 bytes, big-endian, PEC15 over CMD0..1).
 //! * Read: the command, then `L` bytes per device (`L − 2` data bytes and a 2-byte data PEC),
 //!   **device 0 (nearest the host) first**. One chip-select frame for the whole chain:
@@ -35,7 +38,7 @@ pub const fn command(cc: u16) -> [u8; 4] {
 
 /// Declares `pub const NAME: [u8; 4] = command(code);` frames with their docs (each family
 /// keeps its own command table: the same code means different things on LTC681x and
-/// ADBMS6830, adi.md §6.2).
+/// ADBMS6830: LTC6812-DS Table 36 vs ADBMS6830B-DS Table 50).
 macro_rules! commands {
     ($($(#[$m:meta])* $name:ident = $cc:expr;)*) => {
         $( $(#[$m])* pub const $name: [u8; 4] = $crate::isospi::command($cc); )*
@@ -261,7 +264,7 @@ pub async fn wake_chain<IO: SpiIo>(
 }
 
 /// Wakes isoSPI ports that went IDLE (no activity for longer than tIDLE, 4.3 ms minimum on
-/// LTC681x and ADBMS6830, adi.md §3.8/§6.6) while the cores stayed up: one dummy frame per
+/// LTC681x and ADBMS6830: LTC6812-DS and ADBMS6830B-DS electrical tables, tIDLE) while the cores stayed up: one dummy frame per
 /// device, `ready_us` (≥ tREADY, 10 µs max) apart. A frame reaching an idle port only wakes
 /// it and is lost there, so each frame gets one port further up the chain. `dummy` should be
 /// a read command that does not move any counter (RDCFGA on both families).
@@ -348,7 +351,8 @@ mod tests {
 
     #[test]
     fn command_frames_match_published_vectors() {
-        // protocols/adi.md §2.2, verified against rt-LTC681X and the LTC6804 data sheet.
+        // WRCFGA: LTC6804-DS Table 24; the others: rt-LTC681X `src/commands.rs` (crate ltc681x
+        // 0.6.2, https://github.com/atlas-aero/rt-LTC681X), each recomputed bit-serially.
         assert_eq!(command(0x001), [0x00, 0x01, 0x3D, 0x6E]); // WRCFGA
         assert_eq!(command(0x026), [0x00, 0x26, 0x2C, 0xC8]); // RDCFGB
         assert_eq!(command(0x00B), [0x00, 0x0B, 0x48, 0x36]); // RDCVF
@@ -382,7 +386,7 @@ mod tests {
         // Cleared LTC group: all-FF data with its valid PEC 66 4C (ez-104495) passes.
         let cleared = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x66, 0x4C];
         assert_eq!(verify_frame(&cleared, DataPec::Pec15), Ok(0));
-        // PEC10 with command counter 17 (adi.md §6.1): zeros + 46 82.
+        // PEC10 with command counter 17 (ADBMS6830B-DS "Data PEC", Tables 42/43): zeros + 46 82.
         let z17 = [0, 0, 0, 0, 0, 0, 0x46, 0x82];
         assert_eq!(verify_frame(&z17, DataPec::Pec10), Ok(17));
         assert_eq!(
@@ -404,7 +408,8 @@ mod tests {
         build_write(&host, DataPec::Pec15, &mut wire);
         assert_eq!(wire[0], [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x22, 0xEE]);
         assert_eq!(wire[1], [0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x28, 0xC0]);
-        // ADBMS6830 default CFGA write PEC10 (adi.md §7.3): 01 00 00 FF 03 00 -> 00 5A.
+        // ADBMS6830 default CFGA write PEC10 (derived from ADBMS6830B-DS "Data PEC" with zero
+        // counter bits; not hardware-verified): 01 00 00 FF 03 00 -> 00 5A.
         let mut f = [0x01, 0x00, 0x00, 0xFF, 0x03, 0x00, 0, 0];
         seal_frame(&mut f, DataPec::Pec10);
         assert_eq!(&f[6..], &[0x00, 0x5A]);

@@ -17,7 +17,7 @@
 //! by the crate; tests/oracles.rs checks them against the published vectors.
 
 use bms_afe::Error;
-use bms_afe::adbms6830::command::{self, Adcv, Inc};
+use bms_afe::adbms6830::command::{self, Inc};
 use bms_afe::adbms6830::readall::{
     AS_DATA_LEN, AS_FRAME_LEN, AuxStatus, CS_DATA_LEN, CS_FRAME_LEN, decode_as, decode_as_data,
     decode_cs, decode_cs_data,
@@ -481,7 +481,7 @@ proptest! {
 mod sim {
     use super::*;
     use crate::common::quantised;
-    use bms_afe::adbms6830::command::{Adax, AuxChannel, PollTarget};
+    use bms_afe::adbms6830::command::{Adax, Adcv, AuxChannel, PollTarget};
     use bms_afe::adbms6830::{AuxValues, CellSource};
     use bms_afe::sim::adbms6830::Adbms6830Chain;
     use bms_afe::sim::{InjectedFault, Sim, VirtualChip};

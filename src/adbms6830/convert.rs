@@ -1,5 +1,5 @@
 //! Result conversions (ADBMS6830B-DS "Result Registers", "Status Register" bit descriptions,
-//! "Register Format Overview"; adi.md §6.5). Pure, `const`, no floats.
+//! "Register Format Overview"). Pure, `const`, no floats.
 //!
 //! Every voltage result (C, averaged, filtered, S, aux, redundant aux, VREF2, VD, VA, VRES,
 //! VMV) is a **signed** 16-bit code: `V = code × 150 µV + 1.5 V`. The codes 0x8000 (after a
@@ -15,7 +15,7 @@
 //! // 0x0000 is 1.5 V; 0x8000 is a cleared register.
 //! assert_eq!(cell(0x0000), Reading::Valid(MicroVolts(1_500_000)));
 //! assert_eq!(cell(0x8000), Reading::NotConverted);
-//! // adi.md §6.5: ITMP 0x1324 (4900) is 25.0 °C.
+//! // ADBMS6830B-DS ITMP formula: 0x1324 (4900) is 25.0 °C.
 //! assert_eq!(itmp(0x1324), Reading::Valid(MilliCelsius(25_000)));
 //! ```
 
@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn extremes_and_offset() {
-        // adi.md §6.5: range −3.4152 V (0x8000) … 1.5 V (0x0000) … 6.41505 V (0x7FFF).
+        // ADBMS6830B-DS "Register Format Overview": range −3.4152 V (0x8000) … 1.5 V (0x0000) … 6.41505 V (0x7FFF).
         assert_eq!(code_to_uv(0x8000), -3_415_200);
         assert_eq!(code_to_uv(0x7FFF), 6_415_050);
         assert_eq!(code_to_uv(0x0001), 1_500_150);

@@ -1,6 +1,18 @@
 //! ADBMS6830 family: ADBMS6830B, ADBMS6832, ADBMS6833 (ADI's current-generation cell
 //! monitors, isoSPI daisy chain, redundant C/S ADCs, 10-bit data PEC with command counter).
 //!
+//! # Sources
+//!
+//! Public documents, cited in this module by the short name on the left:
+//!
+//! | short name | document |
+//! |---|---|
+//! | ADBMS6830B-DS | ADBMS6830B data sheet, Rev. 0 (tables and sections as numbered there): <https://www.analog.com/en/products/adbms6830b.html> |
+//! | ADBMS6830-SpA | ADBMS6830 pre-release data sheet, Rev. SpA (2021-12; not on analog.com), used only to corroborate ADBMS6830B-DS |
+//! | ADI reference code | ADI's ADBMS6830 reference code (`adBms6830Data.h`, `adBms6830CmdList.h`, `adBms6830GenericType.c`, `adBms6830ParseCreate.c`) as vendored in public BMS repositories; facts only, no code taken |
+//! | rt-LTC681X | the `ltc681x` crate 0.6.2 (PEC15 command vectors shared with the LTC681x): <https://github.com/atlas-aero/rt-LTC681X> |
+//! | atopile analyzer | Saleae high-level analyzer for the ADBMS6830 with a real bus capture: <https://github.com/atopile/adbms6830-saleae-analyzer> |
+//!
 //! # Layout
 //!
 //! | module | what |
@@ -57,7 +69,7 @@
 //!   configuration to its defaults. [`Adbms6830::wake`] wakes the chain (one dummy frame per
 //!   device, 500 µs apart).
 //! * After more than tIDLE (4.3 ms minimum) without a frame the isoSPI ports go IDLE and the
-//!   next frame is lost at the first idle port (ADBMS6830B-DS tIDLE/tREADY; adi.md §6.6):
+//!   next frame is lost at the first idle port (ADBMS6830B-DS tIDLE/tREADY):
 //!   [`Adbms6830::wake_idle`] wakes them (one RDCFGA frame per device, tREADY = 10 µs apart;
 //!   RDCFGA moves no counter). The `CellMonitor` methods and the diagnostics
 //!   ([`Adbms6830::redundancy_check`], [`Adbms6830::cell_open_wire`],
@@ -127,7 +139,7 @@
 //!   reference code reads only R_GPIO10 from RAXD, so [`Adbms6830::read_aux`] with
 //!   `redundant` reports the VMV/VPV slots as `NotConverted` whatever RAXD words 1 and 2 hold.
 //! * Not implemented: the low-power cell-monitoring (LPCM) commands and ULRR/WRRR/RDRR. The
-//!   command codes are known (adi.md §6.2), but the register layouts appear only as field
+//!   command codes are known (ADBMS6830B-DS Table 50), but the register layouts appear only as field
 //!   masks in vendor driver code, with no data-sheet table in hand to check them against;
 //!   nothing here sends them.
 //! * Supply self-check ranges ([`Supplies::out_of_range`]) are the data sheet's normal

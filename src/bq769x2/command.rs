@@ -1,5 +1,5 @@
 //! Direct-command addresses and subcommand codes (SLUAA11B "Direct Commands"; SLUUBY2B
-//! command tables; the crate's protocol notes `ti.md` §B.4/§B.5).
+//! command tables).
 //!
 //! Direct commands are 7-bit register addresses read (or written) directly over I2C;
 //! multi-byte values are little-endian. Subcommands are 16-bit codes written to 0x3E/0x3F,

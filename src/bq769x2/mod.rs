@@ -13,6 +13,19 @@
 //! | [`data_memory`] | the typed settings table ([`Config`]) with units and ranges |
 //! | [`Bq769x2`] | the driver, blocking and async, implementing [`CellMonitor`](crate::CellMonitor) |
 //!
+//! # Sources
+//!
+//! Public documents, cited in this module by their TI literature numbers:
+//!
+//! | short name | document |
+//! |---|---|
+//! | SLUUBY2B | BQ76952 Technical Reference Manual, Rev. B: <https://www.ti.com/lit/pdf/sluuby2> |
+//! | SLUUBY1B | BQ76942 Technical Reference Manual, Rev. B: <https://www.ti.com/lit/pdf/sluuby1> |
+//! | SLUAA11B | BQ769x2 Software Development Guide, Rev. B: <https://www.ti.com/lit/pdf/sluaa11> |
+//! | SLUSE13B | BQ76952 data sheet, Rev. B: <https://www.ti.com/lit/ds/symlink/bq76952.pdf> |
+//! | SLUUCJ0 | BQ76907 Technical Reference Manual (the related BQ7690x; transfer-buffer behaviour): <https://www.ti.com/lit/pdf/sluucj0> |
+//! | TI example code | TI's BQ769x2 example code (I2C with CRC-8, subcommand checksum) as ported in public repositories; LibreSolar bms-firmware `drivers/bms_ic/bq769x2`: <https://github.com/LibreSolar/bms-firmware> |
+//!
 //! # Integrity
 //!
 //! * **CRC mode** (recommended, [`Bq769x2::new_crc`]): every byte read is CRC-8 checked with
@@ -25,7 +38,7 @@
 //!   in both modes ([`FaultReason::Checksum`](crate::error::FaultReason::Checksum)), after a
 //!   bounded poll of the 0x3E/0x3F echo. The data (one burst from 0x40) is read **before**
 //!   checksum and length (0x60/0x61): on the BQ7690x a read of 0x61 advances 0x3E/0x3F by
-//!   0x20 and refills the buffer (TRM-76907 §3.1), and the bq769x2 may do the same.
+//!   0x20 and refills the buffer (SLUUCJ0 §3.1), and the bq769x2 may do the same.
 //! * Data-memory writes are batched inside **one** CONFIG_UPDATE session whose entry and exit
 //!   are confirmed by polling Battery Status CFGUPDATE (bounded, [`Error::Timeout`](crate::Error::Timeout)),
 //!   and every entry is read back ([`Error::Verify`](crate::Error::Verify) names the setting).

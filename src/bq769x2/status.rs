@@ -1,5 +1,4 @@
-//! Typed status registers (bit layouts from SLUAA11B / SLUUBY2B as collected in the crate's
-//! protocol notes `ti.md` §B.4–§B.6). Unknown bits are kept (`from_bits_retain`), never
+//! Typed status registers (bit layouts from SLUAA11B "Direct Commands" and SLUUBY2B). Unknown bits are kept (`from_bits_retain`), never
 //! dropped.
 
 use bitflags::bitflags;

@@ -11,11 +11,26 @@
 //! * [`Ltc681x`] — the driver, blocking and async, implementing
 //!   [`CellMonitor`](crate::CellMonitor) / [`AsyncCellMonitor`](crate::AsyncCellMonitor).
 //!
+//! # Sources
+//!
+//! Public documents, cited in this module by the short name on the left:
+//!
+//! | short name | document |
+//! |---|---|
+//! | LTC6812-DS | LTC6812-1 data sheet, Rev. B (tables and sections as numbered there): <https://www.analog.com/media/en/technical-documentation/data-sheets/ltc6812-1.pdf> |
+//! | LTC6813-1 data sheet | <https://www.analog.com/en/products/ltc6813-1.html> (same architecture and command set as the LTC6812-1) |
+//! | LTC6804-DS | LTC6804-1/-2 data sheet, document 680412fc (Rev. C): <https://www.analog.com/en/products/ltc6804-1.html> |
+//! | LTC6810-DS | LTC6810-1/-2 data sheet, Rev. A: <https://www.analog.com/en/products/ltc6810-1.html> |
+//! | ADBMS1818 data sheet | <https://www.analog.com/en/products/adbms1818.html> |
+//! | Linduino | ADI's Linduino sketchbook, `LTSketchbook/libraries/LTC681x`, `LTC6810`, `LTC6811`, `LTC6813` and the DC2259/DC2350/DC2515 demo sketches: <https://github.com/analogdevicesinc/Linduino> |
+//! | rt-LTC681X | the `ltc681x` crate 0.6.2 and its tests (`src/commands.rs`, `src/tests/pec15.rs`, `src/tests/monitor.rs`): <https://github.com/atlas-aero/rt-LTC681X> |
+//! | EngineerZone 104495 | LTC6813 bytes and PECs on a real bus: <https://ez.analog.com/power/f/q-a/104495/ltc6813-responding-with-0xff-for-everything/311707> |
+//!
 //! # Conventions
 //!
 //! * **Device 0 is the device nearest the host**, for reads and for writes. On the wire a
 //!   write carries the farthest device's data first (the chain is a shift register); the
-//!   driver reverses it for you (LTC6812-DS "Network Layer"; adi.md §3.7).
+//!   driver reverses it for you (LTC6812-DS "Network Layer"; LTC6810-DS p.57).
 //! * One chip-select frame per command for the whole chain: `4 + 8·N` bytes for reads and
 //!   writes, 4 for commands.
 //! * Every device's PEC on every read is checked. A bad device fails only its own slots
@@ -70,7 +85,7 @@
 //! | CLRCELL, ADCV, RDCVA/B, RDSA/B | | [`Ltc681x::s_pin_redundancy`]: per-device mask of cells whose C and S results differ by more than a tolerance ([`convert::s_pin_mismatches`]) |
 //!
 //! The codes are those of RDCVC/RDCVD on the larger parts (Linduino `LTC6810.cpp`
-//! `LTC6810_rds_reg`; adi.md §3.2), so both methods refuse other parts with
+//! `LTC6810_rds_reg`), so both methods refuse other parts with
 //! [`ConfigError::Unsupported`](crate::error::ConfigError) before anything is sent. The
 //! groups have the cell-group layout (Linduino `LTC6810_rds` parses them with the cell
 //! parser; `DC2515.ino` prints code × 100 µV) and go through the cell decoder

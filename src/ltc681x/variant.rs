@@ -1,8 +1,7 @@
 //! The chips of the family as types: [`Ltc6810`], [`Ltc6811`], [`Ltc6812`], [`Ltc6813`] and
 //! [`Adbms1818`], each implementing the sealed [`Variant`] trait with its constants.
 //!
-//! Sources: protocols/adi.md §3.1 (cells, GPIOs, groups, SC factor, ITMP formula per part,
-//! LTC6812-DS Table 55, LTC6804-DS p.27, Linduino `DC2350AB.ino`/`DC2259.ino`/`DC2515.ino`),
+//! Sources (cells, GPIOs, groups, SC factor, ITMP formula per part): LTC6812-DS Table 55, LTC6804-DS p.27, Linduino `DC2350AB.ino`/`DC2259.ino`/`DC2515.ino`),
 //! §3.6 (conversion times, LTC681x data sheets Table 5), §4 (ADBMS1818 = LTC6813 protocol).
 
 use core::fmt::Debug;
@@ -100,12 +99,12 @@ macro_rules! variant {
     };
 }
 
-// ADCV all-cell times per part (adi.md §3.6, each data sheet's Table 5), one-group times
+// ADCV all-cell times per part (each data sheet's Table 5), one-group times
 // (LTC6812/6813 data sheets; LTC6811 values for LTC6811 and LTC6810).
 variant!(
     /// LTC6810-1: 6 cells, GPIO1..4 + S0, one configuration group of its own layout,
     /// SC × 10, die temperature 7.5 mV/K − 273 °C (Linduino `DC2515.ino`; the rt crate's
-    /// 7.6 mV is treated as a bug, adi.md §3.1).
+    /// 7.6 mV is treated as a bug).
     Ltc6810, "LTC6810", cells 6, gpios 4, aux 2, auxch 6, layout Ltc6810, sc 10,
     itmp 7500, 273_000, maxch 6, mute true, adol false, psb false, pairs false,
     all [[12801, 7215], [1106, 1281], [2328, 3026], [201310, 4423]],
@@ -136,7 +135,8 @@ variant!(
     one [[2152, 1221], [203, 232], [407, 523], [33570, 756]]
 );
 variant!(
-    /// ADBMS1818: protocol and registers of the LTC6813-1 (adi.md §4). SC × 30 and
+    /// ADBMS1818: protocol and registers of the LTC6813-1 (the ADBMS1818 data sheet
+    /// describes the LTC6813-1 command set and register map). SC × 30 and
     /// 7.6 mV/K − 276 °C as in a Linduino-derived ADBMS1818 demo sketch (`print_stat`); not
     /// checked against the ADBMS1818 data sheet itself.
     Adbms1818, "ADBMS1818", cells 18, gpios 9, aux 4, auxch 10, layout Ltc6813, sc 30,
@@ -156,7 +156,7 @@ mod tests {
 
     #[test]
     fn constants_follow_the_notes() {
-        // adi.md §3.1 table, written out independently.
+        // The data sheets' (and Linduino sketches') per-part figures, written out independently.
         assert_eq!(
             (Ltc6810::CELLS, Ltc6810::CELL_GROUPS, Ltc6810::AUX_GROUPS),
             (6, 2, 2)

@@ -23,11 +23,11 @@
 //!   uses the data-sheet **minimum**, 4.3 ms, so a driver relying on the typical 5.5 ms
 //!   fails here); a frame reaching an idle port wakes it (ready after tREADY = 10 µs, the
 //!   maximum) and is lost there and above, exactly like a frame reaching a sleeping device
-//!   (ADBMS6830B-DS tIDLE/tREADY; adi.md §6.6). Counted in
+//!   (ADBMS6830B-DS tIDLE/tREADY). Counted in
 //!   [`Adbms6830Chain::lost_frames`];
 //! * open sense wires: with the open-wire current on a channel whose wire is open the reading
 //!   collapses to 0 V; intact channels read 10/12 (C path) or 9/10 (S path) of the cell;
-//! * CFGA FLAG_D (ADBMS6830-SpA Table 104; adi.md §6.4): a FLAG_D bit held for 1 ms
+//! * CFGA FLAG_D (ADBMS6830-SpA Table 104): a FLAG_D bit held for 1 ms
 //!   (the model's choice) sets the status-C flags the crate's self-test expects
 //!   ([`crate::adbms6830::latent::LatentTest::expected`], an unverified mapping): bit 0 or 1
 //!   OSCCHK (and OC_CNTR reads 78 / 44 instead of the normal 61 — the model's values,
@@ -78,7 +78,7 @@ struct Pending {
     s: Option<[u16; MAX_CELLS]>,
 }
 
-/// tIDLE minimum (ADBMS6830B-DS; adi.md §6.6): 4.3 ms.
+/// tIDLE minimum (ADBMS6830B-DS electrical characteristics): 4.3 ms.
 const T_IDLE_NS: u64 = 4_300_000;
 /// tREADY maximum: 10 µs.
 const T_READY_NS: u64 = 10_000;

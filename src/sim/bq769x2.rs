@@ -1,7 +1,7 @@
 //! A virtual BQ76952 on I2C (plain and CRC mode).
 //!
-//! Modelled as the silicon behaves at the register level (SLUUBY2B, SLUAA11B, the crate's
-//! notes `ti.md` §B):
+//! Modelled as the silicon behaves at the register level (BQ76952 TRM SLUUBY2B and
+//! BQ769x2 Software Development Guide SLUAA11B; see [`crate::bq769x2`] for the sources):
 //!
 //! * I2C at 7-bit address 0x08; in CRC mode every written byte's CRC is checked and a bad
 //!   one is **NACKed** (the write is dropped); reads carry CRCs with the repeated-start
@@ -13,7 +13,7 @@
 //!   committed only when 0x61 is written with a matching checksum and length.
 //! * **Reading 0x61 advances 0x3E/0x3F by 0x20 and refills the buffer** (the next
 //!   data-memory block; other subcommand responses are cleared). This is documented for the
-//!   BQ7690x (TRM-76907 §3.1, `ti.md` §B.5) and applied here conservatively: whichever way the
+//!   BQ7690x (BQ76907 TRM SLUUCJ0 §3.1) and applied here conservatively: whichever way the
 //!   bq769x2 behaves, a host must read the data before 0x60/0x61.
 //! * Data memory 0x9180..0x93FF with defaults, readable when not SEALED, writable only in
 //!   CONFIG_UPDATE (which needs FULLACCESS; the CFGUPDATE bit follows SET_CFGUPDATE /
@@ -585,7 +585,7 @@ impl Bq76952Sim {
 
     /// After a read of 0x61: 0x3E/0x3F advance by 0x20 and the buffer is refilled with the
     /// next block (data memory) or cleared (other subcommands; the model's choice). This is
-    /// the BQ7690x behaviour (TRM-76907 §3.1, `ti.md` §B.5), applied to the bq769x2 model
+    /// the BQ7690x behaviour (BQ76907 TRM SLUUCJ0 §3.1), applied to the bq769x2 model
     /// conservatively: a host that reads 0x60/0x61 before the data gets the wrong block.
     fn advance_block(&mut self) {
         if self.sub_addr == 0 || self.now_ns < self.sub_ready_at {

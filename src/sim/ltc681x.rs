@@ -1,7 +1,8 @@
 //! A virtual LTC681x daisy chain ([`Ltc681xChain`]) at register level, for every part of the
 //! family and chains of 1..=16 (any `N` up to 64 works).
 //!
-//! What it checks and models, as the silicon does (LTC6812-DS / LTC6804-DS, adi.md §3):
+//! What it checks and models, as the silicon does (LTC6812-DS / LTC6804-DS; see
+//! [`crate::ltc681x`] for the documents):
 //!
 //! * Command PEC: a frame with a bad command PEC is ignored by every device (no answer, no
 //!   action). Write data: each device checks the PEC of its own 6 bytes and ignores a bad
@@ -187,7 +188,7 @@ impl Device {
 }
 
 /// A virtual chain of `N` devices of part `V`. Wrap it in a [`Sim`](super::Sim).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Ltc681xChain<V: Variant, const N: usize> {
     now: u64,
     dev: [Device; N],
@@ -208,7 +209,7 @@ impl<V: Variant, const N: usize> Default for Ltc681xChain<V, N> {
 }
 
 // Oracle constants of the model, written from the notes independently of the driver's
-// tables (adi.md §3.1): SC factor and ITMP slope/offset per part.
+// tables (LTC6812-DS Table 55, LTC6804-DS p.27, Linduino sketches): SC factor and ITMP slope/offset per part.
 const fn sc_factor(l: ConfigLayout) -> i64 {
     match l {
         ConfigLayout::Ltc6810 => 10,
@@ -403,7 +404,7 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
     }
 
     fn conv_ns(cfga0: u8, md: u8, kind: u8) -> u64 {
-        // All-cell times below every part's data-sheet table (adi.md §3.6), per MD/ADCOPT.
+        // All-cell times below every part's data-sheet Table 5, per MD/ADCOPT.
         const ALL: [[u64; 2]; 4] = [
             [10_000, 6_000],
             [900, 1_000],
@@ -424,7 +425,7 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
     }
 
     fn self_test_pattern(st: u8, md: u8, adcopt: bool) -> u16 {
-        // LTC6812-DS Table 13 (adi.md §3.10).
+        // LTC6812-DS Table 13.
         match (st, md, adcopt) {
             (1, 1, false) => 0x9565,
             (1, 1, true) => 0x9553,
@@ -827,7 +828,7 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
                 _ => {
                     if let Some((mut job, dur)) = Self::adc_job(d.cfga[0], cc) {
                         if let Job::Cells { s, .. } = &mut job {
-                            // LTC6810 CFGR5 bit 3 = SCONV (adi.md §3 "LTC6810 CFGR").
+                            // LTC6810 CFGR5 bit 3 = SCONV (Linduino `LTC6810.cpp`).
                             *s = V::LAYOUT == ConfigLayout::Ltc6810 && d.cfga[5] & 0x08 != 0;
                         }
                         d.job = Some((job, now + dur));
