@@ -54,7 +54,7 @@
 //! | stack voltage | sum of cells SC (ADSTAT CHST = SC) × 10/20/30 |
 //! | current | `Ok(None)`: no current channel |
 //! | balancing | DCC bits (any combination of the part's cells; the chip has no adjacency rule — thermal limits are the board's). Without a discharge timeout (DCTO) the switches open at the watchdog timeout (~2 s without a valid command): keep talking to the chain or set [`Ltc681x::set_discharge_timeout`]. |
-//! | faults | STATB OV/UV flags (+ AUXD flags of cells 13..18), THSD, MUXFAIL (`internal`); `raw` bit 1 = MUXFAIL, bit 0 = THSD. MUXFAIL reads 1 after power-up and CLRSTAT until DIAGN ([`Ltc681x::mux_test`]) runs; with the reset thresholds VUV = VOV = 0 every cell is flagged over-voltage until thresholds are written. |
+//! | faults | STATB OV/UV flags (+ AUXD flags of cells 13..18), THSD, MUXFAIL (`internal`); `raw` bit 2 = OV comparison off, bit 1 = MUXFAIL, bit 0 = THSD. MUXFAIL reads 1 after power-up and CLRSTAT until DIAGN runs, so `read_faults` runs the MUX decoder check itself each call (waits for a running conversion with a bounded PLADC poll, sends DIAGN, waits tDIAGN = 4.5 ms, then reads STATA/STATB/AUXD): `internal` is the verdict of that check, never the untested power-up value, and a failing decoder is reported. The flags OV/UV come from the last cell conversion. With the reset threshold VOV = 0 (held configuration never given an OV threshold, [`Ltc681x::set_overvoltage`]) the chip flags every cell over 0 V: those flags carry no information and `overvoltage` reads 0 with `raw` bit 2 set, so a fresh chain reads healthy; set thresholds to get OV flags. |
 //!
 //! # LTC6810 S-voltage groups and S-pin redundancy
 //!

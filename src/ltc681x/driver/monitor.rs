@@ -188,15 +188,30 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
     ) -> Result<ChainReport, Error<IO::Error>> {
         check_len(out.len(), N)?;
         self.wake_idle().await?;
+        // MUXFAIL reads 1 after power-up and CLRSTAT until DIAGN runs (LTC6812-DS "MUX
+        // Decoder Check"): a flag nobody tested says nothing. Run the test here, so that
+        // `internal` is the verdict of a MUX decoder check made by this call — a healthy
+        // chain reads healthy, a failing decoder is reported. A conversion still running
+        // (e.g. after `start_cell_conversion`) is waited for first (bounded PLADC poll), so
+        // DIAGN does not disturb it.
+        self.poll_adc().await?;
+        self.send(&command::DIAGN).await?;
+        self.settle(Microseconds(command::T_DIAGN_US)).await?;
         let mut st = [Reading::NotConverted; N];
         let r = self.read_status(&mut st).await?;
-        for (o, s) in out.iter_mut().zip(st) {
+        for ((o, s), c) in out.iter_mut().zip(st).zip(&self.cfg) {
+            // VOV = 0 (the reset value, never configured) puts the OV threshold at 0 V: the
+            // chip flags every cell, which says nothing about the cells. Such flags are not
+            // reported as over-voltage; raw bit 2 says the comparison is off.
+            let ov_off = c.vov == 0;
             *o = s.map(|s| Faults {
-                overvoltage: s.b.overvoltage,
+                overvoltage: if ov_off { 0 } else { s.b.overvoltage },
                 undervoltage: s.b.undervoltage,
                 thermal_shutdown: s.b.thermal_shutdown,
                 internal: s.b.mux_fail,
-                raw: u32::from(s.b.mux_fail) << 1 | u32::from(s.b.thermal_shutdown),
+                raw: u32::from(ov_off) << 2
+                    | u32::from(s.b.mux_fail) << 1
+                    | u32::from(s.b.thermal_shutdown),
                 ..Faults::default()
             });
         }
