@@ -8,28 +8,31 @@
 //!   detection.
 #![cfg(feature = "sim")]
 
+use bms_afe::bq769x2::{Bq769x2, Bq76952, Config, Security, SecurityKeys};
+use bms_afe::error::{Error, ErrorKind};
 use bms_afe::io::{Async, Blocking};
-use bms_afe::ltc681x::{Ltc681x, Ltc6811, Ltc6813};
+use bms_afe::ltc681x::{Ltc681x, Ltc6811};
 use bms_afe::monitor::{AsyncCellMonitor, CellMonitor, ConversionMode, Faults, Reading};
+use bms_afe::sim::bq769x2::Bq76952Sim;
 use bms_afe::sim::ltc681x::Ltc681xChain;
 use bms_afe::sim::{Sim, VirtualChip};
 
 mod common;
 use common::{block_on, id};
 
-/// Runs `$scenario!(sim, driver, wrap, Trait)` once blocking and once async, on a fresh
-/// virtual chain `$chain` and a driver `$drv` built with `::new`.
+/// Runs `$scenario!(sim, driver, wrap, Trait $(, arg)*)` once blocking and once async, each on
+/// a fresh virtual chip `$chip` (a `$bus` model: `spi` or `i2c`) with a driver from `$drv`.
 macro_rules! both {
-    ($chain:ty, $drv:ty, $scenario:ident) => {{
+    ($bus:ident, $chip:expr, $drv:expr, $scenario:ident $(, $arg:expr)*) => {{
         {
-            let sim = Sim::new(<$chain>::new());
-            let mut d = <$drv>::new(Blocking::new(sim.spi(), sim.delay()));
-            $scenario!(sim, d, id, CellMonitor);
+            let sim = Sim::new($chip);
+            let mut d = ($drv)(Blocking::new(sim.$bus(), sim.delay()));
+            $scenario!(sim, d, id, CellMonitor $(, $arg)*);
         }
         {
-            let sim = Sim::new(<$chain>::new());
-            let mut d = <$drv>::new(Async::new(sim.spi(), sim.delay()));
-            $scenario!(sim, d, block_on, AsyncCellMonitor);
+            let sim = Sim::new($chip);
+            let mut d = ($drv)(Async::new(sim.$bus(), sim.delay()));
+            $scenario!(sim, d, block_on, AsyncCellMonitor $(, $arg)*);
         }
     }};
 }
@@ -111,8 +114,147 @@ macro_rules! fresh_chain_reads_healthy {
 #[test]
 fn ltc681x_fresh_chain_reads_healthy_and_a_mux_fault_is_reported() {
     both!(
-        Ltc681xChain<Ltc6811, 3>,
-        Ltc681x<Ltc6811, 3, _>,
+        spi,
+        Ltc681xChain::<Ltc6811, 3>::new(),
+        Ltc681x::<Ltc6811, 3, _>::new,
         fresh_chain_reads_healthy
     );
+}
+
+// ---- bq769x2 balancing and the security states ------------------------------------------
+
+/// Default keys of the virtual BQ76952 (E2E-1053149: unseal 0x0414/0x3672; full access
+/// 0xFFFF/0xFFFF).
+const UNSEAL: SecurityKeys = SecurityKeys::new(0x0414, 0x3672);
+const FULL: SecurityKeys = SecurityKeys::new(0xFFFF, 0xFFFF);
+
+fn needs(e: &Error<impl core::fmt::Debug>, op: &str, state: &str, need: &str) {
+    match e {
+        Error::NeedsAccess {
+            device: 0,
+            operation,
+            state: s,
+            needs: n,
+        } if *operation == op && *s == state && *n == need => {}
+        other => panic!("expected {op} needs {need} in {state}, got {other:?}"),
+    }
+    assert_eq!(e.kind(), ErrorKind::NeedsAccess);
+    let text = e.to_string();
+    assert!(
+        text.contains(op) && text.contains(state) && text.contains(need),
+        "{text}"
+    );
+}
+
+macro_rules! bq_balancing_in_state {
+    ($sim:ident, $d:ident, $w:ident, $t:ident, $state:expr) => {{
+        let state: Security = $state;
+        if state != Security::Sealed {
+            assert_eq!($w($d.unseal(UNSEAL)).unwrap(), Security::Unsealed);
+        }
+        if state == Security::FullAccess {
+            $w($d.full_access(FULL)).unwrap();
+        }
+        assert_eq!($w($d.security()).unwrap(), state);
+
+        // Stopping with nothing balancing succeeds and writes nothing (CB_ACTIVE_CELLS is
+        // read first).
+        let writes = $sim.with(|m| m.cb_writes());
+        $w($t::set_balancing(&mut $d, &[0])).unwrap();
+        assert_eq!($sim.with(|m| m.cb_writes()), writes);
+        // Host balancing works in every state, SEALED included (SLUAA81A): cells 1 and 3.
+        $w($t::set_balancing(&mut $d, &[0b101])).unwrap();
+        assert_eq!($sim.with(|m| m.cb_active_cells()), 0b101);
+        // Stopping while balancing is written and confirmed.
+        $w($t::set_balancing(&mut $d, &[0])).unwrap();
+        assert_eq!($sim.with(|m| m.cb_active_cells()), 0);
+        assert_eq!($sim.with(|m| m.cb_writes()), writes + 2);
+        // Adjacent cells are refused before anything is sent.
+        assert_eq!(
+            $w($t::set_balancing(&mut $d, &[0b11])).unwrap_err().kind(),
+            ErrorKind::Config
+        );
+        assert_eq!($sim.with(|m| m.cb_writes()), writes + 2);
+
+        // The rest of the trait needs no unsealing either.
+        let n = $t::cell_count(&$d);
+        let mut cells = vec![Reading::NotConverted; n];
+        assert!(
+            $w($t::measure_cells(
+                &mut $d,
+                ConversionMode::Normal,
+                &mut cells
+            ))
+            .unwrap()
+            .is_ok()
+        );
+        assert!(
+            cells
+                .iter()
+                .all(|c| c.valid().is_some_and(|v| v.0 == 3_700_000))
+        );
+        let mut f = [Reading::<Faults>::NotConverted; 1];
+        assert!($w($t::read_faults(&mut $d, &mut f)).unwrap().is_ok());
+        assert!(f[0].is_valid());
+
+        // What needs more than the state gives is refused naming both states, unchanged chip.
+        let mut cfg = Config::new();
+        cfg.cov_threshold_mv(4200).unwrap();
+        match state {
+            Security::Sealed => {
+                let e = $w($d.enable_autonomous_fets()).unwrap_err();
+                needs(&e, "FET_ENABLE", "SEALED", "UNSEALED");
+                assert!(!$sim.with(|m| m.fet_enabled()));
+                needs(
+                    &$w($d.configure(&cfg)).unwrap_err(),
+                    "CONFIG_UPDATE",
+                    "SEALED",
+                    "FULLACCESS",
+                );
+                needs(
+                    &$w($d.full_access(FULL)).unwrap_err(),
+                    "full-access keys",
+                    "SEALED",
+                    "UNSEALED",
+                );
+                let mut b = [0u8; 2];
+                needs(
+                    &$w($d.read_data_memory(0x9261, &mut b)).unwrap_err(),
+                    "data-memory read",
+                    "SEALED",
+                    "UNSEALED",
+                );
+                needs(&$w($d.reset()).unwrap_err(), "RESET", "SEALED", "UNSEALED");
+                assert_eq!($sim.with(|m| m.stats().config_sessions), 0);
+            }
+            Security::Unsealed => {
+                needs(
+                    &$w($d.configure(&cfg)).unwrap_err(),
+                    "CONFIG_UPDATE",
+                    "UNSEALED",
+                    "FULLACCESS",
+                );
+                assert_eq!($sim.with(|m| m.stats().config_sessions), 0);
+                $w($d.enable_autonomous_fets()).unwrap();
+                assert!($sim.with(|m| m.fet_enabled()));
+            }
+            _ => {
+                $w($d.configure(&cfg)).unwrap();
+                assert_eq!($sim.with(|m| m.stats().config_sessions), 1);
+            }
+        }
+    }};
+}
+
+#[test]
+fn bq769x2_balancing_in_every_security_state_and_access_errors_name_the_state() {
+    for state in [Security::Sealed, Security::Unsealed, Security::FullAccess] {
+        both!(
+            i2c,
+            Bq76952Sim::new_crc(),
+            Bq769x2::<Bq76952, _>::new_crc,
+            bq_balancing_in_state,
+            state
+        );
+    }
 }

@@ -373,11 +373,13 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     ) -> Result<(), Error<IO::Error>> {
         let len = self.subcommand_read(cmd, out).await?;
         if len < out.len() {
-            // The response passed its checksum: the chip answered, with less than asked
-            // (e.g. a command not available in the current security state).
+            // The response passed its checksum: the chip answered, with less than asked.
+            // SEALED refuses most subcommands that way: name the state if that is why.
+            self.require_access(sub::name(cmd), Security::Unsealed)
+                .await?;
             return Err(Error::Device {
                 device: 0,
-                what: "subcommand answered with fewer bytes than expected (sealed or unsupported?)",
+                what: "subcommand answered with fewer bytes than expected (unsupported?)",
             });
         }
         Ok(())
