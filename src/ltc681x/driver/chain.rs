@@ -1,0 +1,210 @@
+//! Chain length at run time: the devices actually on the chain (1..=N), set by hand or
+//! detected, and the buffer sizes the driver exports.
+
+use embedded_hal::spi::Operation;
+
+use super::*;
+
+impl<V: Variant, const N: usize, IO> Ltc681x<V, N, IO> {
+    /// The compile-time capacity: the most devices this driver type can run.
+    pub const MAX_DEVICES: usize = N;
+    /// Cells per device of part `V`.
+    pub const CELLS_PER_DEVICE: usize = V::CELLS;
+    /// Cells of a full chain (`N × V::CELLS`): the size of a cell buffer that fits any device
+    /// count. Pass `&mut buf[..bms.cell_count()]` to the cell reads.
+    ///
+    /// An associated constant needs the whole type: use your driver's type alias, or `()`
+    /// for the transport (`Ltc681x::<Ltc6813, 16, ()>::MAX_CELLS`).
+    pub const MAX_CELLS: usize = N * V::CELLS;
+    /// Temperature channels of a full chain with every GPIO a thermistor
+    /// (`N × (1 + V::GPIOS)`): fits any [`CellMonitor::measure_temperatures`](crate::CellMonitor)
+    /// output.
+    pub const MAX_TEMPERATURES: usize = N * (1 + V::GPIOS);
+    /// Auxiliary channels of a full chain (`N × V::AUX_CHANNELS`, for `read_aux`).
+    pub const MAX_AUX: usize = N * V::AUX_CHANNELS;
+
+    /// Devices on the chain (1..=N; `N` unless set with [`set_device_count`](Self::set_device_count)
+    /// or [`detect_chain_length`](Self::detect_chain_length)). Every chain operation sends
+    /// and reads frames for exactly this many devices, and every per-device buffer
+    /// (`out`, `masks`) must hold exactly this many devices' values.
+    pub fn device_count(&self) -> usize {
+        self.core.n()
+    }
+
+    /// Cells on the chain: `device_count() × V::CELLS`.
+    pub fn cell_count(&self) -> usize {
+        self.core.n() * V::CELLS
+    }
+
+    /// Sets how many devices are on the chain, `1..=N` (a board whose chain length is a
+    /// run-time setting). Rejected with [`ConfigError::OutOfRange`] otherwise, before
+    /// anything is sent. The held configuration of every slot is kept; the devices beyond
+    /// the count are neither written nor read.
+    ///
+    /// ```
+    /// use bms_afe::io::Blocking;
+    /// use bms_afe::ltc681x::{Ltc681x, Ltc6813};
+    /// # use embedded_hal_mock::eh1::{delay::NoopDelay, spi::Mock};
+    /// # let spi = Mock::<u8>::new(&[]);
+    /// let mut bms = Ltc681x::<Ltc6813, 16, _>::new(Blocking::new(spi, NoopDelay::new()));
+    /// assert!(bms.set_device_count(0).is_err());
+    /// assert!(bms.set_device_count(17).is_err());
+    /// bms.set_device_count(3).unwrap();
+    /// assert_eq!((bms.device_count(), bms.cell_count()), (3, 54));
+    /// assert_eq!(Ltc681x::<Ltc6813, 16, ()>::MAX_CELLS, 288);
+    /// # bms.release().release().0.done();
+    /// ```
+    pub fn set_device_count(&mut self, devices: usize) -> Result<(), ConfigError> {
+        if devices == 0 || devices > N {
+            return Err(ConfigError::OutOfRange {
+                field: "device count",
+                value: devices as i64,
+                min: 1,
+                max: N as i64,
+            });
+        }
+        self.core.active = devices;
+        Ok(())
+    }
+}
+
+/// How one detection read classifies.
+enum Seen {
+    /// `k` devices answered, then silence: the chain length.
+    Length(usize),
+    /// A frame past the capacity answered: the chain is longer than `N`.
+    Longer,
+    /// Not a clean "answers, then silence" pattern: device `d` failed with `reason`.
+    Unclear(u8, FaultReason),
+}
+
+fn classify(verdicts: &[Result<u8, FaultReason>], capacity: usize) -> Seen {
+    let k = verdicts.iter().take_while(|v| v.is_ok()).count();
+    if k > capacity {
+        return Seen::Longer;
+    }
+    match verdicts.get(k) {
+        Some(Err(FaultReason::NoResponse))
+            if verdicts
+                .iter()
+                .skip(k)
+                .all(|v| *v == Err(FaultReason::NoResponse)) =>
+        {
+            if k == 0 {
+                Seen::Unclear(0, FaultReason::NoResponse)
+            } else {
+                Seen::Length(k)
+            }
+        }
+        // A failed frame (or a silent device with answering ones beyond it): device `k`.
+        Some(Err(r)) => Seen::Unclear(k as u8, *r),
+        _ => Seen::Unclear(k as u8, FaultReason::Framing),
+    }
+}
+
+impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
+    pub(super) async fn detect_chain_length(&mut self) -> Result<usize, Error<IO::Error>> {
+        // Wake up to N + 1 devices (one dummy frame per device, tWAKE apart): a chain longer
+        // than the capacity must answer the extra slot too, so that it is seen.
+        isospi::wake_chain(&mut self.io, N + 1, &command::RDCFGA, T_WAKE_US)
+            .await
+            .map_err(Error::Bus)?;
+        let mut attempt = 0;
+        loop {
+            let mut frames = [[0xFFu8; 8]; N];
+            let mut extra = [0xFFu8; 8];
+            self.io
+                .transaction(&mut [
+                    Operation::Write(&command::RDCFGA),
+                    Operation::TransferInPlace(frames.as_flattened_mut()),
+                    Operation::TransferInPlace(&mut extra),
+                ])
+                .await
+                .map_err(Error::Bus)?;
+            let mut v = [Err(FaultReason::NoResponse); MAX_DEVICES + 1];
+            isospi::verify_chain_into(&frames, DataPec::Pec15, &mut v);
+            if let Some(x) = v.get_mut(N) {
+                *x = isospi::verify_frame(&extra, DataPec::Pec15);
+            }
+            let seen = classify(v.get(..N + 1).unwrap_or(&[]), N);
+            match seen {
+                Seen::Length(k) => {
+                    self.active = k;
+                    return Ok(k);
+                }
+                Seen::Longer => {
+                    return Err(Error::Device {
+                        device: N as u8,
+                        what: "a device answers beyond the driver's capacity N: the chain is longer",
+                    });
+                }
+                Seen::Unclear(device, reason) if attempt >= self.retries => {
+                    return Err(Error::Integrity(DeviceFault { device, reason }));
+                }
+                Seen::Unclear(..) => attempt += 1,
+            }
+        }
+    }
+}
+
+twins! {
+    spi impl[V: Variant, const N: usize] Ltc681x<V, N> => core {
+        /// Finds how many devices are on the chain and sets [`device_count`](Self::device_count)
+        /// to it: wakes up to `N + 1` devices (one dummy frame each, tWAKE apart), then reads
+        /// the configuration group RDCFGA with `N + 1` frames in one CS frame. The devices on
+        /// the chain answer with a good PEC, device 0 first; the slots past the last device
+        /// read as silence (every byte 0xFF or 0x00, PEC included). Returns `k` when devices
+        /// `0..k` answer and every slot after them is silent.
+        ///
+        /// * A good frame in slot `N` (past the capacity) is [`Error::Device`] naming device
+        ///   `N`: the chain is longer than this driver type can run — nothing is set.
+        /// * Anything else (no device answers; a corrupted frame; a silent device with
+        ///   answering ones beyond it) is re-read up to [`retries`](Self::retries) times and
+        ///   then [`Error::Integrity`] naming the first device that broke the pattern; the
+        ///   count is left unchanged.
+        ///
+        /// It counts the devices that *answer*: a chain broken above device `k − 1` (link
+        /// cut, dead device with every device above it) reads as a chain of `k`. Compare the
+        /// result with the length the board is built for.
+        ///
+        /// Not verified against the data sheet: what a chain drives on SDO past its last
+        /// device. The LTC6812-DS read protocol clocks `8·N` bytes for `N` devices and says
+        /// nothing of extra clocks; the driver only accepts a clean "good frames, then
+        /// silence" pattern, so any other answer is an error, never a length.
+        pub fn detect_chain_length(&mut self) -> Result<usize, Error<SpiError<B>>>;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: Result<u8, FaultReason> = Ok(0);
+    const SILENT: Result<u8, FaultReason> = Err(FaultReason::NoResponse);
+
+    #[test]
+    fn classify_accepts_only_answers_then_silence() {
+        assert!(matches!(
+            classify(&[OK, OK, OK, SILENT, SILENT], 4),
+            Seen::Length(3)
+        ));
+        assert!(matches!(classify(&[OK, SILENT], 1), Seen::Length(1)));
+        assert!(matches!(classify(&[OK, OK, OK], 2), Seen::Longer));
+        assert!(matches!(
+            classify(&[SILENT, SILENT], 1),
+            Seen::Unclear(0, FaultReason::NoResponse)
+        ));
+        assert!(matches!(
+            classify(&[OK, SILENT, OK, SILENT], 3),
+            Seen::Unclear(1, FaultReason::NoResponse)
+        ));
+        let pec = Err(FaultReason::Pec {
+            expected: 1,
+            received: 2,
+        });
+        assert!(matches!(
+            classify(&[OK, pec, SILENT], 2),
+            Seen::Unclear(1, FaultReason::Pec { .. })
+        ));
+    }
+}
