@@ -9,13 +9,13 @@
 #![cfg(feature = "sim")]
 
 use bms_afe::bq769x2::{Bq769x2, Bq76952, Config, Security, SecurityKeys};
-use bms_afe::error::{Error, ErrorKind};
+use bms_afe::error::{Error, ErrorKind, FaultReason};
 use bms_afe::io::{Async, Blocking};
-use bms_afe::ltc681x::{Ltc681x, Ltc6811};
+use bms_afe::ltc681x::{Ltc681x, Ltc6811, Ltc6813};
 use bms_afe::monitor::{AsyncCellMonitor, CellMonitor, ConversionMode, Faults, Reading};
 use bms_afe::sim::bq769x2::Bq76952Sim;
 use bms_afe::sim::ltc681x::Ltc681xChain;
-use bms_afe::sim::{Sim, VirtualChip};
+use bms_afe::sim::{InjectedFault, Sim, VirtualChip};
 
 mod common;
 use common::{block_on, id};
@@ -178,15 +178,13 @@ macro_rules! bq_balancing_in_state {
 
         // The rest of the trait needs no unsealing either.
         let n = $t::cell_count(&$d);
-        let mut cells = vec![Reading::NotConverted; n];
+        assert_eq!(n, 16);
+        let mut cells = [Reading::NotConverted; Bq769x2::<Bq76952, ()>::MAX_CELLS];
+        let cells = &mut cells[..n];
         assert!(
-            $w($t::measure_cells(
-                &mut $d,
-                ConversionMode::Normal,
-                &mut cells
-            ))
-            .unwrap()
-            .is_ok()
+            $w($t::measure_cells(&mut $d, ConversionMode::Normal, cells))
+                .unwrap()
+                .is_ok()
         );
         assert!(
             cells
@@ -247,6 +245,16 @@ macro_rules! bq_balancing_in_state {
 }
 
 #[test]
+fn bq769x2_exports_its_buffer_sizes() {
+    use bms_afe::bq769x2::Bq76942;
+    assert_eq!(Bq769x2::<Bq76952, ()>::MAX_CELLS, 16);
+    assert_eq!(Bq769x2::<Bq76942, ()>::MAX_CELLS, 10);
+    assert_eq!(Bq769x2::<Bq76952, ()>::MAX_DEVICES, 1);
+    // Die + TS1..TS3, CFETOFF, DFETOFF, ALERT, HDQ, DCHG, DDSG (SLUUBY2B pin functions).
+    assert_eq!(Bq769x2::<Bq76952, ()>::MAX_TEMPERATURES, 10);
+}
+
+#[test]
 fn bq769x2_balancing_in_every_security_state_and_access_errors_name_the_state() {
     for state in [Security::Sealed, Security::Unsealed, Security::FullAccess] {
         both!(
@@ -257,4 +265,186 @@ fn bq769x2_balancing_in_every_security_state_and_access_errors_name_the_state() 
             state
         );
     }
+}
+
+// ---- chain length at run time ------------------------------------------------------------
+
+/// A driver type with room for 16 LTC6813s; buffers sized by its constants.
+type Ltc16<IO> = Ltc681x<Ltc6813, 16, IO>;
+const CELLS16: usize = Ltc16::<()>::MAX_CELLS;
+const TEMPS16: usize = Ltc16::<()>::MAX_TEMPERATURES;
+const DEVS16: usize = Ltc16::<()>::MAX_DEVICES;
+
+/// A distinct voltage per cell, in µV (multiple of the 100 µV LSB).
+fn truth(device: usize, cell: usize) -> i32 {
+    3_100_000 + (device as i32) * 41_300 + (cell as i32) * 7_700
+}
+
+/// The whole trait walk on a 3-device chain through a capacity-16 driver whose count is 3.
+macro_rules! three_of_sixteen {
+    ($sim:ident, $d:ident, $w:ident, $t:ident, $detect:expr) => {{
+        assert_eq!((CELLS16, TEMPS16, DEVS16), (16 * 18, 16 * 10, 16));
+        $sim.with(|c| {
+            for dev in 0..3 {
+                for k in 0..18 {
+                    c.set_cell_voltage(dev, k, truth(dev, k));
+                }
+            }
+        });
+        assert_eq!($t::device_count(&$d), 16);
+        if $detect {
+            assert_eq!($w($d.detect_chain_length()).unwrap(), 3);
+        } else {
+            $d.set_device_count(3).unwrap();
+        }
+        assert_eq!($t::device_count(&$d), 3);
+        assert_eq!($t::cell_count(&$d), 54);
+        $w($t::wake(&mut $d)).unwrap();
+
+        let mut cells = [Reading::NotConverted; CELLS16];
+        let n = $t::cell_count(&$d);
+        let r = $w($t::measure_cells(
+            &mut $d,
+            ConversionMode::Normal,
+            &mut cells[..n],
+        ))
+        .unwrap();
+        assert!(r.is_ok(), "{r:?}");
+        for (i, c) in cells[..n].iter().enumerate() {
+            assert_eq!(
+                *c,
+                Reading::Valid(bms_afe::units::MicroVolts(truth(i / 18, i % 18))),
+                "cell {i}"
+            );
+        }
+        // The slots past the chain were never written.
+        assert!(cells[n..].iter().all(|c| *c == Reading::NotConverted));
+        // A buffer for the capacity is the wrong length for a chain of 3.
+        assert_eq!(
+            $w($t::measure_cells(
+                &mut $d,
+                ConversionMode::Normal,
+                &mut cells
+            ))
+            .unwrap_err()
+            .kind(),
+            ErrorKind::InvalidArgument
+        );
+
+        let mut temps = [Reading::NotConverted; TEMPS16];
+        let per = $t::temperatures_per_device(&$d);
+        let r = $w($t::measure_temperatures(&mut $d, &mut temps[..3 * per])).unwrap();
+        assert!(r.is_ok());
+        assert!(temps[..3 * per].iter().all(Reading::is_valid));
+        let mut stacks = [Reading::NotConverted; DEVS16];
+        assert!(
+            $w($t::measure_stack_voltages(&mut $d, &mut stacks[..3]))
+                .unwrap()
+                .is_ok()
+        );
+        let sum0: i32 = (0..18).map(|k| truth(0, k)).sum();
+        let s0 = stacks[0].valid().unwrap().0;
+        assert!((s0 - sum0).abs() <= 18 * 100 + 2_000, "{s0} vs {sum0}");
+        let mut f = [Reading::<Faults>::NotConverted; DEVS16];
+        assert!($w($t::read_faults(&mut $d, &mut f[..3])).unwrap().is_ok());
+        assert!(
+            f[..3]
+                .iter()
+                .all(|x| x.valid().is_some_and(|x| !x.internal))
+        );
+        $w($t::set_balancing(&mut $d, &[1 << 3, 0, 1 << 17])).unwrap();
+        assert_eq!($sim.with(|c| c.balancing(0)), 1 << 3);
+        assert_eq!($sim.with(|c| c.balancing(2)), 1 << 17);
+        assert_eq!(
+            $w($t::set_balancing(&mut $d, &[0; 16])).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+        // Configuration written to and verified on exactly the three devices.
+        $d.set_overvoltage(bms_afe::units::MicroVolts(4_200_000))
+            .unwrap();
+        $w($d.write_config_verified()).unwrap();
+    }};
+}
+
+#[test]
+fn ltc681x_capacity_16_runs_a_chain_of_3_set_by_hand() {
+    both!(
+        spi,
+        Ltc681xChain::<Ltc6813, 3>::new(),
+        Ltc16::new,
+        three_of_sixteen,
+        false
+    );
+}
+
+#[test]
+fn ltc681x_capacity_16_detects_a_chain_of_3() {
+    both!(
+        spi,
+        Ltc681xChain::<Ltc6813, 3>::new(),
+        Ltc16::new,
+        three_of_sixteen,
+        true
+    );
+}
+
+macro_rules! detection_limits {
+    ($sim:ident, $d:ident, $w:ident, $t:ident) => {{
+        // 5 devices on the wire, room for 4: refused, count unchanged.
+        let e = $w($d.detect_chain_length()).unwrap_err();
+        assert!(matches!(e, Error::Device { device: 4, .. }), "{e:?}");
+        assert_eq!($t::device_count(&$d), 4);
+        // A silent device 1 with answering devices beyond it: not a length.
+        $sim.with(|c| c.inject(InjectedFault::Silent { device: 1 }));
+        let e = $w($d.detect_chain_length()).unwrap_err();
+        assert!(
+            matches!(e, Error::Integrity(f) if f.device == 1 && f.reason == FaultReason::NoResponse),
+            "{e:?}"
+        );
+        assert_eq!($t::device_count(&$d), 4);
+        $sim.with(|c| c.clear_faults());
+        // A link cut above device 1: the answering devices are counted (documented).
+        $sim.with(|c| c.inject(InjectedFault::BreakAfter { after: 1 }));
+        assert_eq!($w($d.detect_chain_length()).unwrap(), 2);
+        $sim.with(|c| c.clear_faults());
+        assert!(matches!($w($d.detect_chain_length()), Err(Error::Device { device: 4, .. })));
+    }};
+}
+
+#[test]
+fn ltc681x_detection_refuses_longer_and_broken_patterns() {
+    both!(
+        spi,
+        Ltc681xChain::<Ltc6811, 5>::new(),
+        Ltc681x::<Ltc6811, 4, _>::new,
+        detection_limits
+    );
+}
+
+#[test]
+fn ltc681x_out_of_range_counts_are_rejected_before_anything_is_sent() {
+    use embedded_hal_mock::eh1::delay::NoopDelay;
+    use embedded_hal_mock::eh1::spi::Mock;
+    // A mock with no expectations fails on any transaction (checked by `done`).
+    let mut b = Ltc16::new(Blocking::new(Mock::<u8>::new(&[]), NoopDelay::new()));
+    let mut a = Ltc16::new(Async::new(Mock::<u8>::new(&[]), NoopDelay::new()));
+    for bad in [0, 17, usize::MAX] {
+        let e = b.set_device_count(bad).unwrap_err();
+        assert_eq!(e, a.set_device_count(bad).unwrap_err());
+        assert!(matches!(
+            e,
+            bms_afe::error::ConfigError::OutOfRange {
+                min: 1,
+                max: 16,
+                ..
+            }
+        ));
+    }
+    assert_eq!(CellMonitor::device_count(&b), 16);
+    assert_eq!(AsyncCellMonitor::device_count(&a), 16);
+    b.set_device_count(16).unwrap();
+    a.set_device_count(1).unwrap();
+    assert_eq!(AsyncCellMonitor::cell_count(&a), 18);
+    b.release().release().0.done();
+    a.release().release().0.done();
 }

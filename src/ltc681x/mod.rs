@@ -30,6 +30,20 @@
 //!   lacks is a [`ConfigError`](crate::error::ConfigError) and nothing is sent — never
 //!   masked.
 //!
+//! # Chain length at run time
+//!
+//! `N` is the capacity; the devices actually on the chain are
+//! [`Ltc681x::device_count`] (`N` by default), set with [`Ltc681x::set_device_count`]
+//! (`1..=N`, refused before anything is sent) or found with
+//! [`Ltc681x::detect_chain_length`] (reads RDCFGA with `N + 1` frames and counts the devices
+//! that answer before silence). Every command then wakes, writes and reads exactly that many
+//! devices (`4 + 8·n` bytes), and every per-device slice (`out`, `masks`) and
+//! `CellMonitor::device_count`/`cell_count` follow it. Size buffers once with the exported
+//! constants ([`Ltc681x::MAX_CELLS`], [`Ltc681x::MAX_TEMPERATURES`], [`Ltc681x::MAX_DEVICES`],
+//! [`Ltc681x::MAX_AUX`]) and pass `&mut buf[..bms.cell_count()]`. The `&[_; N]` inputs of
+//! `write_comm`, `write_sctrl`, `write_pwm` and `write_psb` keep their type; only their first
+//! `device_count()` entries are sent.
+//!
 //! # Power states and timing
 //!
 //! * After ~2 s without a valid command (tSLEEP) the cores sleep and the configuration is
@@ -148,7 +162,8 @@
 //! bms.write_config_verified()?;
 //! let wait = bms.start_cells(AdcMode::Normal, false, CellSelect::ALL)?; // convert
 //! bms.poll_adc()?;                                                 // (or wait `wait`)
-//! let mut cells = [Reading::NotConverted; 36];
+//! // Buffers sized by the driver's constants (2 × 18 cells), not by hand.
+//! let mut cells = [Reading::NotConverted; Ltc681x::<Ltc6813, 2, ()>::MAX_CELLS];
 //! let report = bms.read_cells(&mut cells)?;                        // read
 //! assert!(report.is_ok());
 //! assert_eq!(cells[0], Reading::Valid(MicroVolts(3_700_000)));
