@@ -26,8 +26,18 @@
 //!   A device whose good-PEC frame carries another value fails with
 //!   [`FaultReason::CommandCounter`](crate::error::FaultReason::CommandCounter). Two cases:
 //!   * **Missed or repeated command** (the value is higher than the number of counted
-//!     commands sent since that device's counter was last checked): reported once, at the
-//!     first read that sees it; the expectation then follows the device.
+//!     commands sent since that device's counter was last checked): the device may have
+//!     missed a conversion start, so its result registers may hold an earlier conversion.
+//!     Every value of that device in the operation where the mismatch shows fails with
+//!     the counter fault — all groups of a cell or aux read, read-alls, status, the C/S
+//!     redundancy check, the open-wire checks, the latent-fault self-test (every verdict
+//!     of that device in the run) — not only the frame that carried it. The expectation
+//!     then follows the device, but its **results stay failed** (same fault) until a
+//!     conversion started afterwards is confirmed by its counter at a later read: ADCV
+//!     confirms C results (and S with RD = 1), ADSV S results, ADAX of all channels the aux
+//!     and status A/B groups, ADAX of ITMP or VPV that value alone, ADAX2 of all GPIOs the
+//!     redundant aux groups. Configuration, serial-ID, COMM, PWM and status C/E reads carry
+//!     no conversion result and are trusted again at the next good counter.
 //!   * **Device reset** (power-up, sleep, brown-out: the counter restarted from 0, so it is
 //!     at most the number of counted commands since the last check): the device lost its
 //!     configuration, so the fault **stays** — every read of that device fails with the

@@ -25,6 +25,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<u32>; N],
     ) -> Result<ChainReport, E<IO>> {
+        let mark = self.taint_mark();
         self.wake_idle().await?;
         let hint = self
             .start_cell_adc(Adcv {
@@ -62,6 +63,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 _ => Reading::NotConverted,
             };
         }
+        let tainted = self.tainted(&mark);
+        taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }
 
@@ -83,6 +86,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         path: AdcPath,
         out: &mut [Reading<u32>; N],
     ) -> Result<ChainReport, E<IO>> {
+        let mark = self.taint_mark();
         self.wake_idle().await?;
         let mut base = [[Reading::NotConverted; crate::adbms6830::variant::MAX_CELLS]; N];
         let mut odd = base;
@@ -125,6 +129,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 self.ow_permille,
             );
         }
+        let tainted = self.tainted(&mark);
+        taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }
 
@@ -133,6 +139,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         threshold: MicroVolts,
         out: &mut [Reading<u16>; N],
     ) -> Result<ChainReport, E<IO>> {
+        let mark = self.taint_mark();
         self.wake_idle().await?;
         let mut up = [[Reading::NotConverted; 12]; N];
         let mut down = up;
@@ -166,6 +173,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 None => Reading::Valid(mask),
             };
         }
+        let tainted = self.tainted(&mark);
+        taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }
 }
