@@ -61,6 +61,28 @@
 //! * Configuration writes are verified by read-back ([`Error::Verify`](crate::Error::Verify)
 //!   names device, register and byte; read-only bits SNAP_ST/MUTE_ST are masked).
 //!
+//! # Error detection per frame length
+//!
+//! The data PEC10 (ADBMS6830B-DS "Data PEC": x^10 + x^7 + x^3 + x^2 + x + 1 over the data
+//! bits and the 6 counter bits) is the generator (x + 1)·p(x) with p(x) of degree 9 and
+//! order 511. So at **every** length it catches every odd number of flipped bits and every
+//! burst of up to 10 bits; it catches **every double-bit error** only while the code word
+//! (data + counter + 10 PEC bits) is at most 511 bits long — two flips 511 bits apart form a
+//! valid code word:
+//!
+//! | frame | bits | guaranteed |
+//! |---|---|---|
+//! | 8-byte register group (RDCVx, RDAUXx, RDSTATx, …) | 64 | every 1-, 2- and 3-bit error |
+//! | 34-byte read-all (RDCVALL, RDACALL, RDSALL, RDFCALL) | 272 | every 1-, 2- and 3-bit error |
+//! | 66-byte RDCSALL / RDACSALL | 528 | odd-weight errors and ≤ 10-bit bursts only: 17 of 139 128 two-bit patterns pass |
+//! | 70-byte RDASALL | 560 | odd-weight errors and ≤ 10-bit bursts only: 49 of 156 520 two-bit patterns pass |
+//!
+//! (Computed from the polynomial; `tests/adbms6830_detection.rs` checks each row through the
+//! crate's frame check.) The driver therefore reads cell voltages with group frames by
+//! default ([`Adbms6830::set_read_all`] opts in to the 34-byte read-alls), its redundancy
+//! check never uses RDCSALL, and the wide read-alls are sent only when asked for
+//! ([`Adbms6830::read_cells_cs`], [`Adbms6830::read_all_aux_status`]).
+//!
 //! # Power states and timing
 //!
 //! * After ~2 s without a valid command (tSLEEP) the cores sleep: counters go to 0 and the
@@ -110,9 +132,8 @@
 //! * CLOVUV data bytes: the driver sends all 1s (clear every flag), assuming the STATD
 //!   layout. PWMB bytes beyond the variant's cells are treated as reserved (written 0, not
 //!   compared on read-back).
-//! * Read-all frames: the driver itself uses the 34-byte cell read-alls and, in
-//!   [`Adbms6830::redundancy_check`], RDCSALL only when read-all is on (single device by
-//!   default, per the data sheet's "single IC applications" note;
+//! * Read-all frames: the driver itself uses the 34-byte cell read-alls (also in
+//!   [`Adbms6830::redundancy_check`]) only when read-all is on (off by default;
 //!   [`Adbms6830::set_read_all`]). RDCSALL/RDACSALL/RDASALL are decoded ([`readall`]) and
 //!   exposed ([`Adbms6830::read_cells_cs`], [`Adbms6830::read_all_aux_status`]). The
 //!   RDCSALL/RDACSALL layout (C then S) and the RDASALL size (68 data bytes) agree between

@@ -148,7 +148,7 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
                 cfgb: [CfgB::default(); N],
                 continuous: false,
                 source: CellSource::C,
-                read_all: N == 1,
+                read_all: false,
                 ow_permille: OPEN_WIRE_DEFAULT_PERMILLE,
                 _v: PhantomData,
             },
@@ -167,9 +167,15 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
     }
 
     /// Use the read-all commands (RDCVALL and kin, one 34-byte frame per device) for cell
-    /// reads. Default: on for a single device, off for chains — ADBMS6830B-DS says read-all
-    /// commands are intended "for single IC applications". 16-cell variants only. Also
-    /// makes [`Adbms6830::redundancy_check`] read C and S with one RDCSALL frame.
+    /// reads instead of six 8-byte group reads. Default: off (group reads) for every chain
+    /// length. ADBMS6830B-DS says read-all commands are intended "for single IC
+    /// applications". 16-cell variants only. Also makes [`Adbms6830::redundancy_check`] read
+    /// C and S with RDCVALL and RDSALL.
+    ///
+    /// A 34-byte frame's PEC10 catches every error of up to three bits, as a group frame's
+    /// does, but its 272 bits give a 4-bit error more places to land than the 64 bits of a
+    /// group frame; the wide read-alls (66/70 bytes) are weaker still and never used here
+    /// (module documentation, "Error detection per frame length").
     pub fn set_read_all(&mut self, on: bool) {
         self.core.read_all = on && V::CELLS == 16;
     }
