@@ -107,7 +107,7 @@
 //! | `ConversionMode::Normal` | ADCV single shot with RD = 1 (C and S both convert, CS flags updated); hint 9.6 ms (8 ms + 20 %); reads C results |
 //! | `ConversionMode::Filtered` | ADCV continuous (CONT = 1), reads the IIR-filtered results (RDFCx); first start also resets the filter; hint 9.6 ms. The filter corner is CFGA FC (FC = 0 leaves the filter off: configure it). Settling to a step takes several filter time constants: the hint covers fresh samples, not settling |
 //! | temperatures | 1 per device: the die temperature ITMP (ADAX CH = ITMP, status A) |
-//! | stack voltage | VPV (V+ to V−, ADAX CH = VPV, ×25) |
+//! | stack voltage | VPV (V+ to V−, ADAX CH = VPV, ×25 — **scaling unverified**: ×25 vs ×20, see [`convert::VPV_GAIN`]) |
 //! | current | `Ok(None)`: no current channel |
 //! | balancing | DCC bits in CFGB (cells 1–16), written with the driver's thresholds and verified; use [`Adbms6830::write_pwm`] for PWM duty |
 //! | faults | STATD per-cell OV/UV; STATC THSD → `thermal_shutdown`; CS flags, supply and oscillator/SPI flags → `internal`; `raw` = CSFLT \| STCR4 << 16 \| STCR5 << 24 |
@@ -161,6 +161,16 @@
 //!   command codes are known (adi.md §6.2), but the register layouts appear only as field
 //!   masks in vendor driver code, with no data-sheet table in hand to check them against;
 //!   nothing here sends them.
+//! * VPV scaling is **unverified**: the crate applies × 25 (V+ to V− = 25 × (VPV ×
+//!   150 µV + 1.5 V)), as foxBMS 2 and a public third-party ADBMS6830B driver that quotes the
+//!   ADBMS6830B data sheet (Rev. 0, Tables 104 and 107, result-register formulas) do; ADI's ADBMS6830
+//!   reference application prints VPV **and VMV** as × 20 (`serialPrintResult.c`,
+//!   `printVoltages`: `20 * voltage`). The data-sheet table itself was not available to check.
+//!   A wrong factor scales the stack voltage by 25/20 = 1.25: cross-check it against the sum of
+//!   the cell voltages before relying on it. VMV is reported unscaled (× 1), also unverified
+//!   (ADI's reference application applies × 20). Evidence: [`convert::VPV_GAIN`]; affected:
+//!   `CellMonitor::measure_stack_voltages`, [`Adbms6830::read_aux`] (slots 10 and 11),
+//!   [`Adbms6830::read_all_aux_status`].
 //! * Supply self-check ranges ([`Supplies::out_of_range`]) are the data sheet's normal
 //!   ranges as given in the notes.
 //!

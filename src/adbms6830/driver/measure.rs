@@ -437,7 +437,9 @@ twins! {
         pub fn read_cells(&mut self, source: CellSource, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// SNAP, read cells, UNSNAP: all groups of all devices from the same instant.
         pub fn read_cells_snapshot(&mut self, source: CellSource, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// Reads aux (or, with `redundant`, RAX) groups: GPIO1..10, VMV, VPV (×25). The
+        /// Reads aux (or, with `redundant`, RAX) groups: GPIO1..10, VMV, VPV (×25; the VPV
+        /// and VMV scalings are **unverified**, see
+        /// [`convert::VPV_GAIN`](crate::adbms6830::convert::VPV_GAIN)). The
         /// redundant path measures GPIOs only (ADAX2), so with `redundant` the VMV and VPV
         /// slots are always `NotConverted`.
         pub fn read_aux(&mut self, redundant: bool, out: &mut [AuxValues; N]) -> Result<ChainReport, Error<SpiError<B>>>;
