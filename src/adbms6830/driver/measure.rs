@@ -69,6 +69,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     pub(crate) async fn start_cell_adc(&mut self, adcv: Adcv) -> Result<Microseconds, E<IO>> {
         let f = adcv.frame()?;
         self.send(&f).await?;
+        self.started(if adcv.redundant {
+            STALE_C | STALE_S
+        } else {
+            STALE_C
+        });
         self.continuous = adcv.continuous;
         let nominal = if adcv.redundant {
             timing::T_SADC_US
@@ -81,12 +86,21 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     pub(crate) async fn start_s_adc(&mut self, adsv: Adsv) -> Result<Microseconds, E<IO>> {
         let f = adsv.frame()?;
         self.send(&f).await?;
+        self.started(STALE_S);
         Ok(Microseconds(timing::with_margin(timing::T_SADC_US)))
     }
 
     pub(crate) async fn start_aux(&mut self, adax: Adax) -> Result<Microseconds, E<IO>> {
         let f = adax.frame()?;
         self.send(&f).await?;
+        // Only a conversion of every channel refreshes the aux and status A/B groups; a
+        // single ITMP or VPV conversion refreshes that value alone.
+        self.started(match adax.channel {
+            AuxChannel::All => STALE_AUX | STALE_ITMP | STALE_VPV,
+            AuxChannel::Itmp => STALE_ITMP,
+            AuxChannel::Vpv => STALE_VPV,
+            _ => 0,
+        });
         let ch = match adax.channel {
             AuxChannel::All => timing::AUX_ALL_CHANNELS,
             _ => 1,
@@ -99,6 +113,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     pub(crate) async fn start_aux2(&mut self, gpio: Option<u8>) -> Result<Microseconds, E<IO>> {
         let f = cmd::adax2(gpio)?;
         self.send(&f).await?;
+        if gpio.is_none() {
+            self.started(STALE_RAUX);
+        }
         let ch = if gpio.is_some() { 1 } else { 10 };
         Ok(Microseconds(timing::with_margin(
             timing::T_AUX2_PER_CHANNEL_US * ch,
@@ -149,8 +166,23 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         self.read_cells_strided(source, out, V::CELLS).await
     }
 
-    /// Reads cells into `out`, device `d`'s cells starting at `d × stride`.
+    /// Reads cells into `out`, device `d`'s cells starting at `d × stride`. A device that
+    /// shows a command-counter fault in any of the frames fails every one of its cells.
     pub(super) async fn read_cells_strided(
+        &mut self,
+        source: CellSource,
+        out: &mut [Reading<MicroVolts>],
+        stride: usize,
+    ) -> Result<ChainReport, E<IO>> {
+        let mark = self.taint_mark();
+        let mut report = self.read_cell_frames(source, out, stride).await?;
+        let tainted = self.tainted(&mark);
+        taint(&tainted, out.chunks_mut(stride), V::CELLS, &mut report);
+        Ok(report)
+    }
+
+    /// The frames of [`Self::read_cells_strided`], each filling its own slots.
+    async fn read_cell_frames(
         &mut self,
         source: CellSource,
         out: &mut [Reading<MicroVolts>],
@@ -214,6 +246,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             [cmd::RDAUXA, cmd::RDAUXB, cmd::RDAUXC, cmd::RDAUXD]
         };
         let mut report = ChainReport::OK;
+        let mark = self.taint_mark();
         for (g, c) in groups.iter().enumerate() {
             let (frames, v) = self.read6(c).await?;
             for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()) {
@@ -234,6 +267,13 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 }
             }
         }
+        let tainted = self.tainted(&mark);
+        taint(
+            &tainted,
+            out.iter_mut().map(|o| o.as_mut_slice()),
+            12,
+            &mut report,
+        );
         Ok(report)
     }
 
@@ -397,7 +437,9 @@ twins! {
         pub fn read_cells(&mut self, source: CellSource, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// SNAP, read cells, UNSNAP: all groups of all devices from the same instant.
         pub fn read_cells_snapshot(&mut self, source: CellSource, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// Reads aux (or, with `redundant`, RAX) groups: GPIO1..10, VMV, VPV (×25). The
+        /// Reads aux (or, with `redundant`, RAX) groups: GPIO1..10, VMV, VPV (×25; the VPV
+        /// and VMV scalings are **unverified**, see
+        /// [`convert::VPV_GAIN`](crate::adbms6830::convert::VPV_GAIN)). The
         /// redundant path measures GPIOs only (ADAX2), so with `redundant` the VMV and VPV
         /// slots are always `NotConverted`.
         pub fn read_aux(&mut self, redundant: bool, out: &mut [AuxValues; N]) -> Result<ChainReport, Error<SpiError<B>>>;

@@ -66,7 +66,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
             })
             .await?;
         self.settle(hint).await?;
-        self.read_word(&cmd::RDSTATA, 1, convert::itmp, out).await
+        self.read_word(&cmd::RDSTATA, 1, STALE_ITMP, convert::itmp, out)
+            .await
     }
 
     async fn measure_stack_voltages(
@@ -84,7 +85,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
             })
             .await?;
         self.settle(hint).await?;
-        self.read_word(&cmd::RDAUXD, 2, convert::vpv, out).await
+        self.read_word(&cmd::RDAUXD, 2, STALE_VPV, convert::vpv, out)
+            .await
     }
 
     async fn read_current(&mut self) -> Result<Option<MicroAmps>, E<IO>> {
@@ -131,7 +133,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             }
             ConversionMode::Filtered => {
                 self.source = CellSource::Filtered;
-                if self.continuous {
+                // A device whose filtered results are stale may have missed the continuous
+                // start: start again so its counter can confirm a conversion.
+                if self.continuous && self.stale.iter().all(|&s| s & STALE_C == 0) {
                     // Already converting: fresh filtered data every 1 ms.
                     return Ok(Microseconds(timing::with_margin(timing::T_CADC_US)));
                 }
@@ -147,6 +151,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     async fn read_faults_now(&mut self, out: &mut [Reading<Faults>]) -> Result<ChainReport, E<IO>> {
+        let mark = self.taint_mark();
         let mut c = [Reading::NotConverted; N];
         let mut d = [Reading::NotConverted; N];
         let mut report = self.read_status_c(&mut c).await?;
@@ -167,6 +172,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 _ => Reading::NotConverted,
             };
         }
+        let tainted = self.tainted(&mark);
+        taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }
 }

@@ -90,6 +90,13 @@ twins! {
         /// `N × 16`, device 0 first. One frame instead of the twelve 8-byte group reads (or
         /// two 34-byte read-alls) of the same registers.
         ///
+        /// **Weaker check**: at 528 bits the PEC10 no longer catches every double-bit error
+        /// (17 of the 139 128 two-bit patterns — flips 511 bits apart — pass; group frames and
+        /// the 34-byte read-alls catch all of them). It still catches every odd number of
+        /// flipped bits and every burst of up to 10 bits. The driver never uses it by itself;
+        /// prefer the group reads ([`Adbms6830::read_cells`]) where this matters. See the
+        /// module documentation, "Error detection per frame length".
+        ///
         /// Every device's frame is checked (PEC10 and command counter, as every read; the
         /// read moves no counter); a failed device fails its 32 slots only and is named in
         /// the report. Cleared/reset codes are [`Reading::NotConverted`].
@@ -108,6 +115,11 @@ twins! {
         ///
         /// Every frame is checked (PEC10, command counter); a failed device is
         /// [`Reading::Failed`] and named in the report, the others are decoded.
+        ///
+        /// **Weaker check**: at 560 bits the PEC10 misses 49 of the 156 520 two-bit error
+        /// patterns (flips 511 bits apart); the group reads ([`Adbms6830::read_aux`],
+        /// [`Adbms6830::read_supplies`], `read_status_*`) catch every double-bit error. See
+        /// the module documentation, "Error detection per frame length".
         pub fn read_all_aux_status(&mut self, out: &mut [Reading<crate::adbms6830::readall::AuxStatus>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
     }
 }
