@@ -54,6 +54,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 _ => Reading::NotConverted,
             };
         }
+        // Capacity slots past the chain: no device, no verdict.
+        clear_past(out, self.n());
         let tainted = self.tainted(&mark);
         taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
@@ -120,6 +122,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 self.ow_permille,
             );
         }
+        // Capacity slots past the chain: no device, no verdict.
+        clear_past(out, self.n());
         let tainted = self.tainted(&mark);
         taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
@@ -164,6 +168,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 None => Reading::Valid(mask),
             };
         }
+        // Capacity slots past the chain: no device, no verdict.
+        clear_past(out, self.n());
         let tainted = self.tainted(&mark);
         taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)

@@ -84,6 +84,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 }
             }
         }
+        // Capacity slots past the chain: no device, nothing run.
+        for o in out.iter_mut().skip(self.n()) {
+            *o = LatentReport::NOT_RUN;
+        }
         match (run, restore) {
             // A failed restore matters most: FLAG_D may still be set somewhere.
             (_, Err(e)) | (Err(e), Ok(())) => Err(e),

@@ -130,10 +130,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let f = target.frame();
         let max = timeout.0 / timing::POLL_INTERVAL_US + 1;
         let mut sent = 0;
+        let bytes = isospi::status_bytes(2 * self.n());
         let r = isospi::poll_done_counted(
             &mut self.io,
             &f,
-            isospi::status_bytes(2 * N),
+            bytes,
             max,
             timing::POLL_INTERVAL_US,
             &mut sent,
@@ -158,7 +159,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         source: CellSource,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N * V::CELLS {
+        if out.len() != self.n() * V::CELLS {
             return Err(Error::InvalidArgument(
                 "cell output length must be devices × cells per device",
             ));
@@ -189,11 +190,15 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         stride: usize,
     ) -> Result<ChainReport, E<IO>> {
         let cells = V::CELLS;
+        let n = self.n();
         let mut report = ChainReport::OK;
+        // Capacity slots past the chain carry no data.
+        clear_past(out, n * stride);
         if self.read_all && cells == 16 {
             let mut frames = [[0u8; 34]; N];
             let v = self.read(&source.read_all(), &mut frames).await?;
-            for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.chunks_mut(stride)) {
+            let devices = frames.iter().zip(v.iter()).zip(out.chunks_mut(stride));
+            for ((f, r), o) in devices.take(n) {
                 if let Some(slots) = o.get_mut(..cells) {
                     fill(slots, f, r, &mut report);
                 }
@@ -208,7 +213,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             let end = (first + 3).min(cells);
             let mut frames = [[0u8; 8]; N];
             let v = self.read(c, &mut frames).await?;
-            for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.chunks_mut(stride)) {
+            let devices = frames.iter().zip(v.iter()).zip(out.chunks_mut(stride));
+            for ((f, r), o) in devices.take(n) {
                 if let Some(slots) = o.get_mut(first..end) {
                     fill(slots, f, r, &mut report);
                 }
@@ -222,7 +228,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         source: CellSource,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N * V::CELLS {
+        if out.len() != self.n() * V::CELLS {
             return Err(Error::InvalidArgument(
                 "cell output length must be devices × cells per device",
             ));
@@ -247,9 +253,13 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         };
         let mut report = ChainReport::OK;
         let mark = self.taint_mark();
+        let n = self.n();
+        for o in out.iter_mut().skip(n) {
+            clear_past(o, 0);
+        }
         for (g, c) in groups.iter().enumerate() {
             let (frames, v) = self.read6(c).await?;
-            for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()) {
+            for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()).take(n) {
                 if let Some(slots) = o.get_mut(3 * g..3 * g + 3) {
                     fill(slots, f, r, &mut report);
                 }
@@ -284,7 +294,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let (fa, va) = self.read6(&cmd::RDSTATA).await?;
         let (fb, vb) = self.read6(&cmd::RDSTATB).await?;
         let mut report = ChainReport::OK;
-        for (d, o) in out.iter_mut().enumerate() {
+        let n = self.n();
+        clear_past(out, n);
+        for (d, o) in out.iter_mut().enumerate().take(n) {
             let (Some(a), Some(b), Some(ra), Some(rb)) =
                 (fa.get(d), fb.get(d), va.get(d), vb.get(d))
             else {
@@ -315,7 +327,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     ) -> Result<ChainReport, E<IO>> {
         let (frames, v) = self.read6(frame).await?;
         let mut report = ChainReport::OK;
-        for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()) {
+        let n = self.n();
+        clear_past(out, n);
+        for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()).take(n) {
             *o = match r {
                 Ok(()) => Reading::Valid(decode(&six(f))),
                 Err(e) => {

@@ -108,6 +108,8 @@ pub(crate) struct Core<V, const N: usize, IO> {
     source: CellSource,
     read_all: bool,
     ow_permille: u16,
+    /// Devices actually on the chain, 1..=N (see `set_device_count`).
+    active: usize,
     _v: PhantomData<V>,
 }
 
@@ -150,6 +152,7 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
                 source: CellSource::C,
                 read_all: false,
                 ow_permille: OPEN_WIRE_DEFAULT_PERMILLE,
+                active: N,
                 _v: PhantomData,
             },
         }
@@ -343,6 +346,21 @@ fn taint<'a, T: 'a>(
     }
 }
 
+/// Sets the slots past the chain (index `from..`) to `NotConverted`: the capacity slots of
+/// devices that are not on the chain carry no data.
+pub(super) fn clear_past<T>(out: &mut [Reading<T>], from: usize) {
+    for o in out.iter_mut().skip(from) {
+        *o = Reading::NotConverted;
+    }
+}
+
+impl<V, const N: usize, IO> Core<V, N, IO> {
+    /// Devices on the chain (1..=N).
+    pub(super) fn n(&self) -> usize {
+        self.active.clamp(1, N)
+    }
+}
+
 fn six(f: &[u8]) -> [u8; 6] {
     let mut o = [0u8; 6];
     if let Some(s) = f.get(..6) {
@@ -421,9 +439,21 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         frame: &[u8; 4],
         frames: &mut [[u8; L]; N],
     ) -> Result<[Result<(), DeviceFault>; N], E<IO>> {
-        let v = isospi::read_verified(&mut self.io, frame, frames, DataPec::Pec10, self.retries)
-            .await
-            .map_err(Error::Bus)?;
+        // Only the `n` devices on the chain are clocked (`4 + L·n` bytes); the capacity slots
+        // past them are `NoResponse` and every consumer skips them (never data, never in a
+        // report).
+        let n = self.n();
+        let mut v = [Err(FaultReason::NoResponse); N];
+        isospi::read_verified_slice(
+            &mut self.io,
+            frame,
+            frames.get_mut(..n).unwrap_or(&mut []),
+            v.get_mut(..n).unwrap_or(&mut []),
+            DataPec::Pec10,
+            self.retries,
+        )
+        .await
+        .map_err(Error::Bus)?;
         self.account(frame, true);
         let mut out = [Ok(()); N];
         for (d, (o, r)) in out.iter_mut().zip(v.iter()).enumerate() {
@@ -456,9 +486,12 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         for (h, d) in host.iter_mut().zip(data.iter()) {
             h[..6].copy_from_slice(d);
         }
+        let n = self.n();
         let mut wire = [[0u8; 8]; N];
-        isospi::build_write(&host, DataPec::Pec10, &mut wire);
-        let r = isospi::write_chain(&mut self.io, frame, &wire).await;
+        let host = host.get(..n).unwrap_or(&[]);
+        let wire = wire.get_mut(..n).unwrap_or(&mut []);
+        isospi::build_write_slice(host, DataPec::Pec10, wire);
+        let r = isospi::write_chain_slice(&mut self.io, frame, wire).await;
         self.account(frame, r.is_ok());
         r.map_err(Error::Bus)
     }
@@ -504,12 +537,15 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let mut frames = [[0u8; 8]; N];
         let v = self.read_checked(rd, &mut frames).await?;
         let mut out = [Ok(()); N];
+        // Devices past the chain are neither written nor read back: their verdict stays Ok.
+        let n = self.n();
         for (d, (((o, f), r), want)) in out
             .iter_mut()
             .zip(frames.iter())
             .zip(v.iter())
             .zip(data.iter())
             .enumerate()
+            .take(n)
         {
             *o = match r {
                 Err(fault) => {
@@ -543,7 +579,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let mut frames = [[0u8; 8]; N];
         let v = self.read_needing(frame, &mut frames, need).await?;
         let mut report = ChainReport::OK;
-        for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()) {
+        let n = self.n();
+        for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()).take(n) {
             *o = match r {
                 Ok(()) => conv(convert::word(f, index)),
                 Err(e) => {

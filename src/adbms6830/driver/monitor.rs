@@ -6,7 +6,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
     type BusError = IO::Error;
 
     fn device_count(&self) -> usize {
-        N
+        self.n()
     }
 
     fn cells_per_device(&self) -> usize {
@@ -30,7 +30,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, E<IO>> {
-        check_cells_len::<V, N, IO::Error>(out.len())?;
+        check_cells_len::<V, IO::Error>(out.len(), self.n())?;
         self.wake_idle().await?;
         let source = self.source;
         self.read_cells(source, out).await
@@ -41,7 +41,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         mode: ConversionMode,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, E<IO>> {
-        check_cells_len::<V, N, IO::Error>(out.len())?;
+        check_cells_len::<V, IO::Error>(out.len(), self.n())?;
         self.wake_idle().await?;
         let hint = self.start_cells(mode).await?;
         self.settle(hint).await?;
@@ -53,9 +53,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<MilliCelsius>],
     ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N {
+        if out.len() != self.n() {
             return Err(Error::InvalidArgument(
-                "temperature output length must be N",
+                "temperature output length must be device_count()",
             ));
         }
         self.wake_idle().await?;
@@ -74,8 +74,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N {
-            return Err(Error::InvalidArgument("stack output length must be N"));
+        if out.len() != self.n() {
+            return Err(Error::InvalidArgument(
+                "stack output length must be device_count()",
+            ));
         }
         self.wake_idle().await?;
         let hint = self
@@ -94,8 +96,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
     }
 
     async fn set_balancing(&mut self, masks: &[u32]) -> Result<(), E<IO>> {
-        if masks.len() != N {
-            return Err(Error::InvalidArgument("balancing masks length must be N"));
+        if masks.len() != self.n() {
+            return Err(Error::InvalidArgument(
+                "balancing masks length must be device_count()",
+            ));
         }
         let mut cfg = self.cfgb;
         for (c, m) in cfg.iter_mut().zip(masks.iter()) {
@@ -107,8 +111,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
     }
 
     async fn read_faults(&mut self, out: &mut [Reading<Faults>]) -> Result<ChainReport, E<IO>> {
-        if out.len() != N {
-            return Err(Error::InvalidArgument("fault output length must be N"));
+        if out.len() != self.n() {
+            return Err(Error::InvalidArgument(
+                "fault output length must be device_count()",
+            ));
         }
         self.wake_idle().await?;
         self.read_faults_now(out).await
@@ -180,8 +186,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
 
 impl_cell_monitor!(spi impl[V: Variant, const N: usize] Adbms6830<V, N> => core);
 
-pub(super) fn check_cells_len<V: Variant, const N: usize, B>(len: usize) -> Result<(), Error<B>> {
-    if len != N * V::CELLS {
+pub(super) fn check_cells_len<V: Variant, B>(len: usize, devices: usize) -> Result<(), Error<B>> {
+    if len != devices * V::CELLS {
         return Err(Error::InvalidArgument(
             "cell output length must be devices × cells per device",
         ));

@@ -24,8 +24,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let mut frames = [[0u8; CS_FRAME_LEN]; N];
         let v = self.read(&frame, &mut frames).await?;
         let mut report = ChainReport::OK;
+        let n = self.n();
+        clear_past(c, n * stride);
+        clear_past(s, n * stride);
         let devices = c.chunks_mut(stride).zip(s.chunks_mut(stride));
-        for ((f, r), (co, so)) in frames.iter().zip(v.iter()).zip(devices) {
+        for ((f, r), (co, so)) in frames.iter().zip(v.iter()).zip(devices).take(n) {
             let (Some(co), Some(so)) = (co.get_mut(..CS_CELLS), so.get_mut(..CS_CELLS)) else {
                 continue;
             };
@@ -52,7 +55,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             )
             .into());
         }
-        if c_out.len() != N * V::CELLS || s_out.len() != N * V::CELLS {
+        let n = self.n();
+        if c_out.len() != n * V::CELLS || s_out.len() != n * V::CELLS {
             return Err(Error::InvalidArgument(
                 "C and S output lengths must be devices × cells per device",
             ));
@@ -68,7 +72,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let mut frames = [[0u8; AS_FRAME_LEN]; N];
         let v = self.read(&cmd::RDASALL, &mut frames).await?;
         let mut report = ChainReport::OK;
-        for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()) {
+        let n = self.n();
+        clear_past(out, n);
+        for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()).take(n) {
             *o = match r {
                 Ok(()) => Reading::Valid(as_from(f)),
                 Err(e) => {
