@@ -424,6 +424,44 @@ pub async fn write_chain_slice<IO: SpiIo, const L: usize>(
         .await
 }
 
+/// What a chain-length detection read of `capacity + 1` frames shows ([`classify_chain`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChainSeen {
+    /// `k` devices answered, then silence: the chain length.
+    Length(usize),
+    /// A frame past the capacity answered: the chain is longer than `N`.
+    Longer,
+    /// Not a clean "answers, then silence" pattern: device `d` failed with `reason`.
+    Unclear(u8, FaultReason),
+}
+
+/// Classifies the per-slot verdicts of a detection read: `k` good frames then silence is a
+/// length; a good frame past `capacity` means a longer chain; anything else is unclear.
+pub(crate) fn classify_chain(verdicts: &[Result<u8, FaultReason>], capacity: usize) -> ChainSeen {
+    use ChainSeen as Seen;
+    let k = verdicts.iter().take_while(|v| v.is_ok()).count();
+    if k > capacity {
+        return Seen::Longer;
+    }
+    match verdicts.get(k) {
+        Some(Err(FaultReason::NoResponse))
+            if verdicts
+                .iter()
+                .skip(k)
+                .all(|v| *v == Err(FaultReason::NoResponse)) =>
+        {
+            if k == 0 {
+                Seen::Unclear(0, FaultReason::NoResponse)
+            } else {
+                Seen::Length(k)
+            }
+        }
+        // A failed frame (or a silent device with answering ones beyond it): device `k`.
+        Some(Err(r)) => Seen::Unclear(k as u8, *r),
+        _ => Seen::Unclear(k as u8, FaultReason::Framing),
+    }
+}
+
 /// Bytes to clock after a poll command so `clocks` status clocks have passed, plus one byte
 /// to sample.
 pub const fn status_bytes(clocks: usize) -> usize {
@@ -515,5 +553,41 @@ mod tests {
         assert_eq!(status_bytes(1), 2);
         assert_eq!(status_bytes(16), 3);
         assert_eq!(status_bytes(32), 5);
+    }
+}
+
+#[cfg(test)]
+mod chain_seen_tests {
+    use super::*;
+    use ChainSeen as Seen;
+    use classify_chain as classify;
+
+    const OK: Result<u8, FaultReason> = Ok(0);
+    const SILENT: Result<u8, FaultReason> = Err(FaultReason::NoResponse);
+
+    #[test]
+    fn classify_accepts_only_answers_then_silence() {
+        assert!(matches!(
+            classify(&[OK, OK, OK, SILENT, SILENT], 4),
+            Seen::Length(3)
+        ));
+        assert!(matches!(classify(&[OK, SILENT], 1), Seen::Length(1)));
+        assert!(matches!(classify(&[OK, OK, OK], 2), Seen::Longer));
+        assert!(matches!(
+            classify(&[SILENT, SILENT], 1),
+            Seen::Unclear(0, FaultReason::NoResponse)
+        ));
+        assert!(matches!(
+            classify(&[OK, SILENT, OK, SILENT], 3),
+            Seen::Unclear(1, FaultReason::NoResponse)
+        ));
+        let pec = Err(FaultReason::Pec {
+            expected: 1,
+            received: 2,
+        });
+        assert!(matches!(
+            classify(&[OK, pec, SILENT], 2),
+            Seen::Unclear(1, FaultReason::Pec { .. })
+        ));
     }
 }

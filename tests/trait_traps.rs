@@ -8,11 +8,13 @@
 //!   detection.
 #![cfg(feature = "sim")]
 
+use bms_afe::adbms6830::{Adbms6830, Adbms6830b};
 use bms_afe::bq769x2::{Bq769x2, Bq76952, Config, Security, SecurityKeys};
 use bms_afe::error::{Error, ErrorKind, FaultReason};
 use bms_afe::io::{Async, Blocking};
 use bms_afe::ltc681x::{Ltc681x, Ltc6811, Ltc6813};
 use bms_afe::monitor::{AsyncCellMonitor, CellMonitor, ConversionMode, Faults, Reading};
+use bms_afe::sim::adbms6830::Adbms6830Chain;
 use bms_afe::sim::bq769x2::Bq76952Sim;
 use bms_afe::sim::ltc681x::Ltc681xChain;
 use bms_afe::sim::{InjectedFault, Sim, VirtualChip};
@@ -293,7 +295,7 @@ macro_rules! three_of_sixteen {
         });
         assert_eq!($t::device_count(&$d), 16);
         if $detect {
-            assert_eq!($w($d.detect_chain_length()).unwrap(), 3);
+            assert_eq!($w($d.detect_device_count()).unwrap(), 3);
         } else {
             $d.set_device_count(3).unwrap();
         }
@@ -391,12 +393,12 @@ fn ltc681x_capacity_16_detects_a_chain_of_3() {
 macro_rules! detection_limits {
     ($sim:ident, $d:ident, $w:ident, $t:ident) => {{
         // 5 devices on the wire, room for 4: refused, count unchanged.
-        let e = $w($d.detect_chain_length()).unwrap_err();
+        let e = $w($d.detect_device_count()).unwrap_err();
         assert!(matches!(e, Error::Device { device: 4, .. }), "{e:?}");
         assert_eq!($t::device_count(&$d), 4);
         // A silent device 1 with answering devices beyond it: not a length.
         $sim.with(|c| c.inject(InjectedFault::Silent { device: 1 }));
-        let e = $w($d.detect_chain_length()).unwrap_err();
+        let e = $w($d.detect_device_count()).unwrap_err();
         assert!(
             matches!(e, Error::Integrity(f) if f.device == 1 && f.reason == FaultReason::NoResponse),
             "{e:?}"
@@ -405,9 +407,9 @@ macro_rules! detection_limits {
         $sim.with(|c| c.clear_faults());
         // A link cut above device 1: the answering devices are counted (documented).
         $sim.with(|c| c.inject(InjectedFault::BreakAfter { after: 1 }));
-        assert_eq!($w($d.detect_chain_length()).unwrap(), 2);
+        assert_eq!($w($d.detect_device_count()).unwrap(), 2);
         $sim.with(|c| c.clear_faults());
-        assert!(matches!($w($d.detect_chain_length()), Err(Error::Device { device: 4, .. })));
+        assert!(matches!($w($d.detect_device_count()), Err(Error::Device { device: 4, .. })));
     }};
 }
 
@@ -445,6 +447,139 @@ fn ltc681x_out_of_range_counts_are_rejected_before_anything_is_sent() {
     b.set_device_count(16).unwrap();
     a.set_device_count(1).unwrap();
     assert_eq!(AsyncCellMonitor::cell_count(&a), 18);
+    b.release().release().0.done();
+    a.release().release().0.done();
+}
+
+// ---- ADBMS6830: chain length at run time -------------------------------------------------
+
+type Adbms16<IO> = Adbms6830<Adbms6830b, 16, IO>;
+const ADBMS_CELLS16: usize = Adbms16::<()>::MAX_CELLS;
+
+macro_rules! adbms_three_of_sixteen {
+    ($sim:ident, $d:ident, $w:ident, $t:ident, $detect:expr) => {{
+        assert_eq!(ADBMS_CELLS16, 16 * 16);
+        assert_eq!(Adbms16::<()>::MAX_DEVICES, 16);
+        assert_eq!(Adbms16::<()>::MAX_TEMPERATURES, 16);
+        $sim.with(|c| {
+            for dev in 0..3 {
+                for k in 0..16 {
+                    c.set_cell_voltage(dev, k, truth(dev, k));
+                }
+            }
+        });
+        assert_eq!($t::device_count(&$d), 16);
+        if $detect {
+            assert_eq!($w($d.detect_device_count()).unwrap(), 3);
+        } else {
+            $d.set_device_count(3).unwrap();
+        }
+        assert_eq!(($t::device_count(&$d), $d.cell_count()), (3, 48));
+        $w($t::wake(&mut $d)).unwrap();
+        let mut cells = [Reading::NotConverted; ADBMS_CELLS16];
+        let n = $t::cell_count(&$d);
+        let r = $w($t::measure_cells(
+            &mut $d,
+            ConversionMode::Fast,
+            &mut cells[..n],
+        ))
+        .unwrap();
+        assert!(r.is_ok(), "{r:?}");
+        for (i, c) in cells[..n].iter().enumerate() {
+            assert_eq!(
+                *c,
+                Reading::Valid(bms_afe::units::MicroVolts(common::quantised(truth(
+                    i / 16,
+                    i % 16
+                )))),
+                "cell {i}"
+            );
+        }
+        assert!(cells[n..].iter().all(|c| *c == Reading::NotConverted));
+        assert_eq!(
+            $w($t::measure_cells(&mut $d, ConversionMode::Fast, &mut cells))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::InvalidArgument
+        );
+        let mut f = [Reading::<Faults>::NotConverted; 16];
+        assert!($w($t::read_faults(&mut $d, &mut f[..3])).unwrap().is_ok());
+        assert!(f[..3].iter().all(Reading::is_valid));
+        let mut t = [Reading::NotConverted; 16];
+        assert!(
+            $w($t::measure_temperatures(&mut $d, &mut t[..3]))
+                .unwrap()
+                .is_ok()
+        );
+        assert!(t[..3].iter().all(Reading::is_valid));
+        $w($t::set_balancing(&mut $d, &[1 << 2, 0, 1 << 15])).unwrap();
+        assert_eq!($sim.with(|c| c.balancing(0)), 1 << 2);
+        assert_eq!($sim.with(|c| c.balancing(2)), 1 << 15);
+        // A fixed-capacity output of an inherent read: the slots past the chain are no data
+        // and not in the report.
+        let mut sid = [Reading::Valid(bms_afe::adbms6830::register::SerialId([0; 6])); 16];
+        let r = $w($d.read_serial_ids(&mut sid)).unwrap();
+        assert!(r.is_ok(), "{r:?}");
+        assert!(sid[..3].iter().all(Reading::is_valid));
+        assert!(sid[3..].iter().all(|s| *s == Reading::NotConverted));
+    }};
+}
+
+#[test]
+fn adbms6830_capacity_16_runs_a_chain_of_3_set_by_hand() {
+    both!(
+        spi,
+        Adbms6830Chain::<Adbms6830b, 3>::new(),
+        Adbms16::new,
+        adbms_three_of_sixteen,
+        false
+    );
+}
+
+#[test]
+fn adbms6830_capacity_16_detects_a_chain_of_3() {
+    both!(
+        spi,
+        Adbms6830Chain::<Adbms6830b, 3>::new(),
+        Adbms16::new,
+        adbms_three_of_sixteen,
+        true
+    );
+}
+
+macro_rules! adbms_detection_limits {
+    ($sim:ident, $d:ident, $w:ident, $t:ident) => {{
+        let e = $w($d.detect_device_count()).unwrap_err();
+        assert!(matches!(e, Error::Device { device: 4, .. }), "{e:?}");
+        assert_eq!($t::device_count(&$d), 4);
+        $sim.with(|c| c.inject(InjectedFault::BreakAfter { after: 2 }));
+        assert_eq!($w($d.detect_device_count()).unwrap(), 3);
+        assert_eq!($t::device_count(&$d), 3);
+    }};
+}
+
+#[test]
+fn adbms6830_detection_refuses_a_longer_chain() {
+    both!(
+        spi,
+        Adbms6830Chain::<Adbms6830b, 5>::new(),
+        Adbms6830::<Adbms6830b, 4, _>::new,
+        adbms_detection_limits
+    );
+}
+
+#[test]
+fn adbms6830_out_of_range_counts_are_rejected_before_anything_is_sent() {
+    use embedded_hal_mock::eh1::delay::NoopDelay;
+    use embedded_hal_mock::eh1::spi::Mock;
+    let mut b = Adbms16::new(Blocking::new(Mock::<u8>::new(&[]), NoopDelay::new()));
+    let mut a = Adbms16::new(Async::new(Mock::<u8>::new(&[]), NoopDelay::new()));
+    for bad in [0, 17] {
+        assert!(b.set_device_count(bad).is_err());
+        assert!(a.set_device_count(bad).is_err());
+    }
+    assert_eq!(CellMonitor::device_count(&b), 16);
+    assert_eq!(AsyncCellMonitor::device_count(&a), 16);
     b.release().release().0.done();
     a.release().release().0.done();
 }

@@ -99,6 +99,20 @@
 //!   (the device reports [`NoResponse`](crate::error::FaultReason::NoResponse)), but a lost
 //!   conversion start leaves the previous results in place.
 //!
+//! # Chain length at run time
+//!
+//! `N` is the capacity; the devices on the chain are [`Adbms6830::device_count`] (`N` by
+//! default), set with [`Adbms6830::set_device_count`] (`1..=N`, refused before anything is
+//! sent) or found with [`Adbms6830::detect_device_count`] (RDSID read with `N + 1` frames).
+//! Every command then wakes, writes, reads back and polls exactly that many devices; the
+//! `CellMonitor` slices and `read_cells`/`read_cells_cs` hold exactly their values; in the
+//! fixed `[_; N]` outputs of the inherent methods the slots past the count are
+//! `NotConverted` (latent self-test: `NOT_RUN`) and never in a report; the `&[_; N]` inputs
+//! (`write_cfga`, `write_pwm`, …) send only their first `device_count()` entries. Size
+//! buffers with [`Adbms6830::MAX_CELLS`], [`Adbms6830::MAX_TEMPERATURES`] and
+//! [`Adbms6830::MAX_DEVICES`]. The command-counter bookkeeping keeps all `N` slots (devices
+//! past the count still hear every command on a longer physical chain).
+//!
 //! # Mapping to [`CellMonitor`](crate::CellMonitor)
 //!
 //! | trait | ADBMS6830 |

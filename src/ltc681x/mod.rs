@@ -35,7 +35,7 @@
 //! `N` is the capacity; the devices actually on the chain are
 //! [`Ltc681x::device_count`] (`N` by default), set with [`Ltc681x::set_device_count`]
 //! (`1..=N`, refused before anything is sent) or found with
-//! [`Ltc681x::detect_chain_length`] (reads RDCFGA with `N + 1` frames and counts the devices
+//! [`Ltc681x::detect_device_count`] (reads RDCFGA with `N + 1` frames and counts the devices
 //! that answer before silence). Every command then wakes, writes and reads exactly that many
 //! devices (`4 + 8·n` bytes), and every per-device slice (`out`, `masks`) and
 //! `CellMonitor::device_count`/`cell_count` follow it. Size buffers once with the exported

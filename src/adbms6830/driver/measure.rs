@@ -475,7 +475,9 @@ twins! {
         pub fn read_status_e(&mut self, out: &mut [Reading<StatusE>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// RDSID: each device's serial ID.
         pub fn read_serial_ids(&mut self, out: &mut [Reading<SerialId>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// How many devices, counted from device 0, answer RDSID with a good PEC (≤ N).
+        /// How many devices, counted from device 0, answer RDSID with a good PEC
+        /// (≤ [`device_count`](Self::device_count); nothing is set — see
+        /// [`detect_device_count`](Self::detect_device_count) to find and set the count).
         pub fn detect_chain_length(&mut self) -> Result<usize, Error<SpiError<B>>>;
         /// SNAP (`true`) or UNSNAP (`false`).
         pub fn snapshot(&mut self, on: bool) -> Result<(), Error<SpiError<B>>>;

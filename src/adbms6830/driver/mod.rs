@@ -31,6 +31,7 @@ use embedded_hal::spi::Operation;
 
 mod aux;
 mod balancing;
+mod chain;
 mod config;
 mod counter;
 mod diagnostics;

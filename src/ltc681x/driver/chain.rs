@@ -4,6 +4,7 @@
 use embedded_hal::spi::Operation;
 
 use super::*;
+use crate::isospi::{ChainSeen as Seen, classify_chain as classify};
 
 impl<V: Variant, const N: usize, IO> Ltc681x<V, N, IO> {
     /// The compile-time capacity: the most devices this driver type can run.
@@ -24,7 +25,7 @@ impl<V: Variant, const N: usize, IO> Ltc681x<V, N, IO> {
     pub const MAX_AUX: usize = N * V::AUX_CHANNELS;
 
     /// Devices on the chain (1..=N; `N` unless set with [`set_device_count`](Self::set_device_count)
-    /// or [`detect_chain_length`](Self::detect_chain_length)). Every chain operation sends
+    /// or [`detect_device_count`](Self::detect_device_count)). Every chain operation sends
     /// and reads frames for exactly this many devices, and every per-device buffer
     /// (`out`, `masks`) must hold exactly this many devices' values.
     pub fn device_count(&self) -> usize {
@@ -68,42 +69,8 @@ impl<V: Variant, const N: usize, IO> Ltc681x<V, N, IO> {
     }
 }
 
-/// How one detection read classifies.
-enum Seen {
-    /// `k` devices answered, then silence: the chain length.
-    Length(usize),
-    /// A frame past the capacity answered: the chain is longer than `N`.
-    Longer,
-    /// Not a clean "answers, then silence" pattern: device `d` failed with `reason`.
-    Unclear(u8, FaultReason),
-}
-
-fn classify(verdicts: &[Result<u8, FaultReason>], capacity: usize) -> Seen {
-    let k = verdicts.iter().take_while(|v| v.is_ok()).count();
-    if k > capacity {
-        return Seen::Longer;
-    }
-    match verdicts.get(k) {
-        Some(Err(FaultReason::NoResponse))
-            if verdicts
-                .iter()
-                .skip(k)
-                .all(|v| *v == Err(FaultReason::NoResponse)) =>
-        {
-            if k == 0 {
-                Seen::Unclear(0, FaultReason::NoResponse)
-            } else {
-                Seen::Length(k)
-            }
-        }
-        // A failed frame (or a silent device with answering ones beyond it): device `k`.
-        Some(Err(r)) => Seen::Unclear(k as u8, *r),
-        _ => Seen::Unclear(k as u8, FaultReason::Framing),
-    }
-}
-
 impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
-    pub(super) async fn detect_chain_length(&mut self) -> Result<usize, Error<IO::Error>> {
+    pub(super) async fn detect_device_count(&mut self) -> Result<usize, Error<IO::Error>> {
         // Wake up to N + 1 devices (one dummy frame per device, tWAKE apart): a chain longer
         // than the capacity must answer the extra slot too, so that it is seen.
         isospi::wake_chain(&mut self.io, N + 1, &command::RDCFGA, T_WAKE_US)
@@ -171,40 +138,6 @@ twins! {
         /// device. The LTC6812-DS read protocol clocks `8·N` bytes for `N` devices and says
         /// nothing of extra clocks; the driver only accepts a clean "good frames, then
         /// silence" pattern, so any other answer is an error, never a length.
-        pub fn detect_chain_length(&mut self) -> Result<usize, Error<SpiError<B>>>;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const OK: Result<u8, FaultReason> = Ok(0);
-    const SILENT: Result<u8, FaultReason> = Err(FaultReason::NoResponse);
-
-    #[test]
-    fn classify_accepts_only_answers_then_silence() {
-        assert!(matches!(
-            classify(&[OK, OK, OK, SILENT, SILENT], 4),
-            Seen::Length(3)
-        ));
-        assert!(matches!(classify(&[OK, SILENT], 1), Seen::Length(1)));
-        assert!(matches!(classify(&[OK, OK, OK], 2), Seen::Longer));
-        assert!(matches!(
-            classify(&[SILENT, SILENT], 1),
-            Seen::Unclear(0, FaultReason::NoResponse)
-        ));
-        assert!(matches!(
-            classify(&[OK, SILENT, OK, SILENT], 3),
-            Seen::Unclear(1, FaultReason::NoResponse)
-        ));
-        let pec = Err(FaultReason::Pec {
-            expected: 1,
-            received: 2,
-        });
-        assert!(matches!(
-            classify(&[OK, pec, SILENT], 2),
-            Seen::Unclear(1, FaultReason::Pec { .. })
-        ));
+        pub fn detect_device_count(&mut self) -> Result<usize, Error<SpiError<B>>>;
     }
 }
