@@ -583,3 +583,78 @@ fn adbms6830_out_of_range_counts_are_rejected_before_anything_is_sent() {
     b.release().release().0.done();
     a.release().release().0.done();
 }
+
+// ---- wire level: what read_faults and a reduced count put on the bus ---------------------
+
+/// A register group as a device sends it: 6 data bytes and their PEC15 (oracle).
+fn group(data: [u8; 6]) -> Vec<u8> {
+    let mut v = data.to_vec();
+    v.extend_from_slice(&common::oracle_pec15(&data));
+    v
+}
+
+/// LTC6811 × `devices` read_faults on the wire: wake_idle (one RDCFGA 0x002 per device),
+/// PLADC 0x714 (status_bytes = 2 for ≤ 8 devices) reading done, DIAGN 0x715, the 4.5 ms wait
+/// (≥ tIDLE 4.3 ms: wake_idle again), then RDSTATA 0x010 and RDSTATB 0x012 with one frame per
+/// device (LTC6811-1 data sheet Table 38 command codes; STBR5 bit 1 = MUXFAIL, bits 7:4 REV).
+fn faults_on_wire(devices: usize, stbr5: u8) -> Vec<embedded_hal_mock::eh1::spi::Transaction<u8>> {
+    use common::{cmd, oracle_cmd, read};
+    let wake = |tx: &mut Vec<_>| {
+        for _ in 0..devices {
+            tx.extend(cmd(oracle_cmd(0x002)));
+        }
+    };
+    let mut tx = vec![];
+    wake(&mut tx);
+    tx.extend(read(oracle_cmd(0x714), [0xFF, 0xFF]));
+    tx.extend(cmd(oracle_cmd(0x715)));
+    wake(&mut tx);
+    let sta: Vec<u8> = (0..devices)
+        .flat_map(|_| group([0x12, 0x62, 0xA8, 0x62, 0x00, 0x7D]))
+        .collect();
+    tx.extend(read(oracle_cmd(0x010), sta));
+    let stb: Vec<u8> = (0..devices)
+        .flat_map(|_| group([0x00, 0xC8, 0x00, 0x00, 0x00, stbr5]))
+        .collect();
+    tx.extend(read(oracle_cmd(0x012), stb));
+    tx
+}
+
+#[test]
+fn ltc681x_read_faults_runs_diagn_and_reads_only_the_devices_on_the_chain() {
+    use embedded_hal_mock::eh1::delay::NoopDelay;
+    use embedded_hal_mock::eh1::spi::Mock;
+    // Capacity 2, one device on the chain: every frame is for one device (8 bytes per read).
+    for (stbr5, internal) in [(0x10, false), (0x12, true)] {
+        let tx = faults_on_wire(1, stbr5);
+        let mut b = Ltc681x::<Ltc6811, 2, _>::new(Blocking::new(Mock::new(&tx), NoopDelay::new()));
+        b.set_device_count(1).unwrap();
+        let mut f = [Reading::<Faults>::NotConverted; 1];
+        assert!(CellMonitor::read_faults(&mut b, &mut f).unwrap().is_ok());
+        let x = f[0].valid().unwrap();
+        assert_eq!(
+            (x.internal, x.raw & 0b10 != 0),
+            (internal, internal),
+            "{x:?}"
+        );
+        b.release().release().0.done();
+
+        let mut a = Ltc681x::<Ltc6811, 2, _>::new(Async::new(Mock::new(&tx), NoopDelay::new()));
+        a.set_device_count(1).unwrap();
+        let mut f = [Reading::<Faults>::NotConverted; 1];
+        assert!(
+            block_on(AsyncCellMonitor::read_faults(&mut a, &mut f))
+                .unwrap()
+                .is_ok()
+        );
+        assert_eq!(f[0].valid().unwrap().internal, internal);
+        a.release().release().0.done();
+    }
+    // The full capacity: both devices on the wire.
+    let tx = faults_on_wire(2, 0x10);
+    let mut b = Ltc681x::<Ltc6811, 2, _>::new(Blocking::new(Mock::new(&tx), NoopDelay::new()));
+    let mut f = [Reading::<Faults>::NotConverted; 2];
+    assert!(CellMonitor::read_faults(&mut b, &mut f).unwrap().is_ok());
+    assert!(f.iter().all(|x| x.valid().is_some_and(|x| !x.internal)));
+    b.release().release().0.done();
+}
