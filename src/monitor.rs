@@ -24,7 +24,7 @@
 //! | chain length | `N` unless `set_device_count` / `detect_device_count`; `device_count()` and every slice length follow it | same | 1 |
 //! | measure / read methods | nothing more: each call wakes idle isoSPI ports itself | same | nothing (direct commands) |
 //! | `set_balancing` | nothing | nothing | nothing in any security state (TI SLUAA81A: host balancing works SEALED), unless the chip's CB_NO_CMD is set; stopping with nothing balancing writes nothing |
-//! | `read_faults` | nothing: the MUX decoder check runs inside each call (a fresh chain reads healthy); OV flags need an OV threshold set (else reported 0, `raw` bit 2) | see the family docs | nothing |
+//! | `read_faults` | nothing: the MUX decoder check runs inside each call (a fresh chain reads healthy); OV flags need an OV threshold set (else reported 0, `raw` bit 2) | nothing (status C/D; the SLEEP flag is not a fault) | nothing |
 //!
 //! An operation that needs an access state the chip is not in returns
 //! [`Error::NeedsAccess`] naming the operation, the chip's state and the state needed.
