@@ -9,6 +9,7 @@
 #![cfg(feature = "sim")]
 
 use bms_afe::adbms6830::{Adbms6830, Adbms6830b};
+use bms_afe::bq769x2::data_memory::BalancingConfig;
 use bms_afe::bq769x2::{Bq769x2, Bq76952, Config, Security, SecurityKeys};
 use bms_afe::error::{Error, ErrorKind, FaultReason};
 use bms_afe::io::{Async, Blocking};
@@ -241,6 +242,20 @@ macro_rules! bq_balancing_in_state {
             _ => {
                 $w($d.configure(&cfg)).unwrap();
                 assert_eq!($sim.with(|m| m.stats().config_sessions), 1);
+                // Host balancing blocked by the chip's Balancing Configuration CB_NO_CMD
+                // (SLUUBY2B): the write is ignored, the read-back names the register.
+                let mut nocmd = Config::new();
+                nocmd
+                    .balancing_configuration(BalancingConfig::CB_NO_CMD)
+                    .unwrap();
+                $w($d.configure(&nocmd)).unwrap();
+                match $w($t::set_balancing(&mut $d, &[0b1])).unwrap_err() {
+                    Error::Verify(v) => assert_eq!(v.register, "CB_ACTIVE_CELLS"),
+                    e => panic!("{e:?}"),
+                }
+                assert_eq!($sim.with(|m| m.cb_active_cells()), 0);
+                // Stopping still succeeds: nothing is balancing.
+                $w($t::set_balancing(&mut $d, &[0])).unwrap();
             }
         }
     }};
