@@ -339,6 +339,132 @@ pub async fn poll_done_counted<IO: SpiIo>(
     Ok(None)
 }
 
+// ---- chains whose length is known only at run time -------------------------------------
+//
+// The same frames as above over the first `frames.len()` devices of a buffer sized for the
+// compile-time capacity: a driver with capacity N running `n <= N` devices sends and reads
+// exactly `4 + L·n` bytes, as a chain of `n` expects.
+
+/// [`verify_chain`] over a slice: `out[d]` receives device `d`'s verdict, for
+/// `d < min(frames.len(), out.len())`.
+pub fn verify_chain_into<const L: usize>(
+    frames: &[[u8; L]],
+    pec: DataPec,
+    out: &mut [Result<u8, FaultReason>],
+) {
+    for (o, f) in out.iter_mut().zip(frames) {
+        *o = check_frame(f, pec);
+    }
+}
+
+/// [`report`] over a slice of verdicts (device `d` = index `d`).
+pub fn report_slice(verdicts: &[Result<u8, FaultReason>]) -> ChainReport {
+    let mut r = ChainReport::OK;
+    for (d, v) in verdicts.iter().enumerate() {
+        if let Err(reason) = v {
+            r.record(DeviceFault {
+                device: d as u8,
+                reason: *reason,
+            });
+        }
+    }
+    r
+}
+
+/// [`read_chain`] of `frames.len()` devices: the command, then `L · frames.len()` bytes in
+/// one CS frame, device 0 first.
+pub async fn read_chain_slice<IO: SpiIo, const L: usize>(
+    io: &mut IO,
+    cmd: &[u8; 4],
+    frames: &mut [[u8; L]],
+) -> Result<(), IO::Error> {
+    let flat = frames.as_flattened_mut();
+    flat.fill(0xFF);
+    io.transaction(&mut [Operation::Write(cmd), Operation::TransferInPlace(flat)])
+        .await
+}
+
+/// [`read_verified`] of `frames.len()` devices; `verdicts[d]` receives device `d`'s verdict
+/// of the last attempt (`verdicts` as long as `frames`; extra entries are left alone).
+pub async fn read_verified_slice<IO: SpiIo, const L: usize>(
+    io: &mut IO,
+    cmd: &[u8; 4],
+    frames: &mut [[u8; L]],
+    verdicts: &mut [Result<u8, FaultReason>],
+    pec: DataPec,
+    retries: u8,
+) -> Result<(), IO::Error> {
+    let mut attempt = 0;
+    loop {
+        read_chain_slice(io, cmd, frames).await?;
+        verify_chain_into(frames, pec, verdicts);
+        if verdicts.iter().all(Result::is_ok) || attempt >= retries {
+            return Ok(());
+        }
+        attempt += 1;
+    }
+}
+
+/// [`build_write`] of `data.len()` devices (host order in, wire order out: device
+/// `data.len() − 1` first). Uses `min(data.len(), wire.len())` devices.
+pub fn build_write_slice<const L: usize>(data: &[[u8; L]], pec: DataPec, wire: &mut [[u8; L]]) {
+    let n = data.len().min(wire.len());
+    let data = data.get(..n).unwrap_or(&[]);
+    let wire = wire.get_mut(..n).unwrap_or(&mut []);
+    for (w, d) in wire.iter_mut().zip(data.iter().rev()) {
+        *w = *d;
+        seal_frame(w, pec);
+    }
+}
+
+/// [`write_chain`] of `wire.len()` devices.
+pub async fn write_chain_slice<IO: SpiIo, const L: usize>(
+    io: &mut IO,
+    cmd: &[u8; 4],
+    wire: &[[u8; L]],
+) -> Result<(), IO::Error> {
+    io.transaction(&mut [Operation::Write(cmd), Operation::Write(wire.as_flattened())])
+        .await
+}
+
+/// What a chain-length detection read of `capacity + 1` frames shows ([`classify_chain`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChainSeen {
+    /// `k` devices answered, then silence: the chain length.
+    Length(usize),
+    /// A frame past the capacity answered: the chain is longer than `N`.
+    Longer,
+    /// Not a clean "answers, then silence" pattern: device `d` failed with `reason`.
+    Unclear(u8, FaultReason),
+}
+
+/// Classifies the per-slot verdicts of a detection read: `k` good frames then silence is a
+/// length; a good frame past `capacity` means a longer chain; anything else is unclear.
+pub(crate) fn classify_chain(verdicts: &[Result<u8, FaultReason>], capacity: usize) -> ChainSeen {
+    use ChainSeen as Seen;
+    let k = verdicts.iter().take_while(|v| v.is_ok()).count();
+    if k > capacity {
+        return Seen::Longer;
+    }
+    match verdicts.get(k) {
+        Some(Err(FaultReason::NoResponse))
+            if verdicts
+                .iter()
+                .skip(k)
+                .all(|v| *v == Err(FaultReason::NoResponse)) =>
+        {
+            if k == 0 {
+                Seen::Unclear(0, FaultReason::NoResponse)
+            } else {
+                Seen::Length(k)
+            }
+        }
+        // A failed frame (or a silent device with answering ones beyond it): device `k`.
+        Some(Err(r)) => Seen::Unclear(k as u8, *r),
+        _ => Seen::Unclear(k as u8, FaultReason::Framing),
+    }
+}
+
 /// Bytes to clock after a poll command so `clocks` status clocks have passed, plus one byte
 /// to sample.
 pub const fn status_bytes(clocks: usize) -> usize {
@@ -432,5 +558,41 @@ mod tests {
         assert_eq!(status_bytes(1), 2);
         assert_eq!(status_bytes(16), 3);
         assert_eq!(status_bytes(32), 5);
+    }
+}
+
+#[cfg(test)]
+mod chain_seen_tests {
+    use super::*;
+    use ChainSeen as Seen;
+    use classify_chain as classify;
+
+    const OK: Result<u8, FaultReason> = Ok(0);
+    const SILENT: Result<u8, FaultReason> = Err(FaultReason::NoResponse);
+
+    #[test]
+    fn classify_accepts_only_answers_then_silence() {
+        assert!(matches!(
+            classify(&[OK, OK, OK, SILENT, SILENT], 4),
+            Seen::Length(3)
+        ));
+        assert!(matches!(classify(&[OK, SILENT], 1), Seen::Length(1)));
+        assert!(matches!(classify(&[OK, OK, OK], 2), Seen::Longer));
+        assert!(matches!(
+            classify(&[SILENT, SILENT], 1),
+            Seen::Unclear(0, FaultReason::NoResponse)
+        ));
+        assert!(matches!(
+            classify(&[OK, SILENT, OK, SILENT], 3),
+            Seen::Unclear(1, FaultReason::NoResponse)
+        ));
+        let pec = Err(FaultReason::Pec {
+            expected: 1,
+            received: 2,
+        });
+        assert!(matches!(
+            classify(&[OK, pec, SILENT], 2),
+            Seen::Unclear(1, FaultReason::Pec { .. })
+        ));
     }
 }

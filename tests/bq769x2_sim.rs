@@ -46,7 +46,7 @@ fn bring_up_blocking_crc() {
     // CONFIG_UPDATE needs FULLACCESS: refused while sealed, nothing written.
     assert_eq!(
         d.configure(&four_s()).unwrap_err().kind(),
-        ErrorKind::Device
+        ErrorKind::NeedsAccess
     );
     assert_eq!(sim.with(|m| m.stats().config_sessions), 0);
     assert_eq!(d.unseal(UNSEAL).unwrap(), Security::Unsealed);
@@ -447,7 +447,7 @@ fn async_corruption_is_detected_and_sealed_reads_are_device_errors() {
         // Data memory is not readable while SEALED: an intact but short answer.
         let mut b = [0u8; 1];
         let e = d.read_data_memory(0x9261, &mut b).await.unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Device);
+        assert_eq!(e.kind(), ErrorKind::NeedsAccess);
         sim.with(|m| {
             m.inject(InjectedFault::CorruptResponses {
                 device: 0,

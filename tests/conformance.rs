@@ -67,6 +67,29 @@ mod ltc681x {
     chain!(ltc6811_x3, Ltc6811, 3);
     chain!(ltc6810_x2, Ltc6810, 2);
     chain!(adbms1818_x16, Adbms1818, 16);
+
+    /// A driver with room for 16 devices whose count is set at run time to the 3 on the
+    /// virtual chain (by hand, then by detection): the whole suite sees a chain of 3.
+    #[test]
+    fn ltc6813_capacity16_running3() {
+        let cfg = SuiteConfig::default();
+        let sim = Sim::new(Ltc681xChain::<Ltc6813, 3>::new());
+        let mut d = Ltc681x::<Ltc6813, 16, _>::new(Blocking::new(sim.spi(), sim.delay()));
+        d.set_device_count(3).unwrap();
+        d.set_undervoltage(MicroVolts(2_000_000)).unwrap();
+        d.set_overvoltage(MicroVolts(4_500_000)).unwrap();
+        check("ltc6813 16/3 blocking", run_blocking(&sim, &mut d, &cfg), 1);
+        let sim = Sim::new(Ltc681xChain::<Ltc6813, 3>::new());
+        let mut d = Ltc681x::<Ltc6813, 16, _>::new(Async::new(sim.spi(), sim.delay()));
+        assert_eq!(block_on(d.detect_device_count()).unwrap(), 3);
+        d.set_undervoltage(MicroVolts(2_000_000)).unwrap();
+        d.set_overvoltage(MicroVolts(4_500_000)).unwrap();
+        check(
+            "ltc6813 16/3 async",
+            block_on(run_async(&sim, &mut d, &cfg)),
+            1,
+        );
+    }
 }
 
 mod adbms6830 {
@@ -112,6 +135,32 @@ mod adbms6830 {
     chain!(adbms6830b_x2, Adbms6830b, 2);
     chain!(adbms6830b_x5, Adbms6830b, 5);
     chain!(adbms6830b_x16, Adbms6830b, 16);
+
+    /// Capacity 16, 3 devices on the virtual chain (by hand, then by detection).
+    #[test]
+    fn adbms6830b_capacity16_running3() {
+        let cfg = SuiteConfig::default();
+        let sim = Sim::new(Adbms6830Chain::<Adbms6830b, 3>::new());
+        let mut d = Adbms6830::<Adbms6830b, 16, _>::new(Blocking::new(sim.spi(), sim.delay()));
+        d.set_device_count(3).unwrap();
+        d.wake().unwrap();
+        d.configure(CfgA::default(), thresholds()).unwrap();
+        check(
+            "adbms6830b 16/3 blocking",
+            run_blocking(&sim, &mut d, &cfg),
+            1,
+        );
+        let sim = Sim::new(Adbms6830Chain::<Adbms6830b, 3>::new());
+        let mut d = Adbms6830::<Adbms6830b, 16, _>::new(Async::new(sim.spi(), sim.delay()));
+        assert_eq!(block_on(d.detect_device_count()).unwrap(), 3);
+        block_on(d.wake()).unwrap();
+        block_on(d.configure(CfgA::default(), thresholds())).unwrap();
+        check(
+            "adbms6830b 16/3 async",
+            block_on(run_async(&sim, &mut d, &cfg)),
+            1,
+        );
+    }
 }
 
 mod bq769x2 {

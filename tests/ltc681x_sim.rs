@@ -14,7 +14,7 @@ use bms_afe::sim::{Clock, InjectedFault, Sim, VirtualChip};
 use bms_afe::units::{MicroVolts, MilliCelsius};
 
 mod common;
-use common::block_on;
+use common::{block_on, id};
 
 /// A distinct, realistic voltage per cell (3.0xx V), in µV.
 fn truth(device: usize, cell: usize) -> i32 {
@@ -846,4 +846,49 @@ fn diagnostics_after_a_pause_wake_idle_ports_first() {
         st.iter()
             .all(|s| matches!(s, Reading::Valid(s) if s.a.die_temperature.is_valid()))
     );
+}
+
+macro_rules! idle_timeout_is_the_data_sheet_minimum {
+    ($sim:ident, $bms:ident, $w:ident) => {{
+        $w($bms.wake()).unwrap();
+        $w($bms.write_config()).unwrap();
+        let mut cfg = [Reading::NotConverted; 2];
+        // 4.2 ms of silence, below the minimum tIDLE (LTC6812-1 data sheet: 4.3/5.5/6.7 ms
+        // min/typ/max): the ports are still up.
+        $sim.with(|c| c.advance_ns(4_200_000));
+        assert!($w($bms.read_config(&mut cfg)).unwrap().is_ok());
+        assert!(cfg.iter().all(Reading::is_valid));
+        // 5 ms of silence: past the minimum, short of the typical 5.5 ms. The strictest
+        // silicon has gone IDLE: the frame is lost at device 0's port, nobody answers.
+        $sim.with(|c| c.advance_ns(5_000_000));
+        $bms.set_retries(0);
+        cfg = [Reading::NotConverted; 2];
+        let r = $w($bms.read_config(&mut cfg)).unwrap();
+        assert_eq!(r.failed.len(), 2, "{r:?}");
+        assert!(
+            cfg.iter()
+                .all(|c| matches!(c, Reading::Failed(f) if f.reason == FaultReason::NoResponse)),
+            "{cfg:?}"
+        );
+        // wake_idle first, and the read goes through.
+        $sim.with(|c| c.advance_ns(5_000_000));
+        $w($bms.wake_idle()).unwrap();
+        cfg = [Reading::NotConverted; 2];
+        assert!($w($bms.read_config(&mut cfg)).unwrap().is_ok());
+        assert!(cfg.iter().all(Reading::is_valid));
+    }};
+}
+
+#[test]
+fn idle_timeout_is_the_data_sheet_minimum() {
+    {
+        let sim = Sim::new(Ltc681xChain::<Ltc6813, 2>::new());
+        let mut bms = Ltc681x::<Ltc6813, 2, _>::new(Blocking::new(sim.spi(), sim.delay()));
+        idle_timeout_is_the_data_sheet_minimum!(sim, bms, id);
+    }
+    {
+        let sim = Sim::new(Ltc681xChain::<Ltc6813, 2>::new());
+        let mut bms = Ltc681x::<Ltc6813, 2, _>::new(Async::new(sim.spi(), sim.delay()));
+        idle_timeout_is_the_data_sheet_minimum!(sim, bms, block_on);
+    }
 }

@@ -35,4 +35,9 @@ impl Supplies {
 }
 
 /// Auxiliary results of one device: GPIO1..10, VMV, VPV (VPV already ×25).
+///
+/// The **VPV (slot 11) and VMV (slot 10) scalings are unverified**: VPV is × 25 as foxBMS 2
+/// and a third-party driver quoting the ADBMS6830B data-sheet result-register table have it, while ADI's reference
+/// application prints VPV and VMV × 20; VMV is unscaled here. See
+/// [`convert::VPV_GAIN`](crate::adbms6830::convert::VPV_GAIN).
 pub type AuxValues = [Reading<MicroVolts>; 12];

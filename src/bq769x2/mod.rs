@@ -124,7 +124,25 @@
 //!   driver names the cells beyond the threshold it configured, else every cell.
 //! * Balancing: the mask is over connected cells; adjacent cells and more cells than Cell
 //!   Balance Max Cells (if configured) are refused; the mask is written to CB_ACTIVE_CELLS and
-//!   read back.
+//!   read back. An all-zero mask first reads CB_ACTIVE_CELLS and writes nothing when no cell
+//!   is balancing.
+//!
+//! ## What each trait method needs from the chip's security state
+//!
+//! | method | SEALED | needs |
+//! |---|---|---|
+//! | counts, `wake`, `start_cell_conversion` | works | nothing (no subcommand) |
+//! | `read_cell_voltages`, `measure_cells`, `measure_temperatures`, `measure_stack_voltages`, `read_current`, `read_faults` | works | nothing: direct commands, readable in every state |
+//! | `set_balancing` | works | nothing, unless Balancing Configuration CB_NO_CMD = 1 (the chip then ignores the write and the read-back fails with [`Error::Verify`](crate::Error::Verify) naming CB_ACTIVE_CELLS). TI: host-controlled balancing subcommands "are also accessible in SEALED mode, to avoid the need for the pack to be unsealed in operation" (SLUAA81A rev. A, "Host-Controlled Balancing", <https://ti.com/document-viewer/lit/html/SLUAA81A>) |
+//!
+//! Sealed, the driver uses the units and cell map it assumes or was told ([`SettingsSource`]):
+//! `probe` cannot read them from data memory. Inherent methods that need more say so with
+//! [`Error::NeedsAccess`](crate::Error::NeedsAccess) naming the operation, the state read from
+//! Battery Status and the state needed, before anything is written: `enable_autonomous_fets`
+//! (FET_ENABLE) and `reset` (RESET) need UNSEALED (SLUUBY2B rev. B, command-only subcommand
+//! table, "Sealed: —"), `configure` (CONFIG_UPDATE) needs FULLACCESS, `full_access` needs
+//! UNSEALED first (SEALED → UNSEALED → FULLACCESS); a data-memory or subcommand read that the
+//! chip answers short while SEALED is reported the same way.
 //!
 //! # Pitfalls handled
 //!

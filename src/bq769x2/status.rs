@@ -55,6 +55,33 @@ pub enum Security {
     Sealed,
 }
 
+impl Security {
+    /// The data sheet's name of the state (`"SEALED"`, `"UNSEALED"`, `"FULLACCESS"`,
+    /// `"not initialised"`), as [`Error::NeedsAccess`](crate::Error::NeedsAccess) reports it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::NotInitialized => "not initialised",
+            Self::FullAccess => "FULLACCESS",
+            Self::Unsealed => "UNSEALED",
+            Self::Sealed => "SEALED",
+        }
+    }
+
+    /// Access rank: SEALED and not-initialised 0, UNSEALED 1, FULLACCESS 2.
+    pub const fn rank(self) -> u8 {
+        match self {
+            Self::NotInitialized | Self::Sealed => 0,
+            Self::Unsealed => 1,
+            Self::FullAccess => 2,
+        }
+    }
+
+    /// `true` if this state grants at least what `needs` grants.
+    pub const fn allows(self, needs: Security) -> bool {
+        self.rank() >= needs.rank()
+    }
+}
+
 impl BatteryStatus {
     /// The security state.
     pub const fn security(self) -> Security {

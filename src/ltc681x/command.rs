@@ -288,7 +288,6 @@ pub const T_DIAGN_US: u32 = 4500;
 
 const ADAX_ALL_US: [[u32; 2]; 4] = [[21316, 12007], [1825, 2116], [3862, 5025], [335498, 7353]];
 const ADAX_PAIR_US: [[u32; 2]; 4] = [[4300, 2400], [380, 439], [788, 1000], [67100, 1500]];
-const ONE_CHANNEL_US: [[u32; 2]; 4] = [[2100, 1200], [200, 229], [403, 520], [34000, 753]];
 // ADSTAT all: the larger of LTC6812-DS Table 37 and LTC6804-DS Table 9 per entry.
 const ADSTAT_ALL_US: [[u32; 2]; 4] = [[8500, 4800], [748, 865], [1600, 2028], [134218, 3000]];
 
@@ -337,16 +336,16 @@ pub const fn conversion_time<V: Variant>(
                 V::ADCV_ONE_US[m][o]
             }
         }
-        Conversion::CellsAndGpio12 => V::ADCV_ALL_US[m][o] + 2 * ONE_CHANNEL_US[m][o],
-        Conversion::CellsAndSc => V::ADCV_ALL_US[m][o] + ONE_CHANNEL_US[m][o],
+        Conversion::CellsAndGpio12 => V::ADCV_ALL_US[m][o] + 2 * V::ONE_CHANNEL_US[m][o],
+        Conversion::CellsAndSc => V::ADCV_ALL_US[m][o] + V::ONE_CHANNEL_US[m][o],
         Conversion::Overlap => V::ADCV_ALL_US[m][o],
         Conversion::Gpio(chg) => match chg.0 {
             0 => ADAX_ALL_US[m][o],
             1..=4 if V::ADAX_PAIRS => ADAX_PAIR_US[m][o],
-            _ => ONE_CHANNEL_US[m][o],
+            _ => V::ONE_CHANNEL_US[m][o],
         },
         Conversion::Status(StatusSelect::All) => ADSTAT_ALL_US[m][o],
-        Conversion::Status(_) => ONE_CHANNEL_US[m][o],
+        Conversion::Status(_) => V::ONE_CHANNEL_US[m][o],
     };
     Microseconds(if refon { t } else { t + T_REFUP_US })
 }

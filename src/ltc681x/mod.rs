@@ -45,6 +45,20 @@
 //!   lacks is a [`ConfigError`](crate::error::ConfigError) and nothing is sent — never
 //!   masked.
 //!
+//! # Chain length at run time
+//!
+//! `N` is the capacity; the devices actually on the chain are
+//! [`Ltc681x::device_count`] (`N` by default), set with [`Ltc681x::set_device_count`]
+//! (`1..=N`, refused before anything is sent) or found with
+//! [`Ltc681x::detect_device_count`] (reads RDCFGA with `N + 1` frames and counts the devices
+//! that answer before silence). Every command then wakes, writes and reads exactly that many
+//! devices (`4 + 8·n` bytes), and every per-device slice (`out`, `masks`) and
+//! `CellMonitor::device_count`/`cell_count` follow it. Size buffers once with the exported
+//! constants ([`Ltc681x::MAX_CELLS`], [`Ltc681x::MAX_TEMPERATURES`], [`Ltc681x::MAX_DEVICES`],
+//! [`Ltc681x::MAX_AUX`]) and pass `&mut buf[..bms.cell_count()]`. The `&[_; N]` inputs of
+//! `write_comm`, `write_sctrl`, `write_pwm` and `write_psb` keep their type; only their first
+//! `device_count()` entries are sent.
+//!
 //! # Power states and timing
 //!
 //! * After ~2 s without a valid command (tSLEEP) the cores sleep and the configuration is
@@ -69,7 +83,7 @@
 //! | stack voltage | sum of cells SC (ADSTAT CHST = SC) × 10/20/30 |
 //! | current | `Ok(None)`: no current channel |
 //! | balancing | DCC bits (any combination of the part's cells; the chip has no adjacency rule — thermal limits are the board's). Without a discharge timeout (DCTO) the switches open at the watchdog timeout (~2 s without a valid command): keep talking to the chain or set [`Ltc681x::set_discharge_timeout`]. |
-//! | faults | STATB OV/UV flags (+ AUXD flags of cells 13..18), THSD, MUXFAIL (`internal`); `raw` bit 1 = MUXFAIL, bit 0 = THSD. MUXFAIL reads 1 after power-up and CLRSTAT until DIAGN ([`Ltc681x::mux_test`]) runs; with the reset thresholds VUV = VOV = 0 every cell is flagged over-voltage until thresholds are written. |
+//! | faults | STATB OV/UV flags (+ AUXD flags of cells 13..18), THSD, MUXFAIL (`internal`); `raw` bit 2 = OV comparison off, bit 1 = MUXFAIL, bit 0 = THSD. MUXFAIL reads 1 after power-up and CLRSTAT until DIAGN runs, so `read_faults` runs the MUX decoder check itself each call (waits for a running conversion with a bounded PLADC poll, sends DIAGN, waits tDIAGN = 4.5 ms, then reads STATA/STATB/AUXD): `internal` is the verdict of that check, never the untested power-up value, and a failing decoder is reported. The flags OV/UV come from the last cell conversion. With the reset threshold VOV = 0 (held configuration never given an OV threshold, [`Ltc681x::set_overvoltage`]) the chip flags every cell over 0 V: those flags carry no information and `overvoltage` reads 0 with `raw` bit 2 set, so a fresh chain reads healthy; set thresholds to get OV flags. |
 //!
 //! # LTC6810 S-voltage groups and S-pin redundancy
 //!
@@ -163,7 +177,8 @@
 //! bms.write_config_verified()?;
 //! let wait = bms.start_cells(AdcMode::Normal, false, CellSelect::ALL)?; // convert
 //! bms.poll_adc()?;                                                 // (or wait `wait`)
-//! let mut cells = [Reading::NotConverted; 36];
+//! // Buffers sized by the driver's constants (2 × 18 cells), not by hand.
+//! let mut cells = [Reading::NotConverted; Ltc681x::<Ltc6813, 2, ()>::MAX_CELLS];
 //! let report = bms.read_cells(&mut cells)?;                        // read
 //! assert!(report.is_ok());
 //! assert_eq!(cells[0], Reading::Valid(MicroVolts(3_700_000)));

@@ -18,9 +18,11 @@
 //!   configuration); MUXFAIL from DIAGN (1 after power-up and CLRSTAT).
 //! * Power: each device starts asleep. The watchdog puts a device to SLEEP 2 s after its last
 //!   valid command (configuration reset; DCC kept while a discharge timer runs). A CS frame
-//!   reaching a sleeping device wakes it (ready after 300 µs) but is lost there and above;
-//!   an isoSPI port silent for more than 5.5 ms (tIDLE) needs one frame to wake (ready after
-//!   5 µs). So `N` dummy frames spaced by ≥ tWAKE wake a chain of `N`.
+//!   reaching a sleeping device wakes it (ready after tWAKE = 400 µs, the data-sheet
+//!   maximum) but is lost there and above; an isoSPI port silent for more than 4.3 ms (tIDLE,
+//!   the data-sheet minimum) needs one frame to wake (ready after tREADY = 10 µs, the
+//!   maximum). The strictest silicon: so `N` dummy frames spaced by ≥ tWAKE wake a chain of
+//!   `N`.
 //! * ADOW: pull-up current pulls an open wire C(w) up to C(w+1), pull-down pulls it down to
 //!   C(w−1), so the data-sheet algorithm finds it. CVST/AXST/STATST write the self-test
 //!   pattern; ADOL writes the overlap cells twice (plus an injectable mismatch).
@@ -53,9 +55,15 @@ use crate::crc;
 use crate::ltc681x::{ConfigLayout, Variant};
 
 const MAX_FRAME: usize = 4 + 8 * 64 + 16;
-const T_WAKE_NS: u64 = 300_000;
-const T_READY_NS: u64 = 5_000;
-const T_IDLE_NS: u64 = 5_500_000;
+/// tWAKE, the data sheet's maximum (LTC6812-1 data sheet Rev. B, electrical table: typ
+/// 200 µs, max 400 µs): the slowest core a driver must wait for.
+const T_WAKE_NS: u64 = 400_000;
+/// tREADY, the data sheet's maximum (10 µs).
+const T_READY_NS: u64 = 10_000;
+/// tIDLE, the data sheet's minimum (4.3 / 5.5 / 6.7 ms min/typ/max): the earliest a port
+/// can go idle, so a driver that idles longer without re-waking fails here as it may on a
+/// board.
+const T_IDLE_NS: u64 = 4_300_000;
 const T_SLEEP_NS: u64 = 2_000_000_000;
 const T_REFUP_NS: u64 = 3_500_000;
 const CLEARED: u16 = 0xFFFF;

@@ -8,8 +8,12 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         a: &mut [Reading<CfgA>; N],
         b: &mut [Reading<CfgB>; N],
     ) -> Result<ChainReport, E<IO>> {
+        let mark = self.taint_mark();
         let mut r = self.read_decoded(&cmd::RDCFGA, CfgA::from_bytes, a).await?;
         r.merge(self.read_decoded(&cmd::RDCFGB, CfgB::from_bytes, b).await?);
+        let tainted = self.tainted(&mark);
+        taint(&tainted, a.chunks_mut(1), 1, &mut r);
+        taint(&tainted, b.chunks_mut(1), 1, &mut r);
         for (d, x) in a.iter().enumerate() {
             if let (Reading::Valid(v), Some(c)) = (x, self.cfga.get_mut(d)) {
                 *c = *v;

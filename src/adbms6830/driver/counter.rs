@@ -82,9 +82,72 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         *s = 0;
         *n = 0;
         if received == expected {
+            self.confirm(device);
             return Ok(());
         }
         self.counter_mismatch(device, expected, slack, since, received)
+    }
+
+    /// A good counter from `device`: the conversions started since it became stale reached
+    /// it, so their result kinds are fresh again.
+    #[inline]
+    pub(super) fn confirm(&mut self, device: usize) {
+        if let (Some(p), Some(s)) = (self.pending.get_mut(device), self.stale.get_mut(device)) {
+            if *p != 0 {
+                *s &= !*p;
+                *p = 0;
+            }
+        }
+    }
+
+    /// A conversion start of result kinds `kinds` went out: a stale device confirms it at
+    /// its next good counter.
+    pub(super) fn started(&mut self, kinds: u8) {
+        for (p, s) in self.pending.iter_mut().zip(self.stale.iter()) {
+            if *s != 0 {
+                *p |= kinds;
+            }
+        }
+    }
+
+    /// Records a command-counter fault of `f.device` for [`Self::taint_mark`].
+    pub(super) fn note_counter_fault(&mut self, f: DeviceFault) {
+        if !matches!(f.reason, FaultReason::CommandCounter { .. }) {
+            return;
+        }
+        let d = usize::from(f.device);
+        if let (Some(n), Some(l)) = (
+            self.counter_faults.get_mut(d),
+            self.last_counter_fault.get_mut(d),
+        ) {
+            *n = n.wrapping_add(1);
+            *l = f;
+        }
+    }
+
+    /// The per-device counter-fault count, taken at the start of an operation of several
+    /// reads; [`Self::tainted`] then tells which devices showed a counter fault since.
+    pub(super) fn taint_mark(&self) -> [u32; N] {
+        self.counter_faults
+    }
+
+    /// Per device, the last counter fault it showed since `mark`, if any: every value of
+    /// that device in the operation must then fail (it may have missed a command, so values
+    /// read before the mismatch showed can be stale too).
+    pub(super) fn tainted(&self, mark: &[u32; N]) -> [Option<DeviceFault>; N] {
+        let mut out = [None; N];
+        for (d, o) in out.iter_mut().enumerate() {
+            if let (Some(a), Some(b), Some(f)) = (
+                mark.get(d),
+                self.counter_faults.get(d),
+                self.last_counter_fault.get(d),
+            ) {
+                if a != b {
+                    *o = Some(*f);
+                }
+            }
+        }
+        out
     }
 
     /// The rare path of [`Self::check_counter`].
@@ -99,7 +162,19 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         received: u8,
     ) -> Result<(), FaultReason> {
         if (1..=u32::from(slack)).any(|k| received == cmd::advance_counter(expected, k)) {
+            self.confirm(device);
             return Ok(());
+        }
+        // The device missed (or repeated) a command, possibly a conversion start: every
+        // result kind is stale until a conversion started from now on is confirmed.
+        if let (Some(st), Some(at), Some(p)) = (
+            self.stale.get_mut(device),
+            self.stale_at.get_mut(device),
+            self.pending.get_mut(device),
+        ) {
+            *st = STALE_ALL;
+            *at = (expected, received);
+            *p = 0;
         }
         if received <= since {
             // The counter only returns to 0 on power-up, sleep, RSTCC or SRST (it wraps

@@ -25,6 +25,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<u32>; N],
     ) -> Result<ChainReport, E<IO>> {
+        let mark = self.taint_mark();
         self.wake_idle().await?;
         let hint = self
             .start_cell_adc(Adcv {
@@ -35,20 +36,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         self.settle(hint).await?;
         let mut c = [[Reading::NotConverted; crate::adbms6830::variant::MAX_CELLS]; N];
         let mut s = [[Reading::NotConverted; crate::adbms6830::variant::MAX_CELLS]; N];
-        let mut report = if self.read_all && V::CELLS == crate::adbms6830::readall::CS_CELLS {
-            // RDCSALL: C and S in one frame per device (half the frames of RDCVALL + RDSALL).
-            self.read_cs_strided(
-                false,
-                c.as_flattened_mut(),
-                s.as_flattened_mut(),
-                crate::adbms6830::variant::MAX_CELLS,
-            )
-            .await?
-        } else {
-            let mut r = self.read_cells_into(CellSource::C, &mut c).await?;
-            r.merge(self.read_cells_into(CellSource::S, &mut s).await?);
-            r
-        };
+        // Group reads, or with read-all on the two 34-byte read-alls RDCVALL and RDSALL —
+        // never the 66-byte RDCSALL, whose PEC10 misses some double-bit errors (see the
+        // module documentation, "Error detection per frame length").
+        let mut report = self.read_cells_into(CellSource::C, &mut c).await?;
+        report.merge(self.read_cells_into(CellSource::S, &mut s).await?);
         let mut st = [Reading::NotConverted; N];
         report.merge(self.read_status_c(&mut st).await?);
         for (d, o) in out.iter_mut().enumerate() {
@@ -62,6 +54,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 _ => Reading::NotConverted,
             };
         }
+        // Capacity slots past the chain: no device, no verdict.
+        clear_past(out, self.n());
+        let tainted = self.tainted(&mark);
+        taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }
 
@@ -83,6 +79,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         path: AdcPath,
         out: &mut [Reading<u32>; N],
     ) -> Result<ChainReport, E<IO>> {
+        let mark = self.taint_mark();
         self.wake_idle().await?;
         let mut base = [[Reading::NotConverted; crate::adbms6830::variant::MAX_CELLS]; N];
         let mut odd = base;
@@ -125,6 +122,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 self.ow_permille,
             );
         }
+        // Capacity slots past the chain: no device, no verdict.
+        clear_past(out, self.n());
+        let tainted = self.tainted(&mark);
+        taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }
 
@@ -133,6 +134,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         threshold: MicroVolts,
         out: &mut [Reading<u16>; N],
     ) -> Result<ChainReport, E<IO>> {
+        let mark = self.taint_mark();
         self.wake_idle().await?;
         let mut up = [[Reading::NotConverted; 12]; N];
         let mut down = up;
@@ -166,6 +168,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 None => Reading::Valid(mask),
             };
         }
+        // Capacity slots past the chain: no device, no verdict.
+        clear_past(out, self.n());
+        let tainted = self.tainted(&mark);
+        taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }
 }
@@ -243,9 +249,13 @@ twins! {
         /// assumed to mirror STATD — unverified).
         pub fn clear_ovuv(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// Redundancy check: ADCV RD=1 single shot, wait, read C and S results and STATC;
-        /// bit `k` set where |C − S| > CTH (host comparison) or CS`k+1`FLT is set. With
-        /// read-all on ([`Adbms6830::set_read_all`]) C and S come from one RDCSALL frame per
-        /// device ([`Adbms6830::read_cells_cs`]), else from the group reads.
+        /// bit `k` set where |C − S| > CTH (host comparison) or CS`k+1`FLT is set. C and S
+        /// come from the group reads (default), or with read-all on
+        /// ([`Adbms6830::set_read_all`]) from RDCVALL and RDSALL, two 34-byte frames per
+        /// device whose PEC10 is as strong as a group frame's. It never uses the single
+        /// 66-byte RDCSALL frame ([`Adbms6830::read_cells_cs`]): PEC10 misses some double-bit
+        /// errors at that length (module documentation, "Error detection per frame
+        /// length").
         pub fn redundancy_check(&mut self, out: &mut [Reading<u32>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// Cell open-wire check on one path: base conversion, then odd and even channels
         /// with the open-wire current on, decided by [`open_wire_mask`] with the threshold

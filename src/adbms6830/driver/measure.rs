@@ -69,6 +69,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     pub(crate) async fn start_cell_adc(&mut self, adcv: Adcv) -> Result<Microseconds, E<IO>> {
         let f = adcv.frame()?;
         self.send(&f).await?;
+        self.started(if adcv.redundant {
+            STALE_C | STALE_S
+        } else {
+            STALE_C
+        });
         self.continuous = adcv.continuous;
         let nominal = if adcv.redundant {
             timing::T_SADC_US
@@ -81,12 +86,21 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     pub(crate) async fn start_s_adc(&mut self, adsv: Adsv) -> Result<Microseconds, E<IO>> {
         let f = adsv.frame()?;
         self.send(&f).await?;
+        self.started(STALE_S);
         Ok(Microseconds(timing::with_margin(timing::T_SADC_US)))
     }
 
     pub(crate) async fn start_aux(&mut self, adax: Adax) -> Result<Microseconds, E<IO>> {
         let f = adax.frame()?;
         self.send(&f).await?;
+        // Only a conversion of every channel refreshes the aux and status A/B groups; a
+        // single ITMP or VPV conversion refreshes that value alone.
+        self.started(match adax.channel {
+            AuxChannel::All => STALE_AUX | STALE_ITMP | STALE_VPV,
+            AuxChannel::Itmp => STALE_ITMP,
+            AuxChannel::Vpv => STALE_VPV,
+            _ => 0,
+        });
         let ch = match adax.channel {
             AuxChannel::All => timing::AUX_ALL_CHANNELS,
             _ => 1,
@@ -99,6 +113,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     pub(crate) async fn start_aux2(&mut self, gpio: Option<u8>) -> Result<Microseconds, E<IO>> {
         let f = cmd::adax2(gpio)?;
         self.send(&f).await?;
+        if gpio.is_none() {
+            self.started(STALE_RAUX);
+        }
         let ch = if gpio.is_some() { 1 } else { 10 };
         Ok(Microseconds(timing::with_margin(
             timing::T_AUX2_PER_CHANNEL_US * ch,
@@ -113,10 +130,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let f = target.frame();
         let max = timeout.0 / timing::POLL_INTERVAL_US + 1;
         let mut sent = 0;
+        let bytes = isospi::status_bytes(2 * self.n());
         let r = isospi::poll_done_counted(
             &mut self.io,
             &f,
-            isospi::status_bytes(2 * N),
+            bytes,
             max,
             timing::POLL_INTERVAL_US,
             &mut sent,
@@ -141,7 +159,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         source: CellSource,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N * V::CELLS {
+        if out.len() != self.n() * V::CELLS {
             return Err(Error::InvalidArgument(
                 "cell output length must be devices × cells per device",
             ));
@@ -149,19 +167,38 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         self.read_cells_strided(source, out, V::CELLS).await
     }
 
-    /// Reads cells into `out`, device `d`'s cells starting at `d × stride`.
+    /// Reads cells into `out`, device `d`'s cells starting at `d × stride`. A device that
+    /// shows a command-counter fault in any of the frames fails every one of its cells.
     pub(super) async fn read_cells_strided(
         &mut self,
         source: CellSource,
         out: &mut [Reading<MicroVolts>],
         stride: usize,
     ) -> Result<ChainReport, E<IO>> {
+        let mark = self.taint_mark();
+        let mut report = self.read_cell_frames(source, out, stride).await?;
+        let tainted = self.tainted(&mark);
+        taint(&tainted, out.chunks_mut(stride), V::CELLS, &mut report);
+        Ok(report)
+    }
+
+    /// The frames of [`Self::read_cells_strided`], each filling its own slots.
+    async fn read_cell_frames(
+        &mut self,
+        source: CellSource,
+        out: &mut [Reading<MicroVolts>],
+        stride: usize,
+    ) -> Result<ChainReport, E<IO>> {
         let cells = V::CELLS;
+        let n = self.n();
         let mut report = ChainReport::OK;
+        // Capacity slots past the chain carry no data.
+        clear_past(out, n * stride);
         if self.read_all && cells == 16 {
             let mut frames = [[0u8; 34]; N];
             let v = self.read(&source.read_all(), &mut frames).await?;
-            for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.chunks_mut(stride)) {
+            let devices = frames.iter().zip(v.iter()).zip(out.chunks_mut(stride));
+            for ((f, r), o) in devices.take(n) {
                 if let Some(slots) = o.get_mut(..cells) {
                     fill(slots, f, r, &mut report);
                 }
@@ -176,7 +213,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             let end = (first + 3).min(cells);
             let mut frames = [[0u8; 8]; N];
             let v = self.read(c, &mut frames).await?;
-            for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.chunks_mut(stride)) {
+            let devices = frames.iter().zip(v.iter()).zip(out.chunks_mut(stride));
+            for ((f, r), o) in devices.take(n) {
                 if let Some(slots) = o.get_mut(first..end) {
                     fill(slots, f, r, &mut report);
                 }
@@ -190,7 +228,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         source: CellSource,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N * V::CELLS {
+        if out.len() != self.n() * V::CELLS {
             return Err(Error::InvalidArgument(
                 "cell output length must be devices × cells per device",
             ));
@@ -214,9 +252,14 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             [cmd::RDAUXA, cmd::RDAUXB, cmd::RDAUXC, cmd::RDAUXD]
         };
         let mut report = ChainReport::OK;
+        let mark = self.taint_mark();
+        let n = self.n();
+        for o in out.iter_mut().skip(n) {
+            clear_past(o, 0);
+        }
         for (g, c) in groups.iter().enumerate() {
             let (frames, v) = self.read6(c).await?;
-            for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()) {
+            for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()).take(n) {
                 if let Some(slots) = o.get_mut(3 * g..3 * g + 3) {
                     fill(slots, f, r, &mut report);
                 }
@@ -234,6 +277,13 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 }
             }
         }
+        let tainted = self.tainted(&mark);
+        taint(
+            &tainted,
+            out.iter_mut().map(|o| o.as_mut_slice()),
+            12,
+            &mut report,
+        );
         Ok(report)
     }
 
@@ -244,7 +294,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let (fa, va) = self.read6(&cmd::RDSTATA).await?;
         let (fb, vb) = self.read6(&cmd::RDSTATB).await?;
         let mut report = ChainReport::OK;
-        for (d, o) in out.iter_mut().enumerate() {
+        let n = self.n();
+        clear_past(out, n);
+        for (d, o) in out.iter_mut().enumerate().take(n) {
             let (Some(a), Some(b), Some(ra), Some(rb)) =
                 (fa.get(d), fb.get(d), va.get(d), vb.get(d))
             else {
@@ -275,7 +327,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     ) -> Result<ChainReport, E<IO>> {
         let (frames, v) = self.read6(frame).await?;
         let mut report = ChainReport::OK;
-        for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()) {
+        let n = self.n();
+        clear_past(out, n);
+        for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()).take(n) {
             *o = match r {
                 Ok(()) => Reading::Valid(decode(&six(f))),
                 Err(e) => {
@@ -397,7 +451,9 @@ twins! {
         pub fn read_cells(&mut self, source: CellSource, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// SNAP, read cells, UNSNAP: all groups of all devices from the same instant.
         pub fn read_cells_snapshot(&mut self, source: CellSource, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// Reads aux (or, with `redundant`, RAX) groups: GPIO1..10, VMV, VPV (×25). The
+        /// Reads aux (or, with `redundant`, RAX) groups: GPIO1..10, VMV, VPV (×25; the VPV
+        /// and VMV scalings are **unverified**, see
+        /// [`convert::VPV_GAIN`](crate::adbms6830::convert::VPV_GAIN)). The
         /// redundant path measures GPIOs only (ADAX2), so with `redundant` the VMV and VPV
         /// slots are always `NotConverted`.
         pub fn read_aux(&mut self, redundant: bool, out: &mut [AuxValues; N]) -> Result<ChainReport, Error<SpiError<B>>>;
@@ -419,7 +475,9 @@ twins! {
         pub fn read_status_e(&mut self, out: &mut [Reading<StatusE>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// RDSID: each device's serial ID.
         pub fn read_serial_ids(&mut self, out: &mut [Reading<SerialId>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// How many devices, counted from device 0, answer RDSID with a good PEC (≤ N).
+        /// How many devices, counted from device 0, answer RDSID with a good PEC
+        /// (≤ [`device_count`](Self::device_count); nothing is set — see
+        /// [`detect_device_count`](Self::detect_device_count) to find and set the count).
         pub fn detect_chain_length(&mut self) -> Result<usize, Error<SpiError<B>>>;
         /// SNAP (`true`) or UNSNAP (`false`).
         pub fn snapshot(&mut self, on: bool) -> Result<(), Error<SpiError<B>>>;

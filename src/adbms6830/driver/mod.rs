@@ -31,6 +31,7 @@ use embedded_hal::spi::Operation;
 
 mod aux;
 mod balancing;
+mod chain;
 mod config;
 mod counter;
 mod diagnostics;
@@ -81,6 +82,22 @@ pub(crate) struct Core<V, const N: usize, IO> {
     /// The counter mismatch (expected, received) that revealed the reset (reported again
     /// at every read until the device is recovered).
     lost_at: [(u8, u8); N],
+    /// Per device, the result kinds ([`STALE_C`], [`STALE_S`], [`STALE_AUX`],
+    /// [`STALE_RAUX`]) not confirmed fresh since its counter last failed: a device that
+    /// missed a command may have missed a conversion start, so results of a kind stay failed
+    /// until a conversion of that kind, started afterwards, is confirmed by its counter.
+    stale: [u8; N],
+    /// The counter mismatch (expected, received) that made the device stale.
+    stale_at: [(u8, u8); N],
+    /// Conversion kinds started since the device became stale: the next read whose counter
+    /// matches confirms them ([`Self::confirm`]).
+    pending: [u8; N],
+    /// Per device, how many command-counter faults it has shown (wrapping): an operation
+    /// made of several reads compares it before and after ([`Self::taint_mark`]) and fails
+    /// every value of a device that showed one anywhere in the operation.
+    counter_faults: [u32; N],
+    /// The last command-counter fault of each device.
+    last_counter_fault: [DeviceFault; N],
     /// Increments (certain or possible) each device may have seen since its counter was last
     /// checked or reset by RSTCC: a reset in between leaves the counter at most this high.
     since: [u8; N],
@@ -92,6 +109,8 @@ pub(crate) struct Core<V, const N: usize, IO> {
     source: CellSource,
     read_all: bool,
     ow_permille: u16,
+    /// Devices actually on the chain, 1..=N (see `set_device_count`).
+    active: usize,
     _v: PhantomData<V>,
 }
 
@@ -117,6 +136,14 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
                 slack: [0; N],
                 lost: [0; N],
                 lost_at: [(0, 0); N],
+                stale: [0; N],
+                stale_at: [(0, 0); N],
+                pending: [0; N],
+                counter_faults: [0; N],
+                last_counter_fault: [DeviceFault {
+                    device: 0,
+                    reason: FaultReason::Framing,
+                }; N],
                 since: [0; N],
                 disputed: DisputedCounting::Either,
                 retries: 2,
@@ -124,8 +151,9 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
                 cfgb: [CfgB::default(); N],
                 continuous: false,
                 source: CellSource::C,
-                read_all: N == 1,
+                read_all: false,
                 ow_permille: OPEN_WIRE_DEFAULT_PERMILLE,
+                active: N,
                 _v: PhantomData,
             },
         }
@@ -143,9 +171,15 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
     }
 
     /// Use the read-all commands (RDCVALL and kin, one 34-byte frame per device) for cell
-    /// reads. Default: on for a single device, off for chains — ADBMS6830B-DS says read-all
-    /// commands are intended "for single IC applications". 16-cell variants only. Also
-    /// makes [`Adbms6830::redundancy_check`] read C and S with one RDCSALL frame.
+    /// reads instead of six 8-byte group reads. Default: off (group reads) for every chain
+    /// length. ADBMS6830B-DS says read-all commands are intended "for single IC
+    /// applications". 16-cell variants only. Also makes [`Adbms6830::redundancy_check`] read
+    /// C and S with RDCVALL and RDSALL.
+    ///
+    /// A 34-byte frame's PEC10 catches every error of up to three bits, as a group frame's
+    /// does, but its 272 bits give a 4-bit error more places to land than the 64 bits of a
+    /// group frame; the wide read-alls (66/70 bytes) are weaker still and never used here
+    /// (module documentation, "Error detection per frame length").
     pub fn set_read_all(&mut self, on: bool) {
         self.core.read_all = on && V::CELLS == 16;
     }
@@ -179,6 +213,64 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
     /// Gives the transport back.
     pub fn release(self) -> IO {
         self.core.io
+    }
+}
+
+/// Stale result kind: C-ADC results (cells, averaged, filtered; STATD OV/UV flags).
+const STALE_C: u8 = 1;
+/// Stale result kind: S-ADC results.
+const STALE_S: u8 = 2;
+/// Stale result kind: auxiliary results (GPIOs, VMV/VPV, status A/B).
+const STALE_AUX: u8 = 4;
+/// Stale result kind: redundant auxiliary results.
+const STALE_RAUX: u8 = 8;
+/// Stale result kind: the die temperature ITMP alone (ADAX CH = ITMP).
+const STALE_ITMP: u8 = 16;
+/// Stale result kind: VPV alone (ADAX CH = VPV).
+const STALE_VPV: u8 = 32;
+/// Every result kind.
+const STALE_ALL: u8 = STALE_C | STALE_S | STALE_AUX | STALE_RAUX | STALE_ITMP | STALE_VPV;
+
+/// The result kinds a read command returns (0: not a conversion result — configuration,
+/// serial ID, COMM, PWM, status C/E).
+const fn needs(frame: &[u8; 4]) -> u8 {
+    match *frame {
+        cmd::RDCVA
+        | cmd::RDCVB
+        | cmd::RDCVC
+        | cmd::RDCVD
+        | cmd::RDCVE
+        | cmd::RDCVF
+        | cmd::RDCVALL
+        | cmd::RDACA
+        | cmd::RDACB
+        | cmd::RDACC
+        | cmd::RDACD
+        | cmd::RDACE
+        | cmd::RDACF
+        | cmd::RDACALL
+        | cmd::RDFCA
+        | cmd::RDFCB
+        | cmd::RDFCC
+        | cmd::RDFCD
+        | cmd::RDFCE
+        | cmd::RDFCF
+        | cmd::RDFCALL
+        | cmd::RDSTATD => STALE_C,
+        cmd::RDSVA
+        | cmd::RDSVB
+        | cmd::RDSVC
+        | cmd::RDSVD
+        | cmd::RDSVE
+        | cmd::RDSVF
+        | cmd::RDSALL => STALE_S,
+        cmd::RDCSALL | cmd::RDACSALL => STALE_C | STALE_S,
+        cmd::RDAUXA | cmd::RDAUXB | cmd::RDAUXC | cmd::RDAUXD | cmd::RDSTATA | cmd::RDSTATB => {
+            STALE_AUX | STALE_ITMP | STALE_VPV
+        }
+        cmd::RDRAXA | cmd::RDRAXB | cmd::RDRAXC | cmd::RDRAXD => STALE_RAUX,
+        cmd::RDASALL => STALE_ALL,
+        _ => 0,
     }
 }
 
@@ -237,6 +329,39 @@ impl<B> From<Unconfirmed> for Error<B> {
     }
 }
 
+/// Fails the first `slots` values of every device (one chunk per device) that `tainted`
+/// names: it showed a command-counter fault in the operation.
+fn taint<'a, T: 'a>(
+    tainted: &[Option<DeviceFault>],
+    chunks: impl Iterator<Item = &'a mut [Reading<T>]>,
+    slots: usize,
+    report: &mut ChainReport,
+) {
+    for (t, o) in tainted.iter().zip(chunks) {
+        if let Some(f) = t {
+            report.record(*f);
+            for s in o.iter_mut().take(slots) {
+                *s = Reading::Failed(*f);
+            }
+        }
+    }
+}
+
+/// Sets the slots past the chain (index `from..`) to `NotConverted`: the capacity slots of
+/// devices that are not on the chain carry no data.
+pub(super) fn clear_past<T>(out: &mut [Reading<T>], from: usize) {
+    for o in out.iter_mut().skip(from) {
+        *o = Reading::NotConverted;
+    }
+}
+
+impl<V, const N: usize, IO> Core<V, N, IO> {
+    /// Devices on the chain (1..=N).
+    pub(super) fn n(&self) -> usize {
+        self.active.clamp(1, N)
+    }
+}
+
 fn six(f: &[u8]) -> [u8; 6] {
     let mut o = [0u8; 6];
     if let Some(s) = f.get(..6) {
@@ -256,27 +381,56 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         r.map_err(Error::Bus)
     }
 
-    /// One verified chain read: per device `Ok(frame data)` or the fault (PEC, counter, or a
-    /// device seen to reset whose recovery is not complete).
+    /// One verified chain read: per device `Ok(frame data)` or the fault (PEC, counter, a
+    /// device seen to reset whose recovery is not complete, or a device whose results of
+    /// this kind are stale since a counter mismatch).
     async fn read<const L: usize>(
         &mut self,
         frame: &[u8; 4],
         frames: &mut [[u8; L]; N],
     ) -> Result<[Result<(), DeviceFault>; N], E<IO>> {
+        self.read_needing(frame, frames, needs(frame)).await
+    }
+
+    /// [`Self::read`] of a caller that uses only results of kinds `need` from the frame.
+    async fn read_needing<const L: usize>(
+        &mut self,
+        frame: &[u8; 4],
+        frames: &mut [[u8; L]; N],
+        need: u8,
+    ) -> Result<[Result<(), DeviceFault>; N], E<IO>> {
         let mut out = self.read_checked(frame, frames).await?;
-        if self.lost.iter().all(|&l| l == 0) {
+        if self.lost.iter().all(|&l| l == 0) && self.stale.iter().all(|&s| s & need == 0) {
             return Ok(out);
         }
+        self.overlay(need, &mut out);
+        Ok(out)
+    }
+
+    /// The rare path of [`Self::read`]: fails the devices that are recovering from a reset
+    /// or whose results of kind `need` are stale.
+    #[cold]
+    #[inline(never)]
+    fn overlay(&mut self, need: u8, out: &mut [Result<(), DeviceFault>; N]) {
         for (d, o) in out.iter_mut().enumerate() {
-            if let (Ok(()), Some(&l), Some(&(expected, received))) =
-                (&*o, self.lost.get(d), self.lost_at.get(d))
-            {
-                if l != 0 {
-                    *o = Err(fault(d, FaultReason::CommandCounter { expected, received }));
-                }
+            if o.is_err() {
+                continue;
+            }
+            let lost = self.lost.get(d).is_some_and(|&l| l != 0);
+            let stale = self.stale.get(d).is_some_and(|&s| s & need != 0);
+            let at = if lost {
+                self.lost_at.get(d)
+            } else if stale {
+                self.stale_at.get(d)
+            } else {
+                None
+            };
+            if let Some(&(expected, received)) = at {
+                let f = fault(d, FaultReason::CommandCounter { expected, received });
+                self.note_counter_fault(f);
+                *o = Err(f);
             }
         }
-        Ok(out)
     }
 
     /// [`Self::read`] without the reset overlay: PEC and counter only (the configuration
@@ -286,14 +440,33 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         frame: &[u8; 4],
         frames: &mut [[u8; L]; N],
     ) -> Result<[Result<(), DeviceFault>; N], E<IO>> {
-        let v = isospi::read_verified(&mut self.io, frame, frames, DataPec::Pec10, self.retries)
-            .await
-            .map_err(Error::Bus)?;
+        // Only the `n` devices on the chain are clocked (`4 + L·n` bytes); the capacity slots
+        // past them are `NoResponse` and every consumer skips them (never data, never in a
+        // report).
+        let n = self.n();
+        let mut v = [Err(FaultReason::NoResponse); N];
+        isospi::read_verified_slice(
+            &mut self.io,
+            frame,
+            frames.get_mut(..n).unwrap_or(&mut []),
+            v.get_mut(..n).unwrap_or(&mut []),
+            DataPec::Pec10,
+            self.retries,
+        )
+        .await
+        .map_err(Error::Bus)?;
         self.account(frame, true);
         let mut out = [Ok(()); N];
         for (d, (o, r)) in out.iter_mut().zip(v.iter()).enumerate() {
             *o = match r {
-                Ok(cc) => self.check_counter(d, *cc).map_err(|r| fault(d, r)),
+                Ok(cc) => match self.check_counter(d, *cc) {
+                    Ok(()) => Ok(()),
+                    Err(r) => {
+                        let f = fault(d, r);
+                        self.note_counter_fault(f);
+                        Err(f)
+                    }
+                },
                 Err(reason) => Err(fault(d, *reason)),
             };
         }
@@ -314,9 +487,12 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         for (h, d) in host.iter_mut().zip(data.iter()) {
             h[..6].copy_from_slice(d);
         }
+        let n = self.n();
         let mut wire = [[0u8; 8]; N];
-        isospi::build_write(&host, DataPec::Pec10, &mut wire);
-        let r = isospi::write_chain(&mut self.io, frame, &wire).await;
+        let host = host.get(..n).unwrap_or(&[]);
+        let wire = wire.get_mut(..n).unwrap_or(&mut []);
+        isospi::build_write_slice(host, DataPec::Pec10, wire);
+        let r = isospi::write_chain_slice(&mut self.io, frame, wire).await;
         self.account(frame, r.is_ok());
         r.map_err(Error::Bus)
     }
@@ -362,12 +538,15 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let mut frames = [[0u8; 8]; N];
         let v = self.read_checked(rd, &mut frames).await?;
         let mut out = [Ok(()); N];
+        // Devices past the chain are neither written nor read back: their verdict stays Ok.
+        let n = self.n();
         for (d, (((o, f), r), want)) in out
             .iter_mut()
             .zip(frames.iter())
             .zip(v.iter())
             .zip(data.iter())
             .enumerate()
+            .take(n)
         {
             *o = match r {
                 Err(fault) => {
@@ -388,17 +567,21 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         Ok(out)
     }
 
-    /// Reads word `index` of a 6-byte group from every device into `out` (length `N`).
+    /// Reads word `index` of a 6-byte group from every device into `out` (length `N`);
+    /// the word is a result of kind `need` (stale devices fail).
     async fn read_word<T>(
         &mut self,
         frame: &[u8; 4],
         index: usize,
+        need: u8,
         conv: fn(u16) -> Reading<T>,
         out: &mut [Reading<T>],
     ) -> Result<ChainReport, E<IO>> {
-        let (frames, v) = self.read6(frame).await?;
+        let mut frames = [[0u8; 8]; N];
+        let v = self.read_needing(frame, &mut frames, need).await?;
         let mut report = ChainReport::OK;
-        for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()) {
+        let n = self.n();
+        for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()).take(n) {
             *o = match r {
                 Ok(()) => conv(convert::word(f, index)),
                 Err(e) => {

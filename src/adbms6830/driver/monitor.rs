@@ -6,7 +6,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
     type BusError = IO::Error;
 
     fn device_count(&self) -> usize {
-        N
+        self.n()
     }
 
     fn cells_per_device(&self) -> usize {
@@ -30,7 +30,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, E<IO>> {
-        check_cells_len::<V, N, IO::Error>(out.len())?;
+        check_cells_len::<V, IO::Error>(out.len(), self.n())?;
         self.wake_idle().await?;
         let source = self.source;
         self.read_cells(source, out).await
@@ -41,7 +41,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         mode: ConversionMode,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, E<IO>> {
-        check_cells_len::<V, N, IO::Error>(out.len())?;
+        check_cells_len::<V, IO::Error>(out.len(), self.n())?;
         self.wake_idle().await?;
         let hint = self.start_cells(mode).await?;
         self.settle(hint).await?;
@@ -53,9 +53,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<MilliCelsius>],
     ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N {
+        if out.len() != self.n() {
             return Err(Error::InvalidArgument(
-                "temperature output length must be N",
+                "temperature output length must be device_count()",
             ));
         }
         self.wake_idle().await?;
@@ -66,15 +66,18 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
             })
             .await?;
         self.settle(hint).await?;
-        self.read_word(&cmd::RDSTATA, 1, convert::itmp, out).await
+        self.read_word(&cmd::RDSTATA, 1, STALE_ITMP, convert::itmp, out)
+            .await
     }
 
     async fn measure_stack_voltages(
         &mut self,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, E<IO>> {
-        if out.len() != N {
-            return Err(Error::InvalidArgument("stack output length must be N"));
+        if out.len() != self.n() {
+            return Err(Error::InvalidArgument(
+                "stack output length must be device_count()",
+            ));
         }
         self.wake_idle().await?;
         let hint = self
@@ -84,7 +87,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
             })
             .await?;
         self.settle(hint).await?;
-        self.read_word(&cmd::RDAUXD, 2, convert::vpv, out).await
+        self.read_word(&cmd::RDAUXD, 2, STALE_VPV, convert::vpv, out)
+            .await
     }
 
     async fn read_current(&mut self) -> Result<Option<MicroAmps>, E<IO>> {
@@ -92,8 +96,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
     }
 
     async fn set_balancing(&mut self, masks: &[u32]) -> Result<(), E<IO>> {
-        if masks.len() != N {
-            return Err(Error::InvalidArgument("balancing masks length must be N"));
+        if masks.len() != self.n() {
+            return Err(Error::InvalidArgument(
+                "balancing masks length must be device_count()",
+            ));
         }
         let mut cfg = self.cfgb;
         for (c, m) in cfg.iter_mut().zip(masks.iter()) {
@@ -105,8 +111,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
     }
 
     async fn read_faults(&mut self, out: &mut [Reading<Faults>]) -> Result<ChainReport, E<IO>> {
-        if out.len() != N {
-            return Err(Error::InvalidArgument("fault output length must be N"));
+        if out.len() != self.n() {
+            return Err(Error::InvalidArgument(
+                "fault output length must be device_count()",
+            ));
         }
         self.wake_idle().await?;
         self.read_faults_now(out).await
@@ -131,7 +139,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             }
             ConversionMode::Filtered => {
                 self.source = CellSource::Filtered;
-                if self.continuous {
+                // A device whose filtered results are stale may have missed the continuous
+                // start: start again so its counter can confirm a conversion.
+                if self.continuous && self.stale.iter().all(|&s| s & STALE_C == 0) {
                     // Already converting: fresh filtered data every 1 ms.
                     return Ok(Microseconds(timing::with_margin(timing::T_CADC_US)));
                 }
@@ -147,6 +157,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     async fn read_faults_now(&mut self, out: &mut [Reading<Faults>]) -> Result<ChainReport, E<IO>> {
+        let mark = self.taint_mark();
         let mut c = [Reading::NotConverted; N];
         let mut d = [Reading::NotConverted; N];
         let mut report = self.read_status_c(&mut c).await?;
@@ -167,14 +178,16 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 _ => Reading::NotConverted,
             };
         }
+        let tainted = self.tainted(&mark);
+        taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }
 }
 
 impl_cell_monitor!(spi impl[V: Variant, const N: usize] Adbms6830<V, N> => core);
 
-pub(super) fn check_cells_len<V: Variant, const N: usize, B>(len: usize) -> Result<(), Error<B>> {
-    if len != N * V::CELLS {
+pub(super) fn check_cells_len<V: Variant, B>(len: usize, devices: usize) -> Result<(), Error<B>> {
+    if len != devices * V::CELLS {
         return Err(Error::InvalidArgument(
             "cell output length must be devices × cells per device",
         ));

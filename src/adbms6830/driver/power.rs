@@ -4,7 +4,8 @@ use super::*;
 
 impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     pub(crate) async fn wake(&mut self) -> Result<(), E<IO>> {
-        isospi::wake_chain(&mut self.io, N, &cmd::RDCFGA, timing::WAKE_GAP_US)
+        let n = self.n();
+        isospi::wake_chain(&mut self.io, n, &cmd::RDCFGA, timing::WAKE_GAP_US)
             .await
             .map_err(Error::Bus)?;
         // A chain that slept lost its continuous conversion: restart it when asked.
@@ -25,7 +26,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     pub(crate) async fn wake_idle(&mut self) -> Result<(), E<IO>> {
-        isospi::wake_idle(&mut self.io, N, &cmd::RDCFGA, timing::T_READY_US)
+        let n = self.n();
+        isospi::wake_idle(&mut self.io, n, &cmd::RDCFGA, timing::T_READY_US)
             .await
             .map_err(Error::Bus)
     }
@@ -33,11 +35,12 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     /// Waits `t`; after a wait that can exceed tIDLE (4.3 ms minimum) the ports are woken
     /// again so the next command is not lost at an idle port.
     pub(super) async fn settle(&mut self, t: Microseconds) -> Result<(), E<IO>> {
+        let n = self.n();
         isospi::settle(
             &mut self.io,
             t.0,
             timing::T_IDLE_MIN_US,
-            N,
+            n,
             &cmd::RDCFGA,
             timing::T_READY_US,
         )
@@ -57,7 +60,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         self.lost = [0; N];
         self.continuous = false;
         // The chip restarts (as from sleep): wake it again.
-        isospi::wake_chain(&mut self.io, N, &cmd::RDCFGA, timing::WAKE_GAP_US)
+        let n = self.n();
+        isospi::wake_chain(&mut self.io, n, &cmd::RDCFGA, timing::WAKE_GAP_US)
             .await
             .map_err(Error::Bus)
     }

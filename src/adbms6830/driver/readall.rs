@@ -24,8 +24,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let mut frames = [[0u8; CS_FRAME_LEN]; N];
         let v = self.read(&frame, &mut frames).await?;
         let mut report = ChainReport::OK;
+        let n = self.n();
+        clear_past(c, n * stride);
+        clear_past(s, n * stride);
         let devices = c.chunks_mut(stride).zip(s.chunks_mut(stride));
-        for ((f, r), (co, so)) in frames.iter().zip(v.iter()).zip(devices) {
+        for ((f, r), (co, so)) in frames.iter().zip(v.iter()).zip(devices).take(n) {
             let (Some(co), Some(so)) = (co.get_mut(..CS_CELLS), so.get_mut(..CS_CELLS)) else {
                 continue;
             };
@@ -52,7 +55,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             )
             .into());
         }
-        if c_out.len() != N * V::CELLS || s_out.len() != N * V::CELLS {
+        let n = self.n();
+        if c_out.len() != n * V::CELLS || s_out.len() != n * V::CELLS {
             return Err(Error::InvalidArgument(
                 "C and S output lengths must be devices × cells per device",
             ));
@@ -68,7 +72,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let mut frames = [[0u8; AS_FRAME_LEN]; N];
         let v = self.read(&cmd::RDASALL, &mut frames).await?;
         let mut report = ChainReport::OK;
-        for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()) {
+        let n = self.n();
+        clear_past(out, n);
+        for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.iter_mut()).take(n) {
             *o = match r {
                 Ok(()) => Reading::Valid(as_from(f)),
                 Err(e) => {
@@ -90,6 +96,13 @@ twins! {
         /// `N × 16`, device 0 first. One frame instead of the twelve 8-byte group reads (or
         /// two 34-byte read-alls) of the same registers.
         ///
+        /// **Weaker check**: at 528 bits the PEC10 no longer catches every double-bit error
+        /// (17 of the 139 128 two-bit patterns — flips 511 bits apart — pass; group frames and
+        /// the 34-byte read-alls catch all of them). It still catches every odd number of
+        /// flipped bits and every burst of up to 10 bits. The driver never uses it by itself;
+        /// prefer the group reads ([`Adbms6830::read_cells`]) where this matters. See the
+        /// module documentation, "Error detection per frame length".
+        ///
         /// Every device's frame is checked (PEC10 and command counter, as every read; the
         /// read moves no counter); a failed device fails its 32 slots only and is named in
         /// the report. Cleared/reset codes are [`Reading::NotConverted`].
@@ -108,6 +121,11 @@ twins! {
         ///
         /// Every frame is checked (PEC10, command counter); a failed device is
         /// [`Reading::Failed`] and named in the report, the others are decoded.
+        ///
+        /// **Weaker check**: at 560 bits the PEC10 misses 49 of the 156 520 two-bit error
+        /// patterns (flips 511 bits apart); the group reads ([`Adbms6830::read_aux`],
+        /// [`Adbms6830::read_supplies`], `read_status_*`) catch every double-bit error. See
+        /// the module documentation, "Error detection per frame length".
         pub fn read_all_aux_status(&mut self, out: &mut [Reading<crate::adbms6830::readall::AuxStatus>; N]) -> Result<ChainReport, Error<SpiError<B>>>;
     }
 }

@@ -56,6 +56,10 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     pub(crate) async fn set_balancing_cells(&mut self, mask: u32) -> Result<u16, Error<IO::Error>> {
         check_balancing(mask, self.cells(), self.cb_max_cells)?;
         let inputs = logical_to_inputs(mask, self.connected());
+        if inputs == 0 && self.read_cb_active_cells().await? == 0 {
+            // Stop with nothing balancing: already the requested state, nothing to write.
+            return Ok(0);
+        }
         self.subcommand_write(sub::CB_ACTIVE_CELLS, &inputs.to_le_bytes())
             .await?;
         let back = self.read_cb_active_cells().await?;

@@ -19,9 +19,12 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
             .subcommand_read_burst(address, out, MAX_TRANSFER)
             .await?;
         if len < out.len() {
+            // An intact but short answer: data memory is not readable while SEALED.
+            self.require_access("data-memory read", Security::Unsealed)
+                .await?;
             return Err(Error::Device {
                 device: 0,
-                what: "data-memory read answered with fewer bytes than expected (sealed?)",
+                what: "data-memory read answered with fewer bytes than expected",
             });
         }
         Ok(())
@@ -129,15 +132,8 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         if config.is_empty() {
             return Ok(());
         }
-        match self.security().await? {
-            Security::FullAccess => {}
-            _ => {
-                return Err(Error::Device {
-                    device: 0,
-                    what: "CONFIG_UPDATE needs FULLACCESS: unseal and request full access first",
-                });
-            }
-        }
+        self.require_access("CONFIG_UPDATE", Security::FullAccess)
+            .await?;
         if let Err(e) = self.enter_config_update().await {
             // The chip may still enter late: ask it to leave so the protections resume.
             let _ = self.exit_config_update().await;

@@ -65,6 +65,10 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     pub(crate) async fn enable_autonomous_fets(
         &mut self,
     ) -> Result<ManufacturingStatus, Error<IO::Error>> {
+        // FET_ENABLE is refused while SEALED (SLUUBY2B command-only subcommand table:
+        // "Sealed: —"): say so before anything else.
+        self.require_access("FET_ENABLE", Security::Unsealed)
+            .await?;
         let st = self.read_manufacturing_status().await?;
         if st.contains(ManufacturingStatus::FET_EN) {
             return Ok(st);

@@ -94,6 +94,19 @@ pub(crate) struct Core<V, IO> {
 }
 
 impl<V: Variant, IO> Bq769x2<V, IO> {
+    /// Devices in the "chain": one chip ([`CellMonitor::device_count`](crate::CellMonitor)
+    /// is always 1).
+    pub const MAX_DEVICES: usize = 1;
+    /// Cells the part can monitor (its cell inputs, e.g. 16 on the BQ76952): the size of a
+    /// cell buffer that fits any Vcell Mode. Pass `&mut buf[..cell_count()]`.
+    ///
+    /// An associated constant needs the whole type: use your driver's type alias, or `()`
+    /// for the transport (`Bq769x2::<Bq76952, ()>::MAX_CELLS`).
+    pub const MAX_CELLS: usize = V::CELL_INPUTS as usize;
+    /// Temperature channels at most: the die and all nine multi-function pins
+    /// ([`TempPin::ALL`]) as thermistors.
+    pub const MAX_TEMPERATURES: usize = 1 + TempPin::ALL.len();
+
     /// A driver at the default address 0x08 in plain (no CRC) mode, with 2 retries.
     pub fn new(io: IO) -> Self {
         Self {
@@ -373,11 +386,13 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     ) -> Result<(), Error<IO::Error>> {
         let len = self.subcommand_read(cmd, out).await?;
         if len < out.len() {
-            // The response passed its checksum: the chip answered, with less than asked
-            // (e.g. a command not available in the current security state).
+            // The response passed its checksum: the chip answered, with less than asked.
+            // SEALED refuses most subcommands that way: name the state if that is why.
+            self.require_access(sub::name(cmd), Security::Unsealed)
+                .await?;
             return Err(Error::Device {
                 device: 0,
-                what: "subcommand answered with fewer bytes than expected (sealed or unsupported?)",
+                what: "subcommand answered with fewer bytes than expected (unsupported?)",
             });
         }
         Ok(())

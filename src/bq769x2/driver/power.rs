@@ -4,6 +4,8 @@ use super::*;
 
 impl<V: Variant, IO: I2cIo> Core<V, IO> {
     pub(crate) async fn reset(&mut self) -> Result<(), Error<IO::Error>> {
+        // RESET is refused while SEALED (SLUUBY2B command-only subcommand table).
+        self.require_access("RESET", Security::Unsealed).await?;
         self.subcommand(sub::RESET).await?;
         // Data memory returns to OTP values: forget what the driver was told.
         self.da = DaConfig::ASSUMED_DEFAULT;

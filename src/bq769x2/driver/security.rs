@@ -30,6 +30,20 @@ impl defmt::Format for SecurityKeys {
     }
 }
 
+/// The [`Error::NeedsAccess`] of `operation` in `state`.
+pub(crate) fn needs_access<E>(
+    operation: &'static str,
+    state: Security,
+    needs: Security,
+) -> Error<E> {
+    Error::NeedsAccess {
+        device: 0,
+        operation,
+        state: state.name(),
+        needs: needs.name(),
+    }
+}
+
 impl<V: Variant, IO: I2cIo> Core<V, IO> {
     pub(super) async fn send_keys(&mut self, keys: SecurityKeys) -> Result<(), Error<IO::Error>> {
         self.write_reg(direct::SUBCOMMAND, &keys.step1.to_le_bytes())
@@ -42,6 +56,21 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
 
     pub(crate) async fn security(&mut self) -> Result<Security, Error<IO::Error>> {
         Ok(self.read_battery_status().await?.security())
+    }
+
+    /// Reads the security state and refuses `operation` with [`Error::NeedsAccess`] unless
+    /// the chip is at least in `needs`. One direct read (Battery Status), nothing written.
+    pub(crate) async fn require_access(
+        &mut self,
+        operation: &'static str,
+        needs: Security,
+    ) -> Result<(), Error<IO::Error>> {
+        let state = self.security().await?;
+        if state.allows(needs) {
+            Ok(())
+        } else {
+            Err(needs_access(operation, state, needs))
+        }
     }
 
     pub(crate) async fn unseal(
@@ -65,10 +94,13 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         match self.security().await? {
             Security::FullAccess => return Ok(()),
             Security::Sealed => {
-                return Err(Error::Device {
-                    device: 0,
-                    what: "full access needs UNSEALED first: call unseal",
-                });
+                // SEALED → UNSEALED → FULLACCESS: the full-access keys are only taken from
+                // UNSEALED (E2E-1053149, TI's answer).
+                return Err(needs_access(
+                    "full-access keys",
+                    Security::Sealed,
+                    Security::Unsealed,
+                ));
             }
             _ => {}
         }

@@ -171,11 +171,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         for (gi, (cmd, name)) in groups.iter().enumerate() {
             let mut frames = [[0u8; 8]; N];
             let v = self.read_raw(cmd, &mut frames).await?;
-            isospi::report(&v).into_result::<IO::Error>()?;
+            self.report(&v).into_result::<IO::Error>()?;
             let (Some(w), Some(mask)) = (written.get(gi), masks.get(gi)) else {
                 continue;
             };
-            for (d, (fr, wd)) in frames.iter().zip(w).enumerate() {
+            for (d, (fr, wd)) in frames.iter().zip(w).take(self.n()).enumerate() {
                 for (i, ((r, x), m)) in fr.iter().zip(wd).zip(mask).enumerate() {
                     if r & m != x & m {
                         return Err(Error::Verify(VerifyMismatch {
@@ -201,7 +201,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<DeviceConfig>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N)?;
+        check_len(out.len(), self.n())?;
         let mut a = [[0u8; 8]; N];
         let mut b = [[0u8; 8]; N];
         let va = self.read_raw(&command::RDCFGA, &mut a).await?;

@@ -10,7 +10,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<u32>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         Self::require_s_groups()?;
-        check_len(out.len(), N)?;
+        check_len(out.len(), self.n())?;
         if max_diff.0 < 0 {
             return Err(Error::Config(ConfigError::OutOfRange {
                 field: "S-pin tolerance (µV)",
@@ -29,8 +29,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         // `set_sconv` not yet written, has SCONV = 0 and converts no S voltages): write the
         // held configuration and read it back per device.
         self.write_config().await?;
+        let n = self.n();
         let mut chip = [Reading::NotConverted; N];
-        let mut report = self.read_config(&mut chip).await?;
+        let chip = chip.get_mut(..n).unwrap_or(&mut []);
+        let mut report = self.read_config(chip).await?;
         for (d, c) in chip.iter().enumerate() {
             if let Reading::Valid(c) = c {
                 if !c.sconv {
@@ -51,9 +53,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         // The LTC6810 has 6 cells and 6 S voltages per device (checked above).
         let mut c = [[Reading::NotConverted; 6]; N];
         let mut s = [[Reading::NotConverted; 6]; N];
-        report.merge(self.read_cells(c.as_flattened_mut()).await?);
-        report.merge(self.read_s_voltages(s.as_flattened_mut()).await?);
-        for ((o, (cd, sd)), k) in out.iter_mut().zip(c.iter().zip(&s)).zip(&chip) {
+        let cells = c.get_mut(..n).unwrap_or(&mut []).as_flattened_mut();
+        report.merge(self.read_cells(cells).await?);
+        let svs = s.get_mut(..n).unwrap_or(&mut []).as_flattened_mut();
+        report.merge(self.read_s_voltages(svs).await?);
+        for ((o, (cd, sd)), k) in out.iter_mut().zip(c.iter().zip(&s)).zip(chip.iter()) {
             *o = match k {
                 // SCONV not confirmed on this chip: its S voltages prove nothing.
                 Reading::Failed(f) => Reading::Failed(*f),
@@ -69,7 +73,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         repetitions: u8,
         out: &mut [Reading<u32>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N)?;
+        check_len(out.len(), self.n())?;
         self.wake_idle().await?;
         let reps = repetitions.max(2);
         let mut pu = [[[0u8; 8]; N]; 6];
@@ -115,7 +119,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         st: SelfTest,
         out: &mut [Reading<u32>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N)?;
+        check_len(out.len(), self.n())?;
         self.wake_idle().await?;
         self.send(&command::cvst(mode, st)).await?;
         let t = self.conversion_time(Conversion::Cells(CellSelect::ALL), mode);
@@ -148,7 +152,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         st: SelfTest,
         out: &mut [Reading<u32>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N)?;
+        check_len(out.len(), self.n())?;
         self.wake_idle().await?;
         self.send(&command::axst(mode, st)).await?;
         let t = self.conversion_time(Conversion::Gpio(GpioSelect::ALL), mode);
@@ -159,7 +163,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         for (g, cmd) in command::RDAUX.iter().enumerate().take(V::AUX_GROUPS) {
             let mut frames = [[0u8; 8]; N];
             let v = self.read_raw(cmd, &mut frames).await?;
-            report.merge(isospi::report(&v));
+            report.merge(self.report(&v));
             for (d, ((o, fr), verdict)) in out.iter_mut().zip(&frames).zip(&v).enumerate() {
                 let data = data6(fr);
                 match (verdict, &mut *o) {
@@ -190,7 +194,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         st: SelfTest,
         out: &mut [Reading<u32>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N)?;
+        check_len(out.len(), self.n())?;
         self.wake_idle().await?;
         self.send(&command::statst(mode, st)).await?;
         let t = self.conversion_time(Conversion::Status(StatusSelect::All), mode);
@@ -237,7 +241,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         mode: AdcMode,
         out: &mut [Reading<bool>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N)?;
+        check_len(out.len(), self.n())?;
         self.wake_idle().await?;
         let t = self.start_overlap(mode, false).await?;
         self.settle(t).await?;
@@ -271,7 +275,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<bool>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N)?;
+        check_len(out.len(), self.n())?;
         self.wake_idle().await?;
         self.send(&command::DIAGN).await?;
         self.settle(Microseconds(command::T_DIAGN_US)).await?;

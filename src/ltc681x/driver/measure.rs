@@ -143,10 +143,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     pub(super) async fn poll_adc(&mut self) -> Result<(), Error<IO::Error>> {
+        let bytes = isospi::status_bytes(self.n());
         let polls = isospi::poll_done(
             &mut self.io,
             &command::PLADC,
-            isospi::status_bytes(N),
+            bytes,
             self.max_polls,
             POLL_INTERVAL_US,
         )
@@ -172,7 +173,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N * V::CELLS)?;
+        check_len(out.len(), self.n() * V::CELLS)?;
         self.read_cell_format(&command::RDCV, out).await
     }
 
@@ -186,11 +187,14 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         let used = cmds.len().min(V::CELL_GROUPS);
+        let n = self.n();
         let mut groups = [[[0u8; 8]; N]; 6];
         // Read every group unverified and check each PEC once, in the decoder (the hot path:
-        // verifying in `read_verified` too would check all of them twice).
+        // verifying in `read_verified` too would check all of them twice). Only the `n`
+        // devices on the chain are clocked; `out` holds exactly their cells.
         for (g, cmd) in groups.iter_mut().zip(cmds).take(used) {
-            isospi::read_chain(&mut self.io, cmd, g)
+            let g = g.get_mut(..n).unwrap_or(&mut []);
+            isospi::read_chain_slice(&mut self.io, cmd, g)
                 .await
                 .map_err(Error::Bus)?;
         }
@@ -205,8 +209,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             attempt += 1;
             let mut reread = false;
             for (g, cmd) in groups.iter_mut().zip(cmds).take(used) {
+                let g = g.get_mut(..n).unwrap_or(&mut []);
                 if !g.iter().all(crate::crc::pec15_frame_ok) {
-                    isospi::read_chain(&mut self.io, cmd, g)
+                    isospi::read_chain_slice(&mut self.io, cmd, g)
                         .await
                         .map_err(Error::Bus)?;
                     reread = true;
@@ -237,7 +242,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         Self::require_s_groups()?;
-        check_len(out.len(), N * V::CELLS)?;
+        check_len(out.len(), self.n() * V::CELLS)?;
         self.read_cell_format(&command::RDS, out).await
     }
 
@@ -270,7 +275,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N * V::AUX_CHANNELS)?;
+        check_len(out.len(), self.n() * V::AUX_CHANNELS)?;
         self.read_aux_strided(out, V::AUX_CHANNELS).await
     }
 
@@ -284,7 +289,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         for (g, cmd) in command::RDAUX.iter().enumerate().take(V::AUX_GROUPS) {
             let mut frames = [[0u8; 8]; N];
             let v = self.read_raw(cmd, &mut frames).await?;
-            report.merge(isospi::report(&v));
+            report.merge(self.report(&v));
             for (d, (fr, verdict)) in frames.iter().zip(&v).enumerate() {
                 let data = data6(fr);
                 for i in 0..3 {
@@ -314,7 +319,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<Status>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N)?;
+        check_len(out.len(), self.n())?;
         let mut a = [[0u8; 8]; N];
         let mut b = [[0u8; 8]; N];
         let mut x = [[0u8; 8]; N];
@@ -367,7 +372,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         mode: AdcMode,
         out: &mut [Reading<Status>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N)?;
+        check_len(out.len(), self.n())?;
         self.wake_idle().await?;
         let t = self.start_status(mode, StatusSelect::All).await?;
         self.settle(t).await?;
@@ -379,7 +384,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         mode: AdcMode,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N * V::AUX_CHANNELS)?;
+        check_len(out.len(), self.n() * V::AUX_CHANNELS)?;
         self.wake_idle().await?;
         let t = self.start_gpio(mode, GpioSelect::ALL).await?;
         self.settle(t).await?;

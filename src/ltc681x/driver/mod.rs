@@ -24,6 +24,7 @@ use crate::units::{MicroAmps, MicroVolts, Microseconds, MilliCelsius};
 
 mod aux;
 mod balancing;
+mod chain;
 mod config;
 mod diagnostics;
 mod measure;
@@ -75,6 +76,8 @@ pub(crate) struct Core<V, const N: usize, IO> {
     retries: u8,
     max_polls: u32,
     thermistors: Option<Thermistors>,
+    /// Devices actually on the chain, 1..=N (see `set_device_count`).
+    active: usize,
     _v: PhantomData<V>,
 }
 
@@ -94,6 +97,7 @@ impl<V: Variant, const N: usize, IO> Ltc681x<V, N, IO> {
                 retries: 2,
                 max_polls: 1000,
                 thermistors: None,
+                active: N,
                 _v: PhantomData,
             },
         }
@@ -151,6 +155,13 @@ pub(super) fn flatten<T>(r: Reading<Reading<T>>) -> Reading<T> {
     }
 }
 
+impl<V, const N: usize, IO> Core<V, N, IO> {
+    /// Devices on the chain (1..=N).
+    pub(super) fn n(&self) -> usize {
+        self.active.clamp(1, N)
+    }
+}
+
 impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     async fn send(&mut self, cmd: &[u8; 4]) -> Result<(), Error<IO::Error>> {
         isospi::send_command(&mut self.io, cmd)
@@ -168,14 +179,29 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         Ok(self.conversion_time(what, mode))
     }
 
+    /// Reads one group from the `n()` devices on the chain (`4 + 8·n` bytes). Verdicts of the
+    /// capacity slots beyond the chain are `NoResponse` (never `Ok`): nothing from them is
+    /// data; reports are taken over `..n()` only.
     async fn read_raw(
         &mut self,
         cmd: &[u8; 4],
         frames: &mut [[u8; 8]; N],
     ) -> Result<Verdicts<N>, Error<IO::Error>> {
-        isospi::read_verified(&mut self.io, cmd, frames, DataPec::Pec15, self.retries)
+        let n = self.n();
+        let mut v: Verdicts<N> = [Err(FaultReason::NoResponse); N];
+        let (f, vv) = (
+            frames.get_mut(..n).unwrap_or(&mut []),
+            v.get_mut(..n).unwrap_or(&mut []),
+        );
+        isospi::read_verified_slice(&mut self.io, cmd, f, vv, DataPec::Pec15, self.retries)
             .await
-            .map_err(Error::Bus)
+            .map_err(Error::Bus)?;
+        Ok(v)
+    }
+
+    /// The report of the devices on the chain.
+    pub(super) fn report(&self, v: &Verdicts<N>) -> ChainReport {
+        isospi::report_slice(v.get(..self.n()).unwrap_or(&[]))
     }
 
     async fn write_raw(
@@ -183,13 +209,16 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         cmd: &[u8; 4],
         data: &[[u8; 6]; N],
     ) -> Result<(), Error<IO::Error>> {
+        let n = self.n();
         let mut host = [[0u8; 8]; N];
         for (h, d) in host.iter_mut().zip(data) {
             h[..6].copy_from_slice(d);
         }
         let mut wire = [[0u8; 8]; N];
-        isospi::build_write(&host, DataPec::Pec15, &mut wire);
-        isospi::write_chain(&mut self.io, cmd, &wire)
+        let host = host.get(..n).unwrap_or(&[]);
+        let wire = wire.get_mut(..n).unwrap_or(&mut []);
+        isospi::build_write_slice(host, DataPec::Pec15, wire);
+        isospi::write_chain_slice(&mut self.io, cmd, wire)
             .await
             .map_err(Error::Bus)
     }
@@ -201,7 +230,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut [Reading<T>],
         f: impl Fn(&[u8; 6], u8) -> T,
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N)?;
+        check_len(out.len(), self.n())?;
         let mut frames = [[0u8; 8]; N];
         let v = self.read_raw(cmd, &mut frames).await?;
         for (d, ((o, fr), verdict)) in out.iter_mut().zip(&frames).zip(&v).enumerate() {
@@ -213,7 +242,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 }),
             };
         }
-        Ok(isospi::report(&v))
+        Ok(self.report(&v))
     }
 
     /// Waits `t`; if that exceeds the minimum isoSPI idle timeout (tIDLE 4.3 ms) the ports
@@ -221,7 +250,8 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     /// next command is not lost.
     async fn settle(&mut self, t: Microseconds) -> Result<(), Error<IO::Error>> {
         let dummy = &command::RDCFGA;
-        isospi::settle(&mut self.io, t.0, T_IDLE_MIN_US, N, dummy, T_READY_US)
+        let n = self.n();
+        isospi::settle(&mut self.io, t.0, T_IDLE_MIN_US, n, dummy, T_READY_US)
             .await
             .map_err(Error::Bus)
     }

@@ -49,7 +49,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
     type BusError = IO::Error;
 
     fn device_count(&self) -> usize {
-        N
+        self.n()
     }
     fn cells_per_device(&self) -> usize {
         V::CELLS
@@ -82,7 +82,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N * V::CELLS)?;
+        check_len(out.len(), self.n() * V::CELLS)?;
         self.wake_idle().await?;
         self.read_cells(out).await
     }
@@ -91,7 +91,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         mode: ConversionMode,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N * V::CELLS)?;
+        check_len(out.len(), self.n() * V::CELLS)?;
         self.wake_idle().await?;
         self.clear_cells().await?;
         let t = self
@@ -105,19 +105,21 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         out: &mut [Reading<MilliCelsius>],
     ) -> Result<ChainReport, Error<IO::Error>> {
         let per = MonitorCore::temperatures_per_device(self);
-        check_len(out.len(), N * per)?;
+        check_len(out.len(), self.n() * per)?;
         self.wake_idle().await?;
         let t = self
             .start_status(AdcMode::Normal, StatusSelect::Itmp)
             .await?;
         self.settle(t).await?;
+        let n = self.n();
         let mut tmp = [Reading::NotConverted; N];
+        let tmp = tmp.get_mut(..n).unwrap_or(&mut []);
         let mut r = self
-            .read_mapped(&command::RDSTATA, &mut tmp, |d, dev| {
+            .read_mapped(&command::RDSTATA, tmp, |d, dev| {
                 convert::die_temperature::<V>(convert::word(d, 1), dev)
             })
             .await?;
-        for (o, t) in out.iter_mut().step_by(per).zip(tmp) {
+        for (o, t) in out.iter_mut().step_by(per).zip(tmp.iter().copied()) {
             *o = noted(flatten(t), &mut r);
         }
         let Some(th) = self.thermistors else {
@@ -147,17 +149,19 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N)?;
+        check_len(out.len(), self.n())?;
         self.wake_idle().await?;
         let t = self.start_status(AdcMode::Normal, StatusSelect::Sc).await?;
         self.settle(t).await?;
+        let n = self.n();
         let mut tmp = [Reading::NotConverted; N];
+        let tmp = tmp.get_mut(..n).unwrap_or(&mut []);
         let mut r = self
-            .read_mapped(&command::RDSTATA, &mut tmp, |d, dev| {
+            .read_mapped(&command::RDSTATA, tmp, |d, dev| {
                 convert::sum_of_cells::<V>(convert::word(d, 0), dev)
             })
             .await?;
-        for (o, t) in out.iter_mut().zip(tmp) {
+        for (o, t) in out.iter_mut().zip(tmp.iter().copied()) {
             *o = noted(flatten(t), &mut r);
         }
         Ok(r)
@@ -166,7 +170,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         Ok(None)
     }
     async fn set_balancing(&mut self, masks: &[u32]) -> Result<(), Error<IO::Error>> {
-        check_len(masks.len(), N)?;
+        check_len(masks.len(), self.n())?;
         let limit = 1u32 << V::CELLS;
         for &m in masks {
             if m >= limit {
@@ -186,17 +190,34 @@ impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<Faults>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        check_len(out.len(), N)?;
+        check_len(out.len(), self.n())?;
         self.wake_idle().await?;
+        // MUXFAIL reads 1 after power-up and CLRSTAT until DIAGN runs (LTC6812-DS "MUX
+        // Decoder Check"): a flag nobody tested says nothing. Run the test here, so that
+        // `internal` is the verdict of a MUX decoder check made by this call — a healthy
+        // chain reads healthy, a failing decoder is reported. A conversion still running
+        // (e.g. after `start_cell_conversion`) is waited for first (bounded PLADC poll), so
+        // DIAGN does not disturb it.
+        self.poll_adc().await?;
+        self.send(&command::DIAGN).await?;
+        self.settle(Microseconds(command::T_DIAGN_US)).await?;
+        let n = self.n();
         let mut st = [Reading::NotConverted; N];
-        let r = self.read_status(&mut st).await?;
-        for (o, s) in out.iter_mut().zip(st) {
+        let st = st.get_mut(..n).unwrap_or(&mut []);
+        let r = self.read_status(st).await?;
+        for ((o, s), c) in out.iter_mut().zip(st.iter().copied()).zip(&self.cfg) {
+            // VOV = 0 (the reset value, never configured) puts the OV threshold at 0 V: the
+            // chip flags every cell, which says nothing about the cells. Such flags are not
+            // reported as over-voltage; raw bit 2 says the comparison is off.
+            let ov_off = c.vov == 0;
             *o = s.map(|s| Faults {
-                overvoltage: s.b.overvoltage,
+                overvoltage: if ov_off { 0 } else { s.b.overvoltage },
                 undervoltage: s.b.undervoltage,
                 thermal_shutdown: s.b.thermal_shutdown,
                 internal: s.b.mux_fail,
-                raw: u32::from(s.b.mux_fail) << 1 | u32::from(s.b.thermal_shutdown),
+                raw: u32::from(ov_off) << 2
+                    | u32::from(s.b.mux_fail) << 1
+                    | u32::from(s.b.thermal_shutdown),
                 ..Faults::default()
             });
         }

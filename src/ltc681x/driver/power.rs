@@ -4,13 +4,15 @@ use super::*;
 
 impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     pub(super) async fn wake(&mut self) -> Result<(), Error<IO::Error>> {
-        isospi::wake_chain(&mut self.io, N, &command::RDCFGA, T_WAKE_US)
+        let n = self.n();
+        isospi::wake_chain(&mut self.io, n, &command::RDCFGA, T_WAKE_US)
             .await
             .map_err(Error::Bus)
     }
 
     pub(super) async fn wake_idle(&mut self) -> Result<(), Error<IO::Error>> {
-        isospi::wake_idle(&mut self.io, N, &command::RDCFGA, T_READY_US)
+        let n = self.n();
+        isospi::wake_idle(&mut self.io, n, &command::RDCFGA, T_READY_US)
             .await
             .map_err(Error::Bus)
     }
