@@ -576,11 +576,7 @@ macro_rules! corruption_is_detected_and_sealed_reads_are_device_errors_case {
 
 #[test]
 fn corruption_is_detected_and_sealed_reads_are_device_errors() {
-    corruption_is_detected_and_sealed_reads_are_device_errors_case!(
-        id,
-        CellMonitor,
-        Blocking
-    );
+    corruption_is_detected_and_sealed_reads_are_device_errors_case!(id, CellMonitor, Blocking);
     corruption_is_detected_and_sealed_reads_are_device_errors_case!(
         block_on,
         AsyncCellMonitor,
