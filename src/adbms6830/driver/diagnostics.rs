@@ -54,7 +54,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 _ => Reading::NotConverted,
             };
         }
-        let tainted = self.tainted(&mark);
+        let tainted = self.tainted(mark);
         taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }
@@ -120,7 +120,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 self.ow_permille,
             );
         }
-        let tainted = self.tainted(&mark);
+        let tainted = self.tainted(mark);
         taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }
@@ -164,7 +164,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 None => Reading::Valid(mask),
             };
         }
-        let tainted = self.tainted(&mark);
+        let tainted = self.tainted(mark);
         taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }

@@ -55,6 +55,14 @@ impl CellSource {
         }
     }
 
+    /// The result kind of these registers (what a stale device fails).
+    const fn stale_kind(self) -> u8 {
+        match self {
+            Self::S => STALE_S,
+            Self::C | Self::Averaged | Self::Filtered => STALE_C,
+        }
+    }
+
     const fn read_all(self) -> [u8; 4] {
         match self {
             Self::C => cmd::RDCVALL,
@@ -176,8 +184,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     ) -> Result<ChainReport, E<IO>> {
         let mark = self.taint_mark();
         let mut report = self.read_cell_frames(source, out, stride).await?;
-        let tainted = self.tainted(&mark);
-        taint(&tainted, out.chunks_mut(stride), V::CELLS, &mut report);
+        if self.tainted_since(mark) {
+            let tainted = self.tainted(mark);
+            taint(&tainted, out.chunks_mut(stride), V::CELLS, &mut report);
+        }
         Ok(report)
     }
 
@@ -192,7 +202,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let mut report = ChainReport::OK;
         if self.read_all && cells == 16 {
             let mut frames = [[0u8; 34]; N];
-            let v = self.read(&source.read_all(), &mut frames).await?;
+            let v = self
+                .read_needing(&source.read_all(), &mut frames, source.stale_kind())
+                .await?;
             for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.chunks_mut(stride)) {
                 if let Some(slots) = o.get_mut(..cells) {
                     fill(slots, f, r, &mut report);
@@ -207,7 +219,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             }
             let end = (first + 3).min(cells);
             let mut frames = [[0u8; 8]; N];
-            let v = self.read(c, &mut frames).await?;
+            let v = self
+                .read_needing(c, &mut frames, source.stale_kind())
+                .await?;
             for ((f, r), o) in frames.iter().zip(v.iter()).zip(out.chunks_mut(stride)) {
                 if let Some(slots) = o.get_mut(first..end) {
                     fill(slots, f, r, &mut report);
@@ -267,13 +281,15 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 }
             }
         }
-        let tainted = self.tainted(&mark);
-        taint(
-            &tainted,
-            out.iter_mut().map(|o| o.as_mut_slice()),
-            12,
-            &mut report,
-        );
+        if self.tainted_since(mark) {
+            let tainted = self.tainted(mark);
+            taint(
+                &tainted,
+                out.iter_mut().map(|o| o.as_mut_slice()),
+                12,
+                &mut report,
+            );
+        }
         Ok(report)
     }
 
