@@ -49,9 +49,9 @@ use core::marker::PhantomData;
 
 use embedded_hal::spi::Operation;
 
+use super::reference;
 use super::{Clock, InjectedFault, SimError, SpiModel, VirtualChip, XorShift};
 use crate::adbms6830::Variant;
-use crate::crc;
 
 const MAX_CELLS: usize = 18;
 const MAX_N: usize = 16;
@@ -522,7 +522,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
             return;
         };
         let cc = u16::from(cmd[0]) << 8 | u16::from(cmd[1]);
-        let pec = crc::pec15(&cmd[..2]);
+        let pec = reference::pec15(&cmd[..2]);
         if cmd[0] > 0x07 || u16::from(cmd[2]) << 8 | u16::from(cmd[3]) != pec {
             self.bad_commands += 1;
             return;
@@ -701,7 +701,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
             let mut buf = [0u8; 70];
             self.group(d, cc, &mut buf[..data_len]);
             let cnt = self.devs[d].cc;
-            let p = crc::pec10(&buf[..data_len], cnt);
+            let p = reference::pec10(&buf[..data_len], cnt);
             buf[data_len] = (cnt << 2) | (p >> 8) as u8;
             buf[data_len + 1] = p as u8;
             f.copy_from_slice(&buf[..len]);
@@ -729,7 +729,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
             };
             let (payload, p) = f.split_at(6);
             let got = u16::from(p[0]) << 8 | u16::from(p[1]);
-            if got != crc::pec10(payload, 0) {
+            if got != reference::pec10(payload, 0) {
                 self.bad_writes += 1;
                 continue;
             }

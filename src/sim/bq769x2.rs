@@ -42,8 +42,8 @@
 
 use embedded_hal::i2c::{Operation, SevenBitAddress};
 
+use super::reference::crc8 as crc8_smbus;
 use super::{Clock, I2cModel, InjectedFault, SimError, VirtualChip, XorShift};
-use crate::crc::crc8_smbus;
 
 const DM_BASE: u16 = 0x9180;
 const DM_SIZE: usize = 0x280;

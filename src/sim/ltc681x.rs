@@ -50,8 +50,8 @@ use core::marker::PhantomData;
 
 use embedded_hal::spi::Operation;
 
+use super::reference;
 use super::{Clock, InjectedFault, SimError, SpiModel, VirtualChip, XorShift};
-use crate::crc;
 use crate::ltc681x::{ConfigLayout, Variant};
 
 const MAX_FRAME: usize = 4 + 8 * 64 + 16;
@@ -913,7 +913,7 @@ impl<V: Variant, const N: usize> SpiModel for Ltc681xChain<V, N> {
         if len >= 4 && reach > 0 {
             let cc = u16::from_be_bytes([mosi[0], mosi[1]]);
             let pec = u16::from_be_bytes([mosi[2], mosi[3]]);
-            if cc > 0x7FF || crc::pec15(&mosi[..2]) != pec {
+            if cc > 0x7FF || reference::pec15(&mosi[..2]) != pec {
                 self.rejected_frames = self.rejected_frames.saturating_add(1);
             } else {
                 self.valid_commands = self.valid_commands.saturating_add(1);
@@ -948,7 +948,7 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
                 };
                 let f = &mosi[4 + start..4 + start + 8];
                 let pec = u16::from_be_bytes([f[6], f[7]]);
-                if crc::pec15(&f[..6]) != pec {
+                if reference::pec15(&f[..6]) != pec {
                     continue;
                 }
                 let mut data = [0u8; 6];
@@ -987,7 +987,7 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
             }
             let mut frame = [0u8; 8];
             frame[..6].copy_from_slice(&data);
-            frame[6..].copy_from_slice(&crc::pec15(&data).to_be_bytes());
+            frame[6..].copy_from_slice(&reference::pec15(&data).to_be_bytes());
             if let Some((cd, rng, left)) = self.corrupt.as_mut() {
                 if usize::from(*cd) == d && *left > 0 {
                     let bit = rng.below(64) as usize;

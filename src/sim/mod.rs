@@ -38,6 +38,7 @@ pub mod adbms6830;
 pub mod bq769x2;
 pub mod bus;
 pub mod ltc681x;
+mod reference;
 
 pub use bus::{BusTarget, SimCs, SimSpiBus, SpiTarget};
 

@@ -11,7 +11,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let mark = self.taint_mark();
         let mut r = self.read_decoded(&cmd::RDCFGA, CfgA::from_bytes, a).await?;
         r.merge(self.read_decoded(&cmd::RDCFGB, CfgB::from_bytes, b).await?);
-        let tainted = self.tainted(&mark);
+        let tainted = self.tainted(mark);
         taint(&tainted, a.chunks_mut(1), 1, &mut r);
         taint(&tainted, b.chunks_mut(1), 1, &mut r);
         for (d, x) in a.iter().enumerate() {

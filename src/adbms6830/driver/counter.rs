@@ -92,20 +92,25 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     /// it, so their result kinds are fresh again.
     #[inline]
     pub(super) fn confirm(&mut self, device: usize) {
+        if !self.pending_any {
+            return;
+        }
         if let (Some(p), Some(s)) = (self.pending.get_mut(device), self.stale.get_mut(device)) {
             if *p != 0 {
                 *s &= !*p;
                 *p = 0;
             }
         }
+        self.pending_any = self.pending.iter().any(|&p| p != 0);
     }
 
     /// A conversion start of result kinds `kinds` went out: a stale device confirms it at
     /// its next good counter.
     pub(super) fn started(&mut self, kinds: u8) {
         for (p, s) in self.pending.iter_mut().zip(self.stale.iter()) {
-            if *s != 0 {
+            if *s != 0 && kinds != 0 {
                 *p |= kinds;
+                self.pending_any = true;
             }
         }
     }
@@ -116,33 +121,43 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             return;
         }
         let d = usize::from(f.device);
-        if let (Some(n), Some(l)) = (
-            self.counter_faults.get_mut(d),
+        if let (Some(at), Some(l)) = (
+            self.fault_seq_at.get_mut(d),
             self.last_counter_fault.get_mut(d),
         ) {
-            *n = n.wrapping_add(1);
+            self.fault_seq = self.fault_seq.wrapping_add(1);
+            *at = self.fault_seq;
             *l = f;
         }
     }
 
     /// The per-device counter-fault count, taken at the start of an operation of several
     /// reads; [`Self::tainted`] then tells which devices showed a counter fault since.
-    pub(super) fn taint_mark(&self) -> [u32; N] {
-        self.counter_faults
+    pub(super) fn taint_mark(&self) -> u32 {
+        self.fault_seq
+    }
+
+    /// `true` if any device showed a counter fault since `mark` (the cheap check before
+    /// [`Self::tainted`]).
+    #[inline]
+    pub(super) fn tainted_since(&self, mark: u32) -> bool {
+        self.fault_seq != mark
     }
 
     /// Per device, the last counter fault it showed since `mark`, if any: every value of
     /// that device in the operation must then fail (it may have missed a command, so values
     /// read before the mismatch showed can be stale too).
-    pub(super) fn tainted(&self, mark: &[u32; N]) -> [Option<DeviceFault>; N] {
+    pub(super) fn tainted(&self, mark: u32) -> [Option<DeviceFault>; N] {
         let mut out = [None; N];
+        let since = self.fault_seq.wrapping_sub(mark);
+        if since == 0 {
+            return out;
+        }
         for (d, o) in out.iter_mut().enumerate() {
-            if let (Some(a), Some(b), Some(f)) = (
-                mark.get(d),
-                self.counter_faults.get(d),
-                self.last_counter_fault.get(d),
-            ) {
-                if a != b {
+            if let (Some(at), Some(f)) = (self.fault_seq_at.get(d), self.last_counter_fault.get(d))
+            {
+                let age = at.wrapping_sub(mark);
+                if age != 0 && age <= since {
                     *o = Some(*f);
                 }
             }

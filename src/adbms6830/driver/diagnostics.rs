@@ -56,7 +56,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         }
         // Capacity slots past the chain: no device, no verdict.
         clear_past(out, self.n());
-        let tainted = self.tainted(&mark);
+        let tainted = self.tainted(mark);
         taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }
@@ -124,7 +124,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         }
         // Capacity slots past the chain: no device, no verdict.
         clear_past(out, self.n());
-        let tainted = self.tainted(&mark);
+        let tainted = self.tainted(mark);
         taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }
@@ -170,7 +170,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         }
         // Capacity slots past the chain: no device, no verdict.
         clear_past(out, self.n());
-        let tainted = self.tainted(&mark);
+        let tainted = self.tainted(mark);
         taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }

@@ -62,7 +62,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         let restore = self.latent_restore(&base, out, &mut report).await;
         // A device whose counter failed anywhere in the self-test may have missed a command
         // (a FLAG_D write, a CLRFLAG): none of its verdicts in this run is trusted.
-        for (o, t) in out.iter_mut().zip(self.tainted(&mark).iter()) {
+        for (o, t) in out.iter_mut().zip(self.tainted(mark).iter()) {
             if let Some(f) = t {
                 report.record(*f);
                 for x in o.outcomes.iter_mut() {

@@ -55,6 +55,14 @@ impl CellSource {
         }
     }
 
+    /// The result kind of these registers (what a stale device fails).
+    const fn stale_kind(self) -> u8 {
+        match self {
+            Self::S => STALE_S,
+            Self::C | Self::Averaged | Self::Filtered => STALE_C,
+        }
+    }
+
     const fn read_all(self) -> [u8; 4] {
         match self {
             Self::C => cmd::RDCVALL,
@@ -177,8 +185,10 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     ) -> Result<ChainReport, E<IO>> {
         let mark = self.taint_mark();
         let mut report = self.read_cell_frames(source, out, stride).await?;
-        let tainted = self.tainted(&mark);
-        taint(&tainted, out.chunks_mut(stride), V::CELLS, &mut report);
+        if self.tainted_since(mark) {
+            let tainted = self.tainted(mark);
+            taint(&tainted, out.chunks_mut(stride), V::CELLS, &mut report);
+        }
         Ok(report)
     }
 
@@ -196,7 +206,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         clear_past(out, n * stride);
         if self.read_all && cells == 16 {
             let mut frames = [[0u8; 34]; N];
-            let v = self.read(&source.read_all(), &mut frames).await?;
+            let v = self
+                .read_needing(&source.read_all(), &mut frames, source.stale_kind())
+                .await?;
             let devices = frames.iter().zip(v.iter()).zip(out.chunks_mut(stride));
             for ((f, r), o) in devices.take(n) {
                 if let Some(slots) = o.get_mut(..cells) {
@@ -212,7 +224,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             }
             let end = (first + 3).min(cells);
             let mut frames = [[0u8; 8]; N];
-            let v = self.read(c, &mut frames).await?;
+            let v = self
+                .read_needing(c, &mut frames, source.stale_kind())
+                .await?;
             let devices = frames.iter().zip(v.iter()).zip(out.chunks_mut(stride));
             for ((f, r), o) in devices.take(n) {
                 if let Some(slots) = o.get_mut(first..end) {
@@ -277,13 +291,15 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 }
             }
         }
-        let tainted = self.tainted(&mark);
-        taint(
-            &tainted,
-            out.iter_mut().map(|o| o.as_mut_slice()),
-            12,
-            &mut report,
-        );
+        if self.tainted_since(mark) {
+            let tainted = self.tainted(mark);
+            taint(
+                &tainted,
+                out.iter_mut().map(|o| o.as_mut_slice()),
+                12,
+                &mut report,
+            );
+        }
         Ok(report)
     }
 

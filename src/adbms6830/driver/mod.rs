@@ -92,10 +92,14 @@ pub(crate) struct Core<V, const N: usize, IO> {
     /// Conversion kinds started since the device became stale: the next read whose counter
     /// matches confirms them ([`Self::confirm`]).
     pending: [u8; N],
-    /// Per device, how many command-counter faults it has shown (wrapping): an operation
-    /// made of several reads compares it before and after ([`Self::taint_mark`]) and fails
-    /// every value of a device that showed one anywhere in the operation.
-    counter_faults: [u32; N],
+    /// `true` while some device has conversions in `pending` (skips [`Self::confirm`]).
+    pending_any: bool,
+    /// Command-counter faults seen so far (wrapping): an operation made of several reads
+    /// compares it before and after ([`Self::taint_mark`]) and fails every value of a device
+    /// that showed one anywhere in the operation.
+    fault_seq: u32,
+    /// Per device, `fault_seq` right after its last command-counter fault.
+    fault_seq_at: [u32; N],
     /// The last command-counter fault of each device.
     last_counter_fault: [DeviceFault; N],
     /// Increments (certain or possible) each device may have seen since its counter was last
@@ -139,7 +143,9 @@ impl<V: Variant, const N: usize, IO> Adbms6830<V, N, IO> {
                 stale: [0; N],
                 stale_at: [(0, 0); N],
                 pending: [0; N],
-                counter_faults: [0; N],
+                pending_any: false,
+                fault_seq: 0,
+                fault_seq_at: [0; N],
                 last_counter_fault: [DeviceFault {
                     device: 0,
                     reason: FaultReason::Framing,

@@ -178,7 +178,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 _ => Reading::NotConverted,
             };
         }
-        let tainted = self.tainted(&mark);
+        let tainted = self.tainted(mark);
         taint(&tainted, out.chunks_mut(1), 1, &mut report);
         Ok(report)
     }
