@@ -178,7 +178,7 @@ impl AdcCalibration {
     /// use bms_afe::units::MicroVolts;
     /// let cal = AdcCalibration::new(382, 0).unwrap();
     /// // DS SLUSBK2I §9.2.2.1: OV 4.30 V → 0xBF, UV 2.50 V → 0x99.
-    /// assert_eq!(cal.ov_trip(MicroVolts(4_300_000)).unwrap(), (0xBF, MicroVolts(4_302_848)));
+    /// assert_eq!(cal.ov_trip(MicroVolts(4_300_000)).unwrap(), (0xBF, MicroVolts(4_299_792)));
     /// assert_eq!(cal.uv_trip(MicroVolts(2_500_000)).unwrap(), (0x99, MicroVolts(2_499_808)));
     /// ```
     pub const fn ov_trip(self, target: MicroVolts) -> Result<(u8, MicroVolts), ConfigError> {
@@ -201,8 +201,8 @@ pub const fn ts_voltage(code: u16) -> MicroVolts {
 /// ```
 /// use bms_afe::bq769x0::convert::die_temperature;
 /// use bms_afe::units::MilliCelsius;
-/// // 1.200 V at 25 °C: code 3141 = 1.199862 V → 25.03 °C.
-/// assert_eq!(die_temperature(3141), MilliCelsius(25_032));
+/// // 1.200 V at 25 °C: code 3141 = 1.199862 V → 25.033 °C.
+/// assert_eq!(die_temperature(3141), MilliCelsius(25_033));
 /// ```
 pub const fn die_temperature(code: u16) -> MilliCelsius {
     let v = ts_voltage(code).0 as i64;
@@ -316,7 +316,9 @@ pub const fn cc_current(code: u16, shunt_uohm: u32) -> Option<MicroAmps> {
         return None;
     }
     // µA = code × 8.44 µV / R[µΩ] × 10⁶ = code × 8 440 000 / R.
-    Some(MicroAmps((code as i16) as i64 * CC_LSB_NV * 1000 / shunt_uohm as i64))
+    Some(MicroAmps(
+        (code as i16) as i64 * CC_LSB_NV * 1000 / shunt_uohm as i64,
+    ))
 }
 
 #[cfg(test)]

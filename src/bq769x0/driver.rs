@@ -455,12 +455,17 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     // ---- status ---------------------------------------------------------------------------
 
     pub(crate) async fn read_status(&mut self) -> Result<SysStat, Error<IO::Error>> {
-        Ok(SysStat::from_bits_retain(self.read_u8(reg::SYS_STAT).await?))
+        Ok(SysStat::from_bits_retain(
+            self.read_u8(reg::SYS_STAT).await?,
+        ))
     }
 
     /// Writes ones to `bits` of SYS_STAT (zeros leave the others alone, DS Table 8-3) and
     /// returns which of them are still set.
-    pub(crate) async fn clear_status(&mut self, bits: SysStat) -> Result<SysStat, Error<IO::Error>> {
+    pub(crate) async fn clear_status(
+        &mut self,
+        bits: SysStat,
+    ) -> Result<SysStat, Error<IO::Error>> {
         self.write_regs(reg::SYS_STAT, &[bits.bits()]).await?;
         Ok(self.read_status().await? & bits)
     }
@@ -547,6 +552,27 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         Ok(Some(self.current_of(code)))
     }
 
+    /// Clears CC_READY, waits for the next one (bounded) and returns that sample.
+    async fn await_cc_ready(&mut self) -> Result<MicroAmps, Error<IO::Error>> {
+        self.io.delay_us(CC_PERIOD.0).await;
+        for _ in 0..CC_POLLS {
+            if self.read_status().await?.contains(SysStat::CC_READY) {
+                let code = self.read_cc_code().await?;
+                self.write_regs(reg::SYS_STAT, &[SysStat::CC_READY.bits()])
+                    .await?;
+                return Ok(self.current_of(code));
+            }
+            self.io.delay_us(CC_POLL.0).await;
+        }
+        Err(Error::Timeout("coulomb-counter reading (CC_READY)"))
+    }
+
+    pub(crate) async fn next_current_sample(&mut self) -> Result<MicroAmps, Error<IO::Error>> {
+        self.write_regs(reg::SYS_STAT, &[SysStat::CC_READY.bits()])
+            .await?;
+        self.await_cc_ready().await
+    }
+
     pub(crate) async fn measure_current_once(&mut self) -> Result<MicroAmps, Error<IO::Error>> {
         let c2 = SysCtrl2::from_bits_retain(self.read_u8(reg::SYS_CTRL2).await?);
         if c2.contains(SysCtrl2::CC_EN) {
@@ -559,17 +585,7 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
             .await?;
         self.write_regs(reg::SYS_CTRL2, &[(c2 | SysCtrl2::CC_ONESHOT).bits()])
             .await?;
-        self.io.delay_us(CC_PERIOD.0).await;
-        for _ in 0..CC_POLLS {
-            if self.read_status().await?.contains(SysStat::CC_READY) {
-                let code = self.read_cc_code().await?;
-                self.write_regs(reg::SYS_STAT, &[SysStat::CC_READY.bits()])
-                    .await?;
-                return Ok(self.current_of(code));
-            }
-            self.io.delay_us(CC_POLL.0).await;
-        }
-        Err(Error::Timeout("coulomb-counter one-shot (CC_READY)"))
+        self.await_cc_ready().await
     }
 
     // ---- control --------------------------------------------------------------------------
@@ -600,7 +616,10 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
             .await
     }
 
-    pub(crate) async fn set_balancing_cells(&mut self, cells: u32) -> Result<u16, Error<IO::Error>> {
+    pub(crate) async fn set_balancing_cells(
+        &mut self,
+        cells: u32,
+    ) -> Result<u16, Error<IO::Error>> {
         let inputs = balancing_inputs(&self.map, cells)?;
         let bytes = [
             (inputs & 0x1F) as u8,
@@ -618,9 +637,8 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         let mut b = [0u8; 3];
         self.read_regs(reg::CELLBAL1, b.get_mut(..n).unwrap_or(&mut []))
             .await?;
-        let inputs = u16::from(b[0] & 0x1F)
-            | (u16::from(b[1] & 0x1F) << 5)
-            | (u16::from(b[2] & 0x1F) << 10);
+        let inputs =
+            u16::from(b[0] & 0x1F) | (u16::from(b[1] & 0x1F) << 5) | (u16::from(b[2] & 0x1F) << 10);
         Ok(self.map.inputs_to_cells(inputs))
     }
 
@@ -630,12 +648,12 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         }
         match self.temp {
             TempSource::Die => Reading::Valid(convert::die_temperature(code)),
-            TempSource::Thermistor(ntc) => match convert::thermistor_ohms(code)
-                .and_then(|r| ntc.temperature(r))
-            {
-                Some(t) => Reading::Valid(t),
-                None => Reading::NotConverted,
-            },
+            TempSource::Thermistor(ntc) => {
+                match convert::thermistor_ohms(code).and_then(|r| ntc.temperature(r)) {
+                    Some(t) => Reading::Valid(t),
+                    None => Reading::NotConverted,
+                }
+            }
         }
     }
 }
@@ -768,10 +786,7 @@ impl<V: Variant, IO: I2cIo> MonitorCore for Core<V, IO> {
 
     async fn read_current(&mut self) -> Result<Option<MicroAmps>, Error<IO::Error>> {
         match self.cc {
-            CcMode::Continuous => {
-                let code = self.read_cc_code().await?;
-                Ok(Some(self.current_of(code)))
-            }
+            CcMode::Continuous => Ok(Some(self.next_current_sample().await?)),
             CcMode::OneShot => Ok(Some(self.measure_current_once().await?)),
         }
     }
@@ -885,6 +900,10 @@ twins! {
         pub fn read_cc_code(&mut self) -> Result<u16, Error<I2cError<B>>>;
         /// In continuous mode: the new sample if CC_READY is set (clears it), else `None`.
         pub fn take_current_sample(&mut self) -> Result<Option<MicroAmps>, Error<I2cError<B>>>;
+        /// Continuous mode: clears CC_READY and returns the next sample (an integration
+        /// period that ends after the call), polling CC_READY bounded ([`Error::Timeout`]).
+        /// `CellMonitor::read_current` uses this in continuous mode.
+        pub fn next_current_sample(&mut self) -> Result<MicroAmps, Error<I2cError<B>>>;
         /// One-shot current: clears CC_READY, sets CC_ONESHOT, waits 250 ms, polls CC_READY
         /// (bounded, [`Error::Timeout`]), reads and clears. Needs [`CcMode::OneShot`].
         pub fn measure_current_once(&mut self) -> Result<MicroAmps, Error<I2cError<B>>>;

@@ -155,7 +155,10 @@ mod tests {
         for bit in 0..48 {
             let mut bad = raw;
             bad[bit / 8] ^= 1 << (bit % 8);
-            assert!(decode_read(true, 0x08, &bad, &mut got).is_err(), "bit {bit}");
+            assert!(
+                decode_read(true, 0x08, &bad, &mut got).is_err(),
+                "bit {bit}"
+            );
         }
         assert_eq!(
             decode_read(false, 0x08, &[0xFF, 0xFF], &mut got[..2]),

@@ -32,6 +32,7 @@
 //! ```
 
 pub mod adbms6830;
+pub mod bq769x0;
 pub mod bq769x2;
 pub mod ltc681x;
 
