@@ -93,7 +93,14 @@ impl ProtectionRegisters {
 
 /// Shunt voltage in µV for `current` through `shunt_uohm`.
 const fn sense_uv(current: MicroAmps, shunt_uohm: u32) -> i64 {
-    current.0 * shunt_uohm as i64 / 1_000_000
+    let v = current.0 as i128 * shunt_uohm as i128 / 1_000_000;
+    if v > i64::MAX as i128 {
+        i64::MAX
+    } else if v < i64::MIN as i128 {
+        i64::MIN
+    } else {
+        v as i64
+    }
 }
 
 /// Current in µA that makes `mv` across `shunt_uohm`.
