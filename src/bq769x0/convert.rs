@@ -1,8 +1,8 @@
 //! Conversions: the factory ADC gain and offset, cell / pack / TS / coulomb-counter results,
 //! and the OV_TRIP / UV_TRIP encoding — integer only.
 //!
-//! * GAIN = 365 + ADCGAIN<4:0> µV/LSB, ADCGAIN<4:3> = ADCGAIN1[3:2], ADCGAIN<2:0> =
-//!   ADCGAIN2[7:5]; OFFSET = ADCOFFSET as a signed byte in mV (DS SLUSBK2I §8.3.1.1.2,
+//! * GAIN = 365 + `ADCGAIN<4:0>` µV/LSB, `ADCGAIN<4:3>` = `ADCGAIN1[3:2]`, `ADCGAIN<2:0>` =
+//!   `ADCGAIN2[7:5]`; OFFSET = ADCOFFSET as a signed byte in mV (DS SLUSBK2I §8.3.1.1.2,
 //!   Tables 8-21 to 8-23).
 //! * Cell: `V = GAIN × ADC + OFFSET` (DS §8.3.1.1.2; example GAIN 380 µV, OFFSET 30 mV:
 //!   0x1800 → 2364.72 mV, 0x1F10 → 3051.76 mV).
@@ -285,7 +285,7 @@ impl Ntc {
             return None;
         }
         // ln(R/R25) in Q30 = log2 × ln 2.
-        let l = log2_q30(r_ohm as u64, self.r25_ohm as u64) as i128 * 744_261_118 >> 30;
+        let l = (log2_q30(r_ohm as u64, self.r25_ohm as u64) as i128 * 744_261_118) >> 30;
         const S: i128 = 1_000_000_000_000_000_000;
         let inv = S * 100 / 29_815 + l * S / (self.beta_k as i128 * (1 << 30));
         if inv <= 0 {

@@ -399,3 +399,24 @@ pub const fn name(reg: u8) -> &'static str {
         _ => "ADC result",
     }
 }
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for SysStat {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "SysStat({=u8:#04x})", self.bits())
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for SysCtrl1 {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "SysCtrl1({=u8:#04x})", self.bits())
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for SysCtrl2 {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "SysCtrl2({=u8:#04x})", self.bits())
+    }
+}
