@@ -324,6 +324,8 @@ fn alerts_are_cleared_by_writing_ones() {
         CRC08.r(0x00, &[0x85]),
         CRC08.w(0x00, &[0x05]),
         CRC08.r(0x00, &[0x80]),
+        // The configuration check of every pass (unchanged here: nothing written).
+        CRC08.r(0x04, &[0x18, 0x40, 0x00, 0x00, 0x00, 0xAC, 0x97, 0x19]),
     ];
     let r = both!(exp, Bq76920, map20(5), CRC08, |d| {} service_alerts()).unwrap();
     assert_eq!(r.status, SysStat::CC_READY | SysStat::OV | SysStat::OCD);
@@ -333,7 +335,7 @@ fn alerts_are_cleared_by_writing_ones() {
 
 #[test]
 fn stuck_xready_is_reported_remaining() {
-    // XREADY stays after the clear; the driver re-checks the configuration once (unchanged
+    // XREADY stays after the clear; the driver checks the configuration once (unchanged
     // here) and returns — one bounded pass.
     let image = [0x18, 0x40, 0x00, 0x00, 0x00, 0xAC, 0x97, 0x19];
     let exp = vec![

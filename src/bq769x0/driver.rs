@@ -275,12 +275,36 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
             .ok_or(Error::InvalidArgument("register read too long"))?;
         let mut last = FaultReason::Framing;
         for _ in 0..=self.retries {
-            raw.fill(0);
             self.io
                 .write_read(self.address, &[reg], raw)
                 .await
                 .map_err(Error::Bus)?;
             match frame::decode_read(self.crc, self.address, raw, out) {
+                Ok(()) => return Ok(()),
+                Err(e) => last = e,
+            }
+        }
+        Err(Error::Integrity(fault(last)))
+    }
+
+    /// Reads `n` raw bytes from `reg` into `raw` and checks them in place (retried as
+    /// [`Core::read_regs`]).
+    async fn read_raw(
+        &mut self,
+        reg: u8,
+        raw: &mut [u8; MAX_RAW_READ],
+        n: usize,
+    ) -> Result<(), Error<IO::Error>> {
+        let raw = raw
+            .get_mut(..n)
+            .ok_or(Error::InvalidArgument("register read too long"))?;
+        let mut last = FaultReason::Framing;
+        for _ in 0..=self.retries {
+            self.io
+                .write_read(self.address, &[reg], raw)
+                .await
+                .map_err(Error::Bus)?;
+            match frame::check_read(self.crc, self.address, raw) {
                 Ok(()) => return Ok(()),
                 Err(e) => last = e,
             }
@@ -478,12 +502,9 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         } else {
             self.clear_status(faults).await?
         };
-        // XREADY resets the chip's state: put the configuration back (one pass, bounded).
-        let reconfigured = if status.contains(SysStat::DEVICE_XREADY) {
-            self.ensure_configured().await?
-        } else {
-            false
-        };
+        // A NORMAL-mode entry (brown-out, boot) or XREADY restores the defaults: check the
+        // configuration on every pass and put it back (one read, bounded).
+        let reconfigured = self.ensure_configured().await?;
         Ok(AlertReport {
             status,
             remaining,
@@ -699,23 +720,31 @@ impl<V: Variant, IO: I2cIo> MonitorCore for Core<V, IO> {
             Err(Error::Integrity(f)) => return Ok(fail_all(out, f)),
             Err(e) => return Err(e),
         };
-        let mut codes = [0u16; 15];
-        match self.read_input_codes(&mut codes).await {
+        // One burst of every VC register, checked in place and converted straight from the
+        // wire bytes (data byte k at k × stride).
+        let n = frame::raw_read_len(self.crc, 2 * usize::from(V::INPUTS));
+        let mut raw = [0u8; MAX_RAW_READ];
+        match self.read_raw(reg::VC1_HI, &mut raw, n).await {
             Ok(()) => {}
             Err(Error::Integrity(f)) => return Ok(fail_all(out, f)),
             Err(e) => return Err(e),
         }
+        let stride = if self.crc { 2 } else { 1 };
         let inputs = self.map.inputs();
         let mut slots = out.iter_mut();
-        for (i, &c) in codes.iter().enumerate() {
-            if inputs & (1 << i) != 0 {
-                if let Some(o) = slots.next() {
-                    *o = if c == 0 {
-                        Reading::NotConverted
-                    } else {
-                        Reading::Valid(cal.cell(c))
-                    };
-                }
+        for i in 0..usize::from(V::INPUTS) {
+            if inputs & (1 << i) == 0 {
+                continue;
+            }
+            let hi = raw.get(2 * i * stride).copied().unwrap_or(0);
+            let lo = raw.get((2 * i + 1) * stride).copied().unwrap_or(0);
+            let c = u16::from_be_bytes([hi, lo]) & 0x3FFF;
+            if let Some(o) = slots.next() {
+                *o = if c == 0 {
+                    Reading::NotConverted
+                } else {
+                    Reading::Valid(cal.cell(c))
+                };
             }
         }
         Ok(ChainReport::OK)
@@ -886,7 +915,8 @@ twins! {
         /// set.
         pub fn clear_status(&mut self, bits: SysStat) -> Result<SysStat, Error<I2cError<B>>>;
         /// One bounded pass over the alerts: read SYS_STAT, clear every fault bit by writing
-        /// ones, report what stayed set, and after DEVICE_XREADY put the configuration back.
+        /// ones, report what stayed set, and check the configuration (put back if the chip
+        /// lost it: NORMAL-mode entry, XREADY). Call it on every ALERT edge and periodically.
         /// The FETs stay as the chip left them (off after OV/UV/OCD/SCD/XREADY/OVRD_ALERT):
         /// re-enable them with [`Bq769x0::set_fets`] once the cause is gone.
         pub fn service_alerts(&mut self) -> Result<AlertReport, Error<I2cError<B>>>;
@@ -917,9 +947,11 @@ twins! {
         pub fn enter_ship_mode(&mut self) -> Result<(), Error<I2cError<B>>>;
         /// Balances the real cells in `cells` (bit `k` = cell `k + 1`) through CELLBAL1..n,
         /// after the adjacency rule ([`balancing_inputs`]); verified by read-back. Returns
-        /// the CBn bits written. The chip itself pauses balancing while it measures the cells
-        /// (so readings are not depressed by the balance current) and clears CELLBALx on
-        /// XREADY and SHIP→NORMAL (DS §8.3.1.3.3).
+        /// the CBn bits written. Measurement window: the chip balances for about 70 % of each
+        /// 250 ms cycle and pauses while it measures the cells, so readings are not depressed
+        /// by the balance current (DS §8.3.1.3.3; "a 70% duty cycle", TI E2E 985977). There is
+        /// no timer: a switch stays on until the host clears it, or until XREADY or
+        /// SHIP→NORMAL clears CELLBALx — so a BMS re-evaluates the mask every cycle.
         pub fn set_balancing_cells(&mut self, cells: u32) -> Result<u16, Error<I2cError<B>>>;
         /// The cells being balanced, read back from CELLBAL1..n.
         pub fn balancing_cells(&mut self) -> Result<u32, Error<I2cError<B>>>;

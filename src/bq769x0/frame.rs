@@ -99,24 +99,39 @@ pub fn decode_read(crc: bool, address: u8, raw: &[u8], out: &mut [u8]) -> Result
     if raw.len() != raw_read_len(crc, out.len()) {
         return Err(FaultReason::Framing);
     }
+    check_read(crc, address, raw)?;
+    if crc {
+        for (o, pair) in out.iter_mut().zip(raw.chunks_exact(2)) {
+            *o = pair[0];
+        }
+    } else {
+        out.copy_from_slice(raw);
+    }
+    Ok(())
+}
+
+/// Checks a raw read in place (the checks of [`decode_read`], without copying): in CRC mode
+/// `raw` is `d0, crc0, d1, crc1, …` (an odd length is [`FaultReason::Framing`]); the data byte
+/// `k` is then `raw[2 k]`.
+pub fn check_read(crc: bool, address: u8, raw: &[u8]) -> Result<(), FaultReason> {
     if !crc {
         if raw.len() >= 2 && raw.iter().all(|&b| b == 0xFF) {
             return Err(FaultReason::NoResponse);
         }
-        out.copy_from_slice(raw);
         return Ok(());
     }
-    for (i, (pair, o)) in raw.chunks_exact(2).zip(out.iter_mut()).enumerate() {
+    if raw.len() % 2 != 0 {
+        return Err(FaultReason::Framing);
+    }
+    // CRC-8 with initial value 0 and no final XOR over (a, d) is T[T[a] ^ d].
+    let mut seed = crc8_smbus_byte((address << 1) | 1);
+    for pair in raw.chunks_exact(2) {
         let (d, received) = (pair[0], pair[1]);
-        let expected = if i == 0 {
-            read_crc0(address, d)
-        } else {
-            crc8_smbus_byte(d)
-        };
+        let expected = crc8_smbus_byte(seed ^ d);
         if expected != received {
             return Err(FaultReason::Crc { expected, received });
         }
-        *o = d;
+        seed = 0;
     }
     Ok(())
 }

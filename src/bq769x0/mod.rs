@@ -77,7 +77,9 @@
 //! * Temperatures: TS1..TSn per [`TempSource`] (NTC β model or die), after
 //!   [`TEMPERATURE_WAIT`]. Stack: BAT. Current: the coulomb counter ([`CcMode`]).
 //! * Faults: SYS_STAT. OV/UV are flagged for the pack: the driver names the cells past the
-//!   thresholds it configured, else every cell.
+//!   thresholds it configured, else every cell. OCD → `overcurrent`, SCD → `short_circuit`,
+//!   DEVICE_XREADY → `internal`; `raw` is the SYS_STAT byte (OVRD_ALERT, the ALERT pin forced
+//!   high from outside, is bit 4 there).
 //! * Balancing: mask over real cells, adjacent inputs of one group refused before anything
 //!   is sent.
 

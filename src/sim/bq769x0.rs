@@ -21,7 +21,7 @@
 //! Model choices (not silicon facts): a FET bit written while its blocking SYS_STAT bit is
 //! set stays 0; shorted inputs read 0 V; [`VirtualChip::sleep`] is a SHIP → boot cycle by the
 //! board (all settings lost); balancing does not disturb the readings (the silicon pauses it
-//! during the measurement window, DS §8.3.1.3.3).
+//! during the measurement window: about 70 % duty, DS §8.3.1.3.3, TI E2E 985977).
 //!
 //! Fault injection: `CorruptResponses` (one seeded bit flip per read frame), `Silent` (NACK),
 //! [`Bq769x0Sim::nack_next`] (transient NACKs), [`Bq769x0Sim::raise_xready`] with a stuck
