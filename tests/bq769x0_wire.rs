@@ -171,6 +171,11 @@ fn probe_finds_a_plain_part_at_0x18() {
         T::write(0x18, vec![0x0B, 0x19, oracle_crc8(&[0x30, 0x0B, 0x19])]),
         // CC_CFG then VC1_HI (0x0B), which is not the CRC 0xA3 of `31 19`.
         T::write_read(0x18, vec![0x0B], vec![0x19, 0x0B]),
+        // A wrong CRC is ACKed: a plain part.
+        T::write(
+            0x18,
+            vec![0x0B, 0x19, oracle_crc8(&[0x30, 0x0B, 0x19]) ^ 0xFF],
+        ),
         plain18.r(0x50, &[0x08, 0xFB]),
         plain18.r(0x59, &[0x20]),
     ];
@@ -180,6 +185,31 @@ fn probe_finds_a_plain_part_at_0x18() {
     assert_eq!((info.address, info.crc), (0x18, false));
     // ADCGAIN<4:3> = 10, <2:0> = 001 → 365 + 17; offset −5 mV.
     assert_eq!(info.calibration, AdcCalibration::new(382, -5).unwrap());
+}
+
+#[test]
+fn probe_never_guesses_from_a_corrupted_read() {
+    // The CRC part NACKs the wrong CRC, but its read came back with a flipped CRC bit: the
+    // two signs disagree, the probe re-reads (retries 2), then names the CRC fault.
+    let mut exp = vec![T::write(0x08, vec![0x0B, 0x19, 0x7A])];
+    for _ in 0..3 {
+        exp.push(T::write_read(0x08, vec![0x0B], vec![0x19, 0x0D ^ 0x40]));
+        exp.push(
+            T::write(0x08, vec![0x0B, 0x19, 0x85])
+                .with_error(ErrorKind::NoAcknowledge(NoAcknowledgeSource::Data)),
+        );
+    }
+    let r = both!(exp, Bq76920, map20(5), PLAIN08, |d| {} probe());
+    assert_eq!(
+        r,
+        Err(Error::Integrity(DeviceFault {
+            device: 0,
+            reason: FaultReason::Crc {
+                expected: 0x0D,
+                received: 0x4D
+            }
+        }))
+    );
 }
 
 #[test]

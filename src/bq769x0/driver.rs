@@ -356,7 +356,7 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
 
     pub(crate) async fn probe(&mut self) -> Result<ProbeInfo, Error<IO::Error>> {
         let mut found = None;
-        for address in ADDRESSES {
+        'addresses: for address in ADDRESSES {
             // 1. CC_CFG ← 0x19 with a good CRC: any bq769x0 ACKs it (a non-CRC part writes the
             //    CRC byte into the read-only VC1_HI, which ignores it).
             let c0 = frame::write_crc0(address, reg::CC_CFG, reg::CC_CFG_VALUE);
@@ -368,31 +368,57 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
             {
                 continue;
             }
-            // 2. Read CC_CFG and the byte after it.
-            let mut b = [0u8; 2];
-            self.io
-                .write_read(address, &[reg::CC_CFG], &mut b)
-                .await
-                .map_err(Error::Bus)?;
-            if b[0] & 0x3F != reg::CC_CFG_VALUE {
-                return Err(Error::Device {
-                    device: 0,
-                    what: "CC_CFG did not read back 0x19: not a bq769x0",
-                });
-            }
-            let crc = if b[1] == frame::read_crc0(address, b[0]) {
-                // 3. Could be a non-CRC part whose VC1_HI happens to equal the CRC: a CRC
-                //    part NACKs a write with a wrong CRC (TI E2E 929619), a plain one ACKs.
-                let bad = c0 ^ 0xFF;
+            let mut last = FaultReason::Framing;
+            for _ in 0..=self.retries {
+                // 2. Read CC_CFG and the byte after it: a CRC part sends the CRC of
+                //    (addr|R, 0x19), a plain part VC1_HI.
+                let mut b = [0u8; 2];
                 self.io
-                    .write(address, &[reg::CC_CFG, reg::CC_CFG_VALUE, bad])
+                    .write_read(address, &[reg::CC_CFG], &mut b)
                     .await
-                    .is_err()
-            } else {
-                false
-            };
-            found = Some((address, crc));
-            break;
+                    .map_err(Error::Bus)?;
+                let expected = frame::read_crc0(address, b[0]);
+                let crc_by_read = b[1] == expected;
+                // 3. A CRC part NACKs a write with a wrong CRC (TI E2E 929619); a plain part
+                //    ACKs it (writing 0x19 again and a byte into read-only VC1_HI).
+                let crc_by_nack = self
+                    .io
+                    .write(address, &[reg::CC_CFG, reg::CC_CFG_VALUE, c0 ^ 0xFF])
+                    .await
+                    .is_err();
+                match (crc_by_nack, crc_by_read) {
+                    // A plain part (its VC1_HI may equal the CRC by chance).
+                    (false, _) => {
+                        if b[0] & 0x3F != reg::CC_CFG_VALUE {
+                            return Err(Error::Device {
+                                device: 0,
+                                what: "CC_CFG did not read back 0x19: not a bq769x0",
+                            });
+                        }
+                        found = Some((address, false));
+                        break 'addresses;
+                    }
+                    (true, true) => {
+                        if b[0] & 0x3F != reg::CC_CFG_VALUE {
+                            return Err(Error::Device {
+                                device: 0,
+                                what: "CC_CFG did not read back 0x19: not a bq769x0",
+                            });
+                        }
+                        found = Some((address, true));
+                        break 'addresses;
+                    }
+                    // NACKed like a CRC part but the read's CRC failed: a corrupted read or
+                    // a transient NACK. Never guess: try again, then report.
+                    (true, false) => {
+                        last = FaultReason::Crc {
+                            expected,
+                            received: b[1],
+                        }
+                    }
+                }
+            }
+            return Err(Error::Integrity(fault(last)));
         }
         let (address, crc) = found.ok_or(Error::Device {
             device: 0,
@@ -892,10 +918,11 @@ impl<V: Variant, IO: I2cIo> MonitorCore for Core<V, IO> {
 twins! {
     i2c impl[V: Variant] Bq769x0<V> => core {
         /// Finds the chip: tries 0x08 then 0x18, writes CC_CFG = 0x19 (the value the data
-        /// sheet requires at start-up) and tells a CRC orderable from a plain one (a CRC part
-        /// appends a valid CRC to its read and NACKs a write with a wrong CRC, TI E2E
-        /// 929619). Then reads the factory gain and offset once; every later conversion and
-        /// threshold uses them.
+        /// sheet requires at start-up) and tells a CRC orderable from a plain one by two
+        /// independent signs that must agree — a CRC part appends a valid CRC to its read
+        /// AND NACKs a write with a wrong CRC (TI E2E 929619); a contradiction (a corrupted
+        /// read) is retried, then an [`Error::Integrity`], never a guess. Then reads the
+        /// factory gain and offset once; every later conversion and threshold uses them.
         pub fn probe(&mut self) -> Result<ProbeInfo, Error<I2cError<B>>>;
         /// Reads ADCGAIN1, ADCOFFSET and ADCGAIN2 again (checked) and uses the result.
         pub fn read_calibration(&mut self) -> Result<AdcCalibration, Error<I2cError<B>>>;
