@@ -278,3 +278,27 @@ fn every_variant_and_reduced_cell_count() {
         run::<Bq76940>(crc);
     }
 }
+
+#[test]
+fn ovrd_alert_opens_both_fets_and_is_reported() {
+    twice!(
+        Bq76920,
+        CellMap::for_cells::<Bq76920>(4).unwrap(),
+        false,
+        |sim, d| {
+            w!(d.wake()).unwrap();
+            w!(d.set_fets(true, true)).unwrap();
+            // The ALERT pin driven high from outside (OVRD_ALERT, DS Table 8-3): both FETs off.
+            sim.with(|m| m.alert_storm(0x10));
+            sim.with(|m| m.alert_storm(0));
+            assert_eq!(w!(d.fets()).unwrap(), (false, false));
+            let mut f = [Reading::NotConverted; 1];
+            w!(d.read_faults(&mut f)).unwrap();
+            assert_eq!(f[0].valid().unwrap().raw & 0x10, 0x10);
+            let r = w!(d.service_alerts()).unwrap();
+            assert_eq!(r.status & SysStat::FAULTS, SysStat::OVRD_ALERT);
+            assert!(r.remaining.is_empty());
+            w!(d.set_fets(true, true)).unwrap();
+        }
+    );
+}

@@ -309,8 +309,8 @@ pub const fn cc_voltage(code: u16) -> MicroVolts {
     MicroVolts(((code as i16) as i64 * CC_LSB_NV / 1000) as i32)
 }
 
-/// Coulomb-counter current for a shunt of `shunt_uohm` µΩ (positive = charge, as the CC
-/// sign: SRP above SRN). `None` for a zero shunt.
+/// Coulomb-counter current for a shunt of `shunt_uohm` µΩ, with the sign of the CC result
+/// (the direction follows the board's SRP/SRN wiring). `None` for a zero shunt.
 pub const fn cc_current(code: u16, shunt_uohm: u32) -> Option<MicroAmps> {
     if shunt_uohm == 0 {
         return None;

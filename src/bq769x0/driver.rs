@@ -39,8 +39,9 @@ pub const CC_POLL: Microseconds = Microseconds(25_000);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum TempSource {
-    /// TEMP_SEL = 0: the die temperature (per die: TS2/TS3 of a BQ76930/40 report the upper
-    /// dies).
+    /// TEMP_SEL = 0: every TS result converted as die temperature (DS §8.3.1.1.5). Which die
+    /// TS2/TS3 of a BQ76930/40 then report is not stated in the crate's sources; the driver
+    /// converts each with the same formula.
     Die,
     /// TEMP_SEL = 1: an external NTC on every TS input, converted with this β model.
     Thermistor(Ntc),
