@@ -6,9 +6,10 @@
 //!   Tables 8-21 to 8-23).
 //! * Cell: `V = GAIN × ADC + OFFSET` (DS §8.3.1.1.2; example GAIN 380 µV, OFFSET 30 mV:
 //!   0x1800 → 2364.72 mV, 0x1F10 → 3051.76 mV).
-//! * Pack: `V(BAT) = 4 × GAIN × ADC + #inputs × OFFSET` (DS §8.3.1.1.6). The offset is counted
-//!   once per **input**, shorted ones included: TI's BQ76940 14-cell data in E2E thread
-//!   975509 fits the 15-input sum, not the 14-cell one.
+//! * Pack: `V(BAT) = 4 × GAIN × ADC + #cells × OFFSET` (DS §8.3.1.1.6), `#cells` = the real
+//!   cells. The data of TI E2E thread 975509 (BQ76940, 14 cells, VC14–VC13 shorted, GAIN 377,
+//!   OFFSET 48 mV, BAT 0x922B) bear this out: 14 offsets give 57.0999 V against 57.0995 V for
+//!   the sum of the 14 real cells; 15 offsets would add the shorted input's clipped 48 mV.
 //! * TSx: `V = ADC × 382 µV` (nominal, not GAIN/OFFSET); thermistor mode:
 //!   `R = 10 kΩ × V / (3.3 V − V)` (DS §8.3.1.1.4); die mode:
 //!   `T = 25 °C − (V − 1.200 V) / 4.2 mV/°C` (DS §8.3.1.1.5, §7.5 V_DIETEMP25 and drift).
@@ -115,9 +116,17 @@ impl AdcCalibration {
         MicroVolts((self.gain_uv as i64 * c + self.off_uv()) as i32)
     }
 
-    /// The pack result (BAT_HI:BAT_LO) for a chip with `inputs` VC inputs.
-    pub const fn pack(self, code: u16, inputs: u8) -> MicroVolts {
-        let v = 4 * self.gain_uv as i64 * code as i64 + inputs as i64 * self.off_uv();
+    /// The pack result (BAT_HI:BAT_LO) of a pack of `cells` real cells.
+    ///
+    /// ```
+    /// use bms_afe::bq769x0::AdcCalibration;
+    /// use bms_afe::units::MicroVolts;
+    /// // TI E2E 975509: GAIN 377 µV, OFFSET 48 mV, BAT 0x922B, 14 cells → 57.099852 V.
+    /// let cal = AdcCalibration::new(377, 48).unwrap();
+    /// assert_eq!(cal.pack(0x922B, 14), MicroVolts(57_099_852));
+    /// ```
+    pub const fn pack(self, code: u16, cells: u8) -> MicroVolts {
+        let v = 4 * self.gain_uv as i64 * code as i64 + cells as i64 * self.off_uv();
         MicroVolts(v as i32)
     }
 

@@ -559,7 +559,7 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     pub(crate) async fn read_pack_voltage(&mut self) -> Result<MicroVolts, Error<IO::Error>> {
         let cal = self.cal().await?;
         let code = self.read_u16(reg::BAT_HI).await?;
-        Ok(cal.pack(code, V::INPUTS))
+        Ok(cal.pack(code, self.map.cells()))
     }
 
     pub(crate) async fn read_ts_codes(
@@ -832,7 +832,7 @@ impl<V: Variant, IO: I2cIo> MonitorCore for Core<V, IO> {
                 Ok(ChainReport::OK)
             }
             Ok(code) => {
-                *slot = Reading::Valid(cal.pack(code, V::INPUTS));
+                *slot = Reading::Valid(cal.pack(code, self.map.cells()));
                 Ok(ChainReport::OK)
             }
             Err(Error::Integrity(f)) => Ok(fail_all(core::slice::from_mut(slot), f)),
@@ -950,7 +950,7 @@ twins! {
         pub fn service_alerts(&mut self) -> Result<AlertReport, Error<I2cError<B>>>;
         /// The raw 14-bit codes of every VC input (unused entries 0), one checked burst.
         pub fn read_input_codes(&mut self, out: &mut [u16; 15]) -> Result<(), Error<I2cError<B>>>;
-        /// BAT_HI:BAT_LO as a voltage (`4 × GAIN × ADC + #inputs × OFFSET`).
+        /// BAT_HI:BAT_LO as a voltage (`4 × GAIN × ADC + #cells × OFFSET`).
         pub fn read_pack_voltage(&mut self) -> Result<MicroVolts, Error<I2cError<B>>>;
         /// The raw 14-bit TS codes (entries past the variant's TS inputs 0).
         pub fn read_ts_codes(&mut self, out: &mut [u16; 3]) -> Result<(), Error<I2cError<B>>>;

@@ -284,15 +284,15 @@ impl Bq769x0Sim {
         self.cycles += 1;
         let adc = self.regs[4] & 0x10 != 0;
         if adc {
-            let mut sum: i64 = 0;
+            // BAT is the sum of the input codes divided by 4 (DS §8.3.1.1.6); a shorted
+            // input's negative raw value clips at code 0.
+            let mut sum: u32 = 0;
             for i in 0..usize::from(self.inputs) {
                 let c = self.code_for_cell(self.input_uv[i]);
                 self.put16(0x0C + 2 * i, c);
-                sum += i64::from(self.input_uv[i]);
+                sum += u32::from(c);
             }
-            let n = sum - i64::from(self.inputs) * i64::from(self.offset_mv) * 1000;
-            let g4 = 4 * i64::from(self.gain_uv);
-            self.put16(0x2A, ((n + g4 / 2) / g4).clamp(0, 0xFFFF) as u16);
+            self.put16(0x2A, ((sum + 2) / 4).min(0xFFFF) as u16);
             if self.cycles % 8 == 0 {
                 let t = self.ts_code();
                 for k in 0..usize::from(self.ts_inputs) {
