@@ -57,7 +57,7 @@ pub mod dm {
     pub const I2C_CONFIG: u16 = 0x9017;
     /// Settings: DA Config (H2, default 0x0000).
     pub const DA_CONFIG: u16 = 0x9019;
-    /// Settings: Vcell Mode (H1): a cell-count **code**, see [`vcell_mode_inputs`].
+    /// Settings: Vcell Mode (H1): a cell-count **code**, see [`vcell_mode_inputs`](super::vcell_mode_inputs).
     pub const VCELL_MODE: u16 = 0x901B;
     /// Settings: Default Alarm Mask (H2, default 0xC200).
     pub const DEFAULT_ALARM_MASK: u16 = 0x901C;
