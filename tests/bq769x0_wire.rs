@@ -514,3 +514,32 @@ fn coulomb_counter_one_shot() {
     let r = both!(exp, Bq76920, map20(5), CRC08, |d| {} measure_current_once());
     assert_eq!(r, Ok(MicroAmps(84_400_000)));
 }
+
+#[test]
+fn reset_codes_are_not_converted_never_a_voltage() {
+    // Before the first conversion after SHIP→NORMAL the result registers hold 0 (with a good
+    // CRC): with OFFSET 30 mV, code 0 would otherwise read as a 30 mV "cell".
+    let exp = vec![CRC08.r(0x0C, &[0; 10])];
+    let mut out = [Reading::Valid(MicroVolts(-1)); 5];
+    let mut d = drv::<Bq76920, _>(
+        Blocking::new(Mock::new(&exp), NoopDelay::new()),
+        map20(5),
+        CRC08,
+    );
+    assert!(
+        CellMonitor::read_cell_voltages(&mut d, &mut out)
+            .unwrap()
+            .is_ok()
+    );
+    d.release().release().0.done();
+    assert_eq!(out, [Reading::NotConverted; 5]);
+    let mut out2 = [Reading::Valid(MicroVolts(-1)); 5];
+    let mut d = drv::<Bq76920, _>(
+        Async::new(Mock::new(&exp), NoopDelay::new()),
+        map20(5),
+        CRC08,
+    );
+    block_on(AsyncCellMonitor::read_cell_voltages(&mut d, &mut out2)).unwrap();
+    d.release().release().0.done();
+    assert_eq!(out2, [Reading::NotConverted; 5]);
+}
