@@ -117,6 +117,35 @@ fn fault(reason: FaultReason) -> DeviceFault {
     DeviceFault { device: 0, reason }
 }
 
+/// Converts a checked VC burst (`W` raw bytes per input, the LO byte at offset `LO`) into the
+/// real cells' readings; a code of 0 is the reset value, [`Reading::NotConverted`].
+#[inline(always)]
+fn fill_cells<const W: usize, const LO: usize>(
+    raw: &[u8],
+    inputs: u16,
+    cal: AdcCalibration,
+    out: &mut [Reading<MicroVolts>],
+) {
+    let mut slots = out.iter_mut();
+    let mut used = inputs;
+    for chunk in raw.chunks_exact(W) {
+        let take = used & 1 != 0;
+        used >>= 1;
+        if !take {
+            continue;
+        }
+        let (Some(o), Some(&hi), Some(&lo)) = (slots.next(), chunk.first(), chunk.get(LO)) else {
+            break;
+        };
+        let c = u16::from_be_bytes([hi, lo]) & 0x3FFF;
+        *o = if c == 0 {
+            Reading::NotConverted
+        } else {
+            Reading::Valid(cal.cell(c))
+        };
+    }
+}
+
 fn fail_all<T>(out: &mut [Reading<T>], f: DeviceFault) -> ChainReport {
     for o in out.iter_mut() {
         *o = Reading::Failed(f);
@@ -756,23 +785,13 @@ impl<V: Variant, IO: I2cIo> MonitorCore for Core<V, IO> {
             Err(Error::Integrity(f)) => return Ok(fail_all(out, f)),
             Err(e) => return Err(e),
         }
-        let stride = if self.crc { 2 } else { 1 };
+        let raw = raw.get(..n).unwrap_or(&[]);
         let inputs = self.map.inputs();
-        let mut slots = out.iter_mut();
-        for i in 0..usize::from(V::INPUTS) {
-            if inputs & (1 << i) == 0 {
-                continue;
-            }
-            let hi = raw.get(2 * i * stride).copied().unwrap_or(0);
-            let lo = raw.get((2 * i + 1) * stride).copied().unwrap_or(0);
-            let c = u16::from_be_bytes([hi, lo]) & 0x3FFF;
-            if let Some(o) = slots.next() {
-                *o = if c == 0 {
-                    Reading::NotConverted
-                } else {
-                    Reading::Valid(cal.cell(c))
-                };
-            }
+        if self.crc {
+            // d_hi, crc, d_lo, crc per input.
+            fill_cells::<4, 2>(raw, inputs, cal, out);
+        } else {
+            fill_cells::<2, 1>(raw, inputs, cal, out);
         }
         Ok(ChainReport::OK)
     }
