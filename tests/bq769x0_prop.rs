@@ -142,3 +142,99 @@ proptest! {
         check::<Bq76940>(n, mask)?;
     }
 }
+
+/// An I2C bus that answers every read with the next bytes of a fuzz pattern and fails a
+/// transaction when the pattern says so.
+struct FuzzBus {
+    bytes: Vec<u8>,
+    pos: usize,
+}
+
+impl FuzzBus {
+    fn next(&mut self) -> u8 {
+        let b = self
+            .bytes
+            .get(self.pos % self.bytes.len().max(1))
+            .copied()
+            .unwrap_or(0);
+        self.pos += 1;
+        b
+    }
+}
+
+impl embedded_hal::i2c::ErrorType for FuzzBus {
+    type Error = embedded_hal::i2c::ErrorKind;
+}
+
+impl embedded_hal::i2c::I2c for FuzzBus {
+    fn transaction(
+        &mut self,
+        _address: u8,
+        ops: &mut [embedded_hal::i2c::Operation<'_>],
+    ) -> Result<(), Self::Error> {
+        if self.next() == 0xA5 {
+            return Err(embedded_hal::i2c::ErrorKind::Other);
+        }
+        for op in ops {
+            if let embedded_hal::i2c::Operation::Read(buf) = op {
+                for b in buf.iter_mut() {
+                    *b = self.next();
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// No bus reply makes the driver panic or hang; reports agree with their readings and
+    /// valid arguments are never blamed for bad bus data.
+    #[test]
+    fn driver_never_panics_on_arbitrary_replies(bytes in prop::collection::vec(any::<u8>(), 1..200), crc: bool) {
+        use bms_afe::bq769x0::Bq769x0;
+        use bms_afe::io::Blocking;
+        use bms_afe::monitor::{CellMonitor, ConversionMode, Reading};
+        use embedded_hal_mock::eh1::delay::NoopDelay;
+        let map = CellMap::for_cells::<Bq76940>(13).unwrap();
+        let bus = FuzzBus { bytes, pos: 0 };
+        let mut d = Bq769x0::<Bq76940, _>::new(Blocking::new(bus, NoopDelay::new()), map, 1_000)
+            .unwrap()
+            .with_bus_options(0x08, crc);
+        // Valid arguments never give InvalidArgument, whatever the bus says.
+        fn arg_ok<T>(r: &Result<T, bms_afe::Error<embedded_hal::i2c::ErrorKind>>) -> bool {
+            !matches!(r, Err(e) if e.kind() == bms_afe::ErrorKind::InvalidArgument)
+        }
+        let r = d.probe();
+        prop_assert!(arg_ok(&r));
+        // A report agrees with its readings: failed slots iff a failed device.
+        let mut cells = [Reading::NotConverted; 13];
+        if let Ok(rep) = d.measure_cells(ConversionMode::Normal, &mut cells) {
+            let failed = cells.iter().filter(|c| matches!(c, Reading::Failed(_))).count();
+            prop_assert!(failed == 0 || failed == 13);
+            prop_assert_eq!(rep.is_ok(), failed == 0);
+        }
+        let mut t = [Reading::NotConverted; 3];
+        if let Ok(rep) = d.measure_temperatures(&mut t) {
+            prop_assert_eq!(rep.is_ok(), !t.iter().any(|c| matches!(c, Reading::Failed(_))));
+        }
+        let mut s = [Reading::NotConverted; 1];
+        let r = d.measure_stack_voltages(&mut s);
+        prop_assert!(arg_ok(&r));
+        let mut f = [Reading::NotConverted; 1];
+        let r = d.read_faults(&mut f);
+        prop_assert!(arg_ok(&r));
+        if let Ok(rep) = r {
+            prop_assert_eq!(rep.is_ok(), f[0].is_valid());
+        }
+        prop_assert!(arg_ok(&d.service_alerts()));
+        prop_assert!(arg_ok(&d.read_current()));
+        prop_assert!(arg_ok(&d.set_balancing(&[0b101])));
+        prop_assert!(arg_ok(&d.set_fets(true, true)));
+        let mut p = Protection::new(1_000);
+        p.overvoltage(MicroVolts(4_200_000), OvDelay::S1);
+        prop_assert!(arg_ok(&d.configure(&p)));
+        prop_assert!(arg_ok(&d.enter_ship_mode()));
+    }
+}
