@@ -976,6 +976,9 @@ twins! {
         /// The raw coulomb-counter register.
         pub fn read_cc_code(&mut self) -> Result<u16, Error<I2cError<B>>>;
         /// In continuous mode: the new sample if CC_READY is set (clears it), else `None`.
+        /// Call it at least every 250 ms to integrate charge; a sample completing in the
+        /// fraction of a millisecond between the CC read and the CC_READY clear is missed
+        /// (never counted twice).
         pub fn take_current_sample(&mut self) -> Result<Option<MicroAmps>, Error<I2cError<B>>>;
         /// Continuous mode: clears CC_READY and returns the next sample (an integration
         /// period that ends after the call), polling CC_READY bounded ([`Error::Timeout`]).
