@@ -161,6 +161,7 @@
 //! | [`isospi`] | ADI daisy-chain framing shared by the ADI families |
 //! | [`ltc681x`] | LTC6810, LTC6811, LTC6812, LTC6813, ADBMS1818 |
 //! | [`adbms6830`] | ADBMS6830B, ADBMS6832, ADBMS6833 |
+//! | [`bq769x0`] | BQ76920, BQ76930, BQ76940 over I2C |
 //! | [`bq769x2`] | BQ76952, BQ76942 (and relatives) over I2C |
 //! | `sim` | virtual chips with fault injection (feature `sim`) |
 //! | `conformance` | the `CellMonitor` conformance suite (feature `conformance`) |
@@ -178,6 +179,7 @@ pub mod monitor;
 pub mod units;
 
 pub mod adbms6830;
+pub mod bq769x0;
 pub mod bq769x2;
 pub mod ltc681x;
 

@@ -219,3 +219,57 @@ mod bq769x2 {
         run!("bq76952 plain", Bq76952Sim::new(), new, cfg, 5);
     }
 }
+
+mod bq769x0 {
+    use super::*;
+    use bms_afe::bq769x0::{Bq769x0, Bq76920, Bq76930, Bq76940, CellMap, TempSource};
+    use bms_afe::sim::bq769x0::Bq769x0Sim;
+
+    /// Skipped: `broken_chain` (a single chip) and `fault_flags_decode` (SYS_STAT flags OV/UV
+    /// for the pack after a delay of at least 1 s, not per cell); in plain mode also the three
+    /// corruption cases (no integrity code on the silicon).
+    macro_rules! run {
+        ($name:ident, $v:ty, $cells:literal, $crc:literal, $addr:literal) => {
+            #[test]
+            fn $name() {
+                let (cfg, skipped) = if $crc {
+                    (SuiteConfig::default(), 2)
+                } else {
+                    (
+                        SuiteConfig {
+                            integrity_checked: false,
+                            ..SuiteConfig::default()
+                        },
+                        5,
+                    )
+                };
+                let map = CellMap::for_cells::<$v>($cells).unwrap();
+                let sim = Sim::new(Bq769x0Sim::new::<$v>(map, $crc, $addr));
+                let mut d =
+                    Bq769x0::<$v, _>::new(Blocking::new(sim.i2c(), sim.delay()), map, 1_000)
+                        .unwrap();
+                d.set_temperature_source(TempSource::Die);
+                let info = d.probe().unwrap();
+                assert_eq!((info.address, info.crc), ($addr, $crc));
+                let r = run_blocking(&sim, &mut d, &cfg);
+                check(concat!(stringify!($name), " blocking"), r, skipped);
+
+                let sim = Sim::new(Bq769x0Sim::new::<$v>(map, $crc, $addr));
+                let mut d =
+                    Bq769x0::<$v, _>::new(Async::new(sim.i2c(), sim.delay()), map, 1_000).unwrap();
+                d.set_temperature_source(TempSource::Die);
+                let info = block_on(d.probe()).unwrap();
+                assert_eq!((info.address, info.crc), ($addr, $crc));
+                let r = block_on(run_async(&sim, &mut d, &cfg));
+                check(concat!(stringify!($name), " async"), r, skipped);
+            }
+        };
+    }
+    run!(bq76920_5s_crc, Bq76920, 5, true, 0x08);
+    run!(bq76920_3s_plain, Bq76920, 3, false, 0x18);
+    run!(bq76930_7s_crc, Bq76930, 7, true, 0x18);
+    run!(bq76930_10s_plain, Bq76930, 10, false, 0x08);
+    run!(bq76940_13s_crc, Bq76940, 13, true, 0x08);
+    run!(bq76940_15s_crc, Bq76940, 15, true, 0x08);
+    run!(bq76940_9s_plain, Bq76940, 9, false, 0x08);
+}

@@ -28,6 +28,7 @@
 //! an iteration makes no heap allocation (a counting global allocator, `support::alloc`).
 
 pub mod adbms6830;
+pub mod bq769x0;
 pub mod bq769x2;
 pub mod crc;
 pub mod isospi;
@@ -41,6 +42,7 @@ pub const ALL: &[fn(&mut Runner)] = &[
     isospi::register,
     ltc681x::register,
     adbms6830::register,
+    bq769x0::register,
     bq769x2::register,
 ];
 

@@ -180,6 +180,7 @@
 //! [`DeviceInfo::matches_variant`], not refused. BQ7690x (BQ76905/07) is a different map
 //! and is not covered.
 
+pub mod bq7690x;
 pub mod command;
 pub mod data_memory;
 mod driver;

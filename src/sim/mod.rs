@@ -35,6 +35,7 @@
 //! ```
 
 pub mod adbms6830;
+pub mod bq769x0;
 pub mod bq769x2;
 pub mod bus;
 pub mod ltc681x;
