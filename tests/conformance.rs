@@ -222,9 +222,11 @@ mod mc3377x {
             fn $name() {
                 let cfg = SuiteConfig::default();
                 let sim = Sim::new(Mc3377xChain::<$v, 1>::new($cells));
-                let mut d =
-                    Mc3377x::<$v, Spi, 1, _>::new_spi(Blocking::new(sim.spi(), sim.delay()), $cells)
-                        .unwrap();
+                let mut d = Mc3377x::<$v, Spi, 1, _>::new_spi(
+                    Blocking::new(sim.spi(), sim.delay()),
+                    $cells,
+                )
+                .unwrap();
                 d.set_cell_thresholds(MicroVolts(4_500_000), MicroVolts(2_000_000))
                     .unwrap();
                 d.set_shunt(100).unwrap();

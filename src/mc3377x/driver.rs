@@ -297,7 +297,12 @@ impl<V: Variant, const N: usize, IO> Mc3377x<V, Tpl, N, IO> {
     /// A driver for a TPL chain of `N` devices with `cells` cells each. `N` must be 1..=63
     /// (checked at compile time).
     pub fn new_tpl(io: IO, cells: u8) -> Result<Self, ConfigError> {
-        const { assert!(N >= 1 && N <= 63, "a C-silicon TPL chain has 1..=63 devices") };
+        const {
+            assert!(
+                N >= 1 && N <= 63,
+                "a C-silicon TPL chain has 1..=63 devices"
+            )
+        };
         Self::build(io, cells)
     }
 }
@@ -432,7 +437,9 @@ fn check_len<E>(got: usize, want: usize) -> Result<(), Error<E>> {
     if got == want {
         Ok(())
     } else {
-        Err(Error::InvalidArgument("slice length does not match the chain"))
+        Err(Error::InvalidArgument(
+            "slice length does not match the chain",
+        ))
     }
 }
 
@@ -749,7 +756,12 @@ impl<V: Variant, T: Link<IO>, const N: usize, IO> Core<V, T, N, IO> {
         // BCC_SoftwareReset: global on TPL, CID 1 on SPI; its answer is not checked (devices
         // without a CID ignore it).
         let tx = if T::TPL {
-            frame::request_c(reg::sys_cfg1::SOFT_RST, reg::SYS_CFG1, 0, Command::GlobalWrite)
+            frame::request_c(
+                reg::sys_cfg1::SOFT_RST,
+                reg::SYS_CFG1,
+                0,
+                Command::GlobalWrite,
+            )
         } else {
             frame::request_c(reg::sys_cfg1::SOFT_RST, reg::SYS_CFG1, 1, Command::Write)
         };
@@ -785,8 +797,14 @@ impl<V: Variant, T: Link<IO>, const N: usize, IO> Core<V, T, N, IO> {
                 want |= reg::sys_cfg1::I_MEAS_EN;
             }
             want &= !(reg::sys_cfg1::SOFT_RST | reg::sys_cfg1::GO2DIAG);
-            self.write_verified(d, reg::SYS_CFG1, "SYS_CFG1", want, 0xFFBF & !reg::sys_cfg1::SOFT_RST)
-                .await?;
+            self.write_verified(
+                d,
+                reg::SYS_CFG1,
+                "SYS_CFG1",
+                want,
+                0xFFBF & !reg::sys_cfg1::SOFT_RST,
+            )
+            .await?;
             if let Some(code) = s.comm_timeout {
                 let cfg2 = self.read_one(d, reg::SYS_CFG2).await?;
                 let want = (cfg2 & !0x0030) | u16::from(code) << reg::SYS_CFG2_TIMEOUT_COMM_SHIFT;
@@ -832,7 +850,12 @@ impl<V: Variant, T: Link<IO>, const N: usize, IO> Core<V, T, N, IO> {
         }
         // Assign CIDs until no unassigned device answers on CID 0 (up to N).
         self.wake_pattern().await?;
-        let tx = frame::request_c(reg::sys_cfg1::SOFT_RST, reg::SYS_CFG1, 0, Command::GlobalWrite);
+        let tx = frame::request_c(
+            reg::sys_cfg1::SOFT_RST,
+            reg::SYS_CFG1,
+            0,
+            Command::GlobalWrite,
+        );
         let mut rx = [0u8; FRAME_C];
         T::send(&mut self.io, &tx, &mut rx)
             .await
@@ -1119,6 +1142,30 @@ impl<V: Variant, T: Link<IO>, const N: usize, IO> Core<V, T, N, IO> {
         })
     }
 
+    async fn read_raw_measurements(&mut self, device: usize) -> Result<[u16; 30], Error<T::Error>> {
+        if device >= N {
+            return Err(Error::InvalidArgument("device index"));
+        }
+        let mut v = [0u16; 30];
+        let (a, b) = v.split_at_mut(6);
+        let verdict = if V::IS_MC33772 {
+            // BCC_Meas_GetRawValues on MC33772C: the reserved 0x33..=0x3A are skipped.
+            match self.read_regs(Some(device), reg::CC_NB_SAMPLES, a).await? {
+                Ok(()) => {
+                    let tail = b.get_mut(8..).ok_or(Error::InvalidArgument("block"))?;
+                    self.read_regs(Some(device), reg::meas_cell(6), tail)
+                        .await?
+                }
+                e => e,
+            }
+        } else {
+            self.read_regs(Some(device), reg::CC_NB_SAMPLES, &mut v)
+                .await?
+        };
+        verdict.map_err(|r| Error::Integrity(fault(device, r)))?;
+        Ok(v)
+    }
+
     // ---- faults, balancing -------------------------------------------------------------
 
     async fn read_status(
@@ -1391,6 +1438,10 @@ bcc_twins! {
     pub fn read_isense(&mut self) -> Result<Reading<i32>, Error<B::Error>>;
     /// Reads the coulomb counter of `device`.
     pub fn read_coulomb_counter(&mut self, device: usize) -> Result<CoulombCounter, Error<B::Error>>;
+    /// Reads the 30 registers CC_NB_SAMPLES (0x2D) ..= MEAS_VBG_DIAG_ADC1B (0x4A) of `device`
+    /// raw, in one TPL read (`BCC_Meas_GetRawValues`; on MC33772C the reserved 0x33..=0x3A
+    /// are skipped and read as 0).
+    pub fn read_raw_measurements(&mut self, device: usize) -> Result<[u16; 30], Error<B::Error>>;
     /// Reads CELL_OV/UV_FLT, COM_STATUS and FAULT1..3_STATUS of every device.
     pub fn read_status(&mut self, out: &mut [Reading<Status>]) -> Result<ChainReport, Error<B::Error>>;
     /// Clears CELL_OV/UV_FLT and FAULT1..3_STATUS (writes 0) on every device.

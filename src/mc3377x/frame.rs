@@ -92,7 +92,11 @@ impl Response {
     /// The C-silicon "null response": every field zero except counter and CRC (the first
     /// response after reset in SPI mode, `BCC_IS_NULL_RESP`).
     pub const fn is_null(&self) -> bool {
-        self.data == 0 && self.register == 0 && !self.master_slave && self.cid == 0 && self.command == 0
+        self.data == 0
+            && self.register == 0
+            && !self.master_slave
+            && self.cid == 0
+            && self.command == 0
     }
 }
 
@@ -229,13 +233,22 @@ mod tests {
     fn vendor_frames() {
         // Frames built from the NXP driver's frame layout and CRC (MR-BMS771 / RDDRONE-BMS772
         // bcc_communication.c); CRC bytes cross-checked with an independent bitwise CRC.
-        assert_eq!(request_c(0x0001, 0x01, 0, Command::Write), [0, 1, 1, 0, 2, 0x85]);
-        assert_eq!(request_c(0x001E, 0x2D, 1, Command::Read), [0, 0x1E, 0x2D, 1, 1, 0x8D]);
+        assert_eq!(
+            request_c(0x0001, 0x01, 0, Command::Write),
+            [0, 1, 1, 0, 2, 0x85]
+        );
+        assert_eq!(
+            request_c(0x001E, 0x2D, 1, Command::Read),
+            [0, 0x1E, 0x2D, 1, 1, 0x8D]
+        );
         assert_eq!(
             request_c(0x083F, 0x06, 0, Command::GlobalWrite),
             [0x08, 0x3F, 0x06, 0, 3, 0x15]
         );
-        assert_eq!(request_b(0x0001, 0x01, 0, Command::Write, 0), [0, 1, 1, 2, 0x0B]);
+        assert_eq!(
+            request_b(0x0001, 0x01, 0, Command::Write, 0),
+            [0, 1, 1, 2, 0x0B]
+        );
     }
 
     #[test]
@@ -243,12 +256,18 @@ mod tests {
         let mut f = [0x12, 0x34, 0x40, 0x01, 0x51, 0];
         f[5] = crc8_nxp_bcc(&f[..5]);
         let r = parse_c(&f).unwrap();
-        assert_eq!((r.data, r.register, r.cid, r.counter, r.command), (0x1234, 0x40, 1, 5, 1));
+        assert_eq!(
+            (r.data, r.register, r.cid, r.counter, r.command),
+            (0x1234, 0x40, 1, 5, 1)
+        );
         let mut last = Some(4);
         assert_eq!(check_counter(&mut last, 5), Ok(()));
         assert_eq!(
             check_counter(&mut last, 7),
-            Err(FaultReason::CommandCounter { expected: 6, received: 7 })
+            Err(FaultReason::CommandCounter {
+                expected: 6,
+                received: 7
+            })
         );
         assert_eq!(last, Some(7));
         let mut wrap = Some(15);
@@ -272,7 +291,11 @@ mod tests {
         };
         assert_eq!(check_sequence_b(&r, 3, 0, false), Ok(()));
         assert!(check_sequence_b(&r, 1, 0, false).is_err());
-        let t = Response { register: 0x40, counter: 0x9, ..r };
+        let t = Response {
+            register: 0x40,
+            counter: 0x9,
+            ..r
+        };
         assert_eq!(check_sequence_b(&t, 0, 9, false), Ok(()));
         assert!(check_sequence_b(&t, 0, 8, false).is_err());
         assert!(has_tag_id(0x35, false) && !has_tag_id(0x35, true));

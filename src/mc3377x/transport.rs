@@ -55,8 +55,12 @@ pub trait TplLink {
     /// waits until `rx` is full or `timeout_us` µs have passed since the frame went out.
     /// Returns the number of bytes received (fewer than `rx.len()` on timeout: a device that
     /// does not answer must never block).
-    fn transfer(&mut self, frame: &[u8], rx: &mut [u8], timeout_us: u32)
-    -> Result<usize, Self::Error>;
+    fn transfer(
+        &mut self,
+        frame: &[u8],
+        rx: &mut [u8],
+        timeout_us: u32,
+    ) -> Result<usize, Self::Error>;
 
     /// Drives CSB_TX (`true` = high, idle) for the wake-up pattern.
     fn set_csb_tx(&mut self, high: bool) -> Result<(), Self::Error>;

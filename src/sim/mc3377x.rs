@@ -30,7 +30,11 @@ fn crc8(bytes: &[u8]) -> u8 {
     for &b in bytes {
         r ^= b;
         for _ in 0..8 {
-            r = if r & 0x80 != 0 { (r << 1) ^ 0x2F } else { r << 1 };
+            r = if r & 0x80 != 0 {
+                (r << 1) ^ 0x2F
+            } else {
+                r << 1
+            };
         }
     }
     r
@@ -169,13 +173,8 @@ impl<V: Variant, const N: usize> Mc3377xChain<V, N> {
     fn finish_conversion(&mut self, d: usize) {
         let now = self.now_ns;
         let cells = usize::from(self.cells);
-        let inputs: [Option<u8>; 14] = core::array::from_fn(|i| {
-            if i < cells {
-                self.input_of(i)
-            } else {
-                None
-            }
-        });
+        let inputs: [Option<u8>; 14] =
+            core::array::from_fn(|i| if i < cells { self.input_of(i) } else { None });
         let (current, shunt) = (self.current_ua, self.shunt_micro_ohm);
         let Some(b) = self.dev.get_mut(d) else { return };
         let Some(t) = b.conv_done_at else { return };
@@ -189,7 +188,10 @@ impl<V: Variant, const N: usize> Mc3377xChain<V, N> {
             b.regs[usize::from(0x41 - n)] = 0x8000;
         }
         let th = b.regs[0x4B];
-        let (ov, uv) = (i64::from(th >> 8) * LSB_CT_UV, i64::from(th & 0xFF) * LSB_CT_UV);
+        let (ov, uv) = (
+            i64::from(th >> 8) * LSB_CT_UV,
+            i64::from(th & 0xFF) * LSB_CT_UV,
+        );
         let en = b.regs[0x08];
         let mut sum = 0i64;
         for (i, input) in inputs.iter().enumerate() {
