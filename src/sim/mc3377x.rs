@@ -221,6 +221,17 @@ impl<V: Variant, const N: usize> Mc3377xChain<V, N> {
             let raw = (raw as u32) & 0x7_FFFF;
             b.regs[0x30] = 0x8000 | ((raw >> 4) & 0x7FFF) as u16;
             b.regs[0x31] = (raw & 0xF) as u16;
+            // Coulomb counter: one more sample, the signed code added.
+            let signed = if raw & 0x4_0000 != 0 {
+                (raw | 0xFFF8_0000) as i32
+            } else {
+                raw as i32
+            };
+            let cc = ((u32::from(b.regs[0x2E]) << 16 | u32::from(b.regs[0x2F])) as i32)
+                .wrapping_add(signed) as u32;
+            b.regs[0x2D] = b.regs[0x2D].wrapping_add(1);
+            b.regs[0x2E] = (cc >> 16) as u16;
+            b.regs[0x2F] = cc as u16;
         }
         b.regs[0x06] &= !(1 << 11);
     }
