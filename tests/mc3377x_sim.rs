@@ -5,7 +5,7 @@
 
 use bms_afe::error::{DeviceFault, Error, ErrorKind, FaultReason};
 use bms_afe::io::{Async, Blocking};
-use bms_afe::mc3377x::{Averaging, Mc3377x, Mc33771c, Mc33772c, Tpl, conversion_time};
+use bms_afe::mc3377x::{Adc1Check, Averaging, Mc3377x, Mc33771c, Mc33772c, Tpl, conversion_time};
 use bms_afe::monitor::{AsyncCellMonitor, CellMonitor, ConversionMode, Reading};
 use bms_afe::sim::mc3377x::{Mc3377xChain, tpl_port};
 use bms_afe::sim::{Clock, InjectedFault, Sim, VirtualChip};
@@ -462,5 +462,61 @@ both!(
         assert!(go!(d.clear_faults()).unwrap().is_ok());
         go!(d.read_faults(&mut f)).unwrap();
         assert_eq!(f[1].valid().unwrap().overvoltage, 0);
+    }
+);
+
+both!(
+    diagnostics_status_adc1_cross_check_and_pause,
+    Mc33771c,
+    tpl,
+    Tpl,
+    3,
+    14,
+    |sim, d| {
+        go!(d.init()).unwrap();
+        go!(d.set_balancing(&[0b101, 0, 0])).unwrap();
+        assert_eq!(sim.with(|c| c.balancing(0)), 0b101);
+        go!(d.pause_balancing(true)).unwrap();
+        assert_eq!(sim.with(|c| c.balancing(0)), 0);
+        go!(d.pause_balancing(false)).unwrap();
+        assert_eq!(sim.with(|c| c.balancing(0)), 0b101);
+
+        // Flags the chip would raise: a GPIO short / AN open on device 1, a balancing open load on
+        // input CT3 of device 2, a communication error count on device 0.
+        sim.with(|c| {
+            c.set_register(1, 0x21, 0x0104);
+            c.set_register(2, 0x1A, 1 << 2);
+            c.set_register(0, 0x23, 0x0300);
+            c.set_register(0, 0x24, 1 << 9);
+        });
+        let mut st = vec![Reading::NotConverted; 3];
+        assert!(go!(d.read_status(&mut st)).unwrap().is_ok());
+        let s: Vec<_> = st.iter().map(|r| r.valid().unwrap()).collect();
+        assert_eq!(s[1].gpio_short_an_open, 0x0104);
+        assert_eq!(s[2].cb_open, 1 << 2);
+        assert_eq!(s[0].com_status, 0x0300);
+        assert!(
+            s[0].fault1
+                .contains(bms_afe::mc3377x::register::Fault1::COM_ERR)
+        );
+        assert_eq!(s[1].cb_open | s[0].cb_open, 0);
+
+        // ADC1-B drifts by 2 mV on device 2: outside a 1 mV tolerance there only.
+        sim.with(|c| c.set_adc1b_offset(2, 2_000));
+        let mut cells = vec![Reading::NotConverted; 42];
+        go!(d.measure_cells(ConversionMode::Fast, &mut cells)).unwrap();
+        let mut x = vec![Reading::NotConverted; 3];
+        assert!(
+            go!(d.adc1_cross_check(&mut x, MicroVolts(1_000)))
+                .unwrap()
+                .is_ok()
+        );
+        let agree: Vec<bool> = x
+            .iter()
+            .map(|r| r.valid().map(|c: Adc1Check| c.agree).unwrap())
+            .collect();
+        assert_eq!(agree, [true, true, false]);
+        let c0 = x[0].valid().unwrap();
+        assert!((c0.adc1_a.0 - 1_180_000).abs() <= 153 && c0.adc1_a == c0.adc1_b);
     }
 );

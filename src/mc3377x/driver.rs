@@ -219,6 +219,19 @@ pub struct CoulombCounter {
     pub average: Option<MicroAmps>,
 }
 
+/// ADC1-A / ADC1-B cross-check of one device: both ADCs convert the band gap
+/// (MEAS_VBG_DIAG_ADC1A/B).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Adc1Check {
+    /// ADC1-A's reading.
+    pub adc1_a: MicroVolts,
+    /// ADC1-B's reading.
+    pub adc1_b: MicroVolts,
+    /// `|a − b| ≤ tolerance`.
+    pub agree: bool,
+}
+
 /// Decoded fault and diagnostic registers of one device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -235,6 +248,18 @@ pub struct Status {
     pub fault3: u16,
     /// COM_STATUS (raw: communication error counters).
     pub com_status: u16,
+    /// CB_OPEN_FLT mapped to cells: balancing switch open load.
+    pub cb_open: u32,
+    /// CB_SHORT_FLT mapped to cells: balancing switch short.
+    pub cb_short: u32,
+    /// GPIO_STS (raw).
+    pub gpio_sts: u16,
+    /// AN_OT_UT_FLT (raw: the AN OT and UT flags).
+    pub an_ot_ut: u16,
+    /// GPIO_SHORT_ANX_OPEN_STS (raw: GPIO short and AN open-input flags).
+    pub gpio_short_an_open: u16,
+    /// I_STATUS (raw).
+    pub i_status: u16,
 }
 
 impl Status {
@@ -1175,20 +1200,28 @@ impl<V: Variant, T: Link<IO>, const N: usize, IO> Core<V, T, N, IO> {
         check_len(out.len(), N)?;
         let mut report = ChainReport::OK;
         for (d, o) in out.iter_mut().enumerate() {
+            // BCC_Fault_GetStatus: CELL_OV/UV_FLT, then CB_OPEN_FLT ..= FAULT3_STATUS.
             let mut a = [0u16; 2];
-            let mut b = [0u16; 4];
+            let mut b = [0u16; 13];
             let mut verdict = self.read_regs(Some(d), reg::CELL_OV_FLT, &mut a).await?;
             if verdict.is_ok() {
-                verdict = self.read_regs(Some(d), reg::COM_STATUS, &mut b).await?;
+                verdict = self.read_regs(Some(d), reg::CB_OPEN_FLT, &mut b).await?;
             }
+            let at = |r: u8| b[usize::from(r - reg::CB_OPEN_FLT)];
             *o = match verdict {
                 Ok(()) => Reading::Valid(Status {
                     cell_ov: self.map.inputs_to_cells(a[0]),
                     cell_uv: self.map.inputs_to_cells(a[1]),
-                    com_status: b[0],
-                    fault1: Fault1::from_bits_retain(b[1]),
-                    fault2: b[2],
-                    fault3: b[3],
+                    cb_open: self.map.inputs_to_cells(at(reg::CB_OPEN_FLT)),
+                    cb_short: self.map.inputs_to_cells(at(reg::CB_SHORT_FLT)),
+                    gpio_sts: at(reg::GPIO_STS),
+                    an_ot_ut: at(reg::AN_OT_UT_FLT),
+                    gpio_short_an_open: at(reg::GPIO_SHORT_ANX_OPEN_STS),
+                    i_status: at(reg::I_STATUS),
+                    com_status: at(reg::COM_STATUS),
+                    fault1: Fault1::from_bits_retain(at(reg::FAULT1_STATUS)),
+                    fault2: at(reg::FAULT2_STATUS),
+                    fault3: at(reg::FAULT3_STATUS),
                 }),
                 Err(r) => {
                     report.record(fault(d, r));
@@ -1197,6 +1230,53 @@ impl<V: Variant, T: Link<IO>, const N: usize, IO> Core<V, T, N, IO> {
             };
         }
         Ok(report)
+    }
+
+    /// The two band-gap readings of ADC1-A and ADC1-B (MEAS_VBG_DIAG_ADC1A/B) of every
+    /// device after the last conversion, and whether they agree within `tolerance`.
+    async fn adc1_cross_check(
+        &mut self,
+        out: &mut [Reading<Adc1Check>],
+        tolerance: MicroVolts,
+    ) -> Result<ChainReport, Error<T::Error>> {
+        self.for_each_device(reg::MEAS_VBG_DIAG_ADC1A, 2, out, 1, |_, block, slots| {
+            let a = block.first().copied().and_then(convert::measured);
+            let b = block.get(1).copied().and_then(convert::measured);
+            for s in slots.iter_mut() {
+                *s = match (a, b) {
+                    (Some(a), Some(b)) => {
+                        let (a, b) = (convert::cell_voltage(a), convert::cell_voltage(b));
+                        Reading::Valid(Adc1Check {
+                            adc1_a: a,
+                            adc1_b: b,
+                            agree: (a.0 - b.0).abs() <= tolerance.0,
+                        })
+                    }
+                    _ => Reading::NotConverted,
+                };
+            }
+        })
+        .await
+    }
+
+    async fn pause_balancing(&mut self, pause: bool) -> Result<(), Error<T::Error>> {
+        for d in 0..N {
+            let v = self.read_one(d, reg::SYS_CFG1).await?;
+            let want = if pause {
+                v | reg::sys_cfg1::CB_MANUAL_PAUSE
+            } else {
+                v & !reg::sys_cfg1::CB_MANUAL_PAUSE
+            } & !(reg::sys_cfg1::SOFT_RST | reg::sys_cfg1::GO2DIAG);
+            self.write_verified(
+                d,
+                reg::SYS_CFG1,
+                "SYS_CFG1",
+                want,
+                reg::sys_cfg1::CB_MANUAL_PAUSE,
+            )
+            .await?;
+        }
+        Ok(())
     }
 
     async fn read_faults(
@@ -1444,6 +1524,13 @@ bcc_twins! {
     pub fn read_raw_measurements(&mut self, device: usize) -> Result<[u16; 30], Error<B::Error>>;
     /// Reads CELL_OV/UV_FLT, COM_STATUS and FAULT1..3_STATUS of every device.
     pub fn read_status(&mut self, out: &mut [Reading<Status>]) -> Result<ChainReport, Error<B::Error>>;
+    /// ADC1-A/B cross-check: both band-gap readings of every device after the last conversion
+    /// (`N` slots) and whether they differ by at most `tolerance` (the data-sheet limit is not
+    /// in the public sources: choose it).
+    pub fn adc1_cross_check(&mut self, out: &mut [Reading<Adc1Check>], tolerance: MicroVolts) -> Result<ChainReport, Error<B::Error>>;
+    /// Pauses (or resumes) balancing on every device (SYS_CFG1 CB_MANUAL_PAUSE, verified), e.g.
+    /// around a cell measurement.
+    pub fn pause_balancing(&mut self, pause: bool) -> Result<(), Error<B::Error>>;
     /// Clears CELL_OV/UV_FLT and FAULT1..3_STATUS (writes 0) on every device.
     pub fn clear_faults(&mut self) -> Result<ChainReport, Error<B::Error>>;
     /// Sets OT/UT thresholds of input ANx on every device, verified by read-back; returns the

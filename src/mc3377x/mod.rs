@@ -101,7 +101,7 @@ pub mod transport;
 pub mod variant;
 
 pub use driver::{
-    CoulombCounter, Mc3377x, Settings, Spi, Status, T_EOC_TIMEOUT_US, T_EOC_TYP_US,
+    Adc1Check, CoulombCounter, Mc3377x, Settings, Spi, Status, T_EOC_TIMEOUT_US, T_EOC_TYP_US,
     T_RESET_READY_US, T_SPI_WAKE_LOW_US, T_SPI_WAKE_UP_US, T_TPL_WAKE_DELAY_US,
     T_TPL_WAKE_PER_DEVICE_US, T_TPL_WAKE_PULSE_US, Tpl, Transport, averaging_for, conversion_time,
     tpl_timeout_us,

@@ -66,6 +66,7 @@ struct Bcc {
     cells_uv: [i32; 14],
     temp_mc: i32,
     conv_done_at: Option<u64>,
+    adc1b_offset_uv: i32,
 }
 
 impl Bcc {
@@ -79,6 +80,7 @@ impl Bcc {
             cells_uv: [3_600_000; 14],
             temp_mc: 25_000,
             conv_done_at: None,
+            adc1b_offset_uv: 0,
         }
     }
 
@@ -151,6 +153,24 @@ impl<V: Variant, const N: usize> Mc3377xChain<V, N> {
         }
     }
 
+    /// Offsets ADC1-B's band-gap reading on `device` (a drifting ADC for the cross-check).
+    pub fn set_adc1b_offset(&mut self, device: usize, microvolts: i32) {
+        if let Some(b) = self.dev.get_mut(device) {
+            b.adc1b_offset_uv = microvolts;
+        }
+    }
+
+    /// Sets a register of a device directly (flags a real chip would raise, e.g. GPIO short).
+    pub fn set_register(&mut self, device: usize, register: u8, value: u16) {
+        if let Some(r) = self
+            .dev
+            .get_mut(device)
+            .and_then(|b| b.regs.get_mut(usize::from(register)))
+        {
+            *r = value;
+        }
+    }
+
     /// A register of a device, as the model holds it.
     pub fn register(&self, device: usize, register: u8) -> Option<u16> {
         self.dev
@@ -215,6 +235,9 @@ impl<V: Variant, const N: usize> Mc3377xChain<V, N> {
         for k in 0..7 {
             b.regs[0x41 + k] = 0x8000 | 0x4000;
         }
+        // Band gap 1.18 V on ADC1-A and (plus any injected offset) on ADC1-B.
+        b.regs[0x49] = 0x8000 | code(1_180_000, 512, 78_125);
+        b.regs[0x4A] = 0x8000 | code(1_180_000 + i64::from(b.adc1b_offset_uv), 512, 78_125);
         if b.regs[0x03] & (1 << 9) != 0 {
             // nV = µA × µΩ / 1000; 600 nV per LSB.
             let raw = (current * i64::from(shunt) / 1000 / 600) as i32;
@@ -561,7 +584,8 @@ impl<V: Variant, const N: usize> VirtualChip for Mc3377xChain<V, N> {
         let Some(b) = self.dev.get(device) else {
             return 0;
         };
-        if b.regs[0x03] & (1 << 7) == 0 {
+        // CB_DRVEN off or CB_MANUAL_PAUSE on: every switch open.
+        if b.regs[0x03] & (1 << 7) == 0 || b.regs[0x03] & (1 << 5) != 0 {
             return 0;
         }
         let mut out = 0;
