@@ -520,3 +520,53 @@ both!(
         assert!((c0.adc1_a.0 - 1_180_000).abs() <= 153 && c0.adc1_a == c0.adc1_b);
     }
 );
+
+both!(
+    comm_timeout_and_cb_timer_reach_the_registers,
+    Mc33772c,
+    tpl,
+    Tpl,
+    2,
+    6,
+    |sim, d| {
+        d.set_comm_timeout(2).unwrap();
+        assert!(d.set_comm_timeout(4).is_err());
+        assert_eq!(d.set_cb_timer(0x0A5), Ok(0x0A5));
+        assert!(d.set_cb_timer(0x200).is_err());
+        go!(d.init()).unwrap();
+        // SYS_CFG2 TIMEOUT_COMM[5:4] = 2 on every device.
+        for k in 0..2 {
+            assert_eq!(
+                sim.with(|c| c.register(k, 0x04)).map(|v| (v >> 4) & 3),
+                Some(2)
+            );
+        }
+        go!(d.set_balancing(&[0b10_0000, 0])).unwrap();
+        // Cell 6 of an MC33772C with six cells is CT6: CB6_CFG (0x11) = CB_EN | 0x0A5.
+        assert_eq!(sim.with(|c| c.register(0, 0x11)), Some(0x0200 | 0x0A5));
+    }
+);
+
+#[test]
+fn spi_wake_is_a_csb_pulse_and_reinitialises_a_sleeping_device() {
+    let sim = Sim::new(Mc3377xChain::<Mc33771c, 1>::new(14));
+    let mut d = Mc3377x::<Mc33771c, bms_afe::mc3377x::Spi, 1, _>::new_spi(
+        Blocking::new(sim.spi(), sim.delay()),
+        14,
+    )
+    .unwrap();
+    d.wake().unwrap();
+    assert!(sim.with(|c| c.is_awake()));
+    assert_eq!(sim.with(|c| c.cid(0)), Some(1));
+    sim.with(|c| c.sleep());
+    d.wake().unwrap();
+    assert_eq!(sim.with(|c| c.cid(0)), Some(1));
+    let mut out = [Reading::NotConverted; 14];
+    seed(&sim, 14);
+    assert!(
+        CellMonitor::measure_cells(&mut d, ConversionMode::Fast, &mut out)
+            .unwrap()
+            .is_ok()
+    );
+    assert_cells(&out, 14, &[]);
+}

@@ -72,7 +72,7 @@ const MAX_BLOCK: usize = 32;
 #[allow(async_fn_in_trait)]
 pub(crate) trait Link<IO>: Transport {
     type Error: core::fmt::Debug;
-    /// Reads `out.len() − 1` registers from `register` of `cid`. `out[0]` receives the
+    /// Reads `out.len() − 1` registers from `register` of `cid`. `out\[0\]` receives the
     /// response to the previous frame (SPI) or the echo (TPL); returns the frames received.
     async fn read(
         io: &mut IO,
@@ -176,9 +176,9 @@ impl<IO: TplIo> Link<IO> for Tpl {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Settings {
-    /// Common cell overvoltage threshold (TH_ALL_CT[15:8]).
+    /// Common cell overvoltage threshold (TH_ALL_CT\[15:8\]).
     pub overvoltage: Threshold,
-    /// Common cell undervoltage threshold (TH_ALL_CT[7:0]).
+    /// Common cell undervoltage threshold (TH_ALL_CT\[7:0\]).
     pub undervoltage: Threshold,
     /// CB_TIMER code written with every enabled balancing switch (0..=511; the unit is in the
     /// data sheet, see the module docs).

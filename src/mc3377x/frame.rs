@@ -10,7 +10,7 @@
 //! | 2 | bit 7 master/slave (0 from the host), bits 6..0 register address |
 //! | 3 | bits 5..0 CID (0 = unassigned) |
 //! | 4 | bits 7..4 message counter (0 in requests), bits 1..0 command |
-//! | 5 | CRC-8 ([`crc8_nxp_bcc`](crate::crc::crc8_nxp_bcc)) over bytes 0..=4 |
+//! | 5 | CRC-8 ([`crc8_nxp_bcc`]) over bytes 0..=4 |
 //!
 //! The device increments its 4-bit message counter with every response; the host requires
 //! `received == previous + 1 (mod 16)` ([`next_counter`]).
@@ -19,13 +19,14 @@
 //! bits 7..4 and the command field in bits 3..0, then the CRC. The command field carries a
 //! 2-bit Gray-coded rolling counter in bits 3..2 that the response echoes; responses from the
 //! measurement and status registers ([`has_tag_id`]) carry instead the 4-bit tag the host set in
-//! ADC_CFG[15:12] when starting the conversion (NXP BCC driver for MC3377xB,
+//! ADC_CFG\[15:12\] when starting the conversion (NXP BCC driver for MC3377xB,
 //! `bcc_communication.[ch]`, `bcc_mc3377x.h`, github.com/NXPHoverGames/RDDRONE-BMS772).
 //!
-//! **Detection.** CRC-8 with polynomial 0x2F detects every error of up to 3 bits in a 48-bit
-//! frame (Hamming distance 4 up to 119 data bits for this polynomial, Koopman's CRC tables,
-//! users.ece.cmu.edu/~koopman/crc) and every burst of up to 8 bits; the property tests check
-//! every single-bit flip of every frame.
+//! **Detection.** The CRC-8 (polynomial 0x2F) detects every error of up to 3 bits in a 48-bit
+//! C frame (checked exhaustively by this module's tests, 18 472 patterns) and, like any degree-8
+//! polynomial with a constant term, every burst of up to 8 bits; the property tests flip every
+//! single bit of random frames. There is no longer frame to weaken it: a TPL read of `n`
+//! registers is `n` independently checked frames, each with its own CRC and counter.
 
 use crate::crc::crc8_nxp_bcc;
 use crate::error::FaultReason;

@@ -133,14 +133,14 @@ pub const DATA_RDY: u16 = 0x8000;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Init {
-    /// CID[5:0].
+    /// CID\[5:0\].
     pub cid: u8,
-    /// MC33771C RDTX_OUT[6] (terminates the upper TPL port of the last device) / MC33772C
-    /// TPL2_TX_TERM[6].
+    /// MC33771C RDTX_OUT\[6\] (terminates the upper TPL port of the last device) / MC33772C
+    /// TPL2_TX_TERM\[6\].
     pub bit6: bool,
-    /// MC33771C RDTX_IN[7] / MC33772C TPL1_TX_TERM[7].
+    /// MC33771C RDTX_IN\[7\] / MC33772C TPL1_TX_TERM\[7\].
     pub bit7: bool,
-    /// MC33772C BUS_FW[8] (forward TPL frames).
+    /// MC33772C BUS_FW\[8\] (forward TPL frames).
     pub bus_fw: bool,
 }
 
@@ -192,7 +192,7 @@ pub mod sys_cfg1 {
     pub const I_MEAS_EN: u16 = 1 << 9;
 }
 
-/// SYS_CFG2 TIMEOUT_COMM[5:4] code (communication-loss timeout; the durations of the four
+/// SYS_CFG2 TIMEOUT_COMM\[5:4\] code (communication-loss timeout; the durations of the four
 /// codes are in the data sheet, which the public sources read for this crate do not give).
 pub const SYS_CFG2_TIMEOUT_COMM_SHIFT: u16 = 4;
 
@@ -206,7 +206,7 @@ pub mod adc_cfg {
     pub const ALL_16_BIT: u16 = 0x003F;
 }
 
-/// ADC_CFG AVG[15:12] (C silicon): 2^`avg` samples averaged, 0..=8.
+/// ADC_CFG AVG\[15:12\] (C silicon): 2^`avg` samples averaged, 0..=8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Averaging(u8);
@@ -281,6 +281,13 @@ bitflags::bitflags! {
     }
 }
 
+#[cfg(feature = "defmt")]
+impl defmt::Format for Fault1 {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "Fault1({=u16:#06x})", self.bits())
+    }
+}
+
 /// Cell-terminal OV/UV thresholds: 8-bit codes of 19.5 mV (`BCC_GET_TH_CTX`: code =
 /// mV × 10 / 195, MR-BMS771 `bcc_utils.h`).
 pub const CELL_THRESHOLD_LSB_UV: i32 = 19_500;
@@ -345,7 +352,7 @@ pub const fn th_all_ct(ov: Threshold, uv: Threshold) -> u16 {
 pub mod cb_cfg_bits {
     /// CB_EN (read: CB_STS).
     pub const CB_EN: u16 = 1 << 9;
-    /// CB_TIMER[8:0] mask.
+    /// CB_TIMER\[8:0\] mask.
     pub const CB_TIMER: u16 = 0x01FF;
 }
 

@@ -109,7 +109,7 @@ impl CellMap {
     ///
     /// ```
     /// use bms_afe::mc3377x::{CellMap, Mc33771c, Mc33772c};
-    /// // NXP BCC SW driver v2.2 s_cellMap33771c[7] = 0x380F, s_cellMap33772c[3] = 0x0023.
+    /// // NXP BCC SW driver v2.2 s_cellMap33771c\[7\] = 0x380F, s_cellMap33772c\[3\] = 0x0023.
     /// assert_eq!(CellMap::new::<Mc33771c>(7).unwrap().mask(), 0x380F);
     /// assert_eq!(CellMap::new::<Mc33772c>(3).unwrap().mask(), 0x0023);
     /// assert!(CellMap::new::<Mc33771c>(6).is_err());

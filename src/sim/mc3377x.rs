@@ -565,11 +565,7 @@ impl<V: Variant, const N: usize> VirtualChip for Mc3377xChain<V, N> {
                     *c = Some((XorShift(seed), frames));
                 }
             }
-            InjectedFault::Silent { device } => {
-                if device < 64 {
-                    self.silent |= 1 << device;
-                }
-            }
+            InjectedFault::Silent { device } if device < 64 => self.silent |= 1 << device,
             InjectedFault::BreakAfter { after } => self.break_after = Some(after),
             _ => {}
         }
