@@ -827,7 +827,8 @@ impl<V: Variant, T: Link<IO>, const N: usize, IO> Core<V, T, N, IO> {
                 reg::SYS_CFG1,
                 "SYS_CFG1",
                 want,
-                0xFFBF & !reg::sys_cfg1::SOFT_RST,
+                // Only the bits the driver sets are compared (the others are the chip's).
+                reg::sys_cfg1::CB_DRVEN | reg::sys_cfg1::I_MEAS_EN,
             )
             .await?;
             if let Some(code) = s.comm_timeout {
