@@ -226,6 +226,40 @@ pub fn crc8_nxp_bcc(data: &[u8]) -> u8 {
     NXP_BCC.checksum(data)
 }
 
+/// `true` if the 48-bit MC3377xC frame `frame` (five bytes, then the CRC) carries a correct
+/// CRC-8: the same code as [`crc8_nxp_bcc`], unrolled over the fixed five bytes with one
+/// 256-entry table (built at compile time; bit-serial with `crc-no-table`). The read path of
+/// [`mc3377x`](crate::mc3377x) checks every response with it.
+#[inline]
+pub fn crc8_nxp_bcc_frame_ok(frame: &[u8; 6]) -> bool {
+    #[cfg(feature = "crc-no-table")]
+    {
+        crc8_nxp_bcc(&frame[..5]) == frame[5]
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        let t = &NXP_BCC_TABLE;
+        let mut c = t[usize::from(0x42 ^ frame[0])];
+        c = t[usize::from(c ^ frame[1])];
+        c = t[usize::from(c ^ frame[2])];
+        c = t[usize::from(c ^ frame[3])];
+        c = t[usize::from(c ^ frame[4])];
+        c == frame[5]
+    }
+}
+
+/// CRC-8 (poly 0x2F) of each byte value from register 0 (256 bytes).
+#[cfg(not(feature = "crc-no-table"))]
+static NXP_BCC_TABLE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = serial(0, i as u8, 8, 8, 0x2F) as u8;
+        i += 1;
+    }
+    t
+};
+
 /// CRC-16/MODBUS (TI BQ796xx UART frames): the value; it goes on the wire low byte first.
 /// Catalogue check: `"123456789"` → 0x4B37.
 #[inline]
@@ -623,6 +657,21 @@ mod tests {
             crc8_nxp_bcc(&[0x01, 0x01, 0x08, 0x10])
         );
         assert_eq!(crc8_nxp_bcc(b"123456789"), 0x25);
+        // The unrolled frame check agrees with the generic form on every CRC byte value.
+        let mut f = [0x12u8, 0x34, 0x33, 0x01, 0x51, 0];
+        let good = crc8_nxp_bcc(&f[..5]);
+        for c in 0..=255u8 {
+            f[5] = c;
+            assert_eq!(crc8_nxp_bcc_frame_ok(&f), c == good);
+        }
+        for seed in 0..200u32 {
+            let mut g = [0u8; 6];
+            for (i, b) in g.iter_mut().enumerate() {
+                *b = (seed.wrapping_mul(2_654_435_761).rotate_left(i as u32 * 5) >> 7) as u8;
+            }
+            g[5] = crc8_nxp_bcc(&g[..5]);
+            assert!(crc8_nxp_bcc_frame_ok(&g));
+        }
         for f in [
             &[0x00u8, 0x01, 0x01, 0x00, 0x01][..],
             &[0x08, 0x3F, 0x06, 0x00, 0x03],

@@ -139,8 +139,8 @@ impl<IO: TplIo> Link<IO> for Tpl {
         // BCC_Reg_ReadTpl: one READ whose data field is the register count; echo + n frames.
         let n = out.len().saturating_sub(1);
         let tx = frame::request_c(n as u16, register, cid, Command::Read);
+        // Only the `got` bytes that arrived are ever parsed.
         let bytes = out.as_flattened_mut();
-        bytes.fill(0xFF);
         let got = io
             .transfer(&tx, bytes, tpl_timeout_us(n + 1))
             .await?
@@ -573,14 +573,31 @@ impl<V: Variant, T: Link<IO>, const N: usize, IO> Core<V, T, N, IO> {
         } else if let Err(e) = self.check_response(device, &first, allow_null) {
             verdict = Err(e);
         }
+        // Fast path per frame: CRC good, not a null response, counter = previous + 1; anything
+        // else goes through `check_response`, which classifies it.
+        let mut last = *self.counter_slot(device);
         for (i, o) in out.iter_mut().enumerate() {
-            let Some(f) = frames.get(i + 1).copied() else {
+            let Some(f) = frames.get(i + 1) else {
                 return Ok(Err(FaultReason::Framing));
             };
             if i + 1 >= got {
                 // Frames that never arrived: the device did not send them.
+                *self.counter_slot(device) = last;
                 return Ok(verdict.and(Err(FaultReason::NoResponse)));
             }
+            let cnt = f[4] >> 4;
+            let null = (f[0] | f[1] | f[2] | f[3]) == 0 && f[4] & 0x03 == 0;
+            if crate::crc::crc8_nxp_bcc_frame_ok(f)
+                && !null
+                && last.is_none_or(|p| frame::next_counter(p) == cnt)
+            {
+                *o = u16::from_be_bytes([f[0], f[1]]);
+                last = Some(cnt);
+                self.null_ok = false;
+                continue;
+            }
+            *self.counter_slot(device) = last;
+            let f = *f;
             match self.check_response(device, &f, allow_null) {
                 Ok(r) => *o = r.data,
                 Err(e) => {
@@ -589,7 +606,9 @@ impl<V: Variant, T: Link<IO>, const N: usize, IO> Core<V, T, N, IO> {
                     }
                 }
             }
+            last = *self.counter_slot(device);
         }
+        *self.counter_slot(device) = last;
         Ok(verdict)
     }
 
@@ -1008,14 +1027,25 @@ impl<V: Variant, T: Link<IO>, const N: usize, IO> Core<V, T, N, IO> {
         let count = usize::from(top);
         let cells = usize::from(self.map.cells());
         self.for_each_device(first, count, out, cells, |map, block, slots| {
-            for (i, s) in slots.iter_mut().enumerate() {
-                let raw = map
-                    .input_of(i as u8)
-                    .and_then(|input| block.get(usize::from(reg::meas_cell(input) - first)));
-                *s = match raw.copied().map(convert::measured) {
-                    Some(Some(code)) => Reading::Valid(convert::cell_voltage(code)),
-                    _ => Reading::NotConverted,
+            // Walk the populated inputs bottom-up: cell i is the i-th set bit of the map.
+            let mut slot = slots.iter_mut();
+            let mask = map.mask();
+            for input in 1..=top {
+                if mask & (1 << (input - 1)) == 0 {
+                    continue;
+                }
+                let Some(s) = slot.next() else { break };
+                let raw = block
+                    .get(usize::from(reg::meas_cell(input) - first))
+                    .copied();
+                *s = match raw.and_then(convert::measured) {
+                    Some(code) => Reading::Valid(convert::cell_voltage(code)),
+                    None => Reading::NotConverted,
                 };
+            }
+            // (A map always has exactly `cells` inputs; anything left is not a cell.)
+            for s in slot {
+                *s = Reading::NotConverted;
             }
         })
         .await

@@ -28,7 +28,7 @@
 //! single bit of random frames. There is no longer frame to weaken it: a TPL read of `n`
 //! registers is `n` independently checked frames, each with its own CRC and counter.
 
-use crate::crc::crc8_nxp_bcc;
+use crate::crc::{crc8_nxp_bcc, crc8_nxp_bcc_frame_ok};
 use crate::error::FaultReason;
 
 /// Frame length of the C silicon.
@@ -104,13 +104,14 @@ impl Response {
 /// Checks a C-silicon frame: an idle bus (all 0x00 or all 0xFF) is
 /// [`FaultReason::NoResponse`], a bad CRC [`FaultReason::Crc`]. Never panics.
 pub fn parse_c(frame: &[u8; FRAME_C]) -> Result<Response, FaultReason> {
-    if frame.iter().all(|&b| b == 0xFF) || frame.iter().all(|&b| b == 0) {
-        return Err(FaultReason::NoResponse);
-    }
-    let expected = crc8_nxp_bcc(&frame[..5]);
-    if expected != frame[5] {
+    // Neither idle pattern carries a valid CRC (all 0xFF would need 0xAC, all 0x00 0x60), so
+    // the idle check is needed only on the failure path.
+    if !crc8_nxp_bcc_frame_ok(frame) {
+        if frame.iter().all(|&b| b == 0xFF) || frame.iter().all(|&b| b == 0) {
+            return Err(FaultReason::NoResponse);
+        }
         return Err(FaultReason::Crc {
-            expected,
+            expected: crc8_nxp_bcc(&frame[..5]),
             received: frame[5],
         });
     }
