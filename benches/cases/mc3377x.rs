@@ -112,6 +112,9 @@ pub fn register(r: &mut Runner) {
         crc8_nxp_bcc(black_box(&data[..5]))
     });
     let f = frame(0x1234, 0x40, 1, 0x31);
+    r.case("crc8_nxp_bcc_frame_ok/6", Per::frame(1), || {
+        bms_afe::crc::crc8_nxp_bcc_frame_ok(black_box(&f))
+    });
     r.case("mc3377x/parse_frame", Per::frame(1), || {
         bms_afe::mc3377x::frame::parse_c(black_box(&f))
     });

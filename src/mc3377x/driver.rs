@@ -4,7 +4,7 @@ use core::marker::PhantomData;
 
 use super::convert;
 use super::frame::{self, Command, FRAME_C, Response};
-use super::register::{self as reg, Averaging, Fault1, Init, Threshold};
+use super::register::{self as reg, Averaging, Fault1, GpioMode, Init, Threshold};
 use super::transport::{AsyncTplLink, TplIo, TplLink};
 use super::variant::{CellMap, Variant};
 use crate::error::{ConfigError, DeviceFault, Error, FaultReason, VerifyMismatch};
@@ -1290,6 +1290,27 @@ impl<V: Variant, T: Link<IO>, const N: usize, IO> Core<V, T, N, IO> {
         .await
     }
 
+    async fn set_gpio_mode(
+        &mut self,
+        device: usize,
+        gpio: u8,
+        mode: GpioMode,
+    ) -> Result<(), Error<T::Error>> {
+        if device >= N {
+            return Err(Error::InvalidArgument("device index"));
+        }
+        let cfg = self.read_one(device, reg::GPIO_CFG1).await?;
+        let want = mode.apply(cfg, gpio)?;
+        self.write_verified(
+            device,
+            reg::GPIO_CFG1,
+            "GPIO_CFG1",
+            want,
+            0b11 << (2 * u16::from(gpio)),
+        )
+        .await
+    }
+
     async fn pause_balancing(&mut self, pause: bool) -> Result<(), Error<T::Error>> {
         for d in 0..N {
             let v = self.read_one(d, reg::SYS_CFG1).await?;
@@ -1559,6 +1580,9 @@ bcc_twins! {
     /// (`N` slots) and whether they differ by at most `tolerance` (the data-sheet limit is not
     /// in the public sources: choose it).
     pub fn adc1_cross_check(&mut self, out: &mut [Reading<Adc1Check>], tolerance: MicroVolts) -> Result<ChainReport, Error<B::Error>>;
+    /// Sets the mode of pin GPIOx/ANx (`gpio` 0..=6) of `device` (GPIO_CFG1, read-modify-write,
+    /// verified): analog ratiometric / absolute for [`read_an`](Self::read_an), or digital.
+    pub fn set_gpio_mode(&mut self, device: usize, gpio: u8, mode: GpioMode) -> Result<(), Error<B::Error>>;
     /// Pauses (or resumes) balancing on every device (SYS_CFG1 CB_MANUAL_PAUSE, verified), e.g.
     /// around a cell measurement.
     pub fn pause_balancing(&mut self, pause: bool) -> Result<(), Error<B::Error>>;

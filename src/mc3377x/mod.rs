@@ -106,6 +106,6 @@ pub use driver::{
     T_TPL_WAKE_PER_DEVICE_US, T_TPL_WAKE_PULSE_US, Tpl, Transport, averaging_for, conversion_time,
     tpl_timeout_us,
 };
-pub use register::Averaging;
+pub use register::{Averaging, GpioMode};
 pub use transport::{AsyncTplLink, TplLink};
 pub use variant::{CellMap, Mc33771b, Mc33771c, Mc33772b, Mc33772c, Silicon, Variant};

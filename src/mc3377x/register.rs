@@ -239,6 +239,38 @@ impl Averaging {
     }
 }
 
+/// GPIO_CFG1 mode of one GPIOx/ANx pin (2 bits per pin, GPIOx at bits 2x+1..2x; values as
+/// `bcc_pin_mode_t` of the NXP BCC SW driver v2.2, `BCC_SetGpioCfg` in MR-BMS771 `bcc.c`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
+pub enum GpioMode {
+    /// Analog input, ratiometric measurement (to VCOM).
+    AnalogRatiometric = 0,
+    /// Analog input, absolute measurement.
+    AnalogAbsolute = 1,
+    /// Digital input.
+    DigitalIn = 2,
+    /// Digital output.
+    DigitalOut = 3,
+}
+
+impl GpioMode {
+    /// GPIO_CFG1 with pin `gpio` (0..=6) of `cfg1` set to this mode.
+    pub const fn apply(self, cfg1: u16, gpio: u8) -> Result<u16, ConfigError> {
+        if gpio > 6 {
+            return Err(ConfigError::OutOfRange {
+                field: "GPIO/AN pin",
+                value: gpio as i64,
+                min: 0,
+                max: 6,
+            });
+        }
+        let shift = 2 * gpio as u16;
+        Ok(cfg1 & !(0b11 << shift) | (self as u16) << shift)
+    }
+}
+
 /// OV_UV_EN: COMMON_UV_TH (bit 14) and COMMON_OV_TH (bit 15) select TH_ALL_CT.
 pub const OV_UV_EN_COMMON: u16 = 0xC000;
 
