@@ -65,6 +65,13 @@
 //! * The cell-threshold LSB is taken as 19.5 mV as the NXP driver computes it (5 V / 256 would be
 //!   19.53 mV); [`register::cell_threshold`] returns the value of the code on that grid.
 //! * Whether sleep keeps the CIDs: [`Mc3377x::wake`] probes and re-initialises if not.
+//! * The DATA_RDY bit of MEAS_ISENSE1 (bit 15, as on the other MEAS_* registers) and the
+//!   ISENSE code layout (MEAS_ISENSE1\[14:0\] = code bits 18..4, MEAS_ISENSE2\[3:0\] = bits 3..0,
+//!   from the NXP driver's `BCC_GET_ISENSE_RAW` and its masks as the notes read them): a clear
+//!   bit 15 is `NotConverted`, never a current.
+//! * The band-gap limits of the ADC1-A/B cross-check: the caller passes the tolerance.
+//! * The PGA/ADC2 settings of the current channel: ADC_CFG PGA_GAIN is left at 0 (the value in
+//!   NXP's start-of-conversion frame 0x083F).
 //! * Balancing adjacency limits: none found in the sources; the driver enforces only the
 //!   populated cells.
 //! * The B silicon driver path (rolling counter / tag sequencing) is not implemented: the

@@ -468,7 +468,7 @@ impl<V: Variant, const N: usize> Mc3377xChain<V, N> {
         }
         let data = u16::from_be_bytes([tx[0], tx[1]]);
         let (register, cid, cmd) = (tx[2] & 0x7F, tx[3] & 0x3F, tx[4] & 3);
-        let own = self.dev[0].cid;
+        let own = self.dev.first().map_or(0, |b| b.cid);
         let mine = cid == own;
         let value = match cmd {
             2 | 3 if mine || cmd == 3 => {
