@@ -570,3 +570,36 @@ fn spi_wake_is_a_csb_pulse_and_reinitialises_a_sleeping_device() {
     );
     assert_cells(&out, 14, &[]);
 }
+
+both!(
+    end_of_conversion_wait_is_bounded,
+    Mc33771c,
+    tpl,
+    Tpl,
+    2,
+    14,
+    |sim, d| {
+        go!(d.init()).unwrap();
+        seed(&sim, 14);
+        let avg = Averaging::new(3).unwrap();
+        go!(d.start_conversion(avg)).unwrap();
+        let t0 = sim.with(|c| c.elapsed_ns()).unwrap();
+        go!(d.wait_conversion(avg)).unwrap();
+        let t1 = sim.with(|c| c.elapsed_ns()).unwrap();
+        // The model takes the full 650 µs × 8 bound; the wait ends within a poll of it.
+        assert!(
+            t1 - t0 >= 5_200_000 - 100_000 && t1 - t0 <= 5_200_000 + 400_000,
+            "{}",
+            t1 - t0
+        );
+        assert!(!go!(d.is_converting(1)).unwrap());
+        let mut out = vec![Reading::NotConverted; 28];
+        assert!(go!(d.read_cell_voltages(&mut out)).unwrap().is_ok());
+        assert_cells(&out, 14, &[]);
+        // A device that never finishes (silent: EOC_N cannot be read) ends in an error, bounded.
+        go!(d.start_conversion(avg)).unwrap();
+        sim.with(|c| c.inject(InjectedFault::Silent { device: 1 }));
+        let e = go!(d.wait_conversion(avg)).unwrap_err();
+        assert_eq!(e.device(), Some(1));
+    }
+);

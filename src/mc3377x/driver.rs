@@ -977,6 +977,30 @@ impl<V: Variant, T: Link<IO>, const N: usize, IO> Core<V, T, N, IO> {
         Ok(report)
     }
 
+    /// Waits the typical conversion time, then polls ADC_CFG EOC_N of every device (every
+    /// 50 µs) until all have finished or the 650 µs × 2^AVG bound has passed
+    /// (`BCC_Meas_StartAndWait`).
+    async fn wait_conversion(&mut self, avg: Averaging) -> Result<(), Error<T::Error>> {
+        const POLL_US: u32 = 50;
+        let typ = T_EOC_TYP_US << avg.exp();
+        let bound = T_EOC_TIMEOUT_US << avg.exp();
+        T::delay_us(&mut self.io, typ).await;
+        let mut waited = typ;
+        for d in 0..N {
+            loop {
+                if !self.is_converting(d).await? {
+                    break;
+                }
+                if waited >= bound {
+                    return Err(Error::Timeout("end of conversion (ADC_CFG EOC_N)"));
+                }
+                T::delay_us(&mut self.io, POLL_US).await;
+                waited += POLL_US;
+            }
+        }
+        Ok(())
+    }
+
     async fn is_converting(&mut self, device: usize) -> Result<bool, Error<T::Error>> {
         if device >= N {
             return Err(Error::InvalidArgument("device index"));
@@ -1555,6 +1579,9 @@ bcc_twins! {
     /// Starts an on-demand conversion on every device (global write of ADC_CFG on TPL) with
     /// averaging `avg`; wait [`conversion_time`] before reading.
     pub fn start_conversion(&mut self, avg: Averaging) -> Result<ChainReport, Error<B::Error>>;
+    /// Waits for the end of a conversion started with `avg`: the typical 520 µs × 2^AVG, then
+    /// EOC_N polled on every device until the 650 µs × 2^AVG bound ([`Error::Timeout`] after).
+    pub fn wait_conversion(&mut self, avg: Averaging) -> Result<(), Error<B::Error>>;
     /// `true` while ADC_CFG EOC_N says device `device` is converting.
     pub fn is_converting(&mut self, device: usize) -> Result<bool, Error<B::Error>>;
     /// Reads the last converted cell voltages (`N × cells` slots, device 0 first).
