@@ -49,7 +49,7 @@
 //! | trait | MC3377x |
 //! |---|---|
 //! | `wake` | wake-up pattern; if every device still answers on its CID nothing else, otherwise full [`init`](Mc3377x::init) (reset, CID assignment, settings written and verified) |
-//! | `ConversionMode::{Fast, Normal, Filtered}` | ADC_CFG AVG = 0 / 2 / 5 (1 / 4 / 32 samples); the hint is the 650 µs × 2^AVG timeout |
+//! | `ConversionMode::{Fast, Normal, Filtered}` | ADC_CFG AVG = 0 / 2 / 5 (1 / 4 / 32 samples); the hint is the 650 µs × 2^AVG timeout (`measure_*` wait it; [`wait_conversion`](Mc3377x::wait_conversion) polls EOC_N instead) |
 //! | temperatures | one per device: MEAS_IC_TEMP (AN0–AN6 through [`read_an`](Mc3377x::read_an)) |
 //! | stack voltage | MEAS_STACK |
 //! | current | device 0's ISENSE after [`set_shunt`](Mc3377x::set_shunt); `Ok(None)` without a shunt |
