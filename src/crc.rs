@@ -6,6 +6,7 @@
 //! | [`pec10`] | CRC-10, poly 0x08F, seed 0x010, over data bits then 6 command-counter bits | ADBMS6830 family data PEC |
 //! | [`crc8_smbus`] | CRC-8/SMBUS, poly 0x07, init 0 | TI bq769x0 / bq769x2 I2C |
 //! | [`crc16_modbus`] | CRC-16/MODBUS (reflected 0x8005, init 0xFFFF) | TI BQ796xx UART frames |
+//! | [`crc8_nxp_bcc`] | CRC-8, poly 0x2F, init 0x42, no reflection, no final XOR | NXP MC33771/MC33772 (B and C) SPI and TPL frames |
 //!
 //! Definitions: LTC6812-1 data sheet Rev. B "Packet Error Code"
 //! (<https://www.analog.com/media/en/technical-documentation/data-sheets/ltc6812-1.pdf>),
@@ -75,6 +76,27 @@ static PEC15: Crc<u16, Imp> = Crc::<u16, Imp>::new(&PEC15_ALGORITHM);
 static PEC10: Crc<u16, Imp> = Crc::<u16, Imp>::new(&PEC10_ALGORITHM);
 static CRC8: Crc<u8, Imp> = Crc::<u8, Imp>::new(&crc::CRC_8_SMBUS);
 static CRC16: Crc<u16, Imp> = Crc::<u16, Imp>::new(&crc::CRC_16_MODBUS);
+static NXP_BCC: Crc<u8, Imp> = Crc::<u8, Imp>::new(&NXP_BCC_CRC8_ALGORITHM);
+
+/// CRC-8 of the NXP battery cell controllers MC33771B/C and MC33772B/C: polynomial 0x2F
+/// (x^8+x^5+x^3+x^2+x+1), register preset 0x42, no reflection, no final XOR, over every frame
+/// byte before the CRC in wire order (4 bytes on the B silicon, 5 on the C silicon).
+///
+/// The data sheet describes a seed of 0xFF with one extra zero byte clocked in first; 0x42 is
+/// the register after that byte (NXP's answer in community.nxp.com thread 1801911
+/// "Mc33771B - CRC"; NXP BCC SW driver, `BCC_CalcCRC` in
+/// `src/BCC/Derivatives/mc3377xC/bcc_communication.c` of github.com/NXPHoverGames/MR-BMS771).
+/// No final XOR, so the CRC over a whole frame including its CRC byte is 0 (`residue`).
+pub const NXP_BCC_CRC8_ALGORITHM: Algorithm<u8> = Algorithm {
+    width: 8,
+    poly: 0x2F,
+    init: 0x42,
+    refin: false,
+    refout: false,
+    xorout: 0x00,
+    check: 0x25,
+    residue: 0x00,
+};
 
 /// ADI PEC15 over `data`: the 16-bit word as transmitted (15-bit remainder shifted left by one,
 /// so bit 0 is always 0), high byte first on the wire.
@@ -193,6 +215,53 @@ static CRC8_BYTE: [u8; 256] = {
     let mut i = 0;
     while i < 256 {
         t[i] = serial(0, i as u8, 8, 8, 0x07) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// NXP MC3377x frame CRC-8 ([`NXP_BCC_CRC8_ALGORITHM`]) over `data` (the frame bytes before
+/// the CRC, in wire order).
+///
+/// ```
+/// // MC33771B data sheet §10.3 CRC example (frame 01 01 08 10, CRC 0x22), as discussed in
+/// // community.nxp.com thread 1801911.
+/// assert_eq!(bms_afe::crc::crc8_nxp_bcc(&[0x01, 0x01, 0x08, 0x10]), 0x22);
+/// ```
+#[inline]
+pub fn crc8_nxp_bcc(data: &[u8]) -> u8 {
+    NXP_BCC.checksum(data)
+}
+
+/// `true` if the 48-bit MC3377xC frame `frame` (five bytes, then the CRC) carries a correct
+/// CRC-8: the same code as [`crc8_nxp_bcc`], unrolled over the fixed five bytes with one
+/// 256-entry table (built at compile time; bit-serial with `crc-no-table`). The read path of
+/// [`mc3377x`](crate::mc3377x) checks every response with it.
+#[inline]
+pub fn crc8_nxp_bcc_frame_ok(frame: &[u8; 6]) -> bool {
+    #[cfg(feature = "crc-no-table")]
+    {
+        crc8_nxp_bcc(&frame[..5]) == frame[5]
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        let t = &NXP_BCC_TABLE;
+        let mut c = t[usize::from(0x42 ^ frame[0])];
+        c = t[usize::from(c ^ frame[1])];
+        c = t[usize::from(c ^ frame[2])];
+        c = t[usize::from(c ^ frame[3])];
+        c = t[usize::from(c ^ frame[4])];
+        c == frame[5]
+    }
+}
+
+/// CRC-8 (poly 0x2F) of each byte value from register 0 (256 bytes).
+#[cfg(not(feature = "crc-no-table"))]
+static NXP_BCC_TABLE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = serial(0, i as u8, 8, 8, 0x2F) as u8;
         i += 1;
     }
     t
@@ -583,6 +652,40 @@ mod tests {
             }
         }
         rem
+    }
+
+    #[test]
+    fn nxp_bcc_crc8_vectors() {
+        // MC33771B data sheet §10.3 example (community.nxp.com thread 1801911): 0x22.
+        assert_eq!(crc8_nxp_bcc(&[0x01, 0x01, 0x08, 0x10]), 0x22);
+        // Seed 0xFF with a leading zero byte equals preset 0x42 (same thread, NXP's answer).
+        assert_eq!(
+            oracle(&[0x00, 0x01, 0x01, 0x08, 0x10], 8, 0x2F, 0xFF) as u8,
+            crc8_nxp_bcc(&[0x01, 0x01, 0x08, 0x10])
+        );
+        assert_eq!(crc8_nxp_bcc(b"123456789"), 0x25);
+        // The unrolled frame check agrees with the generic form on every CRC byte value.
+        let mut f = [0x12u8, 0x34, 0x33, 0x01, 0x51, 0];
+        let good = crc8_nxp_bcc(&f[..5]);
+        for c in 0..=255u8 {
+            f[5] = c;
+            assert_eq!(crc8_nxp_bcc_frame_ok(&f), c == good);
+        }
+        for seed in 0..200u32 {
+            let mut g = [0u8; 6];
+            for (i, b) in g.iter_mut().enumerate() {
+                *b = (seed.wrapping_mul(2_654_435_761).rotate_left(i as u32 * 5) >> 7) as u8;
+            }
+            g[5] = crc8_nxp_bcc(&g[..5]);
+            assert!(crc8_nxp_bcc_frame_ok(&g));
+        }
+        for f in [
+            &[0x00u8, 0x01, 0x01, 0x00, 0x01][..],
+            &[0x08, 0x3F, 0x06, 0x00, 0x03],
+            &[0x00, 0x1E, 0x2D, 0x01, 0x01],
+        ] {
+            assert_eq!(u32::from(crc8_nxp_bcc(f)), oracle(f, 8, 0x2F, 0x42));
+        }
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod bq769x2;
 pub mod crc;
 pub mod isospi;
 pub mod ltc681x;
+pub mod mc3377x;
 
 use crate::support::Runner;
 
@@ -44,6 +45,7 @@ pub const ALL: &[fn(&mut Runner)] = &[
     adbms6830::register,
     bq769x0::register,
     bq769x2::register,
+    mc3377x::register,
 ];
 
 /// Deterministic pseudo-random bytes (xorshift32).
