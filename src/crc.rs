@@ -6,6 +6,8 @@
 //! | [`pec10`] | CRC-10, poly 0x08F, seed 0x010, over data bits then 6 command-counter bits | ADBMS6830 family data PEC |
 //! | [`crc8_smbus`] | CRC-8/SMBUS, poly 0x07, init 0 | TI bq769x0 / bq769x2 I2C |
 //! | [`crc16_modbus`] | CRC-16/MODBUS (reflected 0x8005, init 0xFFFF) | TI BQ796xx UART frames |
+//! | [`crc8_sae_j1850`] | CRC-8/SAE-J1850 (poly 0x1D, init 0xFF, xorout 0xFF) | Infineon TLE9012 isoUART requests and read replies |
+//! | [`tle9012_crc3`] | CRC-3, poly x^3+x+1, init 0, over 5 status bits | Infineon TLE9012 write-reply byte |
 //!
 //! All are built on the [`crc`] crate with one `static` lookup table of 256 entries per
 //! algorithm (`Table<1>`: 512 bytes for PEC15, PEC10 and CRC-16, 256 bytes for CRC-8;
@@ -196,6 +198,57 @@ static CRC8_BYTE: [u8; 256] = {
 #[inline]
 pub fn crc16_modbus(data: &[u8]) -> u16 {
     CRC16.checksum(data)
+}
+
+static CRC8_J1850: Crc<u8, Imp> = Crc::<u8, Imp>::new(&crc::CRC_8_SAE_J1850);
+
+/// CRC-8/SAE-J1850 (poly 0x1D, init 0xFF, not reflected, xorout 0xFF): the Infineon TLE9012
+/// isoUART code over the logical (MSB-first) bytes of a request, sync byte 0x1E included, and
+/// over the four bytes of a read reply (TLE9012DQU/TLE9015DQU user manual Z8F80064984 Rev 1.0,
+/// example tables 7–20). Catalogue check: `"123456789"` → 0x4B. Guaranteed detection on the
+/// 3- to 5-byte spans it covers: every error of up to 3 bits (Hamming distance 4) and every burst
+/// up to 8 bits.
+///
+/// ```
+/// // Read node 1, register ICVID (0x39): 1E 01 39, CRC 0x13.
+/// assert_eq!(bms_afe::crc::crc8_sae_j1850(&[0x1E, 0x01, 0x39]), 0x13);
+/// ```
+#[inline]
+pub fn crc8_sae_j1850(data: &[u8]) -> u8 {
+    CRC8_J1850.checksum(data)
+}
+
+/// CRC-3 of a TLE9012 write reply: the remainder of the 5 status bits (`status & 0x1F`, MSB
+/// first) times x^3, divided by x^3 + x + 1 (init 0, no final XOR). The reply byte is
+/// `status << 3 | crc`; a byte is intact exactly when dividing all 8 bits leaves 0, which
+/// [`tle9012_write_reply_ok`] checks. Every single-bit error and every burst of up to 3 bits
+/// in the byte is detected; a double error in bits 7 and 0 is not (x^3 + x + 1 has period 7), so
+/// write replies are weaker than read replies — the driver verifies configuration writes by
+/// reading them back.
+///
+/// ```
+/// // Status 0x01 carries CRC 3, 0x10 carries 1, 0x1F carries 6.
+/// assert_eq!(bms_afe::crc::tle9012_crc3(0x01), 3);
+/// assert_eq!(bms_afe::crc::tle9012_crc3(0x10), 1);
+/// assert_eq!(bms_afe::crc::tle9012_crc3(0x1F), 6);
+/// ```
+pub const fn tle9012_crc3(status: u8) -> u8 {
+    // Long division of the 8-bit word status·x^3 by 0b1011.
+    let mut rem = ((status & 0x1F) as u16) << 3;
+    let mut bit = 7;
+    while bit >= 3 {
+        if rem & (1 << bit) != 0 {
+            rem ^= 0b1011 << (bit - 3);
+        }
+        bit -= 1;
+    }
+    (rem & 0x7) as u8
+}
+
+/// `true` if a TLE9012 write-reply byte (logical bit order) carries a valid CRC-3 over its
+/// upper 5 status bits (see [`tle9012_crc3`]).
+pub const fn tle9012_write_reply_ok(byte: u8) -> bool {
+    tle9012_crc3(byte >> 3) == byte & 0x7
 }
 
 // ---------------------------------------------------------------------------------------------

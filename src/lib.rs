@@ -30,6 +30,7 @@ pub mod units;
 pub mod adbms6830;
 pub mod bq769x2;
 pub mod ltc681x;
+pub mod tle9012;
 
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]

@@ -1,0 +1,411 @@
+//! Measurement, faults, balancing and open-load diagnosis.
+
+use super::{Core, PerDevice};
+use crate::error::{ConfigError, DeviceFault, Error};
+use crate::io::SerialIo;
+use crate::monitor::{ChainReport, Faults, Reading};
+use crate::tle9012::convert;
+use crate::tle9012::register::{ExtTemp, GenDiag, INPUTS, MeasCtrl, Register};
+use crate::units::{MicroVolts, Microseconds, MilliCelsius};
+
+/// Wait hint of a 16-bit cell conversion (MaxMax-embedded/TLE9012_Arduino_Lib waits 5 ms after
+/// starting PCVM, BVM and SCVM together).
+pub const CELL_CONVERSION_US: u32 = 5_000;
+/// Wait of a block-voltage conversion (the same 5 ms).
+pub const BLOCK_CONVERSION_US: u32 = 5_000;
+/// How long PCVM_START is polled beyond the hint, in steps of [`POLL_STEP_US`]
+/// (pyTLE9012DQU waits 20 ms in all).
+pub const POLL_STEPS: u32 = 15;
+/// One poll step.
+pub const POLL_STEP_US: u32 = 1_000;
+
+/// Spreads the bits of `cells` (bit i = cell i) onto the populated inputs of `inputs`.
+pub(crate) fn cells_to_inputs(inputs: u16, cells: u32) -> u16 {
+    let mut out = 0u16;
+    let mut i = 0;
+    for k in 0..INPUTS {
+        if inputs & (1 << k) != 0 {
+            if cells & (1 << i) != 0 {
+                out |= 1 << k;
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Gathers the bits of populated inputs (bit k = input k) into cell order.
+pub(crate) fn inputs_to_cells(inputs: u16, bits: u16) -> u32 {
+    let mut out = 0u32;
+    let mut i = 0;
+    for k in 0..INPUTS {
+        if inputs & (1 << k) != 0 {
+            if bits & (1 << k) != 0 {
+                out |= 1 << i;
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+impl<const N: usize, IO: SerialIo> Core<N, IO> {
+    pub(crate) async fn start_cells(&mut self) -> Result<Microseconds, Error<IO::Error>> {
+        let r = self
+            .write_all(Register::MEAS_CTRL, MeasCtrl::START_CELLS)
+            .await?;
+        for (d, s) in r.iter().enumerate() {
+            if s.is_ok() {
+                self.started.insert(d);
+            } else {
+                self.started.0 &= !(1 << d);
+            }
+        }
+        Ok(Microseconds(CELL_CONVERSION_US))
+    }
+
+    /// Reads MEAS_CTRL and moves devices whose PCVM_START has cleared from `started` to
+    /// `converted`.
+    async fn conversion_state(&mut self) -> Result<PerDevice<N, bool>, Error<IO::Error>> {
+        let ctrl = self.read_all(Register::MEAS_CTRL).await?;
+        let mut busy: PerDevice<N, bool> = [Ok(false); N];
+        for d in 0..N {
+            busy[d] = ctrl[d].map(|v| v & MeasCtrl::PCVM_START != 0);
+            if busy[d] == Ok(false) && self.started.contains(d) {
+                self.started.0 &= !(1 << d);
+                self.converted.insert(d);
+            }
+        }
+        Ok(busy)
+    }
+
+    async fn read_cells_with(
+        &mut self,
+        busy: &PerDevice<N, bool>,
+        out: &mut [Reading<MicroVolts>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        let c = self.cells;
+        // Failures per device across every frame of this operation.
+        let mut failed: PerDevice<N, ()> = [Ok(()); N];
+        for d in 0..N {
+            if let Err(e) = busy[d] {
+                failed[d] = Err(e);
+            }
+        }
+        let mut codes = [[0u16; INPUTS]; N];
+        let union = self.inputs.iter().fold(0u16, |a, m| a | m);
+        for k in 0..INPUTS as u8 {
+            if union & (1 << k) == 0 {
+                continue;
+            }
+            let Some(reg) = Register::pcvm(k) else {
+                continue;
+            };
+            let r = self.read_all(reg).await?;
+            for d in 0..N {
+                match r[d] {
+                    Ok(v) => codes[d][usize::from(k)] = v,
+                    Err(e) => {
+                        if self.inputs[d] & (1 << k) != 0 && failed[d].is_ok() {
+                            failed[d] = Err(e);
+                        }
+                    }
+                }
+            }
+        }
+        let mut report = ChainReport::OK;
+        for d in 0..N {
+            let slots = out.get_mut(d * c..d * c + c).unwrap_or(&mut []);
+            if let Err(reason) = failed[d] {
+                let f = DeviceFault {
+                    device: d as u8,
+                    reason,
+                };
+                report.record(f);
+                slots.fill(Reading::Failed(f));
+                continue;
+            }
+            if busy[d] != Ok(false) || !self.converted.contains(d) {
+                slots.fill(Reading::NotConverted);
+                continue;
+            }
+            let populated = codes[d]
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| self.inputs[d] & (1 << k) != 0);
+            for (s, (_, code)) in slots.iter_mut().zip(populated) {
+                *s = Reading::Valid(convert::cell_uv(*code));
+            }
+        }
+        Ok(report)
+    }
+
+    pub(crate) async fn read_cells(
+        &mut self,
+        out: &mut [Reading<MicroVolts>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        if out.len() != N * self.cells {
+            return Err(Error::InvalidArgument("cell buffer length != cell_count()"));
+        }
+        let busy = self.conversion_state().await?;
+        self.read_cells_with(&busy, out).await
+    }
+
+    pub(crate) async fn measure_cells(
+        &mut self,
+        out: &mut [Reading<MicroVolts>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        if out.len() != N * self.cells {
+            return Err(Error::InvalidArgument("cell buffer length != cell_count()"));
+        }
+        let hint = self.start_cells().await?;
+        self.io.delay_us(hint.0).await;
+        let mut busy = self.conversion_state().await?;
+        let mut steps = 0;
+        while steps < POLL_STEPS && busy.contains(&Ok(true)) {
+            self.io.delay_us(POLL_STEP_US).await;
+            busy = self.conversion_state().await?;
+            steps += 1;
+        }
+        self.read_cells_with(&busy, out).await
+    }
+
+    pub(crate) async fn measure_block(
+        &mut self,
+        out: &mut [Reading<MicroVolts>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument(
+                "stack buffer length != device_count()",
+            ));
+        }
+        let started = self
+            .write_all(Register::MEAS_CTRL, MeasCtrl::START_BLOCK)
+            .await?;
+        self.io.delay_us(BLOCK_CONVERSION_US).await;
+        let r = self.read_all(Register::BVM).await?;
+        let mut report = ChainReport::OK;
+        for d in 0..N {
+            out[d] = match started[d].and(r[d]) {
+                Ok(v) => Reading::Valid(convert::block_uv(v)),
+                Err(reason) => {
+                    let f = DeviceFault {
+                        device: d as u8,
+                        reason,
+                    };
+                    report.record(f);
+                    Reading::Failed(f)
+                }
+            };
+        }
+        Ok(report)
+    }
+
+    pub(crate) async fn internal_temperatures(
+        &mut self,
+        out: &mut [Reading<MilliCelsius>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument(
+                "temperature buffer length != device_count()",
+            ));
+        }
+        let r = self.read_all(Register::INT_TEMP).await?;
+        let mut report = ChainReport::OK;
+        for d in 0..N {
+            out[d] = match r[d] {
+                Ok(v) => Reading::Valid(convert::internal_temperature(v)),
+                Err(reason) => {
+                    let f = DeviceFault {
+                        device: d as u8,
+                        reason,
+                    };
+                    report.record(f);
+                    Reading::Failed(f)
+                }
+            };
+        }
+        Ok(report)
+    }
+
+    pub(crate) async fn read_external_temperatures(
+        &mut self,
+        sensor: u8,
+        out: &mut [Reading<ExtTemp>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument("buffer length != device_count()"));
+        }
+        let Some(reg) = Register::ext_temp(sensor) else {
+            return Err(Error::InvalidArgument(
+                "external temperature sensor beyond 4",
+            ));
+        };
+        let r = self.read_all(reg).await?;
+        let mut report = ChainReport::OK;
+        for d in 0..N {
+            out[d] = match r[d] {
+                Ok(v) => Reading::Valid(ExtTemp::decode(v)),
+                Err(reason) => {
+                    let f = DeviceFault {
+                        device: d as u8,
+                        reason,
+                    };
+                    report.record(f);
+                    Reading::Failed(f)
+                }
+            };
+        }
+        Ok(report)
+    }
+
+    pub(crate) async fn faults(
+        &mut self,
+        out: &mut [Reading<Faults>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument(
+                "fault buffer length != device_count()",
+            ));
+        }
+        let diag = self.read_all(Register::GEN_DIAG).await?;
+        let ov = self.read_all(Register::CELL_OV).await?;
+        let uv = self.read_all(Register::CELL_UV).await?;
+        let mut report = ChainReport::OK;
+        for d in 0..N {
+            let all = diag[d].and_then(|g| ov[d].and_then(|o| uv[d].map(|u| (g, o, u))));
+            out[d] = match all {
+                Ok((g, o, u)) => {
+                    let flags = GenDiag::from_bits_retain(g);
+                    Reading::Valid(Faults {
+                        overvoltage: inputs_to_cells(self.inputs[d], o),
+                        undervoltage: inputs_to_cells(self.inputs[d], u),
+                        over_temperature: flags.intersects(GenDiag::INT_OT | GenDiag::EXT_OT),
+                        under_temperature: false,
+                        thermal_shutdown: false,
+                        internal: flags
+                            .intersects(GenDiag::INT_IC | GenDiag::ADC | GenDiag::REG_CRC),
+                        overcurrent: false,
+                        short_circuit: false,
+                        raw: u32::from(g),
+                    })
+                }
+                Err(reason) => {
+                    let f = DeviceFault {
+                        device: d as u8,
+                        reason,
+                    };
+                    report.record(f);
+                    Reading::Failed(f)
+                }
+            };
+        }
+        Ok(report)
+    }
+
+    pub(crate) async fn clear_faults(&mut self) -> Result<ChainReport, Error<IO::Error>> {
+        let mut report = ChainReport::OK;
+        for reg in [Register::CELL_OV, Register::CELL_UV, Register::GEN_DIAG] {
+            let r = self.write_all(reg, 0).await?;
+            for (d, x) in r.iter().enumerate() {
+                if let Err(reason) = x {
+                    report.record(DeviceFault {
+                        device: d as u8,
+                        reason: *reason,
+                    });
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    pub(crate) async fn read_open_load(
+        &mut self,
+        out: &mut [Reading<u32>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument("buffer length != device_count()"));
+        }
+        let r = self.read_all(Register::DIAG_OL).await?;
+        let mut report = ChainReport::OK;
+        for d in 0..N {
+            out[d] = match r[d] {
+                Ok(v) => Reading::Valid(inputs_to_cells(self.inputs[d], v)),
+                Err(reason) => {
+                    let f = DeviceFault {
+                        device: d as u8,
+                        reason,
+                    };
+                    report.record(f);
+                    Reading::Failed(f)
+                }
+            };
+        }
+        Ok(report)
+    }
+
+    pub(crate) async fn balance(&mut self, masks: &[u32]) -> Result<(), Error<IO::Error>> {
+        if masks.len() != N {
+            return Err(Error::InvalidArgument(
+                "mask slice length != device_count()",
+            ));
+        }
+        let c = self.cells;
+        let all = if c >= 32 { u32::MAX } else { (1u32 << c) - 1 };
+        for m in masks {
+            if m & !all != 0 {
+                let top = 31 - (m & !all).leading_zeros();
+                return Err(Error::Config(ConfigError::NoSuchCell {
+                    cell: top as u16 + 1,
+                    available: c as u16,
+                }));
+            }
+        }
+        for (d, m) in masks.iter().enumerate() {
+            let bits = cells_to_inputs(self.inputs[d], *m);
+            self.write_verified(d, Register::BAL_SETTINGS, bits, 0x0FFF)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Reads one register of every device (broadcast).
+    pub(crate) async fn read_register_all(
+        &mut self,
+        reg: Register,
+        out: &mut [Reading<u16>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument("buffer length != device_count()"));
+        }
+        let r = self.read_all(reg).await?;
+        let mut report = ChainReport::OK;
+        for d in 0..N {
+            out[d] = match r[d] {
+                Ok(v) => Reading::Valid(v),
+                Err(reason) => {
+                    let f = DeviceFault {
+                        device: d as u8,
+                        reason,
+                    };
+                    report.record(f);
+                    Reading::Failed(f)
+                }
+            };
+        }
+        Ok(report)
+    }
+}
+
+super::uart_twins! {
+    /// Reads external sensor `sensor` (0..=4, EXT_TEMP_z) of every device as raw
+    /// [`ExtTemp`] codes (the resistance formula is not verified; see the family docs).
+    pub fn read_external_temperatures(&mut self, sensor: u8, out: &mut [Reading<ExtTemp>]) -> Result<ChainReport, Error<U::Error>>;
+    /// Open-load flags (DIAG_OL) of every device, bit `i` = cell `i + 1` (as populated).
+    /// The detection limits are [`Thresholds::with_open_load`](super::Thresholds::with_open_load).
+    pub fn read_open_load(&mut self, out: &mut [Reading<u32>]) -> Result<ChainReport, Error<U::Error>>;
+    /// Clears CELL_OV, CELL_UV and GEN_DIAG on every device (write 0).
+    pub fn clear_faults(&mut self) -> Result<ChainReport, Error<U::Error>>;
+    /// Reads one register of every device with one broadcast read.
+    pub fn read_register_all(&mut self, reg: Register, out: &mut [Reading<u16>]) -> Result<ChainReport, Error<U::Error>>;
+}
