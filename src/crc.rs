@@ -206,8 +206,8 @@ static CRC8_J1850: Crc<u8, Imp> = Crc::<u8, Imp>::new(&crc::CRC_8_SAE_J1850);
 /// isoUART code over the logical (MSB-first) bytes of a request, sync byte 0x1E included, and
 /// over the four bytes of a read reply (TLE9012DQU/TLE9015DQU user manual Z8F80064984 Rev 1.0,
 /// example tables 7–20). Catalogue check: `"123456789"` → 0x4B. Guaranteed detection on the
-/// 3- to 5-byte spans it covers: every error of up to 3 bits (Hamming distance 4) and every burst
-/// up to 8 bits.
+/// 3- to 5-byte spans it covers: every error of 1 or 2 bits and every burst of up to 8 bits
+/// (Hamming distance 3; some 3-bit errors in a 5-byte reply pass, e.g. bits 2, 5 and 37).
 ///
 /// ```
 /// // Read node 1, register ICVID (0x39): 1E 01 39, CRC 0x13.
