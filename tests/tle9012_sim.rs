@@ -446,3 +446,76 @@ fn silent_chain_is_bounded() {
     assert!(t1 - t0 < 200_000_000, "{} ns", t1 - t0);
     assert_eq!(d.wake().unwrap_err().kind(), ErrorKind::NoResponse);
 }
+
+macro_rules! failed_start_is_not_stale_data {
+    ($sim:ident, $d:ident, $w:ident, $t:ident, $n:literal) => {{
+        $sim.with(|m| set_pattern(m));
+        $w($t::wake(&mut $d)).unwrap();
+        let mut out = vec![Reading::NotConverted; $n * 12];
+        assert!($w($t::measure_cells(&mut $d, ConversionMode::Normal, &mut out)).unwrap().is_ok());
+        // Devices 1 and 2 miss the next start (the link breaks above device 0 while it is
+        // sent), then answer again: their registers hold the old conversion, which must not
+        // come back as valid.
+        $sim.with(|m| m.inject(InjectedFault::BreakAfter { after: 0 }));
+        let r = $w($t::start_cell_conversion(&mut $d, ConversionMode::Normal));
+        assert!(r.is_ok());
+        $sim.with(|m| {
+            m.clear_faults();
+            m.set_cell_voltage(1, 0, 3_900_000);
+            m.advance_ns(6_000_000);
+        });
+        let r = $w($t::read_cell_voltages(&mut $d, &mut out)).unwrap();
+        assert_eq!(r.failed.iter().collect::<Vec<_>>(), vec![1, 2]);
+        assert!(out[12..24].iter().all(|x| matches!(x, Reading::Failed(f) if f.device == 1)));
+        assert!(out[24..].iter().all(|x| matches!(x, Reading::Failed(f) if f.device == 2)));
+        assert!(out[..12].iter().all(Reading::is_valid));
+        // The next confirmed conversion is trusted again.
+        let r = $w($t::measure_cells(&mut $d, ConversionMode::Normal, &mut out)).unwrap();
+        assert!(r.is_ok());
+        assert_eq!(out[12], Reading::Valid(MicroVolts(reported(3_900_000))));
+    }};
+}
+
+#[test]
+fn failed_start_fails_the_device_until_confirmed() {
+    both!(
+        3,
+        Tle9012Chain::<3>::new(),
+        Tle9012::new,
+        failed_start_is_not_stale_data
+    );
+}
+
+macro_rules! open_load_reported {
+    ($sim:ident, $d:ident, $w:ident, $t:ident, $n:literal) => {{
+        $w($t::wake(&mut $d)).unwrap();
+        $sim.with(|m| m.inject(InjectedFault::OpenWire { device: 1, wire: 4 }));
+        let mut out = vec![Reading::NotConverted; $n * 12];
+        assert!(
+            $w($t::measure_cells(&mut $d, ConversionMode::Normal, &mut out))
+                .unwrap()
+                .is_ok()
+        );
+        let mut ol = vec![Reading::Valid(u32::MAX); $n];
+        assert!($w($d.read_open_load(&mut ol)).unwrap().is_ok());
+        assert_eq!(ol[0], Reading::Valid(0));
+        assert_eq!(ol[1], Reading::Valid(1 << 4));
+        let mut f = vec![Reading::NotConverted; $n];
+        assert!($w($t::read_faults(&mut $d, &mut f)).unwrap().is_ok());
+        assert_eq!(
+            f[1].valid().unwrap().raw & (1 << 7),
+            1 << 7,
+            "GEN_DIAG open load"
+        );
+    }};
+}
+
+#[test]
+fn open_load_flags_per_device() {
+    both!(
+        2,
+        Tle9012Chain::<2>::new(),
+        Tle9012::new,
+        open_load_reported
+    );
+}

@@ -55,10 +55,18 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
             .write_all(Register::MEAS_CTRL, MeasCtrl::START_CELLS)
             .await?;
         for (d, s) in r.iter().enumerate() {
-            if s.is_ok() {
-                self.started.insert(d);
-            } else {
-                self.started.0 &= !(1 << d);
+            match s {
+                Ok(()) => {
+                    self.started.insert(d);
+                    self.start_fault[d] = None;
+                }
+                Err(reason) => {
+                    // The device may not have started: its registers hold an older
+                    // conversion, which is not handed out until a start it confirms.
+                    self.started.0 &= !(1 << d);
+                    self.converted.0 &= !(1 << d);
+                    self.start_fault[d] = Some(*reason);
+                }
             }
         }
         Ok(Microseconds(CELL_CONVERSION_US))
@@ -88,7 +96,9 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
         // Failures per device across every frame of this operation.
         let mut failed: PerDevice<N, ()> = [Ok(()); N];
         for d in 0..N {
-            if let Err(e) = busy[d] {
+            if let Some(e) = self.start_fault[d] {
+                failed[d] = Err(e);
+            } else if let Err(e) = busy[d] {
                 failed[d] = Err(e);
             }
         }

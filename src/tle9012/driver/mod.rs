@@ -270,6 +270,9 @@ pub(crate) struct Core<const N: usize, IO> {
     /// Devices whose result registers hold a conversion the driver saw complete since they got
     /// their ID.
     pub(crate) converted: DeviceSet,
+    /// Why the last conversion start failed on a device (its results are stale until a start
+    /// it confirms).
+    pub(crate) start_fault: [Option<FaultReason>; N],
 }
 
 enum Exchange {
@@ -303,6 +306,7 @@ impl<const N: usize, IO> Tle9012<N, IO> {
                 thresholds: None,
                 started: DeviceSet::EMPTY,
                 converted: DeviceSet::EMPTY,
+                start_fault: [None; N],
             },
         }
     }
@@ -641,6 +645,7 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
             self.configure_device(d).await?;
             self.converted.0 &= !(1 << d);
             self.started.0 &= !(1 << d);
+            self.start_fault[d] = None;
         }
         Ok(fresh)
     }
