@@ -519,3 +519,62 @@ fn open_load_flags_per_device() {
         open_load_reported
     );
 }
+
+macro_rules! configuration_survives_reenumeration {
+    ($sim:ident, $d:ident, $w:ident, $t:ident, $n:literal) => {{
+        use bms_afe::tle9012::register::TempConf;
+        let conf = TempConf { sensors: 2, source: 1, ot_threshold: 0x123 };
+        $d.set_ntc_config(conf).unwrap();
+        assert!($d.set_ntc_config(TempConf { sensors: 6, ..conf }).is_err());
+        // 60 °C: code round((547.3 − 60) / 0.6624) = 736 → 547.3 − 0.6624 × 736 = 59.77 °C.
+        assert_eq!($d.set_internal_ot_limit(MilliCelsius(60_000)), Ok(MilliCelsius(59_773)));
+        $w($t::wake(&mut $d)).unwrap();
+        for dev in 0..$n {
+            // TEMP_CONF = 2 << 12 | 1 << 10 | 0x123, INT_OT_WARN_CONF = 736.
+            assert_eq!($sim.with(|m| m.register(dev, 0x04)), Some(0x2523));
+            assert_eq!($sim.with(|m| m.register(dev, 0x05)), Some(736));
+        }
+        $sim.with(|m| m.expire_watchdog(1));
+        assert_eq!($sim.with(|m| m.register(1, 0x04)), Some(0));
+        $w($t::wake(&mut $d)).unwrap();
+        assert_eq!($sim.with(|m| m.register(1, 0x04)), Some(0x2523));
+        assert_eq!($sim.with(|m| m.register(1, 0x01)), Some(INPUTS[1]));
+        // Balancing counters of device 1 (inputs 1, 3, 5, 7, 9, 11): cell i → input 2i + 1.
+        $w($d.set_balancing_counters(1, &[1, 2, 3, 4, 5, 0x1F])).unwrap();
+        assert_eq!($sim.with(|m| m.register(1, 0x5C)), Some(1 << 5));
+        assert_eq!($sim.with(|m| m.register(1, 0x5D)), Some(2 | 3 << 10));
+        assert_eq!($sim.with(|m| m.register(1, 0x5E)), Some(4 << 5));
+        assert_eq!($sim.with(|m| m.register(1, 0x5F)), Some(5 | 0x1F << 10));
+        assert_eq!(
+            $w($d.set_balancing_counters(1, &[0x20, 0, 0, 0, 0, 0])).unwrap_err().kind(),
+            ErrorKind::Config
+        );
+        assert_eq!(
+            $w($d.set_balancing_counters(1, &[0; 5])).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+        // Diagnostics in cell order.
+        $sim.with(|m| {
+            set_pattern(m);
+            m.set_cell_voltage(0, 5, 1_900_000);
+        });
+        let mut out = vec![Reading::NotConverted; $n * 6];
+        assert!($w($t::measure_cells(&mut $d, ConversionMode::Normal, &mut out)).unwrap().is_ok());
+        let mut diag = vec![Reading::NotConverted; $n];
+        assert!($w($d.read_diagnostics(&mut diag)).unwrap().is_ok());
+        let d0 = diag[0].valid().unwrap();
+        assert_eq!(d0.undervoltage, 1 << 5);
+        assert!(d0.general.contains(bms_afe::tle9012::register::GenDiag::UV));
+        assert_eq!(diag[1].valid().unwrap().undervoltage, 0);
+    }};
+}
+
+#[test]
+fn held_configuration_is_reapplied() {
+    both!(
+        2,
+        Tle9012Chain::<2>::new().with_inputs(INPUTS),
+        |io| with_thresholds(Tle9012::new(io)),
+        configuration_survives_reenumeration
+    );
+}

@@ -34,6 +34,21 @@ pub const fn internal_temperature(code: u16) -> MilliCelsius {
     MilliCelsius((5_473_000 - c * 6_624) / 10)
 }
 
+/// The INT_TEMP code nearest to `t` (the inverse of [`internal_temperature`]), or `None`
+/// outside the 10-bit range (−130.3 °C ..= 547.3 °C).
+pub const fn internal_temperature_code(t: MilliCelsius) -> Option<u16> {
+    let x = 5_473_000i64 - t.0 as i64 * 10;
+    if x < 0 {
+        return None;
+    }
+    let code = (x + 3_312) / 6_624;
+    if code > 0x3FF {
+        None
+    } else {
+        Some(code as u16)
+    }
+}
+
 /// The largest OV/UV threshold code.
 pub const THRESHOLD_MAX_CODE: u16 = 0x3FF;
 
@@ -71,5 +86,8 @@ mod tests {
         assert_eq!(threshold_uv(860).0, 4_199_218);
         assert_eq!(threshold_code(MicroVolts(5_000_000)), None);
         assert_eq!(threshold_code(MicroVolts(-1)), None);
+        assert_eq!(internal_temperature_code(MilliCelsius(24_666)), Some(789));
+        assert_eq!(internal_temperature_code(MilliCelsius(600_000)), None);
+        assert_eq!(internal_temperature_code(MilliCelsius(-140_000)), None);
     }
 }

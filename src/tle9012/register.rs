@@ -96,6 +96,14 @@ regs! {
     WDOG_CNT = 0x3D;
     /// Balancing PWM.
     BAL_PWM = 0x5B;
+    /// Balancing counters of inputs 0..=2 (5 bits each).
+    BAL_CNT_0 = 0x5C;
+    /// Balancing counters of inputs 3..=5.
+    BAL_CNT_1 = 0x5D;
+    /// Balancing counters of inputs 6..=8.
+    BAL_CNT_2 = 0x5E;
+    /// Balancing counters of inputs 9..=11.
+    BAL_CNT_3 = 0x5F;
 }
 
 impl Register {
@@ -251,6 +259,63 @@ bitflags! {
         /// Power-supply error / sleep.
         const PS_SLEEP = 1 << 5;
     }
+}
+
+/// TEMP_CONF (0x04): external temperature configuration (guilettmann/bms_tle9012
+/// `tle9012_regs.h`, user manual §4.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TempConf {
+    /// Number of external sensors measured, 0..=5 (NR_TEMP_SENSE \[14:12\]; 5 = TMP0..TMP4).
+    pub sensors: u8,
+    /// Current source used for the measurement, 0..=3 (I_NTC \[11:10\]).
+    pub source: u8,
+    /// External overtemperature threshold code \[9:0\]: the flag is set when a result falls
+    /// *below* it (an NTC's resistance falls as it warms); 0 disables it.
+    pub ot_threshold: u16,
+}
+
+impl TempConf {
+    /// The register value, or `None` if a field is out of range.
+    pub const fn encode(self) -> Option<u16> {
+        if self.sensors > 5 || self.source > 3 || self.ot_threshold > 0x3FF {
+            return None;
+        }
+        Some((self.sensors as u16) << 12 | (self.source as u16) << 10 | self.ot_threshold)
+    }
+
+    /// Decodes the register.
+    pub const fn decode(raw: u16) -> Self {
+        Self {
+            sensors: ((raw >> 12) & 0x7) as u8,
+            source: ((raw >> 10) & 0x3) as u8,
+            ot_threshold: raw & 0x3FF,
+        }
+    }
+}
+
+/// Every diagnosis register of one device, decoded (MaxMax-embedded/TLE9012_Arduino_Lib
+/// `checkErrors` reads the same set behind the GEN_DIAG flags). Cell masks are in cell order
+/// (bit `i` = the `i`-th populated input), the others raw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Diagnostics {
+    /// GEN_DIAG.
+    pub general: GenDiag,
+    /// CELL_OV in cell order.
+    pub overvoltage: u32,
+    /// CELL_UV in cell order.
+    pub undervoltage: u32,
+    /// DIAG_OL in cell order.
+    pub open_load: u32,
+    /// BAL_DIAG_OC in cell order.
+    pub balancing_overcurrent: u32,
+    /// BAL_DIAG_UC in cell order.
+    pub balancing_undercurrent: u32,
+    /// EXT_TEMP_DIAG, raw.
+    pub external_temperature: u16,
+    /// REG_CRC_ERR, raw.
+    pub register_crc: u16,
 }
 
 /// One EXT_TEMP_z register (guilettmann/bms_tle9012 `tle9012_regs.h`, user manual §4.29).

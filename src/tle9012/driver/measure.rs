@@ -5,7 +5,7 @@ use crate::error::{ConfigError, DeviceFault, Error};
 use crate::io::SerialIo;
 use crate::monitor::{ChainReport, Faults, Reading};
 use crate::tle9012::convert;
-use crate::tle9012::register::{ExtTemp, GenDiag, INPUTS, MeasCtrl, Register};
+use crate::tle9012::register::{Diagnostics, ExtTemp, GenDiag, INPUTS, MeasCtrl, Register};
 use crate::units::{MicroVolts, Microseconds, MilliCelsius};
 
 /// Wait hint of a 16-bit cell conversion (MaxMax-embedded/TLE9012_Arduino_Lib waits 5 ms after
@@ -379,6 +379,108 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
         Ok(())
     }
 
+    pub(crate) async fn read_diagnostics(
+        &mut self,
+        out: &mut [Reading<Diagnostics>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument("buffer length != device_count()"));
+        }
+        const REGS: [Register; 8] = [
+            Register::GEN_DIAG,
+            Register::CELL_OV,
+            Register::CELL_UV,
+            Register::DIAG_OL,
+            Register::BAL_DIAG_OC,
+            Register::BAL_DIAG_UC,
+            Register::EXT_TEMP_DIAG,
+            Register::REG_CRC_ERR,
+        ];
+        let mut vals = [[0u16; 8]; N];
+        let mut failed: PerDevice<N, ()> = [Ok(()); N];
+        for (i, reg) in REGS.iter().enumerate() {
+            let r = self.read_all(*reg).await?;
+            for d in 0..N {
+                match r[d] {
+                    Ok(v) => vals[d][i] = v,
+                    Err(e) => {
+                        if failed[d].is_ok() {
+                            failed[d] = Err(e);
+                        }
+                    }
+                }
+            }
+        }
+        let mut report = ChainReport::OK;
+        for d in 0..N {
+            let m = self.inputs[d];
+            let v = vals[d];
+            out[d] = match failed[d] {
+                Ok(()) => Reading::Valid(Diagnostics {
+                    general: GenDiag::from_bits_retain(v[0]),
+                    overvoltage: inputs_to_cells(m, v[1]),
+                    undervoltage: inputs_to_cells(m, v[2]),
+                    open_load: inputs_to_cells(m, v[3]),
+                    balancing_overcurrent: inputs_to_cells(m, v[4]),
+                    balancing_undercurrent: inputs_to_cells(m, v[5]),
+                    external_temperature: v[6],
+                    register_crc: v[7],
+                }),
+                Err(reason) => {
+                    let f = DeviceFault {
+                        device: d as u8,
+                        reason,
+                    };
+                    report.record(f);
+                    Reading::Failed(f)
+                }
+            };
+        }
+        Ok(report)
+    }
+
+    pub(crate) async fn set_balancing_counters(
+        &mut self,
+        device: usize,
+        counters: &[u8],
+    ) -> Result<(), Error<IO::Error>> {
+        if device >= N {
+            return Err(Error::InvalidArgument("device index beyond the chain"));
+        }
+        if counters.len() != self.cells {
+            return Err(Error::InvalidArgument(
+                "counter slice length != cells_per_device()",
+            ));
+        }
+        if let Some(&c) = counters.iter().find(|&&c| c > 0x1F) {
+            return Err(Error::Config(ConfigError::OutOfRange {
+                field: "balancing counter",
+                value: i64::from(c),
+                min: 0,
+                max: 0x1F,
+            }));
+        }
+        let mut regs = [0u16; 4];
+        let mut i = 0;
+        for k in 0..INPUTS {
+            if self.inputs[device] & (1 << k) != 0 {
+                let c = counters.get(i).copied().unwrap_or(0);
+                regs[k / 3] |= u16::from(c) << ((k % 3) * 5);
+                i += 1;
+            }
+        }
+        let names = [
+            Register::BAL_CNT_0,
+            Register::BAL_CNT_1,
+            Register::BAL_CNT_2,
+            Register::BAL_CNT_3,
+        ];
+        for (reg, v) in names.iter().zip(regs) {
+            self.write_verified(device, *reg, v, 0x7FFF).await?;
+        }
+        Ok(())
+    }
+
     /// Reads one register of every device (broadcast).
     pub(crate) async fn read_register_all(
         &mut self,
@@ -414,6 +516,12 @@ super::uart_twins! {
     /// Open-load flags (DIAG_OL) of every device, bit `i` = cell `i + 1` (as populated).
     /// The detection limits are [`Thresholds::with_open_load`](super::Thresholds::with_open_load).
     pub fn read_open_load(&mut self, out: &mut [Reading<u32>]) -> Result<ChainReport, Error<U::Error>>;
+    /// Every diagnosis register of every device, decoded ([`Diagnostics`]).
+    pub fn read_diagnostics(&mut self, out: &mut [Reading<Diagnostics>]) -> Result<ChainReport, Error<U::Error>>;
+    /// Per-cell balancing counters of device `device` (BAL_CNT_0..3; 5 bits per cell,
+    /// "7.5 min steps" per MaxMax-embedded/TLE9012_Arduino_Lib, not verified), one per
+    /// populated cell, each register read back.
+    pub fn set_balancing_counters(&mut self, device: usize, counters: &[u8]) -> Result<(), Error<U::Error>>;
     /// Clears CELL_OV, CELL_UV and GEN_DIAG on every device (write 0).
     pub fn clear_faults(&mut self) -> Result<ChainReport, Error<U::Error>>;
     /// Reads one register of every device with one broadcast read.

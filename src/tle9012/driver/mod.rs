@@ -41,7 +41,8 @@ use super::frame::{
     self, BROADCAST_ID, MAX_NODES, READ_REPLY_LEN, UNASSIGNED_ID, WireOrder, parse_read_reply,
     parse_write_reply, read_request, write_request,
 };
-use super::register::{ALL_INPUTS, NodeConfig, Register, Watchdog};
+use super::register::{ALL_INPUTS, NodeConfig, Register, TempConf, Watchdog};
+use crate::units::MilliCelsius;
 
 /// Time the driver waits after the wake pattern before it talks to the chain (µs):
 /// maekdev/pyTLE9012DQU `wake` waits 8 ms. The user manual's wake-up timing per node was not
@@ -273,6 +274,8 @@ pub(crate) struct Core<const N: usize, IO> {
     /// Why the last conversion start failed on a device (its results are stale until a start
     /// it confirms).
     pub(crate) start_fault: [Option<FaultReason>; N],
+    pub(crate) temp_conf: Option<TempConf>,
+    pub(crate) int_ot_code: Option<u16>,
 }
 
 enum Exchange {
@@ -307,6 +310,8 @@ impl<const N: usize, IO> Tle9012<N, IO> {
                 started: DeviceSet::EMPTY,
                 converted: DeviceSet::EMPTY,
                 start_fault: [None; N],
+                temp_conf: None,
+                int_ot_code: None,
             },
         }
     }
@@ -341,6 +346,39 @@ impl<const N: usize, IO> Tle9012<N, IO> {
     /// [`Tle9012::write_thresholds`]).
     pub fn set_thresholds(&mut self, thresholds: Thresholds) {
         self.core.thresholds = Some(thresholds);
+    }
+
+    /// The external-temperature configuration (TEMP_CONF) written to every device at
+    /// enumeration and by [`Tle9012::write_configuration`].
+    pub fn set_ntc_config(&mut self, conf: TempConf) -> Result<(), ConfigError> {
+        if conf.encode().is_none() {
+            return Err(ConfigError::OutOfRange {
+                field: "TEMP_CONF",
+                value: i64::from(conf.sensors),
+                min: 0,
+                max: 5,
+            });
+        }
+        self.core.temp_conf = Some(conf);
+        Ok(())
+    }
+
+    /// The internal overtemperature limit (INT_OT_WARN_CONF, in INT_TEMP codes), written to
+    /// every device at enumeration and by [`Tle9012::write_configuration`]. Returns the limit
+    /// achieved after quantisation (0.6624 °C steps; the formula is single-source, see the
+    /// type docs).
+    pub fn set_internal_ot_limit(
+        &mut self,
+        limit: MilliCelsius,
+    ) -> Result<MilliCelsius, ConfigError> {
+        let code = convert::internal_temperature_code(limit).ok_or(ConfigError::OutOfRange {
+            field: "internal overtemperature",
+            value: i64::from(limit.0),
+            min: i64::from(convert::internal_temperature(0x3FF).0),
+            max: i64::from(convert::internal_temperature(0).0),
+        })?;
+        self.core.int_ot_code = Some(code);
+        Ok(convert::internal_temperature(code))
     }
 
     /// The configured thresholds.
@@ -661,6 +699,21 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
             self.write_verified(d, Register::OL_UV_THR, t.ol_uv_thr(), 0xFFFF)
                 .await?;
         }
+        if let Some(c) = self.temp_conf.and_then(TempConf::encode) {
+            self.write_verified(d, Register::TEMP_CONF, c, 0x7FFF)
+                .await?;
+        }
+        if let Some(code) = self.int_ot_code {
+            self.write_verified(d, Register::INT_OT_WARN_CONF, code, 0x03FF)
+                .await?;
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn write_configuration(&mut self) -> Result<(), Error<IO::Error>> {
+        for d in 0..N {
+            self.configure_device(d).await?;
+        }
         Ok(())
     }
 
@@ -868,6 +921,9 @@ uart_twins! {
         pub fn write_register(&mut self, device: usize, reg: Register, value: u16) -> Result<(), Error<U::Error>>;
         /// Writes the configured [`Thresholds`] to every device, read back.
         pub fn write_thresholds(&mut self) -> Result<(), Error<U::Error>>;
+        /// Writes the whole held configuration (PART_CONFIG, [`Thresholds`], TEMP_CONF,
+        /// internal OT limit) to every device, each register read back.
+        pub fn write_configuration(&mut self) -> Result<(), Error<U::Error>>;
         /// Puts the chain to sleep (broadcast OP_MODE sleep). The devices lose their IDs.
         pub fn sleep(&mut self) -> Result<(), Error<U::Error>>;
 }
