@@ -318,6 +318,13 @@ pub struct Diagnostics {
     pub register_crc: u16,
 }
 
+#[cfg(feature = "defmt")]
+impl defmt::Format for GenDiag {
+    fn format(&self, f: defmt::Formatter) {
+        defmt::write!(f, "GenDiag({=u16:#06x})", self.bits())
+    }
+}
+
 /// One EXT_TEMP_z register (guilettmann/bms_tle9012 `tle9012_regs.h`, user manual §4.29).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
