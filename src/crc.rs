@@ -218,6 +218,85 @@ pub fn crc8_sae_j1850(data: &[u8]) -> u8 {
     CRC8_J1850.checksum(data)
 }
 
+/// CRC-8/SAE-J1850 of a 4-byte TLE9012 read-reply header (node, register, data high, data
+/// low): four look-ups in a 256-byte table built at compile time (bit-serial with
+/// `crc-no-table`); equal to `crc8_sae_j1850(bytes)`.
+///
+/// ```
+/// assert_eq!(bms_afe::crc::crc8_sae_j1850_4(&[0x01, 0x39, 0xC1, 0x40]),
+///            bms_afe::crc::crc8_sae_j1850(&[0x01, 0x39, 0xC1, 0x40]));
+/// ```
+#[inline]
+pub fn crc8_sae_j1850_4(bytes: &[u8; 4]) -> u8 {
+    #[cfg(feature = "crc-no-table")]
+    {
+        crc8_sae_j1850(bytes)
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        let t = &J1850_BYTE;
+        let mut r = t[usize::from(0xFF ^ bytes[0])];
+        r = t[usize::from(r ^ bytes[1])];
+        r = t[usize::from(r ^ bytes[2])];
+        r = t[usize::from(r ^ bytes[3])];
+        r ^ 0xFF
+    }
+}
+
+/// The same CRC over the 4 header bytes *as an LSB-first UART receives them* (every byte
+/// bit-reversed), returned in the same wire form: a reply frame is intact exactly when this
+/// equals its fifth wire byte. It is the reflected twin of CRC-8/SAE-J1850 (refin = refout =
+/// true), so the check needs no bit reversal; equal to
+/// `crc8_sae_j1850(&reversed(bytes)).reverse_bits()`.
+///
+/// ```
+/// // Node 1, ICVID, 0xC140 as an LSB-first UART sees them.
+/// let wire = [0x80, 0x9C, 0x83, 0x02];
+/// let logical = wire.map(u8::reverse_bits);
+/// assert_eq!(bms_afe::crc::crc8_sae_j1850_lsb_first_4(&wire),
+///            bms_afe::crc::crc8_sae_j1850(&logical).reverse_bits());
+/// ```
+#[inline]
+pub fn crc8_sae_j1850_lsb_first_4(wire: &[u8; 4]) -> u8 {
+    #[cfg(feature = "crc-no-table")]
+    {
+        crc8_sae_j1850(&wire.map(u8::reverse_bits)).reverse_bits()
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        let t = &J1850_BYTE_REFLECTED;
+        let mut r = t[usize::from(0xFF ^ wire[0])];
+        r = t[usize::from(r ^ wire[1])];
+        r = t[usize::from(r ^ wire[2])];
+        r = t[usize::from(r ^ wire[3])];
+        r ^ 0xFF
+    }
+}
+
+/// CRC-8/SAE-J1850 register step for each byte (256 bytes).
+#[cfg(not(feature = "crc-no-table"))]
+static J1850_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = serial(0, i as u8, 8, 8, 0x1D) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The same step in the bit-reversed (wire) domain: `rev(step(rev(i)))` (256 bytes).
+#[cfg(not(feature = "crc-no-table"))]
+static J1850_BYTE_REFLECTED: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (serial(0, (i as u8).reverse_bits(), 8, 8, 0x1D) as u8).reverse_bits();
+        i += 1;
+    }
+    t
+};
+
 /// CRC-3 of a TLE9012 write reply: the remainder of the 5 status bits (`status & 0x1F`, MSB
 /// first) times x^3, divided by x^3 + x + 1 (init 0, no final XOR). The reply byte is
 /// `status << 3 | crc`; a byte is intact exactly when dividing all 8 bits leaves 0, which
@@ -678,6 +757,20 @@ mod tests {
                 "{b:#04x}"
             );
         }
+    }
+
+    #[test]
+    fn j1850_fast_forms_match_for_every_header_byte() {
+        for a in 0..=255u8 {
+            for b in [0x00u8, 0x01, 0x39, 0x80, 0xFF] {
+                let h = [b, a, a ^ 0x5A, b.wrapping_add(a)];
+                let want = crc8_sae_j1850(&h);
+                assert_eq!(crc8_sae_j1850_4(&h), want);
+                let w = h.map(u8::reverse_bits);
+                assert_eq!(crc8_sae_j1850_lsb_first_4(&w), want.reverse_bits());
+            }
+        }
+        assert_eq!(crc8_sae_j1850(b"123456789"), 0x4B);
     }
 
     #[test]

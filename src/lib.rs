@@ -13,6 +13,7 @@
 //! | [`ltc681x`] | LTC6810, LTC6811, LTC6812, LTC6813, ADBMS1818 |
 //! | [`adbms6830`] | ADBMS6830B, ADBMS6832, ADBMS6833 |
 //! | [`bq769x2`] | BQ76952, BQ76942 (and relatives) over I2C |
+//! | [`tle9012`] | Infineon TLE9012DQU chains over isoUART (TLE9015DQU) |
 //! | `sim` | virtual chips with fault injection (feature `sim`) |
 //! | `conformance` | the `CellMonitor` conformance suite (feature `conformance`) |
 #![no_std]

@@ -28,7 +28,10 @@
 //! assert_eq!(f, [0x78, 0x80, 0x9C, 0xC8]);
 //! ```
 
-use crate::crc::{crc8_sae_j1850, tle9012_crc3, tle9012_write_reply_ok};
+use crate::crc::{
+    crc8_sae_j1850, crc8_sae_j1850_4, crc8_sae_j1850_lsb_first_4, tle9012_crc3,
+    tle9012_write_reply_ok,
+};
 use crate::error::FaultReason;
 
 /// The sync byte that opens every request.
@@ -116,7 +119,7 @@ pub struct ReadReply {
 /// [`FaultReason::Crc`]; a first byte with bits 7..6 set (not a node ID) is
 /// [`FaultReason::Framing`].
 pub fn parse_read_reply(frame: &[u8; READ_REPLY_LEN]) -> Result<ReadReply, FaultReason> {
-    let expected = crc8_sae_j1850(&frame[..4]);
+    let expected = crc8_sae_j1850_4(&[frame[0], frame[1], frame[2], frame[3]]);
     if expected != frame[4] {
         return Err(FaultReason::Crc {
             expected,
@@ -130,6 +133,48 @@ pub fn parse_read_reply(frame: &[u8; READ_REPLY_LEN]) -> Result<ReadReply, Fault
         node: frame[0],
         register: frame[1],
         value: u16::from_be_bytes([frame[2], frame[3]]),
+    })
+}
+
+/// Each byte bit-reversed (256 bytes).
+static REVERSED: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (i as u8).reverse_bits();
+        i += 1;
+    }
+    t
+};
+
+/// [`parse_read_reply`] of a frame still in wire order: the CRC is checked on the wire bytes
+/// as received ([`crc8_sae_j1850_lsb_first_4`] for an LSB-first UART) and only an intact frame
+/// is converted. Errors carry logical-order values, as from [`parse_read_reply`].
+#[inline]
+pub fn parse_read_reply_wire(
+    frame: &[u8; READ_REPLY_LEN],
+    order: WireOrder,
+) -> Result<ReadReply, FaultReason> {
+    let head = [frame[0], frame[1], frame[2], frame[3]];
+    let (ok, logical) = match order {
+        WireOrder::LsbFirstUart => {
+            let ok = crc8_sae_j1850_lsb_first_4(&head) == frame[4];
+            (ok, head.map(|b| REVERSED[usize::from(b)]))
+        }
+        WireOrder::MsbFirstUart => (crc8_sae_j1850_4(&head) == frame[4], head),
+    };
+    if !ok {
+        let mut l = *frame;
+        order.apply(&mut l);
+        return parse_read_reply(&l);
+    }
+    if logical[0] & 0xC0 != 0 {
+        return Err(FaultReason::Framing);
+    }
+    Ok(ReadReply {
+        node: logical[0],
+        register: logical[1],
+        value: u16::from_be_bytes([logical[2], logical[3]]),
     })
 }
 
@@ -171,6 +216,23 @@ mod tests {
         assert_eq!(&w[..5], &[0x1E, 0xBF, 0x14, 0xC4, 0x04]);
         let r = read_request(0x41, 0x19);
         assert_eq!(r[1], 0x01, "ID masked to 6 bits");
+    }
+
+    #[test]
+    fn wire_parse_matches_logical_parse() {
+        let mut f = [0x07, 0x19, 0xA8, 0xF6, 0];
+        f[4] = crc8_sae_j1850(&f[..4]);
+        for flip in 0..41 {
+            let mut g = f;
+            if flip < 40 {
+                g[flip / 8] ^= 1 << (flip % 8);
+            }
+            let want = parse_read_reply(&g);
+            assert_eq!(parse_read_reply_wire(&g, WireOrder::MsbFirstUart), want);
+            let mut w = g;
+            WireOrder::LsbFirstUart.apply(&mut w);
+            assert_eq!(parse_read_reply_wire(&w, WireOrder::LsbFirstUart), want);
+        }
     }
 
     #[test]

@@ -21,5 +21,8 @@ mod driver;
 pub mod frame;
 pub mod register;
 
-pub use driver::{ChainHealth, Config, Thresholds, Tle9012};
+pub use driver::{
+    BLOCK_CONVERSION_US, CELL_CONVERSION_US, ChainHealth, Config, POLL_STEP_US, POLL_STEPS,
+    Thresholds, Tle9012, WAKE_PATTERN, WAKE_US,
+};
 pub use frame::WireOrder;

@@ -3,6 +3,8 @@
 mod measure;
 mod monitor;
 
+pub use measure::{BLOCK_CONVERSION_US, CELL_CONVERSION_US, POLL_STEP_US, POLL_STEPS};
+
 /// The blocking and async public methods of [`Tle9012`] from one list (the crate's `twins!`
 /// pattern, with the bus spelled out as `Serial<U, L>`, whose error is `U::Error`).
 macro_rules! uart_twins {
@@ -425,6 +427,19 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
         request: &[u8],
         reply: &mut [u8],
     ) -> Result<Exchange, Error<IO::Error>> {
+        let r = self.exchange_wire(request, reply).await?;
+        if let Exchange::Reply(n) = r {
+            self.cfg.wire_order.apply(&mut reply[..n]);
+        }
+        Ok(r)
+    }
+
+    /// [`Core::exchange`] leaving the reply in wire order.
+    async fn exchange_wire(
+        &mut self,
+        request: &[u8],
+        reply: &mut [u8],
+    ) -> Result<Exchange, Error<IO::Error>> {
         let order = self.cfg.wire_order;
         let mut wire = [0u8; frame::WRITE_REQUEST_LEN];
         let len = request.len().min(wire.len());
@@ -454,7 +469,6 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
             .await
             .map_err(Error::Bus)?
             .min(reply.len());
-        order.apply(&mut reply[..n]);
         Ok(Exchange::Reply(n))
     }
 
@@ -544,7 +558,10 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
             }
             let mut frames = [[0u8; READ_REPLY_LEN]; N];
             let request = read_request(BROADCAST_ID, reg.address);
-            let n = match self.exchange(&request, frames.as_flattened_mut()).await? {
+            let n = match self
+                .exchange_wire(&request, frames.as_flattened_mut())
+                .await?
+            {
                 Exchange::EchoBad => {
                     for (d, o) in out.iter_mut().enumerate() {
                         if pending & (1 << d) != 0 {
@@ -559,8 +576,9 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
             let mut seen: u64 = 0;
             let mut dup: u64 = 0;
             let mut values = [0u16; N];
+            let order = self.cfg.wire_order;
             for f in frames.iter().take(n) {
-                match parse_read_reply(f) {
+                match frame::parse_read_reply_wire(f, order) {
                     Ok(r)
                         if r.register == reg.address && (1..=N).contains(&usize::from(r.node)) =>
                     {
