@@ -430,21 +430,29 @@ fn thresholds_validate() {
     );
 }
 
+macro_rules! silent_chain_bounded {
+    ($sim:ident, $d:ident, $w:ident, $t:ident, $n:literal) => {{
+        $w($t::wake(&mut $d)).unwrap();
+        $sim.with(|m| (0..$n).for_each(|k| m.inject(InjectedFault::Silent { device: k })));
+        let t0 = $sim.with(|m| m.elapsed_ns()).unwrap();
+        let mut out = [Reading::NotConverted; $n * 12];
+        let r = $w($t::measure_cells(&mut $d, ConversionMode::Normal, &mut out)).unwrap();
+        let t1 = $sim.with(|m| m.elapsed_ns()).unwrap();
+        assert_eq!(r.failed.len(), $n);
+        assert_eq!(r.first_fault.unwrap().device, 0);
+        assert_eq!(r.first_fault.unwrap().reason, FaultReason::NoResponse);
+        assert!(!out.iter().any(Reading::is_valid));
+        // Start (broadcast, then one write per device), 16 polls, 12 register reads, each
+        // tried 3 times and bounded by its deadline.
+        assert!(t1 - t0 < 200_000_000, "{} ns", t1 - t0);
+        assert_eq!($w($t::wake(&mut $d)).unwrap_err().kind(), ErrorKind::NoResponse);
+        assert_eq!($w($d.keep_alive()).unwrap().failed.len(), $n);
+    }};
+}
+
 #[test]
 fn silent_chain_is_bounded() {
-    let sim = Sim::new(Tle9012Chain::<4>::new());
-    let mut d = Tle9012::<4, _>::new(Blocking::new(sim.serial(), sim.delay()));
-    d.wake().unwrap();
-    sim.with(|m| (0..4).for_each(|k| m.inject(InjectedFault::Silent { device: k })));
-    let t0 = sim.with(|m| m.elapsed_ns()).unwrap();
-    let mut out = [Reading::NotConverted; 48];
-    let r = d.measure_cells(ConversionMode::Normal, &mut out).unwrap();
-    let t1 = sim.with(|m| m.elapsed_ns()).unwrap();
-    assert_eq!(r.failed.len(), 4);
-    assert_eq!(r.first_fault.unwrap().device, 0);
-    assert!(!out.iter().any(Reading::is_valid));
-    assert!(t1 - t0 < 200_000_000, "{} ns", t1 - t0);
-    assert_eq!(d.wake().unwrap_err().kind(), ErrorKind::NoResponse);
+    both!(4, Tle9012Chain::<4>::new(), Tle9012::new, silent_chain_bounded);
 }
 
 macro_rules! failed_start_is_not_stale_data {
