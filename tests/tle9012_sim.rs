@@ -445,14 +445,22 @@ macro_rules! silent_chain_bounded {
         // Start (broadcast, then one write per device), 16 polls, 12 register reads, each
         // tried 3 times and bounded by its deadline.
         assert!(t1 - t0 < 200_000_000, "{} ns", t1 - t0);
-        assert_eq!($w($t::wake(&mut $d)).unwrap_err().kind(), ErrorKind::NoResponse);
+        assert_eq!(
+            $w($t::wake(&mut $d)).unwrap_err().kind(),
+            ErrorKind::NoResponse
+        );
         assert_eq!($w($d.keep_alive()).unwrap().failed.len(), $n);
     }};
 }
 
 #[test]
 fn silent_chain_is_bounded() {
-    both!(4, Tle9012Chain::<4>::new(), Tle9012::new, silent_chain_bounded);
+    both!(
+        4,
+        Tle9012Chain::<4>::new(),
+        Tle9012::new,
+        silent_chain_bounded
+    );
 }
 
 macro_rules! failed_start_is_not_stale_data {

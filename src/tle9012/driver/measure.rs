@@ -111,12 +111,14 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
             let Some(reg) = Register::pcvm(k) else {
                 continue;
             };
-            let r = self.read_all(reg).await?;
+            let r = self.read_all_raw(reg).await?;
             for d in 0..N {
-                match r[d] {
-                    Ok(v) => codes[d][usize::from(k)] = v,
-                    Err(e) => {
-                        if self.inputs[d] & (1 << k) != 0 && failed[d].is_ok() {
+                codes[d][usize::from(k)] = r.values[d];
+            }
+            if r.failed != 0 {
+                for d in 0..N {
+                    if self.inputs[d] & (1 << k) != 0 && failed[d].is_ok() {
+                        if let Err(e) = r.get(d) {
                             failed[d] = Err(e);
                         }
                     }

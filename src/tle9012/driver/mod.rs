@@ -261,6 +261,33 @@ pub struct Tle9012<const N: usize, IO> {
 /// Per-device outcome of one register read or write.
 pub(crate) type PerDevice<const N: usize, T> = [Result<T, FaultReason>; N];
 
+/// One broadcast read: every device's value, the devices without an intact reply, and why.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Replies<const N: usize> {
+    pub(crate) values: [u16; N],
+    /// Devices without exactly one intact reply.
+    pub(crate) failed: u64,
+    /// Failed devices that replied more than once (a forged or repeated ID).
+    pub(crate) dup: u64,
+    /// The reason of the other failed devices: the first bad frame's, else no response.
+    pub(crate) reason: FaultReason,
+}
+
+impl<const N: usize> Replies<N> {
+    /// Device `d`'s outcome.
+    #[inline]
+    pub(crate) fn get(&self, d: usize) -> Result<u16, FaultReason> {
+        let bit = 1u64 << (d & 63);
+        if self.failed & bit == 0 {
+            Ok(self.values.get(d).copied().unwrap_or(0))
+        } else if self.dup & bit != 0 {
+            Err(FaultReason::Framing)
+        } else {
+            Err(self.reason)
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Core<const N: usize, IO> {
     pub(crate) io: IO,
@@ -550,24 +577,35 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
         &mut self,
         reg: Register,
     ) -> Result<PerDevice<N, u16>, Error<IO::Error>> {
-        let mut out: PerDevice<N, u16> = [Err(FaultReason::NoResponse); N];
-        let mut pending: u64 = if N >= 64 { u64::MAX } else { (1u64 << N) - 1 };
+        let r = self.read_all_raw(reg).await?;
+        Ok(core::array::from_fn(|d| r.get(d)))
+    }
+
+    /// [`Core::read_all`] as values and a failure mask (the cell-read hot path).
+    pub(crate) async fn read_all_raw(
+        &mut self,
+        reg: Register,
+    ) -> Result<Replies<N>, Error<IO::Error>> {
+        let mut out = Replies {
+            values: [0; N],
+            failed: if N >= 64 { u64::MAX } else { (1u64 << N) - 1 },
+            dup: 0,
+            reason: FaultReason::NoResponse,
+        };
+        let order = self.cfg.wire_order;
+        let request = read_request(BROADCAST_ID, reg.address);
         for _ in 0..=self.cfg.retries {
-            if pending == 0 {
+            if out.failed == 0 {
                 break;
             }
             let mut frames = [[0u8; READ_REPLY_LEN]; N];
-            let request = read_request(BROADCAST_ID, reg.address);
             let n = match self
                 .exchange_wire(&request, frames.as_flattened_mut())
                 .await?
             {
                 Exchange::EchoBad => {
-                    for (d, o) in out.iter_mut().enumerate() {
-                        if pending & (1 << d) != 0 {
-                            *o = Err(FaultReason::Framing);
-                        }
-                    }
+                    out.reason = FaultReason::Framing;
+                    out.dup = 0;
                     continue;
                 }
                 Exchange::Reply(n) => n / READ_REPLY_LEN,
@@ -575,20 +613,23 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
             let mut bad: Option<FaultReason> = None;
             let mut seen: u64 = 0;
             let mut dup: u64 = 0;
-            let mut values = [0u16; N];
-            let order = self.cfg.wire_order;
             for f in frames.iter().take(n) {
                 match frame::parse_read_reply_wire(f, order) {
-                    Ok(r)
-                        if r.register == reg.address && (1..=N).contains(&usize::from(r.node)) =>
-                    {
-                        let d = usize::from(r.node) - 1;
-                        if seen & (1 << d) != 0 {
-                            dup |= 1 << d;
-                        }
-                        seen |= 1 << d;
-                        if let Some(v) = values.get_mut(d) {
-                            *v = r.value;
+                    Ok(r) if r.register == reg.address => {
+                        let d = usize::from(r.node).wrapping_sub(1);
+                        let bit = 1u64 << (d & 63);
+                        match out.values.get_mut(d) {
+                            Some(v) => {
+                                dup |= seen & bit;
+                                seen |= bit;
+                                // Keep a value an earlier attempt already accepted.
+                                if out.failed & bit != 0 {
+                                    *v = r.value;
+                                }
+                            }
+                            None => {
+                                bad.get_or_insert(FaultReason::Framing);
+                            }
                         }
                     }
                     Ok(_) => {
@@ -599,20 +640,11 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
                     }
                 }
             }
-            for (d, o) in out.iter_mut().enumerate() {
-                let bit = 1u64 << d;
-                if pending & bit == 0 {
-                    continue;
-                }
-                if dup & bit != 0 {
-                    *o = Err(FaultReason::Framing);
-                } else if seen & bit != 0 {
-                    *o = Ok(values[d]);
-                    pending &= !bit;
-                } else {
-                    *o = Err(bad.unwrap_or(FaultReason::NoResponse));
-                }
-            }
+            // Devices still pending that came exactly once are accepted.
+            let accepted = out.failed & seen & !dup;
+            out.failed &= !accepted;
+            out.dup = dup & out.failed;
+            out.reason = bad.unwrap_or(FaultReason::NoResponse);
         }
         Ok(out)
     }
