@@ -112,14 +112,14 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
                 continue;
             };
             let r = self.read_all_raw(reg).await?;
-            for d in 0..N {
-                codes[d][usize::from(k)] = r.values[d];
+            for (c, v) in codes.iter_mut().zip(r.values) {
+                c[usize::from(k)] = v;
             }
             if r.failed != 0 {
-                for d in 0..N {
-                    if self.inputs[d] & (1 << k) != 0 && failed[d].is_ok() {
+                for (d, f) in failed.iter_mut().enumerate() {
+                    if self.inputs[d] & (1 << k) != 0 && f.is_ok() {
                         if let Err(e) = r.get(d) {
-                            failed[d] = Err(e);
+                            *f = Err(e);
                         }
                     }
                 }
