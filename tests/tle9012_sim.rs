@@ -594,3 +594,41 @@ fn held_configuration_is_reapplied() {
         configuration_survives_reenumeration
     );
 }
+
+macro_rules! corrupted_probe_is_not_a_lost_id {
+    ($sim:ident, $d:ident, $w:ident, $t:ident, $n:literal) => {{
+        $w($t::wake(&mut $d)).unwrap();
+        // Device 2 lost its ID; device 0's next four replies are corrupted (the three
+        // broadcast CONFIG reads of the enumeration and its first own probe).
+        $sim.with(|m| {
+            m.expire_watchdog(2);
+            m.inject(InjectedFault::CorruptResponses {
+                device: 0,
+                seed: 77,
+                frames: 4,
+            });
+        });
+        $w($d.wake_chain()).unwrap();
+        let fresh = $w($d.enumerate()).unwrap();
+        $sim.with(|m| m.clear_faults());
+        assert_eq!(fresh.iter().collect::<Vec<_>>(), vec![2]);
+        for dev in 0..$n {
+            assert_eq!(
+                $sim.with(|m| m.node_id(dev)),
+                Some(dev as u8 + 1),
+                "device {dev}"
+            );
+        }
+        assert!($w($d.check_chain()).unwrap().is_complete($n));
+    }};
+}
+
+#[test]
+fn corrupted_probe_does_not_reassign_ids() {
+    both!(
+        3,
+        Tle9012Chain::<3>::new(),
+        Tle9012::new,
+        corrupted_probe_is_not_a_lost_id
+    );
+}

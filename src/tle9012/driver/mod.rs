@@ -703,15 +703,21 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
     /// configures the devices it enumerated.
     pub(crate) async fn enumerate(&mut self) -> Result<DeviceSet, Error<IO::Error>> {
         let mut fresh = DeviceSet::EMPTY;
+        // Devices that answer a broadcast read with their expected CONFIG keep their ID.
+        let present = self.read_all_raw(Register::CONFIG).await?;
         for d in 0..N {
             let want = NodeConfig {
                 node_id: node_id(d),
                 final_node: d + 1 == N,
             }
             .encode();
-            let probe = self
-                .read_node_tries(node_id(d), Register::CONFIG, 1)
-                .await?;
+            if matches!(present.get(d), Ok(v) if v & NodeConfig::MASK == want) {
+                continue;
+            }
+            // Asked on its own, with every retry: a device whose reply was only corrupted must
+            // not be taken for a lost one, or the write through ID 0 below would give its ID to
+            // an unaddressed device further up.
+            let probe = self.read_node(node_id(d), Register::CONFIG).await?;
             if matches!(probe, Ok(v) if v & NodeConfig::MASK == want) {
                 continue;
             }
