@@ -297,3 +297,55 @@ fn requests_use_the_whole_frame_for_the_crc() {
     assert_ne!(oracle_crc8_j1850(&f[1..3]), f[3]);
     assert_eq!(with_crc(&f[..3]), f.to_vec());
 }
+
+fn broadcast_read(reg: u8) -> Vec<u8> {
+    wire(&with_crc(&[0x1E, 0x3F, reg]))
+}
+
+#[test]
+fn broadcast_replies_are_matched_by_node_id() {
+    use bms_afe::monitor::Reading;
+    let dev = |device| bms_afe::error::DeviceFault {
+        device,
+        reason: FaultReason::Framing,
+    };
+    // Replies out of order are fine: matched by ID.
+    let mut resp = wire(&reply(2, 0x0B, 0x2000));
+    resp.extend(wire(&reply(1, 0x0B, 0x1000)));
+    let sim = Sim::new(Script::new(vec![(broadcast_read(0x0B), resp)]));
+    let mut d = Tle9012::<2, _>::new(Blocking::new(sim.serial(), sim.delay()));
+    let mut out = [Reading::NotConverted; 2];
+    assert!(
+        d.read_register_all(Register::GEN_DIAG, &mut out)
+            .unwrap()
+            .is_ok()
+    );
+    assert_eq!(out, [Reading::Valid(0x1000), Reading::Valid(0x2000)]);
+
+    // Node 1 twice (an ID assigned twice): node 1 fails as Framing, node 2 as missing; every
+    // attempt is re-issued in full.
+    let mut resp = wire(&reply(1, 0x0B, 0x1000));
+    resp.extend(wire(&reply(1, 0x0B, 0x1001)));
+    let sim = Sim::new(Script::new(vec![(broadcast_read(0x0B), resp); 3]));
+    let mut d = Tle9012::<2, _>::new(Blocking::new(sim.serial(), sim.delay()));
+    let r = d.read_register_all(Register::GEN_DIAG, &mut out).unwrap();
+    assert_eq!(r.failed.iter().collect::<Vec<_>>(), vec![0, 1]);
+    assert_eq!(out[0], Reading::Failed(dev(0)));
+    assert_eq!(
+        out[1],
+        Reading::Failed(bms_afe::error::DeviceFault {
+            device: 1,
+            reason: FaultReason::NoResponse
+        })
+    );
+    sim.with(|m| assert_eq!(m.next, 3));
+
+    // A bad echo fails every device it addressed.
+    let mut s = Script::new(vec![(broadcast_read(0x0B), Vec::new()); 3]);
+    s.echo_flip = true;
+    let sim = Sim::new(s);
+    let mut d = Tle9012::<2, _>::new(Blocking::new(sim.serial(), sim.delay()));
+    let r = d.read_register_all(Register::GEN_DIAG, &mut out).unwrap();
+    assert_eq!(r.failed.len(), 2);
+    assert_eq!(out, [Reading::Failed(dev(0)), Reading::Failed(dev(1))]);
+}
