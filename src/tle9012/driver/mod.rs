@@ -221,6 +221,21 @@ impl ChainHealth {
 ///   compares it byte for byte ([`Config::echo`]). A bad echo fails the request for every
 ///   device it addressed (with [`FaultReason::Framing`]) and is retried like any failure.
 ///
+/// # Integrity
+///
+/// The read-reply CRC-8 detects every 1- and 2-bit error and every burst of up to 8 bits in the
+/// 5-byte reply (Hamming distance 3; [`crate::crc::crc8_sae_j1850`]); the write-reply CRC-3
+/// detects single-bit errors and bursts of up to 3 bits only, so configuration writes are read
+/// back ([`Error::Verify`] names device, register and byte) and a conversion start that a
+/// device did not confirm fails that device's cells until a confirmed conversion. "Not
+/// converted" is tracked by the driver, not guessed from a register value: results read
+/// [`Reading::NotConverted`](crate::monitor::Reading::NotConverted) until the driver has seen
+/// a conversion it started complete (PCVM_START clear) since the device got its ID.
+///
+/// Wire cost of a full cell read: one broadcast read of MEAS_CTRL and one per PCVM register,
+/// each `4 + 5·N` bytes (plus the 4-byte echo): 1092 bytes for 16 devices against 384 bytes of
+/// cell data.
+///
 /// # Not verified from public sources, and what the driver does
 ///
 /// * The meaning of the 5 write-reply status bits: 0 is taken as success, anything else
@@ -234,7 +249,16 @@ impl ChainHealth {
 ///   so the populated inputs are the user's mask ([`Tle9012::with_inputs`]); cell `i` of a
 ///   device is always its `i`-th populated input counted from the bottom.
 /// * The internal-temperature formula (single source); NTC inputs are given as raw
-///   [`ExtTemp`](super::register::ExtTemp) codes only.
+///   [`ExtTemp`](super::register::ExtTemp) codes only, and the internal OT limit is written
+///   in INT_TEMP codes.
+/// * That an unaddressed device does not forward frames and that only the FN device answers
+///   a broadcast write (MaxMax-embedded/TLE9012_Arduino_Lib comments): enumeration relies on
+///   the first, and a missing FN reply falls back to one write per device.
+/// * The low byte of MEAS_CTRL (0x21, pyTLE9012DQU's default) and whether BVM_START clears
+///   itself: the block voltage is read after a fixed 5 ms, not polled.
+/// * Wake-up timing: one 8 ms wait for the whole chain.
+/// * The order of broadcast replies: not relied on (matched by node ID). MULTI_READ is not
+///   used, because the order and headers of its replies are not in the public sources.
 ///
 /// ```
 /// # #[cfg(feature = "sim")] {
