@@ -632,3 +632,49 @@ fn corrupted_probe_does_not_reassign_ids() {
         corrupted_probe_is_not_a_lost_id
     );
 }
+
+macro_rules! redundancy {
+    ($sim:ident, $d:ident, $w:ident, $t:ident, $n:literal) => {{
+        $sim.with(|m| set_pattern(m));
+        $w($t::wake(&mut $d)).unwrap();
+        let mut cells = vec![Reading::NotConverted; $n * 6];
+        let mut red = vec![Reading::NotConverted; $n];
+        let tol = MicroVolts(1_000);
+        let r = $w($d.measure_redundant(tol, &mut cells, &mut red)).unwrap();
+        assert!(r.is_ok());
+        for dev in 0..$n {
+            let x = red[dev].valid().unwrap();
+            assert!(x.agrees, "device {dev}: {x:?}");
+            assert_eq!(x.primary_max, MicroVolts(reported(pattern(dev, 5))));
+            assert_eq!(x.primary_min, MicroVolts(reported(pattern(dev, 0))));
+            assert_eq!(x.counter, 1);
+        }
+        // One ADC path of device 1 reads 20 mV high: the devices disagree there only.
+        $sim.with(|m| m.skew_secondary(1, 20_000));
+        $w($d.measure_redundant(tol, &mut cells, &mut red)).unwrap();
+        assert!(red[0].valid().unwrap().agrees);
+        let x = red[1].valid().unwrap();
+        assert!(!x.agrees);
+        assert_eq!(x.counter, 2);
+        // A corrupted device fails both its cells and its comparison.
+        $sim.with(|m| m.inject(InjectedFault::CorruptResponses { device: 0, seed: 3, frames: u32::MAX }));
+        let r = $w($d.measure_redundant(tol, &mut cells, &mut red)).unwrap();
+        assert_eq!(r.failed.iter().collect::<Vec<_>>(), vec![0]);
+        assert!(matches!(red[0], Reading::Failed(f) if f.device == 0));
+        let mut short = vec![Reading::NotConverted; $n - 1];
+        assert_eq!(
+            $w($d.measure_redundant(tol, &mut cells, &mut short)).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+    }};
+}
+
+#[test]
+fn secondary_measurement_cross_check() {
+    both!(
+        2,
+        Tle9012Chain::<2>::new().with_inputs(INPUTS),
+        |io| with_thresholds(Tle9012::new(io)),
+        redundancy
+    );
+}

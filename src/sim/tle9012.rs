@@ -49,6 +49,9 @@ const INT_TEMP: u8 = 0x30;
 const CONFIG: u8 = 0x36;
 const ICVID: u8 = 0x39;
 const WDOG_CNT: u8 = 0x3D;
+const SCVM_HIGH: u8 = 0x25;
+const SCVM_LOW: u8 = 0x26;
+const SCVM_CONFIG: u8 = 0x3E;
 
 /// CRC-8/SAE-J1850, bit by bit: poly 0x1D, init 0xFF, final XOR 0xFF.
 fn ref_crc8(data: &[u8]) -> u8 {
@@ -89,6 +92,9 @@ struct Node {
     block_done: Option<u64>,
     reloaded_ns: u64,
     open_load: u16,
+    scvm_pending: bool,
+    scvm_counter: u8,
+    scvm_skew_uv: i32,
 }
 
 impl Node {
@@ -104,6 +110,9 @@ impl Node {
             block_done: None,
             reloaded_ns: 0,
             open_load: 0,
+            scvm_pending: false,
+            scvm_counter: 0,
+            scvm_skew_uv: 0,
         };
         n.reset_regs();
         n
@@ -114,6 +123,7 @@ impl Node {
         self.regs[usize::from(PART_CONFIG)] = 0x0FFF;
         self.regs[usize::from(OL_OV_THR)] = 0x03FF;
         self.regs[usize::from(ICVID)] = 0xC140;
+        self.regs[usize::from(SCVM_CONFIG)] = 0x0FFF;
         self.id = 0;
         self.final_node = false;
         self.cells_done = None;
@@ -202,6 +212,14 @@ impl<const N: usize> Tle9012Chain<N> {
     pub fn expire_watchdog(&mut self, device: usize) {
         if let Some(n) = self.nodes.get_mut(device) {
             n.sleep();
+        }
+    }
+
+    /// The secondary measurement (SCVM) of device `device` reads `uv` off from the cells (a
+    /// fault of one ADC path).
+    pub fn skew_secondary(&mut self, device: usize, uv: i32) {
+        if let Some(n) = self.nodes.get_mut(device) {
+            n.scvm_skew_uv = uv;
         }
     }
 
@@ -301,6 +319,18 @@ impl<const N: usize> Tle9012Chain<N> {
                             }
                         }
                     }
+                    if n.scvm_pending {
+                        n.scvm_pending = false;
+                        let sel = n.regs[usize::from(SCVM_CONFIG)] & populated;
+                        let v = |k: usize| n.cells_uv[k].saturating_add(n.scvm_skew_uv);
+                        let ks = (0..12).filter(|k| sel & (1 << k) != 0);
+                        let hi = ks.clone().map(v).max().unwrap_or(0);
+                        let lo = ks.map(v).min().unwrap_or(0);
+                        n.scvm_counter = (n.scvm_counter + 1) & 0x1F;
+                        n.regs[usize::from(SCVM_HIGH)] = cell_code(hi) & 0xFFE0;
+                        n.regs[usize::from(SCVM_LOW)] =
+                            cell_code(lo) & 0xFFE0 | u16::from(n.scvm_counter);
+                    }
                     if n.open_load != 0 {
                         n.regs[usize::from(DIAG_OL)] |= n.open_load;
                         n.regs[usize::from(GEN_DIAG)] |= 1 << 7;
@@ -358,6 +388,7 @@ impl<const N: usize> Tle9012Chain<N> {
                 n.regs[usize::from(MEAS_CTRL)] = v;
                 if v & 0x8000 != 0 {
                     n.cells_done = Some(now + CONVERSION_NS);
+                    n.scvm_pending = v & 0x0040 != 0;
                 }
                 if v & 0x0800 != 0 {
                     n.block_done = Some(now + CONVERSION_NS);

@@ -94,6 +94,9 @@ regs! {
     MAILBOX = 0x3A;
     /// Watchdog counter \[6:0\].
     WDOG_CNT = 0x3D;
+    /// Inputs the secondary (SCVM) measurement covers \[11:0\]
+    /// (MaxMax-embedded/TLE9012_Arduino_Lib `setNumberofCells` writes the cell mask).
+    SCVM_CONFIG = 0x3E;
     /// Balancing PWM.
     BAL_PWM = 0x5B;
     /// Balancing counters of inputs 0..=2 (5 bits each).
@@ -166,6 +169,12 @@ impl MeasCtrl {
     pub const START_CELLS: u16 = 0xE021;
     /// Start a 16-bit block-voltage conversion.
     pub const START_BLOCK: u16 = 0x0E21;
+    /// SCVM_START: the secondary cell-voltage measurement (bit 6; MaxMax-embedded/
+    /// TLE9012_Arduino_Lib starts PCVM, BVM and SCVM with 0xEE61 where the cell start alone is
+    /// 0xE021 and the block start 0x0E21; not verified against the user manual).
+    pub const SCVM_START: u16 = 0x0040;
+    /// Start the cell conversion and the secondary measurement together.
+    pub const START_CELLS_REDUNDANT: u16 = Self::START_CELLS | Self::SCVM_START;
 }
 
 /// CONFIG (0x36): node ID and final node.
@@ -323,6 +332,27 @@ impl defmt::Format for GenDiag {
     fn format(&self, f: defmt::Formatter) {
         defmt::write!(f, "GenDiag({=u16:#06x})", self.bits())
     }
+}
+
+/// The secondary measurement of one device next to the primary one: the SCVM reports the
+/// highest and lowest cell voltage of the inputs in SCVM_CONFIG (SCVM_HIGH, SCVM_LOW; the low 5
+/// bits of SCVM_LOW are a rolling counter, MaxMax-embedded/TLE9012_Arduino_Lib masks them with
+/// 0xFFE0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Redundancy {
+    /// Highest populated cell of the primary (PCVM) conversion.
+    pub primary_max: crate::units::MicroVolts,
+    /// Lowest populated cell of the primary conversion.
+    pub primary_min: crate::units::MicroVolts,
+    /// SCVM_HIGH (counter bits cleared).
+    pub secondary_high: crate::units::MicroVolts,
+    /// SCVM_LOW (counter bits cleared).
+    pub secondary_low: crate::units::MicroVolts,
+    /// The rolling counter (SCVM_LOW \[4:0\]).
+    pub counter: u8,
+    /// Both extremes agree within the tolerance asked for.
+    pub agrees: bool,
 }
 
 /// One EXT_TEMP_z register (guilettmann/bms_tle9012 `tle9012_regs.h`, user manual §4.29).

@@ -5,7 +5,9 @@ use crate::error::{ConfigError, DeviceFault, Error};
 use crate::io::SerialIo;
 use crate::monitor::{ChainReport, Faults, Reading};
 use crate::tle9012::convert;
-use crate::tle9012::register::{Diagnostics, ExtTemp, GenDiag, INPUTS, MeasCtrl, Register};
+use crate::tle9012::register::{
+    Diagnostics, ExtTemp, GenDiag, INPUTS, MeasCtrl, Redundancy, Register,
+};
 use crate::units::{MicroVolts, Microseconds, MilliCelsius};
 
 /// Wait hint of a 16-bit cell conversion (MaxMax-embedded/TLE9012_Arduino_Lib waits 5 ms after
@@ -51,9 +53,11 @@ pub(crate) fn inputs_to_cells(inputs: u16, bits: u16) -> u32 {
 
 impl<const N: usize, IO: SerialIo> Core<N, IO> {
     pub(crate) async fn start_cells(&mut self) -> Result<Microseconds, Error<IO::Error>> {
-        let r = self
-            .write_all(Register::MEAS_CTRL, MeasCtrl::START_CELLS)
-            .await?;
+        self.start_cells_with(MeasCtrl::START_CELLS).await
+    }
+
+    async fn start_cells_with(&mut self, ctrl: u16) -> Result<Microseconds, Error<IO::Error>> {
+        let r = self.write_all(Register::MEAS_CTRL, ctrl).await?;
         for (d, s) in r.iter().enumerate() {
             match s {
                 Ok(()) => {
@@ -167,10 +171,18 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
         &mut self,
         out: &mut [Reading<MicroVolts>],
     ) -> Result<ChainReport, Error<IO::Error>> {
+        self.measure_cells_with(MeasCtrl::START_CELLS, out).await
+    }
+
+    async fn measure_cells_with(
+        &mut self,
+        ctrl: u16,
+        out: &mut [Reading<MicroVolts>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
         if out.len() != N * self.cells {
             return Err(Error::InvalidArgument("cell buffer length != cell_count()"));
         }
-        let hint = self.start_cells().await?;
+        let hint = self.start_cells_with(ctrl).await?;
         self.io.delay_us(hint.0).await;
         let mut busy = self.conversion_state().await?;
         let mut steps = 0;
@@ -483,6 +495,66 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
         Ok(())
     }
 
+    pub(crate) async fn measure_redundant(
+        &mut self,
+        tolerance: MicroVolts,
+        cells: &mut [Reading<MicroVolts>],
+        out: &mut [Reading<Redundancy>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument("buffer length != device_count()"));
+        }
+        let mut report = self
+            .measure_cells_with(MeasCtrl::START_CELLS_REDUNDANT, cells)
+            .await?;
+        let high = self.read_all_raw(Register::SCVM_HIGH).await?;
+        let low = self.read_all_raw(Register::SCVM_LOW).await?;
+        let c = self.cells;
+        for d in 0..N {
+            let slots = cells.get(d * c..d * c + c).unwrap_or(&[]);
+            if let Some(Reading::Failed(f)) = slots.iter().find(|x| matches!(x, Reading::Failed(_)))
+            {
+                out[d] = Reading::Failed(*f);
+                continue;
+            }
+            let both = high.get(d).and_then(|h| low.get(d).map(|l| (h, l)));
+            let (h, l) = match both {
+                Ok(x) => x,
+                Err(reason) => {
+                    let f = DeviceFault {
+                        device: d as u8,
+                        reason,
+                    };
+                    report.record(f);
+                    out[d] = Reading::Failed(f);
+                    for s in cells.get_mut(d * c..d * c + c).unwrap_or(&mut []) {
+                        *s = Reading::Failed(f);
+                    }
+                    continue;
+                }
+            };
+            let vals = slots.iter().filter_map(|x| x.valid());
+            let (Some(max), Some(min)) = (vals.clone().max(), vals.min()) else {
+                out[d] = Reading::NotConverted;
+                continue;
+            };
+            let sh = convert::cell_uv(h & 0xFFE0);
+            let sl = convert::cell_uv(l & 0xFFE0);
+            // The counter bits cost the secondary values up to 31 LSBs (2.4 mV).
+            let tol = tolerance.0.saturating_add(convert::cell_uv(0x1F).0);
+            let agrees = (max.0 - sh.0).abs() <= tol && (min.0 - sl.0).abs() <= tol;
+            out[d] = Reading::Valid(Redundancy {
+                primary_max: max,
+                primary_min: min,
+                secondary_high: sh,
+                secondary_low: sl,
+                counter: (l & 0x1F) as u8,
+                agrees,
+            });
+        }
+        Ok(report)
+    }
+
     /// Reads one register of every device (broadcast).
     pub(crate) async fn read_register_all(
         &mut self,
@@ -518,6 +590,12 @@ super::uart_twins! {
     /// Open-load flags (DIAG_OL) of every device, bit `i` = cell `i + 1` (as populated).
     /// The detection limits are [`Thresholds::with_open_load`](super::Thresholds::with_open_load).
     pub fn read_open_load(&mut self, out: &mut [Reading<u32>]) -> Result<ChainReport, Error<U::Error>>;
+    /// Cell conversion with the secondary measurement (SCVM) started alongside, then the
+    /// primary extremes compared with SCVM_HIGH/SCVM_LOW per device within `tolerance` (plus
+    /// the 31 LSBs the counter bits take). `cells` as for `measure_cells`; `out.len() ==
+    /// device_count()`. A device whose frames fail fails both. The SCVM start bit and the
+    /// SCVM resolution are not verified from public sources (see [`Redundancy`]).
+    pub fn measure_redundant(&mut self, tolerance: MicroVolts, cells: &mut [Reading<MicroVolts>], out: &mut [Reading<Redundancy>]) -> Result<ChainReport, Error<U::Error>>;
     /// Every diagnosis register of every device, decoded ([`Diagnostics`]).
     pub fn read_diagnostics(&mut self, out: &mut [Reading<Diagnostics>]) -> Result<ChainReport, Error<U::Error>>;
     /// Per-cell balancing counters of device `device` (BAL_CNT_0..3; 5 bits per cell,

@@ -773,6 +773,8 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
         let inputs = self.inputs.get(d).copied().unwrap_or(ALL_INPUTS);
         self.write_verified(d, Register::PART_CONFIG, inputs, ALL_INPUTS)
             .await?;
+        self.write_verified(d, Register::SCVM_CONFIG, inputs, ALL_INPUTS)
+            .await?;
         if let Some(t) = self.thresholds {
             self.write_verified(d, Register::OL_OV_THR, t.ol_ov_thr(), 0xFFFF)
                 .await?;
