@@ -510,11 +510,11 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
         let high = self.read_all_raw(Register::SCVM_HIGH).await?;
         let low = self.read_all_raw(Register::SCVM_LOW).await?;
         let c = self.cells;
-        for d in 0..N {
+        for (d, o) in out.iter_mut().enumerate() {
             let slots = cells.get(d * c..d * c + c).unwrap_or(&[]);
             if let Some(Reading::Failed(f)) = slots.iter().find(|x| matches!(x, Reading::Failed(_)))
             {
-                out[d] = Reading::Failed(*f);
+                *o = Reading::Failed(*f);
                 continue;
             }
             let both = high.get(d).and_then(|h| low.get(d).map(|l| (h, l)));
@@ -526,7 +526,7 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
                         reason,
                     };
                     report.record(f);
-                    out[d] = Reading::Failed(f);
+                    *o = Reading::Failed(f);
                     for s in cells.get_mut(d * c..d * c + c).unwrap_or(&mut []) {
                         *s = Reading::Failed(f);
                     }
@@ -535,7 +535,7 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
             };
             let vals = slots.iter().filter_map(|x| x.valid());
             let (Some(max), Some(min)) = (vals.clone().max(), vals.min()) else {
-                out[d] = Reading::NotConverted;
+                *o = Reading::NotConverted;
                 continue;
             };
             let sh = convert::cell_uv(h & 0xFFE0);
@@ -543,7 +543,7 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
             // The counter bits cost the secondary values up to 31 LSBs (2.4 mV).
             let tol = tolerance.0.saturating_add(convert::cell_uv(0x1F).0);
             let agrees = (max.0 - sh.0).abs() <= tol && (min.0 - sl.0).abs() <= tol;
-            out[d] = Reading::Valid(Redundancy {
+            *o = Reading::Valid(Redundancy {
                 primary_max: max,
                 primary_min: min,
                 secondary_high: sh,
