@@ -178,6 +178,10 @@ pub fn register(r: &mut Runner) {
     r.case("tle9012/crc8_sae_j1850_reply", Per::byte(4), || {
         bms_afe::crc::crc8_sae_j1850(black_box(&reply[..4]))
     });
+    let header = [0x80u8, 0x98, 0x15, 0x6F];
+    r.case("tle9012/crc8_reply_check_wire", Per::byte(4), || {
+        bms_afe::crc::crc8_sae_j1850_lsb_first_4(black_box(&header))
+    });
     r.case("tle9012/crc3_write_reply", Per::byte(1), || {
         bms_afe::crc::tle9012_write_reply_ok(black_box(0x0B))
     });
