@@ -7,6 +7,8 @@
 //! | [`crc8_smbus`] | CRC-8/SMBUS, poly 0x07, init 0 | TI bq769x0 / bq769x2 I2C |
 //! | [`crc16_modbus`] | CRC-16/MODBUS (reflected 0x8005, init 0xFFFF) | TI BQ796xx UART frames |
 //! | [`crc8_nxp_bcc`] | CRC-8, poly 0x2F, init 0x42, no reflection, no final XOR | NXP MC33771/MC33772 (B and C) SPI and TPL frames |
+//! | [`crc8_sae_j1850`] | CRC-8/SAE-J1850 (poly 0x1D, init 0xFF, xorout 0xFF) | Infineon TLE9012 isoUART requests and read replies |
+//! | [`tle9012_crc3`] | CRC-3, poly x^3+x+1, init 0, over 5 status bits | Infineon TLE9012 write-reply byte |
 //!
 //! Definitions: LTC6812-1 data sheet Rev. B "Packet Error Code"
 //! (<https://www.analog.com/media/en/technical-documentation/data-sheets/ltc6812-1.pdf>),
@@ -272,6 +274,136 @@ static NXP_BCC_TABLE: [u8; 256] = {
 #[inline]
 pub fn crc16_modbus(data: &[u8]) -> u16 {
     CRC16.checksum(data)
+}
+
+static CRC8_J1850: Crc<u8, Imp> = Crc::<u8, Imp>::new(&crc::CRC_8_SAE_J1850);
+
+/// CRC-8/SAE-J1850 (poly 0x1D, init 0xFF, not reflected, xorout 0xFF): the Infineon TLE9012
+/// isoUART code over the logical (MSB-first) bytes of a request, sync byte 0x1E included, and
+/// over the four bytes of a read reply (TLE9012DQU/TLE9015DQU user manual Z8F80064984 Rev 1.0,
+/// example tables 7–20). Catalogue check: `"123456789"` → 0x4B. Guaranteed detection on the
+/// 3- to 5-byte spans it covers: every error of 1 or 2 bits and every burst of up to 8 bits
+/// (Hamming distance 3; some 3-bit errors in a 5-byte reply pass, e.g. bits 2, 5 and 37).
+///
+/// ```
+/// // Read node 1, register ICVID (0x39): 1E 01 39, CRC 0x13.
+/// assert_eq!(bms_afe::crc::crc8_sae_j1850(&[0x1E, 0x01, 0x39]), 0x13);
+/// ```
+#[inline]
+pub fn crc8_sae_j1850(data: &[u8]) -> u8 {
+    CRC8_J1850.checksum(data)
+}
+
+/// CRC-8/SAE-J1850 of a 4-byte TLE9012 read-reply header (node, register, data high, data
+/// low): four look-ups in a 256-byte table built at compile time (bit-serial with
+/// `crc-no-table`); equal to `crc8_sae_j1850(bytes)`.
+///
+/// ```
+/// assert_eq!(bms_afe::crc::crc8_sae_j1850_4(&[0x01, 0x39, 0xC1, 0x40]),
+///            bms_afe::crc::crc8_sae_j1850(&[0x01, 0x39, 0xC1, 0x40]));
+/// ```
+#[inline]
+pub fn crc8_sae_j1850_4(bytes: &[u8; 4]) -> u8 {
+    #[cfg(feature = "crc-no-table")]
+    {
+        crc8_sae_j1850(bytes)
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        let t = &J1850_BYTE;
+        let mut r = t[usize::from(0xFF ^ bytes[0])];
+        r = t[usize::from(r ^ bytes[1])];
+        r = t[usize::from(r ^ bytes[2])];
+        r = t[usize::from(r ^ bytes[3])];
+        r ^ 0xFF
+    }
+}
+
+/// The same CRC over the 4 header bytes *as an LSB-first UART receives them* (every byte
+/// bit-reversed), returned in the same wire form: a reply frame is intact exactly when this
+/// equals its fifth wire byte. It is the reflected twin of CRC-8/SAE-J1850 (refin = refout =
+/// true), so the check needs no bit reversal; equal to
+/// `crc8_sae_j1850(&reversed(bytes)).reverse_bits()`.
+///
+/// ```
+/// // Node 1, ICVID, 0xC140 as an LSB-first UART sees them.
+/// let wire = [0x80, 0x9C, 0x83, 0x02];
+/// let logical = wire.map(u8::reverse_bits);
+/// assert_eq!(bms_afe::crc::crc8_sae_j1850_lsb_first_4(&wire),
+///            bms_afe::crc::crc8_sae_j1850(&logical).reverse_bits());
+/// ```
+#[inline]
+pub fn crc8_sae_j1850_lsb_first_4(wire: &[u8; 4]) -> u8 {
+    #[cfg(feature = "crc-no-table")]
+    {
+        crc8_sae_j1850(&wire.map(u8::reverse_bits)).reverse_bits()
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        let t = &J1850_BYTE_REFLECTED;
+        let mut r = t[usize::from(0xFF ^ wire[0])];
+        r = t[usize::from(r ^ wire[1])];
+        r = t[usize::from(r ^ wire[2])];
+        r = t[usize::from(r ^ wire[3])];
+        r ^ 0xFF
+    }
+}
+
+/// CRC-8/SAE-J1850 register step for each byte (256 bytes).
+#[cfg(not(feature = "crc-no-table"))]
+static J1850_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = serial(0, i as u8, 8, 8, 0x1D) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// The same step in the bit-reversed (wire) domain: `rev(step(rev(i)))` (256 bytes).
+#[cfg(not(feature = "crc-no-table"))]
+static J1850_BYTE_REFLECTED: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = (serial(0, (i as u8).reverse_bits(), 8, 8, 0x1D) as u8).reverse_bits();
+        i += 1;
+    }
+    t
+};
+
+/// CRC-3 of a TLE9012 write reply: the remainder of the 5 status bits (`status & 0x1F`, MSB
+/// first) times x^3, divided by x^3 + x + 1 (init 0, no final XOR). The reply byte is
+/// `status << 3 | crc`; a byte is intact exactly when dividing all 8 bits leaves 0, which
+/// [`tle9012_write_reply_ok`] checks. Every single-bit error and every burst of up to 3 bits
+/// in the byte is detected; a double error in bits 7 and 0 is not (x^3 + x + 1 has period 7), so
+/// write replies are weaker than read replies — the driver verifies configuration writes by
+/// reading them back.
+///
+/// ```
+/// // Status 0x01 carries CRC 3, 0x10 carries 1, 0x1F carries 6.
+/// assert_eq!(bms_afe::crc::tle9012_crc3(0x01), 3);
+/// assert_eq!(bms_afe::crc::tle9012_crc3(0x10), 1);
+/// assert_eq!(bms_afe::crc::tle9012_crc3(0x1F), 6);
+/// ```
+pub const fn tle9012_crc3(status: u8) -> u8 {
+    // Long division of the 8-bit word status·x^3 by 0b1011.
+    let mut rem = ((status & 0x1F) as u16) << 3;
+    let mut bit = 7;
+    while bit >= 3 {
+        if rem & (1 << bit) != 0 {
+            rem ^= 0b1011 << (bit - 3);
+        }
+        bit -= 1;
+    }
+    (rem & 0x7) as u8
+}
+
+/// `true` if a TLE9012 write-reply byte (logical bit order) carries a valid CRC-3 over its
+/// upper 5 status bits (see [`tle9012_crc3`]).
+pub const fn tle9012_write_reply_ok(byte: u8) -> bool {
+    tle9012_crc3(byte >> 3) == byte & 0x7
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -737,6 +869,20 @@ mod tests {
                 "{b:#04x}"
             );
         }
+    }
+
+    #[test]
+    fn j1850_fast_forms_match_for_every_header_byte() {
+        for a in 0..=255u8 {
+            for b in [0x00u8, 0x01, 0x39, 0x80, 0xFF] {
+                let h = [b, a, a ^ 0x5A, b.wrapping_add(a)];
+                let want = crc8_sae_j1850(&h);
+                assert_eq!(crc8_sae_j1850_4(&h), want);
+                let w = h.map(u8::reverse_bits);
+                assert_eq!(crc8_sae_j1850_lsb_first_4(&w), want.reverse_bits());
+            }
+        }
+        assert_eq!(crc8_sae_j1850(b"123456789"), 0x4B);
     }
 
     #[test]

@@ -350,3 +350,41 @@ mod mc3377x {
     spi!(mc33771c_spi, Mc33771c, 14);
     spi!(mc33772c_spi_3cells, Mc33772c, 3);
 }
+
+mod tle9012 {
+    use super::*;
+    use bms_afe::sim::tle9012::Tle9012Chain;
+    use bms_afe::tle9012::{Thresholds, Tle9012};
+    use bms_afe::units::MicroVolts;
+
+    /// UV 2.0 V / OV 4.5 V, far outside the generated cells; `CellMonitor::wake` writes them to
+    /// every device it enumerates.
+    fn thresholds() -> Thresholds {
+        Thresholds::new(MicroVolts(2_000_000), MicroVolts(4_500_000)).unwrap()
+    }
+
+    /// Skipped: `current` (no current channel); `broken_chain` on a chain of one.
+    macro_rules! chain {
+        ($name:ident, $n:literal) => {
+            #[test]
+            fn $name() {
+                let skipped = if $n == 1 { 2 } else { 1 };
+                let cfg = SuiteConfig::default();
+                let sim = Sim::new(Tle9012Chain::<$n>::new());
+                let mut d = Tle9012::<$n, _>::new(Blocking::new(sim.serial(), sim.delay()));
+                d.set_thresholds(thresholds());
+                let r = run_blocking(&sim, &mut d, &cfg);
+                check(concat!(stringify!($name), " blocking"), r, skipped);
+                let sim = Sim::new(Tle9012Chain::<$n>::new());
+                let mut d = Tle9012::<$n, _>::new(Async::new(sim.serial(), sim.delay()));
+                d.set_thresholds(thresholds());
+                let r = block_on(run_async(&sim, &mut d, &cfg));
+                check(concat!(stringify!($name), " async"), r, skipped);
+            }
+        };
+    }
+    chain!(tle9012_x1, 1);
+    chain!(tle9012_x2, 2);
+    chain!(tle9012_x5, 5);
+    chain!(tle9012_x16, 16);
+}

@@ -34,6 +34,7 @@ pub mod crc;
 pub mod isospi;
 pub mod ltc681x;
 pub mod mc3377x;
+pub mod tle9012;
 
 use crate::support::Runner;
 
@@ -46,6 +47,7 @@ pub const ALL: &[fn(&mut Runner)] = &[
     bq769x0::register,
     bq769x2::register,
     mc3377x::register,
+    tle9012::register,
 ];
 
 /// Deterministic pseudo-random bytes (xorshift32).
