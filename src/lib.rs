@@ -13,6 +13,7 @@
 //! | [`ltc681x`] | LTC6810, LTC6811, LTC6812, LTC6813, ADBMS1818 |
 //! | [`adbms6830`] | ADBMS6830B, ADBMS6832, ADBMS6833 |
 //! | [`bq769x2`] | BQ76952, BQ76942 (and relatives) over I2C |
+//! | [`max1785x`] | MAX17852, MAX17853 through the MAX17841B bridge |
 //! | `sim` | virtual chips with fault injection (feature `sim`) |
 //! | `conformance` | the `CellMonitor` conformance suite (feature `conformance`) |
 #![no_std]
@@ -30,6 +31,7 @@ pub mod units;
 pub mod adbms6830;
 pub mod bq769x2;
 pub mod ltc681x;
+pub mod max1785x;
 
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
