@@ -96,6 +96,8 @@ pub(crate) struct Core<V, const N: usize, IO> {
     uv: Option<u16>,
     thermistors: Option<Thermistors>,
     current: Option<CurrentSense>,
+    /// The last register read got nothing back at all (the ring is open).
+    ring_open: bool,
     _v: PhantomData<V>,
 }
 
@@ -135,6 +137,7 @@ impl<V: Variant, const N: usize, IO> Max1785x<V, N, IO> {
                 uv: None,
                 thermistors: None,
                 current: None,
+                ring_open: false,
                 _v: PhantomData,
             },
         }
@@ -386,19 +389,23 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         }))
     }
 
+    /// READDEVICE with retries; `came_back` is cleared if no attempt returned anything.
     async fn read_one(
         &mut self,
         d: u8,
         reg: u8,
+        came_back: &mut bool,
     ) -> Result<Result<(u16, DataCheck), FaultReason>, Error<IO::Error>> {
         let mut rx = [0u8; MAX_MESSAGE];
         let mut last = FaultReason::NoResponse;
+        *came_back = false;
         for _ in 0..=self.retries {
             let req = Request::read_device(d, reg, self.next_alive()).map_err(Error::Config)?;
             if !self.transact(&req, &mut rx).await? {
                 last = FaultReason::NoResponse;
                 continue;
             }
+            *came_back = true;
             match message::check_read_device(&req, &rx, N) {
                 Ok(v) => return Ok(Ok(v)),
                 Err(e) => last = e,
@@ -415,6 +422,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         out: &mut Slots<N>,
     ) -> Result<DataCheck, Error<IO::Error>> {
         let mut dc = DataCheck::empty();
+        self.ring_open = false;
         if self.uses_read_all() {
             let mut rx = [0u8; MAX_MESSAGE];
             let mut came_back = false;
@@ -439,6 +447,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 // Nothing returned at all: a ring that loses one message loses the next
                 // too; every device failed, without N more bounded waits.
                 out.fill(Err(FaultReason::NoResponse));
+                self.ring_open = true;
                 return Ok(dc);
             }
             // A sequence failure cannot be attributed: every device failed it.
@@ -447,8 +456,15 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 return Ok(dc);
             }
         }
+        let mut came_back = true;
         for (d, o) in out.iter_mut().enumerate() {
-            *o = match self.read_one(d as u8, reg).await? {
+            if !came_back {
+                // Nothing came back for the previous device: the ring is open, so the
+                // others are not asked (each would only wait out its bound).
+                *o = Err(FaultReason::NoResponse);
+                continue;
+            }
+            *o = match self.read_one(d as u8, reg, &mut came_back).await? {
                 Ok((v, c)) => {
                     dc |= c;
                     Ok(v)
@@ -456,6 +472,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 Err(e) => Err(e),
             };
         }
+        self.ring_open = !came_back;
         Ok(dc)
     }
 
@@ -696,6 +713,19 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         check_len(out.len(), N * per)?;
         let mut done = [Ok(false); N];
         self.scan_state(&mut done).await?;
+        if self.ring_open {
+            // Nothing came back: every device failed; the other reads would only time out.
+            let mut report = ChainReport::OK;
+            for (d, chunk) in out.chunks_exact_mut(per.max(1)).enumerate() {
+                let f = DeviceFault {
+                    device: d as u8,
+                    reason: FaultReason::NoResponse,
+                };
+                chunk.fill(Reading::Failed(f));
+                report.record(f);
+            }
+            return Ok(report);
+        }
         let mut fault: [Option<DeviceFault>; N] = [None; N];
         for (d, s) in done.iter().enumerate() {
             if let Err(reason) = s {
@@ -892,7 +922,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 "current sense not configured (set_current_sense)",
             )));
         };
-        match self.read_one(cs.device, Register::Csa.address()).await? {
+        let mut came_back = true;
+        match self
+            .read_one(cs.device, Register::Csa.address(), &mut came_back)
+            .await?
+        {
             Ok((raw, _)) => Ok(Some(cs.current(raw))),
             Err(reason) => Err(Error::Integrity(DeviceFault {
                 device: cs.device,

@@ -34,6 +34,7 @@
 pub mod adbms6830;
 pub mod bq769x2;
 pub mod ltc681x;
+pub mod max1785x;
 
 use core::cell::{RefCell, RefMut};
 
