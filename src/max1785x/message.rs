@@ -8,9 +8,9 @@
 //! |---|---|---|
 //! | HELLOALL | `57 00 seed` | `57 00 seed+N` (each device takes the next address) |
 //! | WRITEALL | `02 reg lsb msb PEC [AC]` | the same (`AC + N`) |
-//! | WRITEDEVICE | `(a<<3)|4 reg lsb msb PEC [AC]` | the same (`AC + N`) |
+//! | WRITEDEVICE | `8a+4 reg lsb msb PEC [AC]` | the same (`AC + N`) |
 //! | READALL | `03 reg DC PEC [AC]` + 2·N fill | `03 reg (lsb msb)×N DC PEC [AC+N]`, device 0 first |
-//! | READDEVICE | `(a<<3)|5 reg DC PEC [AC]` + 2 fill | `cmd reg lsb msb DC PEC [AC+N]` |
+//! | READDEVICE | `8a+5 reg DC PEC [AC]` + 2 fill | `cmd reg lsb msb DC PEC [AC+N]` |
 //!
 //! The PEC ([`crate::crc::maxim_pec8`]) covers every byte before it; a returned message is
 //! good when the CRC over it *including* the PEC is 0 (foxBMS `READALL_CHECK_CRC`). The
