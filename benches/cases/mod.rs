@@ -32,6 +32,7 @@ pub mod bq769x2;
 pub mod crc;
 pub mod isospi;
 pub mod ltc681x;
+pub mod max1785x;
 
 use crate::support::Runner;
 
@@ -42,6 +43,7 @@ pub const ALL: &[fn(&mut Runner)] = &[
     ltc681x::register,
     adbms6830::register,
     bq769x2::register,
+    max1785x::register,
 ];
 
 /// Deterministic pseudo-random bytes (xorshift32).
