@@ -8,7 +8,7 @@
 use bms_afe::error::{Error, ErrorKind, FaultReason};
 use bms_afe::io::{Async, Blocking};
 use bms_afe::max1785x::convert::CurrentSense;
-use bms_afe::max1785x::register::{Oversampling, Register};
+use bms_afe::max1785x::register::{Oversampling, Register, Status1};
 use bms_afe::max1785x::{Max1785x, Max17852, Max17853, ReadMode, Variant};
 use bms_afe::monitor::{AsyncCellMonitor, CellMonitor, ConversionMode, Faults, Reading};
 use bms_afe::sim::max1785x::Max1785xChain;
@@ -449,4 +449,96 @@ fn auto_mode_uses_per_device_reads_above_13_devices() {
     d.read_cells(&mut cells).unwrap();
     assert_eq!(sim.with(|c| c.uart_messages()) - m0, 15);
     assert!(cells.iter().all(Reading::is_valid));
+}
+
+macro_rules! limits_and_diagnostics {
+    ($sim:ident, $d:ident, $w:ident, $t:ident, $v:ty, $n:literal) => {{
+        seed(&$sim);
+        let mm = $d.set_mismatch(MicroVolts(200_000)).unwrap();
+        assert!(mm.0 <= 200_000 && 200_000 - mm.0 < 306);
+        let (bu, bo) = $d
+            .set_block_limits(MicroVolts(30_000_000), MicroVolts(60_000_000))
+            .unwrap();
+        assert!(bu.0 >= 30_000_000 && bo.0 <= 60_000_000);
+        // NTC: hot below 20 % of the reference, cold above 80 %.
+        let (hot, cold) = $d.set_temperature_limits(200_000, 800_000).unwrap();
+        assert!(hot >= 200_000 && cold <= 800_000);
+        assert!($d.set_temperature_limits(900_000, 100_000).is_err());
+        // Written and verified by the start-up.
+        $w($d.start_up()).unwrap();
+        let (msmtch, blkov, auxruv) = (mm_code(200_000), blk_code(60_000_000), 3_277u16 << 2);
+        assert_eq!($sim.with(|c| c.register($n - 1, 0x23)), Some(msmtch));
+        assert_eq!($sim.with(|c| c.register($n - 1, 0x29)), Some(blkov));
+        assert_eq!($sim.with(|c| c.register($n - 1, 0x33)), Some(auxruv));
+        // Device 0: one cell 0.5 V above the others (mismatch), one hot AUX input.
+        $sim.with(|c| {
+            c.set_cell_voltage(0, 2, truth(0, 2) + 500_000);
+            c.set_aux_ratio_ppm(0, 1, 150_000);
+        });
+        let cells_n = <$v as Variant>::CELLS;
+        let mut cells = vec![Reading::NotConverted; $n * cells_n];
+        $w($t::measure_cells(
+            &mut $d,
+            ConversionMode::Normal,
+            &mut cells,
+        ))
+        .unwrap();
+        let mut alerts = vec![Reading::NotConverted; $n];
+        assert!($w($d.read_alerts(&mut alerts)).unwrap().is_ok());
+        for (k, a) in alerts.iter().enumerate() {
+            let Reading::Valid(a) = a else {
+                panic!("{k}: {a:?}")
+            };
+            let s1 = a.status1();
+            assert_eq!(s1.contains(Status1::ALRTMSMTCH), k == 0, "device {k}");
+            assert_eq!(s1.contains(Status1::ALRTAUXUVST), k == 0, "device {k}");
+            assert!(!s1.contains(Status1::ALRTBLKOVST));
+            let f = a.faults(cells_n);
+            assert_eq!(f.over_temperature, k == 0);
+            assert!(!f.under_temperature && !f.internal);
+        }
+        // Comparator cross-check: healthy everywhere, then one blind comparator cell on
+        // the last device is found where the ADC flagged an overvoltage.
+        $w($d.clear_alerts()).unwrap();
+        $w($d.write_all_verified(Register::OvThSet, 0xD000)).unwrap();
+        $sim.with(|c| {
+            c.set_cell_voltage($n - 1, 6, 4_300_000);
+            c.blind_comparator($n - 1, 6);
+        });
+        $w($t::measure_cells(
+            &mut $d,
+            ConversionMode::Normal,
+            &mut cells,
+        ))
+        .unwrap();
+        let mut cc = vec![Reading::NotConverted; $n];
+        assert!($w($d.comparator_cross_check(&mut cc)).unwrap().is_ok());
+        for (k, c) in cc.iter().enumerate() {
+            let Reading::Valid(c) = c else {
+                panic!("{k}: {c:?}")
+            };
+            if k == $n - 1 {
+                assert_eq!((c.adc_ov, c.comp_ov, c.ov_disagree()), (1 << 6, 0, 1 << 6));
+            } else {
+                assert!(c.agrees(), "device {k}: {c:?}");
+            }
+        }
+    }};
+}
+
+/// MSMTCH for `uv` on the cell scale, rounded down (oracle: code = ⌊uv · 16384 / 5 V⌋).
+fn mm_code(uv: i64) -> u16 {
+    ((uv * 16_384 / 5_000_000) as u16) << 2
+}
+
+/// BLKOVTHSET for `uv` on the 65 V scale, rounded down.
+fn blk_code(uv: i64) -> u16 {
+    ((uv * 16_384 / 65_000_000) as u16) << 2
+}
+
+#[test]
+fn mismatch_block_temperature_limits_and_comparator_cross_check() {
+    both!(Max17853, 1, limits_and_diagnostics);
+    both!(Max17852, 2, limits_and_diagnostics);
+    both!(Max17853, 16, limits_and_diagnostics);
 }

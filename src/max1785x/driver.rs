@@ -7,7 +7,9 @@ use embedded_hal::spi::Operation;
 use super::bridge::{self, BridgeRegister, RxStatus};
 use super::convert::{self, CurrentSense};
 use super::message::{self, DataCheck, MAX_MESSAGE, Request};
-use super::register::{self, Alerts, Oversampling, Register, ScanCtrl};
+use super::register::{
+    self, Alerts, ComparatorCheck, Oversampling, Register, ScanCtrl, Thresholds,
+};
 use super::variant::Variant;
 use crate::error::{ConfigError, DeviceFault, Error, FaultReason, VerifyMismatch};
 use crate::io::{SpiError, SpiIo, twins};
@@ -92,8 +94,7 @@ pub(crate) struct Core<V, const N: usize, IO> {
     max_scan_polls: u32,
     mode: ReadMode,
     alive: Option<u8>,
-    ov: Option<u16>,
-    uv: Option<u16>,
+    th: Thresholds,
     thermistors: Option<Thermistors>,
     current: Option<CurrentSense>,
     /// The last register read got nothing back at all (the ring is open).
@@ -133,8 +134,15 @@ impl<V: Variant, const N: usize, IO> Max1785x<V, N, IO> {
                 max_scan_polls: 200,
                 mode: ReadMode::Auto,
                 alive: None,
-                ov: None,
-                uv: None,
+                th: Thresholds {
+                    cell_ov: None,
+                    cell_uv: None,
+                    mismatch: None,
+                    block_ov: None,
+                    block_uv: None,
+                    aux_high: None,
+                    aux_low: None,
+                },
                 thermistors: None,
                 current: None,
                 ring_open: false,
@@ -188,7 +196,7 @@ impl<V: Variant, const N: usize, IO> Max1785x<V, N, IO> {
     /// threshold achieved (rounded down to a code, [`register::cell_threshold`]).
     pub fn set_overvoltage(&mut self, v: MicroVolts) -> Result<MicroVolts, ConfigError> {
         let (code, achieved) = register::cell_threshold(v, false)?;
-        self.core.ov = Some(code);
+        self.core.th.cell_ov = Some(code);
         Ok(achieved)
     }
 
@@ -196,8 +204,63 @@ impl<V: Variant, const N: usize, IO> Max1785x<V, N, IO> {
     /// achieved (rounded up to a code).
     pub fn set_undervoltage(&mut self, v: MicroVolts) -> Result<MicroVolts, ConfigError> {
         let (code, achieved) = register::cell_threshold(v, true)?;
-        self.core.uv = Some(code);
+        self.core.th.cell_uv = Some(code);
         Ok(achieved)
+    }
+
+    /// Holds the cell mismatch threshold (MSMTCH: alert when the cells of a device differ by
+    /// more); returns the value achieved (rounded down: the alert is never later). Encoded on
+    /// the cell scale (not verified against the data sheet).
+    pub fn set_mismatch(&mut self, v: MicroVolts) -> Result<MicroVolts, ConfigError> {
+        let (code, achieved) = register::cell_threshold(v, false)?;
+        self.core.th.mismatch = Some(code);
+        Ok(achieved)
+    }
+
+    /// Holds the block (module) over- and undervoltage thresholds (BLKOVTHSET/CLR,
+    /// BLKUVTHSET/CLR, 65 V scale); returns the values achieved (OV rounded down, UV up).
+    pub fn set_block_limits(
+        &mut self,
+        under: MicroVolts,
+        over: MicroVolts,
+    ) -> Result<(MicroVolts, MicroVolts), ConfigError> {
+        if under > over {
+            return Err(ConfigError::Conflict(
+                "block undervoltage above overvoltage",
+            ));
+        }
+        let (u, ua) = register::block_threshold(under, true)?;
+        let (o, oa) = register::block_threshold(over, false)?;
+        self.core.th.block_uv = Some(u);
+        self.core.th.block_ov = Some(o);
+        Ok((ua, oa))
+    }
+
+    /// Holds the ratiometric AUX limits in ppm of the reference (AUXRUVTHSET/CLR below,
+    /// AUXROVTHSET/CLR above). With NTC thermistors to ground a hot sensor reads a low ratio:
+    /// `hot_below_ppm` is the over-temperature limit, `cold_above_ppm` the under-temperature
+    /// one (they show in [`Faults`] as over/under-temperature). Returns the ratios achieved
+    /// (hot rounded up, cold rounded down: never later than asked).
+    pub fn set_temperature_limits(
+        &mut self,
+        hot_below_ppm: u32,
+        cold_above_ppm: u32,
+    ) -> Result<(u32, u32), ConfigError> {
+        if hot_below_ppm > cold_above_ppm {
+            return Err(ConfigError::Conflict(
+                "over-temperature ratio above under-temperature ratio",
+            ));
+        }
+        let (lo, la) = register::aux_ratio_threshold(hot_below_ppm, true)?;
+        let (hi, ha) = register::aux_ratio_threshold(cold_above_ppm, false)?;
+        self.core.th.aux_low = Some(lo);
+        self.core.th.aux_high = Some(hi);
+        Ok((la, ha))
+    }
+
+    /// The thresholds held (what [`write_thresholds`](Self::write_thresholds) sends).
+    pub fn thresholds(&self) -> &Thresholds {
+        &self.core.th
     }
 
     /// AUX thermistors for [`CellMonitor::measure_temperatures`](crate::CellMonitor): the
@@ -638,13 +701,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     }
 
     async fn write_thresholds(&mut self) -> Result<(), Error<IO::Error>> {
-        if let Some(ov) = self.ov {
-            self.write_all_verified(Register::OvThSet, ov).await?;
-            self.write_all_verified(Register::OvThClr, ov).await?;
-        }
-        if let Some(uv) = self.uv {
-            self.write_all_verified(Register::UvThSet, uv).await?;
-            self.write_all_verified(Register::UvThClr, uv).await?;
+        let th = self.th;
+        for (reg, v) in th.writes() {
+            self.write_all_verified(reg, v).await?;
         }
         Ok(())
     }
@@ -854,6 +913,51 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 | (_, _, Err(r), ..)
                 | (.., Err(r), _)
                 | (.., Err(r)) => {
+                    let f = DeviceFault {
+                        device: d as u8,
+                        reason: r,
+                    };
+                    report.record(f);
+                    Reading::Failed(f)
+                }
+            };
+        }
+        Ok(report)
+    }
+
+    async fn comparator_cross_check(
+        &mut self,
+        out: &mut [Reading<ComparatorCheck>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        check_len(out.len(), N)?;
+        let regs = [
+            Register::AlrtOvCell,
+            Register::AlrtUvCell,
+            Register::AlrtCompOv,
+            Register::AlrtCompUv,
+        ];
+        let mut vals: [Slots<N>; 4] = [[Ok(0); N]; 4];
+        for (r, v) in regs.iter().zip(vals.iter_mut()) {
+            self.read_reg(r.address(), v).await?;
+        }
+        let mut report = ChainReport::OK;
+        for (d, o) in out.iter_mut().enumerate() {
+            let get = |i: usize| {
+                vals.get(i)
+                    .and_then(|s| s.get(d))
+                    .copied()
+                    .unwrap_or(Err(FaultReason::Framing))
+            };
+            *o = match (get(0), get(1), get(2), get(3)) {
+                (Ok(adc_ov), Ok(adc_uv), Ok(comp_ov), Ok(comp_uv)) => {
+                    Reading::Valid(ComparatorCheck {
+                        adc_ov,
+                        adc_uv,
+                        comp_ov,
+                        comp_uv,
+                    })
+                }
+                (Err(r), ..) | (_, Err(r), ..) | (.., Err(r), _) | (.., Err(r)) => {
                     let f = DeviceFault {
                         device: d as u8,
                         reason: r,
@@ -1098,8 +1202,9 @@ twins! {
         pub fn write_device(&mut self, device: u8, reg: Register, value: u16) -> Result<(), Error<SpiError<B>>>;
         /// Reads `reg` of every device (`out.len() == N`), per device checked.
         pub fn read_all(&mut self, reg: Register, out: &mut [Reading<u16>]) -> Result<ChainReport, Error<SpiError<B>>>;
-        /// Writes the held OV/UV thresholds (set and clear registers) to every device and
-        /// verifies them.
+        /// Writes the held thresholds ([`Thresholds::writes`]: cell OV/UV, mismatch, block,
+        /// ratiometric AUX; set and clear registers) to every device and verifies each by
+        /// read-back.
         pub fn write_thresholds(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// WRITEALL SCANCTRL with SCAN, `os` and AUTOBALSWDIS; returns the wait hint.
         pub fn start_scan(&mut self, os: Oversampling) -> Result<Microseconds, Error<SpiError<B>>>;
@@ -1118,6 +1223,10 @@ twins! {
         /// Reads STATUS1, FMEA1, FMEA2, ALRTOVCELL and ALRTUVCELL of every device
         /// (`out.len() == N`).
         pub fn read_alerts(&mut self, out: &mut [Reading<Alerts>]) -> Result<ChainReport, Error<SpiError<B>>>;
+        /// The redundant-comparator cross-check of every device (`out.len() == N`): the ADC
+        /// alerts (ALRTOVCELL/ALRTUVCELL) against the comparator's (ALRTCOMPOV/ALRTCOMPUV)
+        /// after a scan; see [`ComparatorCheck`].
+        pub fn comparator_cross_check(&mut self, out: &mut [Reading<ComparatorCheck>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// WRITEALL 0 to STATUS1, FMEA1 and FMEA2.
         pub fn clear_alerts(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// Reads the CSA register of every device (MAX17852 only).

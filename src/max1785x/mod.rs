@@ -81,7 +81,27 @@
 //! | temperatures | AUX inputs through [`Thermistors`] (none by default: the AUX enable field of MEASUREEN2 is not in the cited sources) |
 //! | current | MAX17852: CSA through the caller's [`CurrentSense`](convert::CurrentSense) (an error until set); MAX17853: `Ok(None)` |
 //! | balancing | BALSWCTRL, bit `k` = cell `k + 1`; two adjacent cells at once are refused (foxBMS balances even and odd cells alternately); written per device and verified by read-back |
-//! | faults | ALRTOVCELL / ALRTUVCELL per cell, FMEA2 ALRTTEMP (die), FMEA1/FMEA2 self-test bits as `internal`, `raw` = STATUS1 ([`register::Alerts`]) |
+//! | faults | ALRTOVCELL / ALRTUVCELL per cell, FMEA2 ALRTTEMP (die) and STATUS1 ALRTAUXUVST / ALRTAUXOVST (NTC hot / cold) as over/under-temperature, FMEA1/FMEA2 self-test bits as `internal`, `raw` = STATUS1 ([`register::Alerts`]) |
+//!
+//! # Thresholds and diagnostics
+//!
+//! The driver holds [`register::Thresholds`] and writes them at start-up and with
+//! [`Max1785x::write_thresholds`], each register verified by read-back
+//! ([`Error::Verify`](crate::Error::Verify) names device, register and byte). Every setter
+//! validates in the pure core and returns the value achieved, rounded to the safe side:
+//!
+//! | setter | registers | scale |
+//! |---|---|---|
+//! | [`Max1785x::set_overvoltage`] / [`Max1785x::set_undervoltage`] | OVTHSET/CLR, UVTHSET/CLR | cell, 5 V / 2^14 |
+//! | [`Max1785x::set_mismatch`] | MSMTCH | cell scale (not verified) |
+//! | [`Max1785x::set_block_limits`] | BLKOV/UVTHSET/CLR | block, 65 V / 2^14 (not verified) |
+//! | [`Max1785x::set_temperature_limits`] | AUXRUV/OVTHSET/CLR | AUX ratio (not verified) |
+//!
+//! Diagnostics: [`Max1785x::read_alerts`] (STATUS1, FMEA1, FMEA2, per-cell OV/UV, per
+//! device, decoded by [`register::Status1`], [`register::Fmea1`], [`register::Fmea2`]);
+//! [`Max1785x::comparator_cross_check`] (the ADC's cell alerts against the redundant
+//! comparator's, per device and cell, [`register::ComparatorCheck`]); the data-check byte
+//! of every read ([`message::DataCheck`]) is the chain's alert summary.
 //!
 //! # Walk-through
 //!

@@ -43,6 +43,10 @@ pub enum Register {
     AlrtUvCell = 0x09,
     /// MINMAXCELL.
     MinMaxCell = 0x0A,
+    /// ALRTCOMPOV: the redundant comparator's overvoltage alerts, bit `k` = cell `k + 1`.
+    AlrtCompOv = 0x0E,
+    /// ALRTCOMPUV: the redundant comparator's undervoltage alerts.
+    AlrtCompUv = 0x0F,
     /// ALRTBALSW.
     AlrtBalSw = 0x12,
     /// SWACTION.
@@ -89,6 +93,18 @@ pub enum Register {
     CsaUvThClr = 0x2E,
     /// CSAUVTHSET (MAX17852 only).
     CsaUvThSet = 0x2F,
+    /// AUXROVTHCLR: ratiometric AUX high clear threshold.
+    AuxROvThClr = 0x30,
+    /// AUXROVTHSET: ratiometric AUX high set threshold (NTC: under-temperature).
+    AuxROvThSet = 0x31,
+    /// AUXRUVTHCLR: ratiometric AUX low clear threshold.
+    AuxRUvThClr = 0x32,
+    /// AUXRUVTHSET: ratiometric AUX low set threshold (NTC: over-temperature).
+    AuxRUvThSet = 0x33,
+    /// COMPOVTH: the redundant comparator's overvoltage threshold.
+    CompOvTh = 0x38,
+    /// COMPUVTH: the redundant comparator's undervoltage threshold.
+    CompUvTh = 0x39,
     /// CSA: current-sense amplifier result (MAX17852 only).
     Csa = 0x46,
     /// CELL1 (CELL2..CELL14 follow at 0x48..0x54, see [`Register::cell`]).
@@ -159,6 +175,8 @@ impl Register {
             Self::AlrtOvCell => "ALRTOVCELL",
             Self::AlrtUvCell => "ALRTUVCELL",
             Self::MinMaxCell => "MINMAXCELL",
+            Self::AlrtCompOv => "ALRTCOMPOV",
+            Self::AlrtCompUv => "ALRTCOMPUV",
             Self::AlrtBalSw => "ALRTBALSW",
             Self::SwAction => "SWACTION",
             Self::DevCfg1 => "DEVCFG1",
@@ -182,6 +200,12 @@ impl Register {
             Self::CsaOvThSet => "CSAOVTHSET",
             Self::CsaUvThClr => "CSAUVTHCLR",
             Self::CsaUvThSet => "CSAUVTHSET",
+            Self::AuxROvThClr => "AUXROVTHCLR",
+            Self::AuxROvThSet => "AUXROVTHSET",
+            Self::AuxRUvThClr => "AUXRUVTHCLR",
+            Self::AuxRUvThSet => "AUXRUVTHSET",
+            Self::CompOvTh => "COMPOVTH",
+            Self::CompUvTh => "COMPUVTH",
             Self::Csa => "CSA",
             Self::Cell1 => "CELL1",
             Self::Block => "BLOCK",
@@ -436,20 +460,57 @@ impl Alerts {
         Fmea2::from_bits_retain(self.fmea2)
     }
     /// The common [`Faults`](crate::monitor::Faults) view: per-cell OV/UV from ALRTOVCELL /
-    /// ALRTUVCELL (the first `cells` bits), over-temperature from FMEA2 ALRTTEMP (die),
-    /// `internal` from any FMEA1 bit or the FMEA2 self-test/oscillator-class bits (all but
-    /// ALRTTEMP and ALRTUSER), `raw` = STATUS1.
+    /// ALRTUVCELL (the first `cells` bits); over-temperature from FMEA2 ALRTTEMP (die) or
+    /// STATUS1 ALRTAUXUVST (an NTC input below its ratiometric low threshold: the
+    /// data-check byte names that bit "AUX UV/OT", foxBMS `MXM_DC_BYTE_e`);
+    /// under-temperature from ALRTAUXOVST; `internal` from any FMEA1 bit or the FMEA2
+    /// self-test/oscillator-class bits (all but ALRTTEMP and ALRTUSER); `raw` = STATUS1.
     pub fn faults(&self, cells: usize) -> crate::monitor::Faults {
         let mask = ((1u32 << cells.min(16)) - 1) as u16;
         let f2 = self.fmea2();
         crate::monitor::Faults {
             overvoltage: u32::from(self.ov_cells & mask),
             undervoltage: u32::from(self.uv_cells & mask),
-            over_temperature: f2.contains(Fmea2::ALRTTEMP),
+            over_temperature: f2.contains(Fmea2::ALRTTEMP)
+                || self.status1().contains(Status1::ALRTAUXUVST),
+            under_temperature: self.status1().contains(Status1::ALRTAUXOVST),
             internal: self.fmea1 != 0 || !(f2 - Fmea2::ALRTTEMP - Fmea2::ALRTUSER).is_empty(),
             raw: u32::from(self.status1),
             ..crate::monitor::Faults::default()
         }
+    }
+}
+
+/// One device's cross-check of the ADC alerts against the redundant comparator's
+/// (ALRTOVCELL/ALRTUVCELL vs ALRTCOMPOV/ALRTCOMPUV, register names from MAXREFDES1301
+/// `Max1785x.h`). Meaningful when both paths are configured to the same limits (the
+/// comparator threshold format, COMPOVTH/COMPUVTH, is not in the cited sources: write it
+/// with `write_all_verified`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ComparatorCheck {
+    /// ALRTOVCELL.
+    pub adc_ov: u16,
+    /// ALRTUVCELL.
+    pub adc_uv: u16,
+    /// ALRTCOMPOV.
+    pub comp_ov: u16,
+    /// ALRTCOMPUV.
+    pub comp_uv: u16,
+}
+
+impl ComparatorCheck {
+    /// Cells (bit `k` = cell `k + 1`) whose overvoltage alert differs between the two paths.
+    pub fn ov_disagree(&self) -> u16 {
+        self.adc_ov ^ self.comp_ov
+    }
+    /// Cells whose undervoltage alert differs between the two paths.
+    pub fn uv_disagree(&self) -> u16 {
+        self.adc_uv ^ self.comp_uv
+    }
+    /// `true` if both paths agree on every cell.
+    pub fn agrees(&self) -> bool {
+        self.ov_disagree() == 0 && self.uv_disagree() == 0
     }
 }
 
@@ -480,6 +541,110 @@ pub fn cell_threshold(v: MicroVolts, round_up: bool) -> Result<(u16, MicroVolts)
     Ok((code << 2, convert::cell_uv(code << 2)))
 }
 
+/// A block voltage threshold on the BLOCK scale (65 V / 2^14, [`convert::BLOCK_FULL_SCALE_UV`]),
+/// quantised like [`cell_threshold`]. Not verified: that the block threshold registers use
+/// the BLOCK result's scale.
+pub fn block_threshold(v: MicroVolts, round_up: bool) -> Result<(u16, MicroVolts), ConfigError> {
+    let fs = convert::BLOCK_FULL_SCALE_UV;
+    if v.0 < 0 || v.0 as u32 > fs {
+        return Err(ConfigError::OutOfRange {
+            field: "block threshold (µV)",
+            value: i64::from(v.0),
+            min: 0,
+            max: i64::from(fs),
+        });
+    }
+    let num = v.0 as u64 * 16_384;
+    let code = if round_up {
+        num.div_ceil(u64::from(fs))
+    } else {
+        num / u64::from(fs)
+    }
+    .min(0x3FFF) as u16;
+    Ok((code << 2, convert::block_uv(code << 2)))
+}
+
+/// A ratiometric AUX threshold in ppm of the reference (the AUX result's scale,
+/// [`convert::aux_ratio_ppm`]); returns the register value and the ratio achieved. Not
+/// verified: that the AUXR threshold registers use the AUX result's scale.
+pub fn aux_ratio_threshold(ppm: u32, round_up: bool) -> Result<(u16, u32), ConfigError> {
+    if ppm > 1_000_000 {
+        return Err(ConfigError::OutOfRange {
+            field: "AUX ratio threshold (ppm)",
+            value: i64::from(ppm),
+            min: 0,
+            max: 1_000_000,
+        });
+    }
+    let num = u64::from(ppm) * 16_384;
+    let code = if round_up {
+        num.div_ceil(1_000_000)
+    } else {
+        num / 1_000_000
+    }
+    .min(0x3FFF) as u16;
+    Ok((code << 2, convert::aux_ratio_ppm(code << 2)))
+}
+
+/// The thresholds a driver holds and writes (each as its register value; `None` = leave the
+/// chip's value). Set and clear registers are written equal (no hysteresis).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Thresholds {
+    /// OVTHSET / OVTHCLR.
+    pub cell_ov: Option<u16>,
+    /// UVTHSET / UVTHCLR.
+    pub cell_uv: Option<u16>,
+    /// MSMTCH (cell mismatch, on the cell scale — not verified).
+    pub mismatch: Option<u16>,
+    /// BLKOVTHSET / BLKOVTHCLR.
+    pub block_ov: Option<u16>,
+    /// BLKUVTHSET / BLKUVTHCLR.
+    pub block_uv: Option<u16>,
+    /// AUXROVTHSET / AUXROVTHCLR (ratio high: NTC under-temperature).
+    pub aux_high: Option<u16>,
+    /// AUXRUVTHSET / AUXRUVTHCLR (ratio low: NTC over-temperature).
+    pub aux_low: Option<u16>,
+}
+
+impl Thresholds {
+    /// Every register to write and its value, in the order written.
+    pub fn writes(&self) -> impl Iterator<Item = (Register, u16)> {
+        let pairs = [
+            (
+                self.cell_ov,
+                [Some(Register::OvThSet), Some(Register::OvThClr)],
+            ),
+            (
+                self.cell_uv,
+                [Some(Register::UvThSet), Some(Register::UvThClr)],
+            ),
+            (self.mismatch, [Some(Register::Msmtch), None]),
+            (
+                self.block_ov,
+                [Some(Register::BlkOvThSet), Some(Register::BlkOvThClr)],
+            ),
+            (
+                self.block_uv,
+                [Some(Register::BlkUvThSet), Some(Register::BlkUvThClr)],
+            ),
+            (
+                self.aux_high,
+                [Some(Register::AuxROvThSet), Some(Register::AuxROvThClr)],
+            ),
+            (
+                self.aux_low,
+                [Some(Register::AuxRUvThSet), Some(Register::AuxRUvThClr)],
+            ),
+        ];
+        pairs.into_iter().flat_map(|(v, regs)| {
+            regs.into_iter()
+                .flatten()
+                .filter_map(move |r| v.map(|x| (r, x)))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -508,6 +673,32 @@ mod tests {
         assert!(v.0 >= 4_200_000);
         assert!(cell_threshold(MicroVolts(5_000_001), false).is_err());
         assert!(cell_threshold(MicroVolts(-1), true).is_err());
+    }
+
+    #[test]
+    fn held_thresholds_list_set_and_clear_registers() {
+        let t = Thresholds {
+            cell_ov: Some(0x1234),
+            mismatch: Some(0x0040),
+            aux_low: Some(0x0100),
+            ..Thresholds::default()
+        };
+        let w: [(u8, u16); 5] = [
+            (0x20, 0x1234),
+            (0x1F, 0x1234),
+            (0x23, 0x0040),
+            (0x33, 0x0100),
+            (0x32, 0x0100),
+        ];
+        assert!(t.writes().map(|(r, v)| (r.address(), v)).eq(w));
+        assert_eq!(Thresholds::default().writes().count(), 0);
+        let (c, v) = block_threshold(MicroVolts(50_000_000), false).unwrap();
+        assert_eq!(c, 12_603 << 2);
+        assert!(v.0 <= 50_000_000 && 50_000_000 - v.0 < 3_968);
+        assert!(block_threshold(MicroVolts(65_000_001), true).is_err());
+        let (c, r) = aux_ratio_threshold(250_000, true).unwrap();
+        assert_eq!((c, r), (4_096 << 2, 250_000));
+        assert!(aux_ratio_threshold(1_000_001, false).is_err());
     }
 
     #[test]

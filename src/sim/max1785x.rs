@@ -31,7 +31,11 @@
 //!   converts the cells enabled in MEASUREEN1 (and BLOCK with BLOCKEN) to 14-bit codes
 //!   (5 V and 65 V full scale, rounded to nearest), fills the AUX registers, sets the
 //!   ALRTOVCELL/ALRTUVCELL bits of cells above OVTHSET / below UVTHSET, then SCANDONE and
-//!   DATARDY. Registers read 0 until converted.
+//!   DATARDY; STATUS1 gets ALRTMSMTCH (max − min cell code above MSMTCH), ALRTBLKOV/UVST
+//!   (BLOCK against BLKOVTHSET/BLKUVTHSET) and ALRTAUXOV/UVST (an AUX code against
+//!   AUXROVTHSET/AUXRUVTHSET); the redundant comparator's ALRTCOMPOV/ALRTCOMPUV follow the
+//!   ADC alerts unless [`Max1785xChain::blind_comparator`] (model choice: the comparator
+//!   uses the ADC thresholds). Registers read 0 until converted.
 //! * **Faults**: [`InjectedFault::CorruptResponses`] flips one seeded bit in the bytes a
 //!   device inserts into READALL/READDEVICE answers (after its PEC, as a link fault would);
 //!   [`InjectedFault::Silent`] makes a device forward everything untouched (it acts on
@@ -69,6 +73,13 @@ const ALRTUVCELL: usize = 0x09;
 const OVTHSET: usize = 0x20;
 const UVTHSET: usize = 0x22;
 const CSA: usize = 0x46;
+const ALRTCOMPOV: usize = 0x0E;
+const ALRTCOMPUV: usize = 0x0F;
+const MSMTCH: usize = 0x23;
+const BLKOVTHSET: usize = 0x29;
+const BLKUVTHSET: usize = 0x2B;
+const AUXROVTHSET: usize = 0x31;
+const AUXRUVTHSET: usize = 0x33;
 const CELL1: usize = 0x47;
 const BLOCK: usize = 0x55;
 const AUX0: usize = 0x59;
@@ -108,6 +119,8 @@ struct Dev {
     cells_uv: [i32; 14],
     aux_ppm: [u32; 6],
     scan_end: Option<u64>,
+    /// Cells the redundant comparator never flags (an injected comparator fault).
+    comp_blind: u16,
 }
 
 impl Dev {
@@ -116,6 +129,10 @@ impl Dev {
         regs[VERSION] = V::MODEL << 4 | 0x1;
         regs[OVTHSET] = 0xFFFC;
         regs[0x1F] = 0xFFFC;
+        // Mismatch, block OV and ratiometric AUX high at full scale: no alert until set.
+        regs[MSMTCH] = 0xFFFC;
+        regs[BLKOVTHSET] = 0xFFFC;
+        regs[AUXROVTHSET] = 0xFFFC;
         Self {
             awake: false,
             address: None,
@@ -123,6 +140,7 @@ impl Dev {
             cells_uv: [3_600_000; 14],
             aux_ppm: [500_000; 6],
             scan_end: None,
+            comp_blind: 0,
         }
     }
 
@@ -237,6 +255,14 @@ impl<V: Variant, const N: usize> Max1785xChain<V, N> {
         }
     }
 
+    /// The redundant comparator of `device` never flags cell `cell` (0-based): the
+    /// comparator/ADC cross-check must find it.
+    pub fn blind_comparator(&mut self, device: usize, cell: usize) {
+        if let Some(d) = self.devs.get_mut(device) {
+            d.comp_blind |= 1 << cell.min(15);
+        }
+    }
+
     /// The CSA scaling of the modelled current (nV per code, shunt µΩ); without it CSA
     /// reads 0.
     pub fn set_current_sense(&mut self, lsb_nv: i64, shunt_micro_ohm: i64) {
@@ -323,13 +349,36 @@ impl<V: Variant, const N: usize> Max1785xChain<V, N> {
                 uv |= 1 << c;
             }
         }
+        let mut status = 0u16;
         if en & (1 << 14) != 0 {
-            d.regs[BLOCK] = code(sum, 65_000_000) << 2;
+            let b = code(sum, 65_000_000) << 2;
+            d.regs[BLOCK] = b;
+            if b > d.get(BLKOVTHSET) {
+                status |= 1 << 10;
+            }
+            if b < d.get(BLKUVTHSET) {
+                status |= 1 << 9;
+            }
+        }
+        let codes = (0..V::CELLS)
+            .filter(|c| en & (1 << c) != 0)
+            .map(|c| d.get(CELL1 + c));
+        let (lo, hi) = codes.fold((u16::MAX, 0), |(a, b), x| (a.min(x), b.max(x)));
+        if hi > lo && hi - lo > d.get(MSMTCH) {
+            status |= 1 << 13;
         }
         for i in 0..V::AUX_INPUTS {
             let ppm = i64::from(d.aux_ppm.get(i).copied().unwrap_or(0));
-            d.regs[AUX0 + i] = code(ppm, 1_000_000) << 2;
+            let a = code(ppm, 1_000_000) << 2;
+            d.regs[AUX0 + i] = a;
+            if a > d.get(AUXROVTHSET) {
+                status |= 1 << 8;
+            }
+            if a < d.get(AUXRUVTHSET) {
+                status |= 1 << 7;
+            }
         }
+        d.regs[STATUS1] |= status;
         if V::HAS_CSA {
             d.regs[CSA] = match scale {
                 Some((lsb_nv, shunt)) if lsb_nv != 0 => {
@@ -341,6 +390,9 @@ impl<V: Variant, const N: usize> Max1785xChain<V, N> {
         }
         d.regs[ALRTOVCELL] = ov;
         d.regs[ALRTUVCELL] = uv;
+        // The redundant comparator: modelled with the ADC thresholds (model choice).
+        d.regs[ALRTCOMPOV] = ov & !d.comp_blind;
+        d.regs[ALRTCOMPUV] = uv & !d.comp_blind;
         if ov != 0 {
             d.regs[STATUS1] |= 1 << 12;
         }
@@ -359,7 +411,14 @@ impl<V: Variant, const N: usize> Max1785xChain<V, N> {
             return;
         };
         match reg {
-            VERSION | CELL1..=0x58 | AUX0..=0x5E | CSA | ALRTOVCELL | ALRTUVCELL => {}
+            VERSION
+            | CELL1..=0x58
+            | AUX0..=0x5E
+            | CSA
+            | ALRTOVCELL
+            | ALRTUVCELL
+            | ALRTCOMPOV
+            | ALRTCOMPUV => {}
             STATUS1 | FMEA1 | FMEA2 => dev.regs[reg] &= value,
             SCANCTRL => {
                 let keep = value & !((1 << 15) | (1 << 13) | (1 << 14));
@@ -708,6 +767,9 @@ impl<V: Variant, const N: usize> VirtualChip for Max1785xChain<V, N> {
         self.silent = 0;
         self.break_after = None;
         self.alive_skip = 0;
+        for d in self.devs.iter_mut() {
+            d.comp_blind = 0;
+        }
     }
     fn balancing(&self, device: usize) -> u32 {
         self.devs
