@@ -99,6 +99,10 @@ pub(crate) struct Core<V, const N: usize, IO> {
     current: Option<CurrentSense>,
     /// The last register read got nothing back at all (the ring is open).
     ring_open: bool,
+    /// An alive-counter mismatch seen since the last confirmed scan start: some device may
+    /// have missed a command (the scan request among them), so no result is trusted until
+    /// a scan request is confirmed.
+    suspect: Option<FaultReason>,
     _v: PhantomData<V>,
 }
 
@@ -146,6 +150,7 @@ impl<V: Variant, const N: usize, IO> Max1785x<V, N, IO> {
                 thermistors: None,
                 current: None,
                 ring_open: false,
+                suspect: None,
                 _v: PhantomData,
             },
         }
@@ -320,6 +325,14 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         a
     }
 
+    /// Remembers a sequence failure (see `suspect`).
+    fn note(&mut self, e: FaultReason) -> FaultReason {
+        if matches!(e, FaultReason::CommandCounter { .. }) {
+            self.suspect = Some(e);
+        }
+        e
+    }
+
     fn uses_read_all(&self) -> bool {
         match self.mode {
             ReadMode::ReadAll => true,
@@ -443,7 +456,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             }
             match message::check_write(&req, &rx, N) {
                 Ok(()) => return Ok(()),
-                Err(e) => last = e,
+                Err(e) => last = self.note(e),
             }
         }
         Err(Error::Integrity(DeviceFault {
@@ -471,7 +484,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             *came_back = true;
             match message::check_read_device(&req, &rx, N) {
                 Ok(v) => return Ok(Ok(v)),
-                Err(e) => last = e,
+                Err(e) => last = self.note(e),
             }
         }
         Ok(Err(last))
@@ -503,7 +516,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                         }
                         return Ok(all.dc);
                     }
-                    Err(e) => last = e,
+                    Err(e) => last = self.note(e),
                 }
             }
             if !came_back {
@@ -549,7 +562,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             }
             match message::check_hello_all(&rx) {
                 Ok(n) => return Ok(n),
-                Err(e) => last = e,
+                Err(e) => last = self.note(e),
             }
         }
         Err(Error::Integrity(DeviceFault {
@@ -729,6 +742,9 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     async fn start_scan(&mut self, os: Oversampling) -> Result<Microseconds, Error<IO::Error>> {
         self.write_all(Register::ScanCtrl, register::scan_request(os))
             .await?;
+        // The request came back intact (and, with the alive counter, counted by every
+        // device): results of this scan can be trusted again.
+        self.suspect = None;
         Ok(scan_wait(os))
     }
 
@@ -772,6 +788,20 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         check_len(out.len(), N * per)?;
         let mut done = [Ok(false); N];
         self.scan_state(&mut done).await?;
+        if let Some(reason) = self.suspect {
+            // A device may have missed the last scan request: its registers may hold an
+            // older scan. Nothing is trusted until a confirmed scan start.
+            let mut report = ChainReport::OK;
+            for (d, chunk) in out.chunks_exact_mut(per.max(1)).enumerate() {
+                let f = DeviceFault {
+                    device: d as u8,
+                    reason,
+                };
+                chunk.fill(Reading::Failed(f));
+                report.record(f);
+            }
+            return Ok(report);
+        }
         if self.ring_open {
             // Nothing came back: every device failed; the other reads would only time out.
             let mut report = ChainReport::OK;
@@ -1182,7 +1212,8 @@ twins! {
         /// The full start-up: bridge keep-alive (CONFIGURATION_3 = 0x05, 160 µs, verified by
         /// read-back), chain wake-up (preambles on until RX_STATUS shows the receiver busy,
         /// bounded; preambles off; buffers cleared), HELLOALL with the device count checked
-        /// against `N` ([`Error::Device`] otherwise), STATUS1/FMEA1/FMEA2 cleared, every
+        /// against `N` ([`Error::Device`] naming the count otherwise: with fewer devices,
+        /// the first that took no address), STATUS1/FMEA1/FMEA2 cleared, every
         /// device's VERSION model checked against `V`, MEASUREEN1 (all cells + block) and the
         /// held thresholds written and verified (foxBMS `MXM_5XStateHandlerInit`;
         /// MAXREFDES1301 `Initialization.cpp`). [`CellMonitor::wake`](crate::CellMonitor::wake)

@@ -47,7 +47,11 @@
 //!   [`ReadMode::ReadAll`] trades that margin for fewer bytes on the wire.
 //! * **Alive counter** ([`Max1785x::set_alive_counter`]): a sequence check, so a mismatch
 //!   fails every device of that message — the counter cannot say which device missed it —
-//!   and a write whose counter is short is an error.
+//!   and a write whose counter is short is an error. After a mismatch no result is trusted
+//!   (every device reads `Failed`) until a scan request comes back counted by every device:
+//!   a device may have missed the last scan and still hold an older one. Without the alive
+//!   counter, a write that a device ignored (it forwards everything untouched) cannot be
+//!   detected from the echo.
 //! * **Not converted.** A device whose SCANCTRL does not show SCANDONE reads
 //!   [`Reading::NotConverted`](crate::monitor::Reading) for its results, never 0 V.
 //! * **Bounded.** Every wait polls a bounded number of times: RX_STATUS per message
