@@ -101,8 +101,10 @@ fn pec(bytes: &[u8]) -> u8 {
 
 /// Nearest CSA code of `current_ua` through `shunt` µΩ at `lsb_nv` per code.
 fn csa_code(current_ua: i64, lsb_nv: i64, shunt: i64) -> i64 {
-    let nv = current_ua * shunt / 1000;
-    (2 * nv + lsb_nv).div_euclid(2 * lsb_nv)
+    let nv = current_ua.saturating_mul(shunt) / 1000;
+    nv.saturating_mul(2)
+        .saturating_add(lsb_nv)
+        .div_euclid(lsb_nv.saturating_mul(2))
 }
 
 /// Nearest 14-bit code of `uv` on a `full_scale_uv` range, clamped.
