@@ -547,3 +547,75 @@ fn mismatch_block_temperature_limits_and_comparator_cross_check() {
     both!(Max17852, 2, limits_and_diagnostics);
     both!(Max17853, 16, limits_and_diagnostics);
 }
+
+/// A made-up linear sensor for the test: 25 °C at half the reference, −0.1 m°C per ppm.
+fn linear(ppm: u32) -> bms_afe::units::MilliCelsius {
+    bms_afe::units::MilliCelsius(25_000 - (ppm as i32 - 500_000) / 10)
+}
+
+macro_rules! thermistors {
+    ($sim:ident, $d:ident, $w:ident, $t:ident, $v:ty, $n:literal) => {{
+        use bms_afe::max1785x::Thermistors;
+        assert_eq!($t::temperatures_per_device(&$d), 0);
+        // Inputs the part lacks are refused.
+        let lacks = 1u8 << <$v as Variant>::AUX_INPUTS;
+        assert!(
+            $d.set_thermistors(Some(Thermistors {
+                inputs: lacks,
+                convert: linear
+            }))
+            .is_err()
+        );
+        $d.set_thermistors(Some(Thermistors {
+            inputs: 0b101,
+            convert: linear,
+        }))
+        .unwrap();
+        assert_eq!($t::temperatures_per_device(&$d), 2);
+        $w($d.start_up()).unwrap();
+        $sim.with(|c| {
+            for k in 0..$n {
+                c.set_aux_ratio_ppm(k, 0, 400_000 + 10_000 * k as u32);
+                c.set_aux_ratio_ppm(k, 2, 600_000);
+            }
+        });
+        let mut t = vec![Reading::NotConverted; $n * 2];
+        assert!(
+            $w($t::measure_temperatures(&mut $d, &mut t))
+                .unwrap()
+                .is_ok()
+        );
+        for k in 0..$n {
+            // The ratio the chip reports (nearest 14-bit code), through the sensor function.
+            let q =
+                |ppm: i64| (((ppm * 16_384 + 500_000) / 1_000_000) * 1_000_000 + 8_192) / 16_384;
+            assert_eq!(
+                t[2 * k],
+                Reading::Valid(linear(q(400_000 + 10_000 * k as i64) as u32))
+            );
+            assert_eq!(t[2 * k + 1], Reading::Valid(linear(q(600_000) as u32)));
+        }
+        // A corrupted device fails its temperatures alone.
+        $sim.with(|c| {
+            c.inject(InjectedFault::CorruptResponses {
+                device: ($n - 1) as u8,
+                seed: 3,
+                frames: u32::MAX,
+            })
+        });
+        let r = $w($t::measure_temperatures(&mut $d, &mut t)).unwrap();
+        assert_eq!(r.failed.len(), 1);
+        assert!(r.failed.contains($n - 1));
+        assert!(!t[2 * ($n - 1)].is_valid() && !t[2 * ($n - 1) + 1].is_valid());
+        assert!(t[0].is_valid());
+        // A write to a device beyond the chain is refused before anything is sent.
+        let e = $w($d.write_device($n, Register::BalSwCtrl, 0)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    }};
+}
+
+#[test]
+fn aux_thermistors_per_device() {
+    both!(Max17853, 2, thermistors);
+    both!(Max17852, 16, thermistors);
+}
