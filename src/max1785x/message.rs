@@ -412,7 +412,8 @@ mod tests {
 
     #[test]
     fn requests_match_published_bytes() {
-        // protocols vectors: WRITEDEVICE dev 0 SCANCTRL = 0x0009 → PEC 0x21; READALL CELL1 → 0x6F.
+        // PECs computed independently, bit by bit (reflected 0xB2): WRITEDEVICE dev 0
+        // SCANCTRL = 0x0009 → 0x21; READALL CELL1 → 0x6F.
         assert_eq!(
             Request::write_device(0, 0x66, 0x0009, None)
                 .unwrap()
