@@ -7,6 +7,7 @@
 
 use bms_afe::error::{Error, ErrorKind, FaultReason};
 use bms_afe::io::{Async, Blocking};
+use bms_afe::max1785x::bridge::BridgeRegister;
 use bms_afe::max1785x::convert::CurrentSense;
 use bms_afe::max1785x::register::{Oversampling, Register, Status1};
 use bms_afe::max1785x::{Max1785x, Max17852, Max17853, ReadMode, Variant};
@@ -83,6 +84,13 @@ macro_rules! walk {
 
         $w($d.start_up()).unwrap();
         assert!($sim.with(|c| c.is_awake()));
+        // Bridge: keep-alive 160 µs (CONFIGURATION_3 = 0x05), RX error + overflow interrupts
+        // (bits 7 and 3 of RX_INTERRUPT_ENABLE), preambles off again (CONFIGURATION_2 = 0x10).
+        assert_eq!($sim.with(|c| c.bridge_register(0x10)), 0x05);
+        assert_eq!($sim.with(|c| c.bridge_register(0x04)), 0x88);
+        assert_eq!($sim.with(|c| c.bridge_register(0x0E)), 0x10);
+        assert_eq!($w($d.read_bridge(BridgeRegister::Configuration3)).unwrap(), 0x05);
+        assert_eq!($w($d.write_bridge(BridgeRegister::RxStatus, 0)).unwrap_err().kind(), ErrorKind::InvalidArgument);
         for k in 0..$n {
             assert_eq!($sim.with(|c| c.address(k)), Some(k as u8));
         }

@@ -142,6 +142,21 @@ bitflags! {
     }
 }
 
+bitflags! {
+    /// RX_INTERRUPT_ENABLE bits (foxBMS `mxm_17841b.h`: `MXM_41B_RX_ERROR` bit 7,
+    /// `MXM_41B_RX_OVERFLOW_INT_ENABLE` bit 3; foxBMS enables both at start-up). The flags
+    /// register RX_INTERRUPT_FLAGS is read as raw bits by this crate (its layout is not in
+    /// the cited sources).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+    pub struct RxInterrupt: u8 {
+        /// Receive error (a character or message error on the UART) interrupt.
+        const ERROR = 1 << 7;
+        /// Receive buffer overflow interrupt.
+        const OVERFLOW = 1 << 3;
+        const _ = !0;
+    }
+}
+
 /// CONFIGURATION_2 with transmit preambles on: the chain wake-up (MAXREFDES1301
 /// `Initialization.cpp`; foxBMS `MXM_41B_TX_PREAMBLES`, bit 5).
 pub const CONFIG2_PREAMBLES_ON: u8 = 0x30;

@@ -4,7 +4,7 @@ use core::marker::PhantomData;
 
 use embedded_hal::spi::Operation;
 
-use super::bridge::{self, BridgeRegister, RxStatus};
+use super::bridge::{self, BridgeRegister, RxInterrupt, RxStatus};
 use super::convert::{self, CurrentSense};
 use super::message::{self, DataCheck, MAX_MESSAGE, Request};
 use super::register::{
@@ -614,6 +614,14 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             bridge::CONFIG3_KEEP_ALIVE_160US,
         )
         .await?;
+        // Receive error and overflow interrupts on the INT pin, as foxBMS enables them.
+        self.bridge_write_verified(
+            BridgeRegister::RxInterruptEnable,
+            (RxInterrupt::ERROR | RxInterrupt::OVERFLOW).bits(),
+        )
+        .await?;
+        self.bridge_write(BridgeRegister::RxInterruptFlags, 0x00)
+            .await?;
         self.wake_chain().await?;
         let n = self.hello_all().await?;
         if usize::from(n) != N {
@@ -651,6 +659,18 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         )
         .await?;
         self.write_thresholds().await
+    }
+
+    async fn read_bridge(&mut self, reg: BridgeRegister) -> Result<u8, Error<IO::Error>> {
+        self.bridge_read(reg).await
+    }
+
+    async fn write_bridge(
+        &mut self,
+        reg: BridgeRegister,
+        value: u8,
+    ) -> Result<(), Error<IO::Error>> {
+        self.bridge_write(reg, value).await
     }
 
     async fn write_all(&mut self, reg: Register, value: u16) -> Result<(), Error<IO::Error>> {
@@ -1209,8 +1229,9 @@ impl_cell_monitor!(spi impl[V: Variant, const N: usize] Max1785x<V, N> => core);
 
 twins! {
     spi impl[V: Variant, const N: usize] Max1785x<V, N> => core {
-        /// The full start-up: bridge keep-alive (CONFIGURATION_3 = 0x05, 160 µs, verified by
-        /// read-back), chain wake-up (preambles on until RX_STATUS shows the receiver busy,
+        /// The full start-up: bridge keep-alive (CONFIGURATION_3 = 0x05, 160 µs) and the
+        /// receive error/overflow interrupt enables ([`RxInterrupt`]), both verified by
+        /// read-back, interrupt flags cleared, chain wake-up (preambles on until RX_STATUS shows the receiver busy,
         /// bounded; preambles off; buffers cleared), HELLOALL with the device count checked
         /// against `N` ([`Error::Device`] naming the count otherwise: with fewer devices,
         /// the first that took no address), STATUS1/FMEA1/FMEA2 cleared, every
@@ -1219,6 +1240,10 @@ twins! {
         /// MAXREFDES1301 `Initialization.cpp`). [`CellMonitor::wake`](crate::CellMonitor::wake)
         /// runs this.
         pub fn start_up(&mut self) -> Result<(), Error<SpiError<B>>>;
+        /// Reads a MAX17841B register (RX_STATUS, the interrupt flags, FMEA, MODEL, VERSION …).
+        pub fn read_bridge(&mut self, reg: BridgeRegister) -> Result<u8, Error<SpiError<B>>>;
+        /// Writes a MAX17841B register ([`Error::InvalidArgument`] for read-only ones).
+        pub fn write_bridge(&mut self, reg: BridgeRegister, value: u8) -> Result<(), Error<SpiError<B>>>;
         /// Only the chain wake-up part of [`start_up`](Self::start_up).
         pub fn wake_chain(&mut self) -> Result<(), Error<SpiError<B>>>;
         /// HELLOALL (seed 0): returns the number of devices that took an address.
