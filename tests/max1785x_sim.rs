@@ -403,6 +403,8 @@ macro_rules! aux_and_registers {
                 }
             }
         });
+        // MEASUREEN2 bit k enables AUXk (foxBMS writes 0x000C for AUX2 and AUX3).
+        $w($d.write_all_verified(Register::MeasureEn2, (1 << aux) - 1)).unwrap();
         $w($d.start_scan(Oversampling::X4)).unwrap();
         $w($d.poll_scan()).unwrap();
         let mut out = vec![Reading::NotConverted; $n * aux];
@@ -479,6 +481,7 @@ macro_rules! limits_and_diagnostics {
         assert!($d.set_temperature_limits(900_000, 100_000).is_err());
         // Written and verified by the start-up.
         $w($d.start_up()).unwrap();
+        $w($d.write_all_verified(Register::MeasureEn2, 0b10)).unwrap();
         let (msmtch, blkov, auxruv) = (mm_code(200_000), blk_code(60_000_000), 3_277u16 << 2);
         assert_eq!($sim.with(|c| c.register($n - 1, 0x23)), Some(msmtch));
         assert_eq!($sim.with(|c| c.register($n - 1, 0x29)), Some(blkov));
@@ -626,4 +629,41 @@ macro_rules! thermistors {
 fn aux_thermistors_per_device() {
     both!(Max17853, 2, thermistors);
     both!(Max17852, 16, thermistors);
+}
+
+macro_rules! balancing_watchdog {
+    ($sim:ident, $d:ident, $w:ident, $t:ident, $v:ty, $n:literal) => {{
+        use bms_afe::sim::Clock;
+        const MINUTE: u64 = 60_000_000_000;
+        assert!($d.set_balance_timeout(0).is_err());
+        $d.set_balance_timeout(2).unwrap();
+        $w($d.start_up()).unwrap();
+        let masks: Vec<u32> = (0..$n).map(|k| 1u32 << (k % 14)).collect();
+        $w($t::set_balancing(&mut $d, &masks)).unwrap();
+        for k in 0..$n {
+            assert_eq!($sim.with(|c| c.balancing(k)), masks[k]);
+            // BALEXPn = 2 minutes on every cell, BALCTRL = manual mode (foxBMS 0x180E).
+            assert_eq!($sim.with(|c| c.register(k, 0x70)), Some(2));
+            assert_eq!($sim.with(|c| c.register(k, 0x7D)), Some(2));
+            assert_eq!($sim.with(|c| c.register(k, 0x80)), Some(0x180E));
+        }
+        // The switches open by themselves when the expiration runs out ...
+        $sim.with(|c| c.advance_ns(MINUTE + MINUTE / 2));
+        assert_eq!($sim.with(|c| c.balancing(0)), masks[0]);
+        $sim.with(|c| c.advance_ns(MINUTE));
+        assert!((0..$n).all(|k| $sim.with(|c| c.balancing(k)) == 0));
+        // ... and setting them again restarts the timer.
+        $w($t::set_balancing(&mut $d, &masks)).unwrap();
+        assert_eq!($sim.with(|c| c.balancing($n - 1)), masks[$n - 1]);
+        // All zero: switches cleared and balancing disabled.
+        $w($t::set_balancing(&mut $d, &vec![0; $n])).unwrap();
+        assert_eq!($sim.with(|c| c.register(0, 0x80)), Some(0x0000));
+        assert!((0..$n).all(|k| $sim.with(|c| c.balancing(k)) == 0));
+    }};
+}
+
+#[test]
+fn balancing_expires_unless_renewed() {
+    both!(Max17853, 1, balancing_watchdog);
+    both!(Max17852, 16, balancing_watchdog);
 }

@@ -103,6 +103,9 @@ pub(crate) struct Core<V, const N: usize, IO> {
     /// have missed a command (the scan request among them), so no result is trusted until
     /// a scan request is confirmed.
     suspect: Option<FaultReason>,
+    /// Balancing expiration (BALEXPn) in minutes, and whether it was written since start-up.
+    balance_minutes: u16,
+    balexp_written: bool,
     _v: PhantomData<V>,
 }
 
@@ -151,6 +154,8 @@ impl<V: Variant, const N: usize, IO> Max1785x<V, N, IO> {
                 current: None,
                 ring_open: false,
                 suspect: None,
+                balance_minutes: 1,
+                balexp_written: false,
                 _v: PhantomData,
             },
         }
@@ -261,6 +266,28 @@ impl<V: Variant, const N: usize, IO> Max1785x<V, N, IO> {
         self.core.th.aux_low = Some(lo);
         self.core.th.aux_high = Some(hi);
         Ok((la, ha))
+    }
+
+    /// Balancing expiration in minutes for every cell (BALEXP1..BALEXP14; default 1, as
+    /// foxBMS sets it: "1 minute timeout in manual balancing"). This is the balancing
+    /// watchdog: switches closed by [`set_balancing`](crate::CellMonitor::set_balancing)
+    /// open by themselves after this time unless balancing is set again (each
+    /// `set_balancing` restarts the timer). 1..=255; the field width is not in the cited
+    /// sources, so the write is verified by read-back.
+    pub fn set_balance_timeout(&mut self, minutes: u16) -> Result<(), ConfigError> {
+        if !(1..=255).contains(&minutes) {
+            return Err(ConfigError::OutOfRange {
+                field: "balancing expiration (min)",
+                value: i64::from(minutes),
+                min: 1,
+                max: 255,
+            });
+        }
+        if minutes != self.core.balance_minutes {
+            self.core.balance_minutes = minutes;
+            self.core.balexp_written = false;
+        }
+        Ok(())
     }
 
     /// The thresholds held (what [`write_thresholds`](Self::write_thresholds) sends).
@@ -658,6 +685,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             register::measure_enable1(V::CELLS, true),
         )
         .await?;
+        if let Some(t) = self.thermistors {
+            self.write_all_verified(Register::MeasureEn2, register::measure_enable2(t.inputs))
+                .await?;
+        }
+        self.balexp_written = false;
         self.write_thresholds().await
     }
 
@@ -1045,6 +1077,41 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             }
             *w = m as u16;
         }
+        let any = want.iter().any(|&m| m != 0);
+        if any && !self.balexp_written {
+            for n in 1..=V::CELLS as u8 {
+                let reg = Register::balexp(n).unwrap_or(0);
+                self.write_msg(None, reg, self.balance_minutes).await?;
+                let mut v: Slots<N> = [Ok(0); N];
+                self.read_reg(reg, &mut v).await?;
+                for (d, x) in v.iter().enumerate() {
+                    match x {
+                        Ok(r) if *r == self.balance_minutes => {}
+                        Ok(r) => {
+                            let (rb, wb) = (r.to_le_bytes(), self.balance_minutes.to_le_bytes());
+                            let offset = usize::from(rb[0] == wb[0]);
+                            return Err(Error::Verify(VerifyMismatch {
+                                device: d as u8,
+                                register: register::BALEXP_NAMES
+                                    .get(usize::from(n - 1))
+                                    .copied()
+                                    .unwrap_or("BALEXP"),
+                                offset: offset as u8,
+                                expected: wb[offset],
+                                actual: rb[offset],
+                            }));
+                        }
+                        Err(reason) => {
+                            return Err(Error::Integrity(DeviceFault {
+                                device: d as u8,
+                                reason: *reason,
+                            }));
+                        }
+                    }
+                }
+            }
+            self.balexp_written = true;
+        }
         if want.iter().all(|&m| m == want[0]) {
             self.write_all(Register::BalSwCtrl, want[0]).await?;
         } else {
@@ -1052,7 +1119,14 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 self.write_device(d as u8, Register::BalSwCtrl, m).await?;
             }
         }
-        self.verify(Register::BalSwCtrl, &want).await
+        self.verify(Register::BalSwCtrl, &want).await?;
+        // Start (and restart the timer of) manual balancing, or disable it.
+        let ctrl = if any {
+            register::BALCTRL_MANUAL
+        } else {
+            register::BALCTRL_DISABLE
+        };
+        self.write_all(Register::BalCtrl, ctrl).await
     }
 
     async fn read_csa(

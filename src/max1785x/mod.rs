@@ -82,9 +82,9 @@
 //! | `ConversionMode::{Fast, Normal, Filtered}` | SCANCTRL OVSAMPL none / 4× (foxBMS) / 128× (MAXREFDES1301), with AUTOBALSWDIS; wait hints 2 / 4 / 100 ms ([`scan_wait`]), completion confirmed by SCANDONE |
 //! | cells | CELL1..CELL14, 5 V / 2^14 ([`convert`]) |
 //! | stack voltage | BLOCK, 65 V / 2^14 |
-//! | temperatures | AUX inputs through [`Thermistors`] (none by default: the AUX enable field of MEASUREEN2 is not in the cited sources) |
+//! | temperatures | AUX inputs through [`Thermistors`] (none by default); the start-up enables them in MEASUREEN2 (bit `k` = AUX`k`, foxBMS) |
 //! | current | MAX17852: CSA through the caller's [`CurrentSense`](convert::CurrentSense) (an error until set); MAX17853: `Ok(None)` |
-//! | balancing | BALSWCTRL, bit `k` = cell `k + 1`; two adjacent cells at once are refused (foxBMS balances even and odd cells alternately); written per device and verified by read-back |
+//! | balancing | manual mode as foxBMS runs it: BALEXP1..14 (the expiration timer, [`Max1785x::set_balance_timeout`], default 1 min), BALSWCTRL (bit `k` = cell `k + 1`) per device, both verified by read-back, then BALCTRL = 0x180E ([`register::BALCTRL_MANUAL`]), which (re)starts the timer; all-zero masks write BALCTRL = 0 (disabled). Two adjacent cells at once are refused (foxBMS balances even and odd cells alternately). The timer is the balancing watchdog: switches open by themselves after the expiration unless `set_balancing` is called again |
 //! | faults | ALRTOVCELL / ALRTUVCELL per cell, FMEA2 ALRTTEMP (die) and STATUS1 ALRTAUXUVST / ALRTAUXOVST (NTC hot / cold) as over/under-temperature, FMEA1/FMEA2 self-test bits as `internal`, `raw` = STATUS1 ([`register::Alerts`]) |
 //!
 //! # Thresholds and diagnostics
@@ -165,9 +165,13 @@
 //! * **MAX17823**: its register map is single-source (a hobby driver) and its scan control
 //!   is not in the cited sources, so it is not offered.
 //!
-//! Not implemented: balancing timers and the balancing watchdog (BALCTRL, BALEXPn layouts
-//! not in the sources), open-wire and the DIAGCFG/CTSTCFG diagnostics, die temperature,
-//! dual-UART (up/down host) set-ups, MAX17851 and MAX17854.
+//! * **Balancing**: BALCTRL = 0x180E and its meaning, BALEXPn in minutes, and that
+//!   CBMODE = 000 (BALCTRL = 0) disables, are foxBMS's (single source); the BALCTRL fields
+//!   are not decoded and BALCTRL is not read back; the BALEXPn field width is not known
+//!   (the write is verified by read-back).
+//!
+//! Not implemented: the automatic balancing modes, open-wire and the DIAGCFG/CTSTCFG
+//! diagnostics, die temperature, dual-UART (up/down host) set-ups, MAX17851 and MAX17854.
 
 pub mod bridge;
 pub mod convert;

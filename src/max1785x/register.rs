@@ -145,6 +145,9 @@ pub enum Register {
     DiagGenCfg = 0x6E,
     /// BALSWCTRL: manual balancing switches, bit `k` = cell `k + 1`.
     BalSwCtrl = 0x6F,
+    /// BALEXP1: balancing expiration of cell 1 (BALEXP2..BALEXP14 follow, see
+    /// [`Register::balexp`]).
+    BalExp1 = 0x70,
     /// BALCTRL.
     BalCtrl = 0x80,
     /// BALSTAT.
@@ -226,6 +229,7 @@ impl Register {
             Self::AuxStCfg => "AUXSTCFG",
             Self::DiagGenCfg => "DIAGGENCFG",
             Self::BalSwCtrl => "BALSWCTRL",
+            Self::BalExp1 => "BALEXP1",
             Self::BalCtrl => "BALCTRL",
             Self::BalStat => "BALSTAT",
             Self::Id1 => "ID1",
@@ -237,6 +241,15 @@ impl Register {
     pub const fn cell(n: u8) -> Option<u8> {
         if n >= 1 && n <= 14 {
             Some(0x46 + n)
+        } else {
+            None
+        }
+    }
+
+    /// The address of BALEXP`n` (1-based, 1..=14): 0x70 + n − 1.
+    pub const fn balexp(n: u8) -> Option<u8> {
+        if n >= 1 && n <= 14 {
+            Some(0x6F + n)
         } else {
             None
         }
@@ -319,6 +332,27 @@ impl Oversampling {
 /// ```
 pub const fn scan_request(os: Oversampling) -> u16 {
     ScanCtrl::SCAN.bits() | (os.code() << 3) | ScanCtrl::AUTOBALSWDIS.bits()
+}
+
+/// The names of BALEXP1..BALEXP14 (for read-back errors).
+pub const BALEXP_NAMES: [&str; 14] = [
+    "BALEXP1", "BALEXP2", "BALEXP3", "BALEXP4", "BALEXP5", "BALEXP6", "BALEXP7", "BALEXP8",
+    "BALEXP9", "BALEXP10", "BALEXP11", "BALEXP12", "BALEXP13", "BALEXP14",
+];
+
+/// BALCTRL value that starts manual balancing with the expiration timers: "Manual ON mode +
+/// balancing halt in case of high temperature + alert when cell balancing is finished"
+/// (foxBMS `mxm_1785x.c`, `MXM_OP_BAL_START`, written with WRITEALL after BALSWCTRL). Any
+/// write of a mode other than CBMODE = 000 restarts the balancing timer at zero (foxBMS
+/// `mxm_register_map.h`, BALCTRL).
+pub const BALCTRL_MANUAL: u16 = 0x180E;
+/// BALCTRL value with CBMODE = 000: balancing disabled.
+pub const BALCTRL_DISABLE: u16 = 0x0000;
+
+/// MEASUREEN2 (0x65): bit `k` enables AUX`k` (foxBMS `mxm_1785x.c` writes 0x000C for "AUX2
+/// and AUX3").
+pub const fn measure_enable2(aux_mask: u8) -> u16 {
+    aux_mask as u16
 }
 
 /// MEASUREEN1 (0x64): CELLEN bits 13:0 for the first `cells` cells, BLOCKEN bit 14

@@ -44,7 +44,12 @@
 //!   makes a device forward the alive counter without incrementing it.
 //!   [`InjectedFault::OpenWire`] is not modelled (ignored).
 //!
-//! Not modelled: balancing timers and watchdog, diagnostics (DIAGCFG/CTSTCFG), the
+//! * **Balancing**: the switches of BALSWCTRL are closed while BALCTRL holds a non-zero
+//!   mode (model choice: any non-zero value is manual mode), each until its BALEXPn
+//!   expiration (minutes from the last BALCTRL write; 0 = no expiration, model choice).
+//! * **AUX**: only the inputs enabled in MEASUREEN2 (bit `k` = AUX`k`) are converted.
+//!
+//! Not modelled: automatic balancing modes, diagnostics (DIAGCFG/CTSTCFG), the
 //! thermistor physics (set AUX ratios with [`Max1785xChain::set_aux_ratio_ppm`]), die
 //! temperature, keep-alive timing and the device shutdown timeout.
 
@@ -84,8 +89,11 @@ const CELL1: usize = 0x47;
 const BLOCK: usize = 0x55;
 const AUX0: usize = 0x59;
 const MEASUREEN1: usize = 0x64;
+const MEASUREEN2: usize = 0x65;
 const SCANCTRL: usize = 0x66;
 const BALSWCTRL: usize = 0x6F;
+const BALEXP1: usize = 0x70;
+const BALCTRL: usize = 0x80;
 
 /// Reflected CRC-8, polynomial 0xB2 (x^8+x^6+x^3+x^2+1), init 0, bit by bit.
 fn pec(bytes: &[u8]) -> u8 {
@@ -123,6 +131,8 @@ struct Dev {
     scan_end: Option<u64>,
     /// Cells the redundant comparator never flags (an injected comparator fault).
     comp_blind: u16,
+    /// When BALCTRL last started a balancing mode (the expiration timers count from it).
+    bal_start: Option<u64>,
 }
 
 impl Dev {
@@ -143,6 +153,7 @@ impl Dev {
             aux_ppm: [500_000; 6],
             scan_end: None,
             comp_blind: 0,
+            bal_start: None,
         }
     }
 
@@ -369,7 +380,8 @@ impl<V: Variant, const N: usize> Max1785xChain<V, N> {
         if hi > lo && hi - lo > d.get(MSMTCH) {
             status |= 1 << 13;
         }
-        for i in 0..V::AUX_INPUTS {
+        let aux_en = d.get(MEASUREEN2);
+        for i in (0..V::AUX_INPUTS).filter(|i| aux_en & (1 << i) != 0) {
             let ppm = i64::from(d.aux_ppm.get(i).copied().unwrap_or(0));
             let a = code(ppm, 1_000_000) << 2;
             d.regs[AUX0 + i] = a;
@@ -434,6 +446,12 @@ impl<V: Variant, const N: usize> Max1785xChain<V, N> {
                     };
                     dev.scan_end = Some(now + t);
                 }
+            }
+            BALCTRL => {
+                dev.regs[BALCTRL] = value;
+                // Any mode other than CBMODE = 000 (re)starts the timer (foxBMS
+                // `mxm_register_map.h`); the sim treats any non-zero value as manual mode.
+                dev.bal_start = (value != 0).then_some(now);
             }
             _ => {
                 if let Some(r) = dev.regs.get_mut(reg) {
@@ -774,10 +792,22 @@ impl<V: Variant, const N: usize> VirtualChip for Max1785xChain<V, N> {
         }
     }
     fn balancing(&self, device: usize) -> u32 {
-        self.devs
-            .get(device)
-            .filter(|d| d.awake)
-            .map_or(0, |d| u32::from(d.get(BALSWCTRL)))
+        let Some(d) = self.devs.get(device).filter(|d| d.awake) else {
+            return 0;
+        };
+        let Some(start) = d.bal_start else {
+            return 0;
+        };
+        let sw = d.get(BALSWCTRL);
+        let mut on = 0u32;
+        for c in 0..V::CELLS {
+            let minutes = u64::from(d.get(BALEXP1 + c));
+            let live = minutes == 0 || self.now < start + minutes * 60_000_000_000;
+            if sw & (1 << c) != 0 && live {
+                on |= 1 << c;
+            }
+        }
+        on
     }
     fn sleep(&mut self) {
         for d in self.devs.iter_mut() {
