@@ -50,7 +50,8 @@
 //! * **AUX**: only the inputs enabled in MEASUREEN2 (bit `k` = AUX`k`) are converted.
 //!
 //! Not modelled: automatic balancing modes, diagnostics (DIAGCFG/CTSTCFG), the
-//! thermistor physics (set AUX ratios with [`Max1785xChain::set_aux_ratio_ppm`]), die
+//! thermistor physics (set AUX ratios with [`Max1785xChain::set_aux_ratio_ppm`], or give a
+//! temperature-to-ratio function with [`Max1785xChain::set_thermistor_model`]), die
 //! temperature, keep-alive timing and the device shutdown timeout.
 
 use core::marker::PhantomData;
@@ -200,6 +201,7 @@ pub struct Max1785xChain<V: Variant, const N: usize> {
     alive_enabled: bool,
     current_ua: i64,
     csa_scale: Option<(i64, i64)>,
+    thermistor: Option<fn(i32) -> u32>,
     uart_messages: u32,
     _v: PhantomData<V>,
 }
@@ -231,6 +233,7 @@ impl<V: Variant, const N: usize> Max1785xChain<V, N> {
             alive_enabled: false,
             current_ua: 0,
             csa_scale: None,
+            thermistor: None,
             uart_messages: 0,
             _v: PhantomData,
         }
@@ -252,6 +255,13 @@ impl<V: Variant, const N: usize> Max1785xChain<V, N> {
         {
             *a = ppm.min(1_000_000);
         }
+    }
+
+    /// The thermistor network of every AUX input: temperature (m°C) to the input's ratio
+    /// of its reference (ppm). With it, [`VirtualChip::set_temperature`] sets every AUX
+    /// input of the device; without it, `set_temperature` does nothing.
+    pub fn set_thermistor_model(&mut self, model: Option<fn(i32) -> u32>) {
+        self.thermistor = model;
     }
 
     /// The devices expect (and count) the alive-counter byte after the PEC: models the
@@ -748,8 +758,13 @@ impl<V: Variant, const N: usize> VirtualChip for Max1785xChain<V, N> {
             *c = microvolts;
         }
     }
-    fn set_temperature(&mut self, _device: usize, _millicelsius: i32) {
-        // No thermistor model: set AUX ratios with `set_aux_ratio_ppm`.
+    fn set_temperature(&mut self, device: usize, millicelsius: i32) {
+        let Some(model) = self.thermistor else {
+            return;
+        };
+        if let Some(d) = self.devs.get_mut(device) {
+            d.aux_ppm = [model(millicelsius).min(1_000_000); 6];
+        }
     }
     fn set_current(&mut self, microamps: i64) {
         self.current_ua = microamps;
