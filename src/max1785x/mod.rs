@@ -31,7 +31,10 @@
 //! * Every returned message is checked: its PEC ([`crate::crc::maxim_pec8`]: the CRC over
 //!   the message including its PEC is 0), its length, the echoed command and register, the
 //!   data-check byte's PEC-error bit (a device received a corrupted message: not trusted even
-//!   with a good PEC) and, when enabled, the alive counter. The receive buffer is cleared
+//!   with a good PEC; reported as [`FaultReason::Framing`](crate::error::FaultReason::Framing),
+//!   like a wrong length or echo) and, when enabled, the alive counter. A message that comes
+//!   back exactly as sent (no device inserted anything) is
+//!   [`FaultReason::NoResponse`](crate::error::FaultReason::NoResponse). The receive buffer is cleared
 //!   before every message, so an old message can never be read as the answer.
 //! * **Per device.** A READALL carries one PEC for all devices, so it is trusted for all or
 //!   none. A failing READALL is re-issued whole up to [`Max1785x::retries`] times; if it
@@ -47,7 +50,9 @@
 //!   [`ReadMode::ReadAll`] trades that margin for fewer bytes on the wire.
 //! * **Alive counter** ([`Max1785x::set_alive_counter`]): a sequence check, so a mismatch
 //!   fails every device of that message — the counter cannot say which device missed it —
-//!   and a write whose counter is short is an error. After a mismatch no result is trusted
+//!   and a write whose counter is short is an error (reported as
+//!   [`FaultReason::CommandCounter`](crate::error::FaultReason::CommandCounter) with the
+//!   counter expected and received). After a mismatch no result is trusted
 //!   (every device reads `Failed`) until a scan request comes back counted by every device:
 //!   a device may have missed the last scan and still hold an older one. Without the alive
 //!   counter, a write that a device ignored (it forwards everything untouched) cannot be
