@@ -227,3 +227,98 @@ fn wake_up_is_bounded_when_preambles_never_return() {
         assert_eq!(w(d.wake_chain()).unwrap_err().kind(), ErrorKind::Timeout);
     });
 }
+
+/// One bridge register write (`[address, value]`).
+fn bridge_write(reg: u8, v: u8) -> Vec<SpiT<u8>> {
+    vec![
+        SpiT::transaction_start(),
+        SpiT::write_vec(vec![reg, v]),
+        SpiT::transaction_end(),
+    ]
+}
+
+/// One bridge register read answering `v`.
+fn bridge_read(reg: u8, v: u8) -> Vec<SpiT<u8>> {
+    vec![
+        SpiT::transaction_start(),
+        SpiT::transfer_in_place(vec![reg, 0x00], vec![0x00, v]),
+        SpiT::transaction_end(),
+    ]
+}
+
+fn command(c: u8) -> Vec<SpiT<u8>> {
+    vec![
+        SpiT::transaction_start(),
+        SpiT::write_vec(vec![c]),
+        SpiT::transaction_end(),
+    ]
+}
+
+/// The start-up of a chain of one up to the VERSION read, which answers `version`.
+fn start_up_until_version(version: u16) -> Vec<SpiT<u8>> {
+    let mut e = Vec::new();
+    // CONFIGURATION_3 = 0x05 (keep-alive 160 µs) and read back; RX_INTERRUPT_ENABLE = 0x88
+    // (RX error bit 7, overflow bit 3) and read back; RX_INTERRUPT_FLAGS cleared.
+    e.extend(bridge_write(0x10, 0x05));
+    e.extend(bridge_read(0x11, 0x05));
+    e.extend(bridge_write(0x04, 0x88));
+    e.extend(bridge_read(0x05, 0x88));
+    e.extend(bridge_write(0x08, 0x00));
+    // Wake-up with preambles.
+    e.extend(command(0xE0));
+    e.extend(bridge_write(0x0E, 0x30));
+    e.extend(bridge_read(0x01, 0x21));
+    e.extend(bridge_write(0x0E, 0x10));
+    e.extend(bridge_read(0x01, 0x01));
+    e.extend(command(0x20));
+    e.extend(command(0xE0));
+    // HELLOALL: one device took address 0.
+    e.extend(maxim_message(
+        &[0x57, 0x00, 0x00],
+        3,
+        &[STOP],
+        &[0x57, 0x00, 0x01],
+    ));
+    // STATUS1, FMEA1, FMEA2 = 0 (WRITEALL, echoed).
+    for reg in [0x02, 0x05, 0x06] {
+        let m = maxim_sealed(&[0x02, reg, 0x00, 0x00]);
+        e.extend(maxim_message(&m, 5, &[STOP], &m));
+    }
+    // READALL VERSION.
+    let [lo, hi] = version.to_le_bytes();
+    e.extend(maxim_message(
+        &maxim_sealed(&[0x03, 0x00, 0x00]),
+        6,
+        &[STOP],
+        &maxim_sealed(&[0x03, 0x00, lo, hi, 0x00]),
+    ));
+    e
+}
+
+#[test]
+fn start_up_on_the_wire() {
+    let mut exp = start_up_until_version(0x8531);
+    // MEASUREEN1 = 0x7FFF (14 cells + block), read back.
+    let m = maxim_sealed(&[0x02, 0x64, 0xFF, 0x7F]);
+    exp.extend(maxim_message(&m, 5, &[STOP], &m));
+    exp.extend(maxim_message(
+        &maxim_sealed(&[0x03, 0x64, 0x00]),
+        6,
+        &[STOP],
+        &maxim_sealed(&[0x03, 0x64, 0xFF, 0x7F, 0x00]),
+    ));
+    wire!(1, exp, |d, w| {
+        w(d.start_up()).unwrap();
+    });
+}
+
+#[test]
+fn start_up_refuses_another_model() {
+    // EngineerZone 583407: a MAX17854 answers VERSION 0x8544 (model 0x854, revision 4); a
+    // driver for the MAX17853 stops there.
+    wire!(1, start_up_until_version(0x8544), |d, w| {
+        let e = w(d.start_up()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Device);
+        assert_eq!(e.device(), Some(0));
+    });
+}
