@@ -667,3 +667,29 @@ fn balancing_expires_unless_renewed() {
     both!(Max17853, 1, balancing_watchdog);
     both!(Max17852, 16, balancing_watchdog);
 }
+
+#[test]
+fn start_up_checks_the_readall_slot_order() {
+    // A chain that answers READALL with the last device first: the start-up's ADDRESS
+    // comparison (READALL against READDEVICE) refuses it before anything is measured.
+    let sim = Sim::new(Max1785xChain::<Max17853, 3>::new());
+    sim.with(|c| c.set_reversed_readall_slots(true));
+    let mut d = Max1785x::<Max17853, 3, _>::new(Blocking::new(sim.spi(), sim.delay()));
+    let e = d.start_up().unwrap_err();
+    assert!(
+        matches!(e, Error::Device { device: 0, what } if what.contains("slot order")),
+        "{e:?}"
+    );
+    let sim = Sim::new(Max1785xChain::<Max17853, 3>::new());
+    sim.with(|c| c.set_reversed_readall_slots(true));
+    let mut d = Max1785x::<Max17853, 3, _>::new(Async::new(sim.spi(), sim.delay()));
+    let e = block_on(d.start_up()).unwrap_err();
+    assert!(
+        matches!(e, Error::Device { device: 0, what } if what.contains("slot order")),
+        "{e:?}"
+    );
+    // The same chain in the order the driver assumes passes.
+    let sim = Sim::new(Max1785xChain::<Max17853, 3>::new());
+    let mut d = Max1785x::<Max17853, 3, _>::new(Blocking::new(sim.spi(), sim.delay()));
+    d.start_up().unwrap();
+}

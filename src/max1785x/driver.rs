@@ -661,6 +661,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         for r in [Register::Status1, Register::Fmea1, Register::Fmea2] {
             self.write_msg(None, r.address(), 0x0000).await?;
         }
+        self.verify_slot_order().await?;
         let mut v: Slots<N> = [Ok(0); N];
         self.read_reg(Register::Version.address(), &mut v).await?;
         for (d, x) in v.iter().enumerate() {
@@ -691,6 +692,62 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         }
         self.balexp_written = false;
         self.write_thresholds().await
+    }
+
+    /// READALL of ADDRESS against one READDEVICE of ADDRESS per device: each device's
+    /// ADDRESS register holds its own address, so the slots of a READALL must match the
+    /// device-by-device answers in order. This checks the slot order the driver assumes
+    /// (device 0 first) on the hardware itself, without knowing the register's layout.
+    async fn verify_slot_order(&mut self) -> Result<(), Error<IO::Error>> {
+        if N < 2 {
+            return Ok(());
+        }
+        let reg = Register::Address.address();
+        let mut rx = [0u8; MAX_MESSAGE];
+        let mut all: Option<[u16; N]> = None;
+        let mut last = FaultReason::NoResponse;
+        for _ in 0..=self.retries {
+            let req = Request::read_all(reg, N, self.next_alive()).map_err(Error::Config)?;
+            if !self.transact(&req, &mut rx).await? {
+                continue;
+            }
+            match message::check_read_all(&req, &rx) {
+                Ok(r) => {
+                    let mut v = [0u16; N];
+                    for (d, x) in v.iter_mut().enumerate() {
+                        *x = r.value(d).unwrap_or(0);
+                    }
+                    all = Some(v);
+                    break;
+                }
+                Err(e) => last = self.note(e),
+            }
+        }
+        let Some(all) = all else {
+            return Err(Error::Integrity(DeviceFault {
+                device: 0,
+                reason: last,
+            }));
+        };
+        for (d, a) in all.iter().enumerate() {
+            let mut came_back = true;
+            match self.read_one(d as u8, reg, &mut came_back).await? {
+                Ok((v, _)) if v == *a => {}
+                Ok(_) => {
+                    return Err(Error::Device {
+                        device: d as u8,
+                        what: "READALL slot order differs from the device addresses",
+                    });
+                }
+                Err(reason) => {
+                    return Err(Error::Integrity(DeviceFault {
+                        device: d as u8,
+                        reason,
+                    }));
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn read_bridge(&mut self, reg: BridgeRegister) -> Result<u8, Error<IO::Error>> {
@@ -1308,7 +1365,9 @@ twins! {
         /// read-back, interrupt flags cleared, chain wake-up (preambles on until RX_STATUS shows the receiver busy,
         /// bounded; preambles off; buffers cleared), HELLOALL with the device count checked
         /// against `N` ([`Error::Device`] naming the count otherwise: with fewer devices,
-        /// the first that took no address), STATUS1/FMEA1/FMEA2 cleared, every
+        /// the first that took no address), STATUS1/FMEA1/FMEA2 cleared, the READALL slot
+        /// order checked on the chain itself (a READALL of ADDRESS against one READDEVICE
+        /// of ADDRESS per device; [`Error::Device`] if they differ), every
         /// device's VERSION model checked against `V`, MEASUREEN1 (all cells + block) and the
         /// held thresholds written and verified (foxBMS `MXM_5XStateHandlerInit`;
         /// MAXREFDES1301 `Initialization.cpp`). [`CellMonitor::wake`](crate::CellMonitor::wake)

@@ -147,9 +147,10 @@
 //!   code × 5 V / 16384; the two differ by less than one LSB (see [`convert`]).
 //! * **READALL slot order**: the driver takes the first slot after the register byte as
 //!   device 0 (the first device the message reaches, address 0). The cited code does not
-//!   settle it (foxBMS's self-test data is symmetric). Check it once on hardware by giving
-//!   the devices distinct values (e.g. different BALSWCTRL masks with
-//!   [`Max1785x::write_device`]) and reading them back with READALL and READDEVICE: in
+//!   settle it (foxBMS's self-test data is symmetric), so the start-up checks it on the
+//!   chain: a READALL of the ADDRESS register (each device holds its own address there)
+//!   must equal the READDEVICE answers in order, else the start-up fails with
+//!   [`Error::Device`](crate::Error::Device) and nothing is measured. In
 //!   [`ReadMode::PerDevice`] the order question does not arise.
 //! * **Alive counter**: its enable bit, whether the PEC covers it, and that each device adds
 //!   one. The driver never enables it; with [`Max1785x::set_alive_counter`] it sends the

@@ -19,7 +19,8 @@
 //!   bit-serial CRC below, not [`crate::crc`]); a bad PEC sets its STATUS1 ALRTPEC and the
 //!   data-check PEC-error bit and it does not act. HELLOALL assigns addresses 0.. in chain
 //!   order. WRITEALL/WRITEDEVICE write the register (STATUS1/FMEA1/FMEA2: bits written 0
-//!   are cleared — model choice). READALL: each device inserts its two bytes after those of
+//!   are cleared — model choice); HELLOALL also sets each device's ADDRESS register to its
+//!   address (bits 4:0, model choice). READALL: each device inserts its two bytes after those of
 //!   the devices before it (device 0 first — the crate's reading of the protocol, see the
 //!   family docs), ORs its status into the data-check byte and recomputes the PEC, consuming
 //!   two fill bytes (0xD3, 0xC2, as EngineerZone 583407 shows on the wire). READDEVICE: the
@@ -202,6 +203,7 @@ pub struct Max1785xChain<V: Variant, const N: usize> {
     current_ua: i64,
     csa_scale: Option<(i64, i64)>,
     thermistor: Option<fn(i32) -> u32>,
+    reversed_slots: bool,
     uart_messages: u32,
     _v: PhantomData<V>,
 }
@@ -234,6 +236,7 @@ impl<V: Variant, const N: usize> Max1785xChain<V, N> {
             current_ua: 0,
             csa_scale: None,
             thermistor: None,
+            reversed_slots: false,
             uart_messages: 0,
             _v: PhantomData,
         }
@@ -262,6 +265,12 @@ impl<V: Variant, const N: usize> Max1785xChain<V, N> {
     /// input of the device; without it, `set_temperature` does nothing.
     pub fn set_thermistor_model(&mut self, model: Option<fn(i32) -> u32>) {
         self.thermistor = model;
+    }
+
+    /// READALL answers carry the devices' slots in reverse order (the other reading of the
+    /// protocol): the driver's start-up must notice.
+    pub fn set_reversed_readall_slots(&mut self, on: bool) {
+        self.reversed_slots = on;
     }
 
     /// The devices expect (and count) the alive-counter byte after the PEC: models the
@@ -497,6 +506,8 @@ impl<V: Variant, const N: usize> Max1785xChain<V, N> {
                 }
                 if !self.is_silent(d) {
                     self.devs[d].address = Some(cnt);
+                    // ADDRESS holds the device's own address (model choice: bits 4:0).
+                    self.devs[d].regs[0x01] = u16::from(cnt & 0x1F);
                     cnt = cnt.wrapping_add(1);
                 }
             }
@@ -571,6 +582,14 @@ impl<V: Variant, const N: usize> Max1785xChain<V, N> {
                 out[5] = ac;
                 len = 5 + ac_byte;
             } else if cmd == 0x03 || replied {
+                if cmd == 0x03 && self.reversed_slots {
+                    let n = n_data / 2;
+                    for i in 0..n / 2 {
+                        let (a, b) = (2 * i, 2 * (n - 1 - i));
+                        data.swap(a, b);
+                        data.swap(a + 1, b + 1);
+                    }
+                }
                 out[0] = cmd;
                 out[1] = reg as u8;
                 out[2..2 + n_data].copy_from_slice(&data[..n_data]);
