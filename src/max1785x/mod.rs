@@ -76,8 +76,10 @@
 //! 160 µs (CONFIGURATION_3 = 0x05, verified), preambles on until RX_STATUS shows the
 //! receiver busy (the preambles came back around the ring), preambles off, buffers cleared
 //! (MAXREFDES1301 `Initialization.cpp`; foxBMS `MXM_5XStateHandlerInit`), HELLOALL with the
-//! device count checked against `N`, STATUS1/FMEA1/FMEA2 cleared, each device's VERSION model
-//! checked against the part, MEASUREEN1 and the held thresholds written and verified.
+//! device count checked against `N`, STATUS1/FMEA1/FMEA2 cleared, the READALL slot order
+//! checked against READDEVICE, each device's VERSION model checked against the part,
+//! MEASUREEN1 (and MEASUREEN2 for the thermistor inputs) and the held thresholds written and
+//! verified.
 //!
 //! # `CellMonitor` mapping
 //!
