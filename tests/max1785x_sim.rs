@@ -693,3 +693,19 @@ fn start_up_checks_the_readall_slot_order() {
     let mut d = Max1785x::<Max17853, 3, _>::new(Blocking::new(sim.spi(), sim.delay()));
     d.start_up().unwrap();
 }
+
+#[test]
+fn aux_inputs_before_any_scan_are_not_converted() {
+    let sim = Sim::new(Max1785xChain::<Max17853, 2>::new());
+    let mut d = Max1785x::<Max17853, 2, _>::new(Blocking::new(sim.spi(), sim.delay()));
+    d.start_up().unwrap();
+    let mut out = [Reading::Valid(7u32); 12];
+    assert!(d.read_aux_ratios(&mut out).unwrap().is_ok());
+    assert!(out.iter().all(|r| *r == Reading::NotConverted));
+    let sim = Sim::new(Max1785xChain::<Max17853, 2>::new());
+    let mut d = Max1785x::<Max17853, 2, _>::new(Async::new(sim.spi(), sim.delay()));
+    block_on(d.start_up()).unwrap();
+    let mut out = [Reading::Valid(7u32); 12];
+    assert!(block_on(d.read_aux_ratios(&mut out)).unwrap().is_ok());
+    assert!(out.iter().all(|r| *r == Reading::NotConverted));
+}

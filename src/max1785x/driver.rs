@@ -887,11 +887,11 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
     /// Reads `regs` into `out` (`N × regs.len()`, device-major) through `conv`; a device
     /// without SCANDONE reads `NotConverted`; a device failing any read fails all its
     /// slots.
-    async fn read_results(
+    async fn read_results<T: Copy>(
         &mut self,
         regs: &[u8],
-        out: &mut [Reading<MicroVolts>],
-        conv: fn(u16) -> MicroVolts,
+        out: &mut [Reading<T>],
+        conv: fn(u16) -> T,
     ) -> Result<ChainReport, Error<IO::Error>> {
         let per = regs.len();
         check_len(out.len(), N * per)?;
@@ -996,21 +996,12 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         &mut self,
         out: &mut [Reading<u32>],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        let per = V::AUX_INPUTS;
-        check_len(out.len(), N * per)?;
-        let mut report = ChainReport::OK;
-        let mut v: Slots<N> = [Ok(0); N];
-        for i in 0..per {
-            let reg = Register::aux(i as u8).unwrap_or(0);
-            self.read_reg(reg, &mut v).await?;
-            for (d, x) in v.iter().enumerate() {
-                if let Some(o) = out.get_mut(d * per + i) {
-                    *o = slot_reading(d, *x, &mut report, convert::aux_ratio_ppm);
-                }
-            }
+        let mut regs = [0u8; 6];
+        for (i, r) in regs.iter_mut().enumerate() {
+            *r = Register::aux(i as u8).unwrap_or(0);
         }
-        fail_whole_devices(out, per, &report);
-        Ok(report)
+        let regs = regs.get(..V::AUX_INPUTS).unwrap_or(&[]);
+        self.read_results(regs, out, convert::aux_ratio_ppm).await
     }
 
     async fn read_alerts(
@@ -1240,22 +1231,6 @@ fn slot_reading<T>(
     }
 }
 
-/// Fails every slot of the devices in `report` (a device failing one read fails the
-/// operation).
-fn fail_whole_devices<T: Copy>(out: &mut [Reading<T>], per: usize, report: &ChainReport) {
-    for (d, chunk) in out.chunks_exact_mut(per.max(1)).enumerate() {
-        if report.failed.contains(d) {
-            let f = chunk.iter().find_map(|r| match r {
-                Reading::Failed(f) => Some(*f),
-                _ => None,
-            });
-            if let Some(f) = f {
-                chunk.fill(Reading::Failed(f));
-            }
-        }
-    }
-}
-
 impl<V: Variant, const N: usize, IO: SpiIo> MonitorCore for Core<V, N, IO> {
     type BusError = IO::Error;
 
@@ -1407,7 +1382,8 @@ twins! {
         /// Reads BLOCK of every device (`out.len() == N`).
         pub fn read_block_voltages(&mut self, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// Reads AUX0.. of every device as ratios of the reference in ppm
-        /// (`out.len() == N · V::AUX_INPUTS`).
+        /// (`out.len() == N · V::AUX_INPUTS`). Like the cells: a device without SCANDONE
+        /// reads `NotConverted`, a device failing any read fails all its inputs.
         pub fn read_aux_ratios(&mut self, out: &mut [Reading<u32>]) -> Result<ChainReport, Error<SpiError<B>>>;
         /// Reads STATUS1, FMEA1, FMEA2, ALRTOVCELL and ALRTUVCELL of every device
         /// (`out.len() == N`).
