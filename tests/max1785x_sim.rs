@@ -355,6 +355,13 @@ macro_rules! current {
             c.set_current_sense(5_000, 100);
             c.set_current(-12_345_000);
         });
+        // No scan yet: the CSA register holds no conversion.
+        assert_eq!(
+            $w($t::read_current(&mut $d)).unwrap_err().kind(),
+            ErrorKind::Device
+        );
+        $w($d.start_scan(Oversampling::None)).unwrap();
+        $w($d.poll_scan()).unwrap();
         // -12.345 A × 100 µΩ = -1.2345 mV = -246.9 codes of 5 µV → -247 → -12.35 A.
         assert_eq!(
             $w($t::read_current(&mut $d)).unwrap(),

@@ -1198,17 +1198,32 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 "current sense not configured (set_current_sense)",
             )));
         };
-        let mut came_back = true;
-        match self
-            .read_one(cs.device, Register::Csa.address(), &mut came_back)
-            .await?
-        {
-            Ok((raw, _)) => Ok(Some(cs.current(raw))),
-            Err(reason) => Err(Error::Integrity(DeviceFault {
+        let fault = |reason| {
+            Error::Integrity(DeviceFault {
                 device: cs.device,
                 reason,
-            })),
+            })
+        };
+        if let Some(reason) = self.suspect {
+            return Err(fault(reason));
         }
+        let mut came_back = true;
+        // A CSA register that no scan has written is not a current.
+        let (scan, _) = self
+            .read_one(cs.device, Register::ScanCtrl.address(), &mut came_back)
+            .await?
+            .map_err(fault)?;
+        if !ScanCtrl::from_bits_retain(scan).contains(ScanCtrl::SCANDONE) {
+            return Err(Error::Device {
+                device: cs.device,
+                what: "CSA not converted: no scan completed",
+            });
+        }
+        let (raw, _) = self
+            .read_one(cs.device, Register::Csa.address(), &mut came_back)
+            .await?
+            .map_err(fault)?;
+        Ok(Some(cs.current(raw)))
     }
 }
 

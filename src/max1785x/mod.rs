@@ -90,7 +90,7 @@
 //! | cells | CELL1..CELL14, 5 V / 2^14 ([`convert`]) |
 //! | stack voltage | BLOCK, 65 V / 2^14 |
 //! | temperatures | AUX inputs through [`Thermistors`] (none by default); the start-up enables them in MEASUREEN2 (bit `k` = AUX`k`, foxBMS) |
-//! | current | MAX17852: CSA through the caller's [`CurrentSense`](convert::CurrentSense) (an error until set); MAX17853: `Ok(None)` |
+//! | current | MAX17852: CSA of the device named in the caller's [`CurrentSense`](convert::CurrentSense) (a configuration error until set; [`Error::Device`](crate::Error::Device) while that device shows no SCANDONE: an unconverted CSA is not a current), READDEVICE only; MAX17853: `Ok(None)` |
 //! | balancing | manual mode as foxBMS runs it: BALEXP1..14 (the expiration timer, [`Max1785x::set_balance_timeout`], default 1 min), BALSWCTRL (bit `k` = cell `k + 1`) per device, both verified by read-back, then BALCTRL = 0x180E ([`register::BALCTRL_MANUAL`]), which (re)starts the timer; all-zero masks write BALCTRL = 0 (disabled). Two adjacent cells at once are refused (foxBMS balances even and odd cells alternately). The timer is the balancing watchdog: switches open by themselves after the expiration unless `set_balancing` is called again |
 //! | faults | ALRTOVCELL / ALRTUVCELL per cell, FMEA2 ALRTTEMP (die) and STATUS1 ALRTAUXUVST / ALRTAUXOVST (NTC hot / cold) as over/under-temperature, FMEA1/FMEA2 self-test bits as `internal`, `raw` = STATUS1 ([`register::Alerts`]) |
 //!
