@@ -9,6 +9,7 @@
 //! | [`crc8_nxp_bcc`] | CRC-8, poly 0x2F, init 0x42, no reflection, no final XOR | NXP MC33771/MC33772 (B and C) SPI and TPL frames |
 //! | [`crc8_sae_j1850`] | CRC-8/SAE-J1850 (poly 0x1D, init 0xFF, xorout 0xFF) | Infineon TLE9012 isoUART requests and read replies |
 //! | [`tle9012_crc3`] | CRC-3, poly x^3+x+1, init 0, over 5 status bits | Infineon TLE9012 write-reply byte |
+//! | [`maxim_pec8`] | CRC-8, reflected poly 0xB2 (normal 0x4D), init 0, no final XOR | Maxim/ADI battery-management UART (MAX1785x via MAX17841B) |
 //!
 //! Definitions: LTC6812-1 data sheet Rev. B "Packet Error Code"
 //! (<https://www.analog.com/media/en/technical-documentation/data-sheets/ltc6812-1.pdf>),
@@ -405,6 +406,42 @@ pub const fn tle9012_crc3(status: u8) -> u8 {
 pub const fn tle9012_write_reply_ok(byte: u8) -> bool {
     tle9012_crc3(byte >> 3) == byte & 0x7
 }
+
+/// CRC-8 of the Maxim/ADI battery-management UART PEC (MAX17852/MAX17853 via the MAX17841B
+/// bridge): polynomial x^8+x^6+x^3+x^2+1 (normal 0x4D, reflected 0xB2; Koopman notation
+/// 0xA6, full 0x14D), initial value 0, reflected in and out, no final XOR. Every message
+/// byte up to the PEC is covered (command, register or address, data, data-check byte).
+/// Catalogue check: `"123456789"` → 0x84. With no final XOR, the CRC over a message
+/// *including* its PEC is 0.
+///
+/// Detection (computed for this polynomial, independent of any vendor text): every 1- and
+/// 2-bit error is detected up to 30 covered bytes (Hamming distance 3); from 31 covered bytes
+/// on, two flips 255 bits apart are not (distance 2). A READALL carries `3 + 2·N` covered
+/// bytes, so chains of more than 13 devices are weaker there than the 5-byte READDEVICE
+/// reply (see the `max1785x` module docs).
+///
+/// ```
+/// // foxBMS `mxm_crc8.c` self-test (foxBMS/foxbms-2, BSD-3-Clause): 03 12 00 → 0xCB.
+/// assert_eq!(bms_afe::crc::maxim_pec8(&[0x03, 0x12, 0x00]), 0xCB);
+/// ```
+#[inline]
+pub fn maxim_pec8(data: &[u8]) -> u8 {
+    MAXIM_PEC8.checksum(data)
+}
+
+/// The [`maxim_pec8`] algorithm for the `crc` crate.
+pub const MAXIM_PEC8_ALGORITHM: Algorithm<u8> = Algorithm {
+    width: 8,
+    poly: 0x4D,
+    init: 0x00,
+    refin: true,
+    refout: true,
+    xorout: 0x00,
+    check: 0x84,
+    residue: 0x00,
+};
+
+static MAXIM_PEC8: Crc<u8, Imp> = Crc::<u8, Imp>::new(&MAXIM_PEC8_ALGORITHM);
 
 // ---------------------------------------------------------------------------------------------
 // Fast PEC15 for register groups: two bytes per step.
@@ -903,6 +940,40 @@ mod tests {
             crc16_modbus(&[0xD3, 0x01, 0x00, 0x02, 0xB7, 0x78, 0xBC]),
             0x336A
         );
+    }
+
+    #[test]
+    fn maxim_pec8_vectors() {
+        // foxBMS `mxm_crc8.c` MXM_CRC8SelfTest (foxBMS/foxbms-2 @308028fb, BSD-3-Clause).
+        assert_eq!(maxim_pec8(&[0x02, 0x12, 0xB1, 0xB2]), 0xC4);
+        assert_eq!(maxim_pec8(&[0x03, 0x12, 0x00]), 0xCB);
+        assert_eq!(
+            maxim_pec8(&[0x02, 0x5B, 0x12, 0x42, 0xFF, 0xD3, 0x13, 0x77, 0xA1, 0x31]),
+            0x7E
+        );
+        assert_eq!(maxim_pec8(&[0x03, 0x66, 0x00]), 0x43);
+        // EngineerZone 583407: READDEVICE address 1, VERSION, DC 0 sent with PEC 0xEE.
+        assert_eq!(maxim_pec8(&[0x0D, 0x00, 0x00]), 0xEE);
+        assert_eq!(maxim_pec8(b"123456789"), 0x84);
+        // Bit-serial oracle (reflected 0xB2), random data: table form agrees.
+        let mut seed = 0x2468_ACE1u32;
+        let mut buf = [0u8; 70];
+        for b in buf.iter_mut() {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            *b = seed as u8;
+        }
+        for len in 0..=buf.len() {
+            let mut c = 0u8;
+            for &b in &buf[..len] {
+                c ^= b;
+                for _ in 0..8 {
+                    c = if c & 1 != 0 { (c >> 1) ^ 0xB2 } else { c >> 1 };
+                }
+            }
+            assert_eq!(maxim_pec8(&buf[..len]), c, "len {len}");
+        }
     }
 
     #[test]

@@ -165,6 +165,7 @@
 //! | [`bq769x2`] | BQ76952, BQ76942 (and relatives) over I2C |
 //! | [`mc3377x`] | NXP MC33771C, MC33772C over SPI or TPL (MC33664); B-silicon frames |
 //! | [`tle9012`] | Infineon TLE9012DQU chains over isoUART (TLE9015DQU) |
+//! | [`max1785x`] | MAX17852, MAX17853 through the MAX17841B bridge |
 //! | `sim` | virtual chips with fault injection (feature `sim`) |
 //! | `conformance` | the `CellMonitor` conformance suite (feature `conformance`) |
 #![no_std]
@@ -184,6 +185,7 @@ pub mod adbms6830;
 pub mod bq769x0;
 pub mod bq769x2;
 pub mod ltc681x;
+pub mod max1785x;
 pub mod mc3377x;
 pub mod tle9012;
 

@@ -388,3 +388,95 @@ mod tle9012 {
     chain!(tle9012_x5, 5);
     chain!(tle9012_x16, 16);
 }
+
+mod max1785x {
+    use super::*;
+    use bms_afe::conformance::SuiteReport;
+    use bms_afe::max1785x::convert::CurrentSense;
+    use bms_afe::max1785x::{Max1785x, Max17852, Max17853, Thermistors, Variant};
+    use bms_afe::sim::max1785x::Max1785xChain;
+    use bms_afe::units::MicroVolts;
+    use bms_afe::units::MilliCelsius;
+
+    /// The thresholds a BMS would set, far outside the generated cells; `CellMonitor::wake`
+    /// (the start-up) writes them. The MAX17852's current sense is configured the same way
+    /// on the driver and the virtual chain (its scaling is the caller's, see `CurrentSense`).
+    fn configure<V: Variant, const N: usize, IO>(
+        d: &mut Max1785x<V, N, IO>,
+        sim: &Sim<Max1785xChain<V, N>>,
+    ) {
+        d.set_undervoltage(MicroVolts(2_000_000)).unwrap();
+        d.set_overvoltage(MicroVolts(4_500_000)).unwrap();
+        // One thermistor on AUX0, a made-up linear network on both sides: 25 °C at half the
+        // reference, 10 ppm per 0.1 °C (the suite checks the driver's path, not a sensor).
+        d.set_thermistors(Some(Thermistors {
+            inputs: 0b1,
+            convert: ratio_to_mc,
+        }))
+        .unwrap();
+        sim.with(|c| c.set_thermistor_model(Some(mc_to_ratio)));
+        if V::HAS_CSA {
+            let cs = CurrentSense {
+                device: 0,
+                lsb_nv: 2_000,
+                shunt_micro_ohm: 100,
+            };
+            d.set_current_sense(Some(cs)).unwrap();
+            sim.with(|c| c.set_current_sense(2_000, 100));
+        }
+    }
+
+    fn ratio_to_mc(ppm: u32) -> MilliCelsius {
+        MilliCelsius(25_000 + (ppm as i32 - 500_000) * 10)
+    }
+
+    fn mc_to_ratio(mc: i32) -> u32 {
+        (500_000 + (mc - 25_000) / 10).clamp(0, 1_000_000) as u32
+    }
+
+    /// The UART daisy chain is a ring: a break anywhere stops every message from coming
+    /// back, so no device can be read (the driver reports all of them `NoResponse`, checked
+    /// in `tests/max1785x_sim.rs`). `broken_chain` therefore fails by design on chains of 2
+    /// or more and is the only case allowed to; on a chain of one it is skipped.
+    fn check_ring(name: &str, r: SuiteReport, skipped: u32, n: usize) {
+        if n == 1 {
+            check(name, r, skipped + 1);
+            return;
+        }
+        println!("{name}: {r}");
+        assert_eq!(r.failed, 1, "{name}: {r}");
+        assert_eq!(
+            r.first_failure.map(|f| f.case),
+            Some("broken_chain"),
+            "{name}: {r}"
+        );
+        assert_eq!(r.skipped, skipped, "{name}: {r}");
+        assert_eq!(r.passed + r.skipped + r.failed, CASES, "{name}: {r}");
+    }
+
+    /// Skipped: on the MAX17853 `current` (no amplifier).
+    macro_rules! chain {
+        ($name:ident, $v:ty, $n:literal) => {
+            #[test]
+            fn $name() {
+                let skipped = if <$v as Variant>::HAS_CSA { 0 } else { 1 };
+                let cfg = SuiteConfig::default();
+                let sim = Sim::new(Max1785xChain::<$v, $n>::new());
+                let mut d = Max1785x::<$v, $n, _>::new(Blocking::new(sim.spi(), sim.delay()));
+                configure(&mut d, &sim);
+                let r = run_blocking(&sim, &mut d, &cfg);
+                check_ring(concat!(stringify!($name), " blocking"), r, skipped, $n);
+                let sim = Sim::new(Max1785xChain::<$v, $n>::new());
+                let mut d = Max1785x::<$v, $n, _>::new(Async::new(sim.spi(), sim.delay()));
+                configure(&mut d, &sim);
+                let r = block_on(run_async(&sim, &mut d, &cfg));
+                check_ring(concat!(stringify!($name), " async"), r, skipped, $n);
+            }
+        };
+    }
+    chain!(max17853_x1, Max17853, 1);
+    chain!(max17853_x2, Max17853, 2);
+    chain!(max17852_x2, Max17852, 2);
+    chain!(max17853_x16, Max17853, 16);
+    chain!(max17852_x16, Max17852, 16);
+}

@@ -89,3 +89,23 @@ fn nxp_crc8_oracle_matches_published_vectors() {
     assert_eq!(oracle_nxp_crc8(&[0x00, 0x1E, 0x2D, 0x01, 0x01]), 0x8D);
     assert_eq!(oracle_nxp_crc8(&[0x08, 0x3F, 0x06, 0x00, 0x03]), 0x15);
 }
+
+#[test]
+fn maxim_pec_oracle_matches_published_vectors() {
+    use common::oracle_maxim_pec;
+    // [X] foxBMS `mxm_crc8.c` MXM_CRC8SelfTest (foxBMS/foxbms-2, BSD-3-Clause).
+    assert_eq!(oracle_maxim_pec(&[0x02, 0x12, 0xB1, 0xB2]), 0xC4);
+    assert_eq!(oracle_maxim_pec(&[0x03, 0x12, 0x00]), 0xCB);
+    assert_eq!(
+        oracle_maxim_pec(&[0x02, 0x5B, 0x12, 0x42, 0xFF, 0xD3, 0x13, 0x77, 0xA1, 0x31]),
+        0x7E
+    );
+    assert_eq!(oracle_maxim_pec(&[0x03, 0x66, 0x00]), 0x43);
+    // [R] EngineerZone thread 583407 (ez.analog.com, "READDEVICE command - MAX17854"): the
+    // host's READDEVICE of VERSION at address 1 carries PEC 0xEE on the wire; the
+    // MAX17854's reply 0D 00 44 85 02 carries 0x02, the PEC of 0D 00 44 85.
+    assert_eq!(oracle_maxim_pec(&[0x0D, 0x00, 0x00]), 0xEE);
+    assert_eq!(oracle_maxim_pec(&[0x0D, 0x00, 0x44, 0x85]), 0x02);
+    // Catalogue-style check value of this CRC-8 (reflected 0x4D, init 0).
+    assert_eq!(oracle_maxim_pec(b"123456789"), 0x84);
+}

@@ -33,6 +33,7 @@ pub mod bq769x2;
 pub mod crc;
 pub mod isospi;
 pub mod ltc681x;
+pub mod max1785x;
 pub mod mc3377x;
 pub mod tle9012;
 
@@ -48,6 +49,7 @@ pub const ALL: &[fn(&mut Runner)] = &[
     bq769x2::register,
     mc3377x::register,
     tle9012::register,
+    max1785x::register,
 ];
 
 /// Deterministic pseudo-random bytes (xorshift32).

@@ -39,6 +39,7 @@ pub mod bq769x0;
 pub mod bq769x2;
 pub mod bus;
 pub mod ltc681x;
+pub mod max1785x;
 pub mod mc3377x;
 mod reference;
 pub mod tle9012;

@@ -180,3 +180,78 @@ pub fn nxp_frame(data: u16, reg: u8, cid: u8, cnt_cmd: u8) -> [u8; 6] {
     f[5] = oracle_nxp_crc8(&f[..5]);
     f
 }
+
+// ---- Maxim battery-management UART (MAX1785x through the MAX17841B) -------------------------
+
+/// Maxim PEC: CRC-8, polynomial x^8+x^6+x^3+x^2+1 processed LSB first (reflected 0xB2),
+/// initial value 0, no final XOR, bit by bit (foxBMS `mxm_crc8.c` documents it as 0xA6 /
+/// 0x14D; MAXREFDES1301 `PEC.cpp` implements it bitwise). `tests/oracles.rs` checks it
+/// against foxBMS's self-test vectors.
+pub fn oracle_maxim_pec(bytes: &[u8]) -> u8 {
+    let mut crc = 0u8;
+    for &b in bytes {
+        for i in 0..8 {
+            let bit = (b >> i) & 1;
+            let fb = (crc & 1) ^ bit;
+            crc >>= 1;
+            if fb != 0 {
+                crc ^= 0xB2;
+            }
+        }
+    }
+    crc
+}
+
+/// `body` followed by its [`oracle_maxim_pec`].
+pub fn maxim_sealed(body: &[u8]) -> Vec<u8> {
+    let mut v = body.to_vec();
+    v.push(oracle_maxim_pec(body));
+    v
+}
+
+/// One MAX17841B message transaction as the driver performs it (MAXREFDES1301
+/// `V_measure.cpp`, foxBMS `mxm_17841b.c`): CLR_RX_BUF (0xE0); WR_LD_Q0 (0xC0) with the length
+/// byte and the message; WR_NXT_LD_Q0 (0xB0); one RX_STATUS read (0x01) per entry of
+/// `statuses`; then, if the last status has RX_STOP (bit 1), RD_NXT_MSG (0x93) returning
+/// `rx` after the byte clocked during the command.
+pub fn maxim_message(
+    message: &[u8],
+    response_len: u8,
+    statuses: &[u8],
+    rx: &[u8],
+) -> Vec<SpiT<u8>> {
+    let mut t = vec![
+        SpiT::transaction_start(),
+        SpiT::write_vec(vec![0xE0]),
+        SpiT::transaction_end(),
+        SpiT::transaction_start(),
+    ];
+    let mut load = vec![0xC0, response_len];
+    load.extend_from_slice(message);
+    t.push(SpiT::write_vec(load));
+    t.push(SpiT::transaction_end());
+    t.extend([
+        SpiT::transaction_start(),
+        SpiT::write_vec(vec![0xB0]),
+        SpiT::transaction_end(),
+    ]);
+    for &s in statuses {
+        t.extend([
+            SpiT::transaction_start(),
+            SpiT::transfer_in_place(vec![0x01, 0x00], vec![0x00, s]),
+            SpiT::transaction_end(),
+        ]);
+    }
+    if statuses.last().is_some_and(|s| s & 0x02 != 0) {
+        let mut tx = vec![0x93];
+        tx.extend(std::iter::repeat_n(0x00, rx.len()));
+        let mut resp = vec![0x00];
+        resp.extend_from_slice(rx);
+        t.extend([
+            SpiT::transaction_start(),
+            SpiT::transfer_in_place(tx, resp),
+            SpiT::transaction_end(),
+        ]);
+    }
+    t
+}
