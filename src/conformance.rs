@@ -18,7 +18,7 @@
 //! | `corruption_names_device` | persistent bit flips at device k: only device k fails, named, none of its data valid; the others still read |
 //! | `random_corruption_never_valid` | seeded transient bit flips: every `Valid` value is the truth (retries may recover) |
 //! | `silent_device` | a device that stops answering fails alone |
-//! | `broken_chain` | devices beyond a break fail, those before it still read |
+//! | `broken_chain` | devices beyond a break fail, those before it still read (on a ring link, [`SuiteConfig::ring`], every device fails) |
 //! | `balancing` | masks reach the chip's switches; invalid masks are rejected before anything changes |
 //! | `faults` | fault flags decode on a healthy chain; a corrupted device fails alone |
 //! | `fault_flags_decode` | one cell pushed past the chip's configured OV threshold and one past UV show as exactly those cells' flags on those devices, and nowhere else |
@@ -67,6 +67,10 @@ pub struct SuiteConfig {
     pub integrity_checked: bool,
     /// Lowest and highest generated cell voltage (µV).
     pub cell_range_uv: (i32, i32),
+    /// `true` for a ring link, where every message passes every device and returns to the
+    /// host (the MAX1785x UART daisy chain): a break anywhere stops every answer, so
+    /// `broken_chain` expects every device to fail, named, instead of only those beyond it.
+    pub ring: bool,
 }
 
 impl Default for SuiteConfig {
@@ -78,6 +82,7 @@ impl Default for SuiteConfig {
             max_operation_ns: 10_000_000_000,
             integrity_checked: true,
             cell_range_uv: (2_800_000, 4_200_000),
+            ring: false,
         }
     }
 }
@@ -532,6 +537,47 @@ impl<M: VirtualChip + Clock> Ctx<'_, M> {
         Ok(())
     }
 
+    /// A ring with a break: nothing comes back, so either the operation fails with an
+    /// integrity error (no response) and hands out no value, or every device's slots are
+    /// `Failed`, each naming its own device.
+    async fn ring_broken<C: AsyncCellMonitor>(
+        &mut self,
+        m: &mut C,
+        case: &'static str,
+        d: usize,
+        c: usize,
+    ) -> Result<(), Failure> {
+        self.randomise(d, c);
+        // Sentinel: a value no chip reports, so a slot the driver wrote is told apart.
+        const SENTINEL: Reading<MicroVolts> = Reading::Valid(MicroVolts(i32::MIN));
+        let mut out = [SENTINEL; MAX_CELLS];
+        match m
+            .measure_cells(ConversionMode::Normal, &mut out[..d * c])
+            .await
+        {
+            Err(e) => {
+                if !matches!(e.kind(), ErrorKind::NoResponse | ErrorKind::Integrity) {
+                    return Err(fail(case, None, "a broken ring gave a non-integrity error"));
+                }
+                if out[..d * c].iter().any(|r| r.is_valid() && *r != SENTINEL) {
+                    return Err(fail(case, None, "a failed read handed out a value"));
+                }
+                Ok(())
+            }
+            Ok(report) => {
+                for (i, r) in out[..d * c].iter().enumerate() {
+                    let dev = i / c;
+                    if !report.failed.contains(dev)
+                        || !matches!(r, Reading::Failed(f) if f.device as usize == dev)
+                    {
+                        return Err(fail(case, Some(dev), "a device behind a broken ring read"));
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+
     async fn corruption_names_device<C: AsyncCellMonitor>(
         &mut self,
         m: &mut C,
@@ -631,15 +677,20 @@ impl<M: VirtualChip + Clock> Ctx<'_, M> {
 
     async fn broken_chain<C: AsyncCellMonitor>(&mut self, m: &mut C) -> Result<Outcome, Failure> {
         const CASE: &str = "broken_chain";
-        let (d, _) = self.dims(m);
+        let (d, c) = self.dims(m);
         if d < 2 {
             return Ok(Outcome::Skipped);
         }
         let after = (d - 1) / 2;
         self.sim
             .with(|s| s.inject(InjectedFault::BreakAfter { after: after as u8 }));
-        let beyond: u64 = ((1u64 << d) - 1) & !((1u64 << (after + 1)) - 1);
-        let r = self.expect_only(m, CASE, beyond).await;
+        let all = (1u64 << d) - 1;
+        let r = if self.cfg.ring {
+            self.ring_broken(m, CASE, d, c).await
+        } else {
+            self.expect_only(m, CASE, all & !((1u64 << (after + 1)) - 1))
+                .await
+        };
         self.sim.with(|s| s.clear_faults());
         r.map(|_| Outcome::Passed)
     }

@@ -391,7 +391,6 @@ mod tle9012 {
 
 mod max1785x {
     use super::*;
-    use bms_afe::conformance::SuiteReport;
     use bms_afe::max1785x::convert::CurrentSense;
     use bms_afe::max1785x::{Max1785x, Max17852, Max17853, Thermistors, Variant};
     use bms_afe::sim::max1785x::Max1785xChain;
@@ -435,42 +434,28 @@ mod max1785x {
     }
 
     /// The UART daisy chain is a ring: a break anywhere stops every message from coming
-    /// back, so no device can be read (the driver reports all of them `NoResponse`, checked
-    /// in `tests/max1785x_sim.rs`). `broken_chain` therefore fails by design on chains of 2
-    /// or more and is the only case allowed to; on a chain of one it is skipped.
-    fn check_ring(name: &str, r: SuiteReport, skipped: u32, n: usize) {
-        if n == 1 {
-            check(name, r, skipped + 1);
-            return;
-        }
-        println!("{name}: {r}");
-        assert_eq!(r.failed, 1, "{name}: {r}");
-        assert_eq!(
-            r.first_failure.map(|f| f.case),
-            Some("broken_chain"),
-            "{name}: {r}"
-        );
-        assert_eq!(r.skipped, skipped, "{name}: {r}");
-        assert_eq!(r.passed + r.skipped + r.failed, CASES, "{name}: {r}");
-    }
-
-    /// Skipped: on the MAX17853 `current` (no amplifier).
+    /// back, so `broken_chain` runs with [`SuiteConfig::ring`] (every device fails, named).
+    /// Skipped: on the MAX17853 `current` (no amplifier); `broken_chain` on a chain of one.
     macro_rules! chain {
         ($name:ident, $v:ty, $n:literal) => {
             #[test]
             fn $name() {
-                let skipped = if <$v as Variant>::HAS_CSA { 0 } else { 1 };
-                let cfg = SuiteConfig::default();
+                let skipped =
+                    if <$v as Variant>::HAS_CSA { 0 } else { 1 } + if $n == 1 { 1 } else { 0 };
+                let cfg = SuiteConfig {
+                    ring: true,
+                    ..SuiteConfig::default()
+                };
                 let sim = Sim::new(Max1785xChain::<$v, $n>::new());
                 let mut d = Max1785x::<$v, $n, _>::new(Blocking::new(sim.spi(), sim.delay()));
                 configure(&mut d, &sim);
                 let r = run_blocking(&sim, &mut d, &cfg);
-                check_ring(concat!(stringify!($name), " blocking"), r, skipped, $n);
+                check(concat!(stringify!($name), " blocking"), r, skipped);
                 let sim = Sim::new(Max1785xChain::<$v, $n>::new());
                 let mut d = Max1785x::<$v, $n, _>::new(Async::new(sim.spi(), sim.delay()));
                 configure(&mut d, &sim);
                 let r = block_on(run_async(&sim, &mut d, &cfg));
-                check_ring(concat!(stringify!($name), " async"), r, skipped, $n);
+                check(concat!(stringify!($name), " async"), r, skipped);
             }
         };
     }
