@@ -2,8 +2,9 @@
 //! fields are rejected with `ConfigError::OutOfRange` before anything is sent (the mock has
 //! no expectations, so any bus traffic fails the test), blocking and async.
 //!
-//! Field widths from ADBMS6830B-DS Tables 55/56 (adi.md §6.4): VUV/VOV signed 12 bits, DCTO 6
-//! bits, OWA/FC/CTH 3 bits, GPO 10 bits; PWM duty 4 bits (adi.md §6.4 "PWMA/PWMB").
+//! Field widths from ADBMS6830B-DS Tables 55/56: VUV/VOV signed 12 bits, DCTO 6 bits,
+//! OWA/FC/CTH 3 bits, GPO 10 bits; PWM duty 4 bits (ADBMS6830B-DS "PWMA/PWMB" register
+//! groups).
 
 use bms_afe::Error;
 use bms_afe::adbms6830::register::{CfgA, CfgB, Pwm};
@@ -100,7 +101,7 @@ fn out_of_range_configuration_is_rejected_before_sending() {
 
 #[test]
 fn thresholds_round_to_the_safe_side() {
-    // Oracle: threshold = code × 16 × 150 µV + 1.5 V (ADBMS6830B-DS CFGB; adi.md §6.4).
+    // Oracle: threshold = code × 16 × 150 µV + 1.5 V (ADBMS6830B-DS CFGB, Table 56).
     // UV 2.5 V: (2.5 − 1.5) / 0.0024 = 416.67 → ceil 417 → 2.5008 V (the vendor's truncation
     // to 416 = 2.4984 V would let a 2.499 V cell pass unflagged).
     let mut b = CfgB::default();
@@ -115,7 +116,8 @@ fn thresholds_round_to_the_safe_side() {
         Ok(MicroVolts(4_099_200))
     );
     assert_eq!(b.vov, 1083);
-    // Exact grid points are kept: 4.2 V = code 1125 (adi.md §6.4 example).
+    // Exact grid points are kept: 4.2 V = code 1125 ((4.2 − 1.5) V / 2.4 mV, ADBMS6830B-DS
+    // Table 56).
     assert_eq!(
         b.set_undervoltage(MicroVolts(4_200_000)),
         Ok(MicroVolts(4_200_000))

@@ -1,6 +1,6 @@
 //! Open-wire threshold and the RDSTATC ERR latent-fault read of the ADBMS6830 driver.
 //!
-//! Open-wire facts (adi.md §6.6, ADBMS6830-SpA "Cell Open Wire Detection"): with the
+//! Open-wire facts (ADBMS6830-SpA "Cell Open Wire Detection"): with the
 //! open-wire current on, an intact channel reads ≈10/12 (C path) or ≈9/10 (S path) of the
 //! cell; an open one discharges fully. The numbers below are written from those ratios.
 #![cfg(feature = "sim")]
@@ -91,7 +91,7 @@ fn injected_error_read_reports_spiflt() {
             .all(|s| s.valid().unwrap().system_flags & StatusC::SPIFLT == 0)
     );
     assert!(d.read_status_c_injected(&mut st).unwrap().is_ok());
-    // STCR5 bit 4 = SPIFLT (adi.md §6.4).
+    // STCR5 bit 4 = SPIFLT (ADBMS6830B-DS status register group C).
     assert!(
         st.iter()
             .all(|s| s.valid().unwrap().system_flags & 0x10 != 0)

@@ -3,18 +3,20 @@
 //! midway), and one byte-exact wire sequence.
 //!
 //! Facts used (written here independently of the crate's constants):
-//! * CFGA byte 1 (CFGAR1) is FLAG_D\[7:0\] (ADBMS6830B-DS Tables 55/56; adi.md §6.4); bit
+//! * CFGA byte 1 (CFGAR1) is FLAG_D\[7:0\] (ADBMS6830B-DS Tables 55/56); bit
 //!   meanings ADBMS6830-SpA Table 104; patterns as foxBMS 2 `adi_ades183x_defs.h`
 //!   (`ADI_FLAG_D_UV_CHECK` 0x04, `_OV_CHECK` 0x0C, `_OSC_FASTER` 0x01, `_OSC_SLOWER` 0x02,
 //!   `_FORCE_THSD` 0x10, `_FORCE_TMODCHK` 0x80, `_INDUCE_ECC_ERROR` 0x60).
 //! * STATC STCR4 = VA_OV VA_UV VD_OV VD_UV CED CMED SED SMED, STCR5 = VDEL VDE COMP SPIFLT
-//!   SLEEP THSD TMODCHK OSCCHK (b7..b0; adi.md §6.4).
+//!   SLEEP THSD TMODCHK OSCCHK (b7..b0; ADBMS6830B-DS status register group C).
 //! * The flag each pattern must set is the crate's documented, **unverified** mapping
 //!   (inferred from the bit names and foxBMS's latent-fault checks).
-//! * Wire vectors: adi.md §2.2/§6.2 command frames, §7.3 write vectors (WRCFGA default
+//! * Wire vectors: command frames [X] from rt-LTC681X `src/commands.rs` (the PEC15 is shared
+//!   with the LTC681x) and [D] computed with PEC15 for ADBMS6830B-DS Table 50 codes; write
+//!   vectors [D] from the ADBMS6830B-DS Tables 55/56 defaults and "Data PEC" (WRCFGA default
 //!   `00 01 3D 6E 01 00 00 FF 03 00 00 5A`, WRCFGB default); other PEC10s from the
 //!   bit-serial `common::oracle_pec10` (ADBMS6830B-DS "Data PEC"), itself checked against
-//!   §6.1 and §7.3 in tests/oracles.rs.
+//!   the PEC10 vectors in tests/oracles.rs.
 #![cfg(feature = "sim")]
 
 use bms_afe::adbms6830::latent::LATENT_SETTLE_US;
@@ -37,7 +39,7 @@ use common::{block_on, cmd, read, sealed, write};
 
 // ---- independent constants ------------------------------------------------------------------
 
-// STCR4 (adi.md §6.4).
+// STCR4 (ADBMS6830B-DS status register group C).
 const VA_OV: u8 = 1 << 7;
 const VA_UV: u8 = 1 << 6;
 const VD_OV: u8 = 1 << 5;
@@ -46,7 +48,7 @@ const CED: u8 = 1 << 3;
 const CMED: u8 = 1 << 2;
 const SED: u8 = 1 << 1;
 const SMED: u8 = 1 << 0;
-// STCR5 (adi.md §6.4).
+// STCR5 (ADBMS6830B-DS status register group C).
 const VDEL: u8 = 1 << 7;
 const VDE: u8 = 1 << 6;
 const THSD: u8 = 1 << 2;
@@ -101,14 +103,14 @@ fn patterns_and_expected_flags_match_an_independent_table() {
         some.iter().collect::<Vec<_>>(),
         [LatentTest::SupplyUv, LatentTest::ThermalShutdown]
     );
-    // The settle time stays below tIDLE (4.3 ms minimum, adi.md §6.6).
+    // The settle time stays below tIDLE (4.3 ms minimum, ADBMS6830B-DS electrical table).
     const { assert!(LATENT_SETTLE_US < 4_300) };
 }
 
 // ---- virtual chain ----------------------------------------------------------------------------
 
 /// CFGA the scenarios configure: REFON = 1, CTH = 100 (15 mV), FC = 3, GPO defaults —
-/// bytes written from adi.md §6.4: CFGAR0 = 0x80 | 0b100, CFGAR1 (FLAG_D) = 0,
+/// bytes written from ADBMS6830B-DS Table 55: CFGAR0 = 0x80 | 0b100, CFGAR1 (FLAG_D) = 0,
 /// CFGAR2 = 0, CFGAR3 = 0xFF, CFGAR4 = 0x03, CFGAR5 = FC = 0x03.
 const CFGA_BYTES: [u8; 6] = [0x84, 0x00, 0x00, 0xFF, 0x03, 0x03];
 
@@ -546,13 +548,13 @@ fn bus_error_midway_still_restores_flag_d() {
 
 // ---- wire ---------------------------------------------------------------------------------
 
-const RDCFGA: [u8; 4] = [0x00, 0x02, 0x2B, 0x0A]; // §2.2 [X]
-const RDCFGB: [u8; 4] = [0x00, 0x26, 0x2C, 0xC8]; // §2.2 [X]
-const WRCFGA: [u8; 4] = [0x00, 0x01, 0x3D, 0x6E]; // §2.2 [X]
-const WRCFGB: [u8; 4] = [0x00, 0x24, 0xB1, 0x9E]; // §2.2 [X]
-const RDSTATC: [u8; 4] = [0x00, 0x32, 0xC6, 0x78]; // §6.2 [D]
-const CLRFLAG: [u8; 4] = [0x07, 0x17, 0xE5, 0x08]; // §6.2 [D]
-/// Default CFGA / CFGB images (adi.md §6.4).
+const RDCFGA: [u8; 4] = [0x00, 0x02, 0x2B, 0x0A]; // [X] rt-LTC681X
+const RDCFGB: [u8; 4] = [0x00, 0x26, 0x2C, 0xC8]; // [X] rt-LTC681X
+const WRCFGA: [u8; 4] = [0x00, 0x01, 0x3D, 0x6E]; // [X] rt-LTC681X
+const WRCFGB: [u8; 4] = [0x00, 0x24, 0xB1, 0x9E]; // [X] rt-LTC681X
+const RDSTATC: [u8; 4] = [0x00, 0x32, 0xC6, 0x78]; // [D]
+const CLRFLAG: [u8; 4] = [0x07, 0x17, 0xE5, 0x08]; // [D]
+/// Default CFGA / CFGB images (ADBMS6830B-DS Tables 55/56 defaults).
 const CFGA_DEFAULT: [u8; 6] = [0x01, 0x00, 0x00, 0xFF, 0x03, 0x00];
 const CFGB_DEFAULT: [u8; 6] = [0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00];
 
@@ -590,7 +592,7 @@ fn supply_uv_wire_from(
     e.extend(write(WRCFGA, w));
     e.extend(read(RDCFGA, sealed(&forced_back, 2))); // WRCFGA counted: CC 2
     e.extend(read(RDSTATC, sealed(&[0, 0, 0, 0, stcr4, 0], 2)));
-    // FLAG_D = 0 again: the §7.3 vector, byte for byte.
+    // FLAG_D = 0 again: the [D] write vector, byte for byte.
     e.extend(write(
         WRCFGA,
         vec![0x01, 0x00, 0x00, 0xFF, 0x03, 0x00, 0x00, 0x5A],
@@ -598,7 +600,7 @@ fn supply_uv_wire_from(
     e.extend(read(RDCFGA, sealed(&CFGA_DEFAULT, 3)));
     e.extend(write(CLRFLAG, sealed(&clr, 0)));
     e.extend(read(RDSTATC, sealed(&[0; 6], 4))); // CLRFLAG counted: CC 4
-    // Final restore: CFGA (FLAG_D = 0) and CFGB, both §7.3 vectors, verified.
+    // Final restore: CFGA (FLAG_D = 0) and CFGB, both [D] write vectors, verified.
     e.extend(write(
         WRCFGA,
         vec![0x01, 0x00, 0x00, 0xFF, 0x03, 0x00, 0x00, 0x5A],
@@ -742,7 +744,7 @@ fn wire_flags_latched_before_are_reported_and_never_make_a_pass() {
 fn wire_no_forced_oscillator_count_without_flag_d() {
     // Oscillator-fast test, one device, whose CFGA read-back after the forcing write shows
     // FLAG_D = 0 (the write did not take): the OC_CNTR read then is no forced count.
-    const RDSTATD: [u8; 4] = [0x00, 0x33, 0x4D, 0x4A]; // §6.2 [D]
+    const RDSTATD: [u8; 4] = [0x00, 0x33, 0x4D, 0x4A]; // [D]
     let clr = [0, 0, 0, 0, 0, OSCCHK];
     let std = |oc: u8| [0, 0, 0, 0, 0xFF, oc];
     let mut e = cmd(RDCFGA);

@@ -142,7 +142,8 @@ proptest! {
 
     #[test]
     fn undervoltage_rounds_up_never_below_the_request(uv in -3_415_200i32..=6_412_800) {
-        // Oracle (adi.md §6.4: threshold = code × 16 × 150 µV + 1.5 V), in floating point:
+        // Oracle (ADBMS6830B-DS Table 56: threshold = code × 16 × 150 µV + 1.5 V), in floating
+        // point:
         // code = ceil((V − 1.5 V) / 2.4 mV).
         let code = ((f64::from(uv) - 1.5e6) / (16.0 * 150.0)).ceil() as i16;
         let mut b = CfgB::default();

@@ -3,14 +3,15 @@
 //! the virtual chain against the group reads of the same registers (chains of 1, 2 and 16),
 //! per-device fault isolation, and property tests.
 //!
-//! Provenance (protocols/adi.md): command codes §6.2 (ADBMS6830B-DS Table 50); frame sizes
-//! §6.6 (66 and 70 bytes per device, ADI reference code `adBms6830Data.h`); PEC10 over the
-//! whole data block and the 6 counter bits §6.1; codes × 150 µV + 1.5 V, 0x8000/0x7FFF "no
-//! result" §6.5. Layouts: RDCSALL/RDACSALL = C (or averaged) cells 1–16 then S cells 1–16;
-//! RDASALL = AUXA..D (24) ‖ RAXA..D (20) ‖ STATA (6) ‖ STATB (6) ‖ STATC without STCR2/3 (4)
-//! ‖ STATD (6) ‖ STER4/STER5 (2), from ADI's reference code (`adBms6830GenericType`
-//! RDCSALL/RDACSALL/RDASALL cases) — the RDASALL group order is unverified against the data
-//! sheet, so these tests pin the reference-code layout, written here independently.
+//! Provenance: command codes ADBMS6830B-DS Table 50; frame sizes 66 and 70 bytes per device (ADI
+//! reference code `adBms6830Data.h`); PEC10 over the whole data block and the 6 counter bits
+//! (ADBMS6830B-DS "Data PEC"); codes × 150 µV + 1.5 V, 0x8000/0x7FFF "no result" (ADBMS6830B-DS
+//! "Result Registers" / "Status Register" bit descriptions). Layouts: RDCSALL/RDACSALL = C (or
+//! averaged) cells 1–16 then S cells 1–16; RDASALL = AUXA..D (24) ‖ RAXA..D (20) ‖ STATA (6) ‖
+//! STATB (6) ‖ STATC without STCR2/3 (4) ‖ STATD (6) ‖ STER4/STER5 (2), from ADI's reference code
+//! (`adBms6830GenericType` RDCSALL/RDACSALL/RDASALL cases) — the RDASALL group order is unverified
+//! against the data sheet, so these tests pin the reference-code layout, written here
+//! independently.
 //!
 //! Every command frame and every response PEC is computed by the shared oracles
 //! (`common::oracle_cmd`, `common::oracle_pec10`: bit-serial, from the data-sheet text), never
@@ -34,7 +35,8 @@ use proptest::prelude::*;
 mod common;
 use common::{block_on, cmd, id, oracle_cmd, oracle_pec10, read, sealed};
 
-/// µV of a code per adi.md §6.5 (signed 16 bit × 150 µV + 1.5 V), no "not converted" check.
+/// µV of a code per ADBMS6830B-DS "Result Registers" (signed 16 bit × 150 µV + 1.5 V), no "not
+/// converted" check.
 fn uv(code: u16) -> i32 {
     i32::from(code as i16) * 150 + 1_500_000
 }
@@ -55,7 +57,7 @@ fn le(words: &[u16]) -> Vec<u8> {
 #[test]
 fn command_frames_and_counting() {
     // The crate's frames against the oracle, and their INC column: reads do not count
-    // (ADBMS6830B-DS Table 50; adi.md §6.1).
+    // (ADBMS6830B-DS Table 50 INC column, "Command Counter").
     for (frame, code) in [
         (command::RDCSALL, 0x011),
         (command::RDACSALL, 0x051),
@@ -68,8 +70,8 @@ fn command_frames_and_counting() {
 
 // ---- test data --------------------------------------------------------------------------------
 
-/// C codes: the capture codes (adi.md §6.1: 1.1217/1.1271/1.1277 V), a spread, a reset and a
-/// cleared code at the end.
+/// C codes: the capture codes (atopile analyzer capture: 1.1217/1.1271/1.1277 V), a spread, a reset
+/// and a cleared code at the end.
 const C_CODES: [u16; 16] = [
     0xF626, 0xF64A, 0xF64E, 0x2710, 0x2711, 0x4E20, 0x0000, 0xFFFF, 0x1388, 0x3A98, 0x2EE0, 0x2AF8,
     0x30D4, 0x1F40, 0x7FFF, 0x8000,
@@ -107,7 +109,8 @@ fn as_vector() -> AsVector {
     let raux: [u16; 10] = [
         0x0E01, 0x0E02, 0x0E03, 0x0E04, 0x0E05, 0x0E06, 0x0E07, 0x0E08, 0x0E09, 0x8000,
     ];
-    // STATA: VREF2 = 3.0 V (code 10000), ITMP 0x1324 = 25.0 °C (adi.md §6.5), reserved.
+    // STATA: VREF2 = 3.0 V (code 10000), ITMP 0x1324 = 25.0 °C (ADBMS6830B-DS
+    // "Status Register" ITMP formula), reserved.
     let stata: [u16; 3] = [0x2710, 0x1324, 0xFFFF];
     // STATB: VD 3.3 V (12000), VA 5.0 V (23333 → 4.99995 V), VRES 0x7FFF (reset).
     let statb: [u16; 3] = [0x2EE0, 0x5B25, 0x7FFF];
@@ -129,7 +132,7 @@ fn check_as(v: &AsVector, a: &AuxStatus) {
     for k in 0..11 {
         assert_eq!(a.aux[k], reading(v.aux[k]), "aux {k}");
     }
-    // VPV = 25 × (code × 150 µV + 1.5 V) (adi.md §6.5).
+    // VPV = 25 × (code × 150 µV + 1.5 V) (ADBMS6830B-DS "Result Registers").
     assert_eq!(a.aux[11], Reading::Valid(MicroVolts(25 * uv(v.aux[11]))));
     for k in 0..10 {
         assert_eq!(a.redundant[k], reading(v.raux[k]), "raux {k}");
@@ -272,9 +275,10 @@ fn wire_rdcsall_rdacsall_rdasall_single_device() {
 
 #[test]
 fn wire_redundant_aux_has_no_vmv_or_vpv() {
-    // RDRAXA..D = 0x01C, 0x01D, 0x01E, 0x025 (adi.md §6.2). The redundant path converts GPIOs
-    // only (ADAX2 CH[3:0], adi.md §6.3), so RAXD carries R_GPIO10 alone: whatever its other
-    // two words hold (here plausible codes 1.65 V and 3.0 V), they are not VMV/VPV results.
+    // RDRAXA..D = 0x01C, 0x01D, 0x01E, 0x025 (ADBMS6830B-DS Table 50). The redundant path converts
+    // GPIOs only (ADAX2 CH[3:0], ADBMS6830B-DS "Command Bit Descriptions"), so RAXD carries
+    // R_GPIO10 alone: whatever its other two words hold (here plausible codes 1.65 V and 3.0 V),
+    // they are not VMV/VPV results.
     let groups: [[u16; 3]; 4] = [
         [0x1388, 0x1389, 0x138A],
         [0x138B, 0x138C, 0x138D],
@@ -611,7 +615,8 @@ mod sim {
                 let a = all[dev].valid().unwrap();
                 assert_eq!(a.aux, aux[dev], "aux {dev}");
                 assert_eq!(a.redundant[..], raux[dev][..10], "raux {dev}");
-                // adi.md §6.3: ADAX2 converts GPIOs only, so the redundant path has no VMV/VPV.
+                // ADBMS6830B-DS "Command Bit Descriptions": ADAX2 converts GPIOs only, so the
+                // redundant path has no VMV/VPV.
                 assert_eq!(
                     raux[dev][10..],
                     [Reading::NotConverted; 2],

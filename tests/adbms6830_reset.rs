@@ -2,7 +2,7 @@
 //!
 //! * A device whose counter is back at 0 while the driver expected another value has reset
 //!   (the counter returns to 0 only on power-up, sleep, RSTCC or SRST and wraps 63 → 1,
-//!   ADBMS6830B-DS "Command Counter"; adi.md §6.1) and lost its configuration: its data stays
+//!   ADBMS6830B-DS "Command Counter") and lost its configuration: its data stays
 //!   failed until RSTCC and a verified configuration rewrite (or `wake`, which does both).
 //! * A poll sequence cut by a bus error advances the expectation by the polls that went out,
 //!   and a command whose frame failed on the bus may or may not have been counted.

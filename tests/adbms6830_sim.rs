@@ -506,12 +506,13 @@ fn virtual_chain_checks_pecs_like_the_silicon() {
             .unwrap();
     }
     assert!(sim.with(|m| m.is_awake()));
-    // ADCV single shot with a corrupted command PEC is ignored (adi.md §6.2: 02 60 7C 20).
+    // ADCV single shot with a corrupted command PEC is ignored (ADBMS6830B-DS Table 50 code,
+    // valid frame 02 60 7C 20 as rt-LTC681X's ADCV MD=00).
     spi.transaction(&mut [Operation::Write(&[0x02, 0x60, 0x7C, 0x21])])
         .unwrap();
     assert_eq!(sim.with(|m| (m.bad_commands(), m.counter(0))), (1, Some(0)));
-    // WRCFGB default (adi.md §7.3) to both devices, one frame with a wrong PEC10 for
-    // device 0 (the second frame on the wire): only device 1 takes it and counts it.
+    // WRCFGB default (ADBMS6830B-DS Table 56 defaults) to both devices, one frame with a wrong
+    // PEC10 for device 0 (the second frame on the wire): only device 1 takes it and counts it.
     let mut data = [0x00, 0xF8, 0x7F, 0x00, 0x00, 0x01, 0x03, 0x3D].repeat(2);
     data[8 + 5] = 0x01; // device 0's copy corrupted (PEC no longer matches)
     data[5] = 0x00;
@@ -532,7 +533,8 @@ fn virtual_chain_checks_pecs_like_the_silicon() {
         Operation::TransferInPlace(&mut buf),
     ])
     .unwrap();
-    // Device 0: default CFGB, CC 0 → PEC 03 3D (adi.md §6.1/§7.3 [D]).
+    // Device 0: default CFGB, CC 0 → PEC 03 3D ([D] from ADBMS6830B-DS "Data PEC"; in
+    // tests/oracles.rs).
     assert_eq!(&buf[..8], &[0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00, 0x03, 0x3D]);
     // Device 1: CC 1 in PEC0[7:2].
     assert_eq!(buf[14] >> 2, 1);

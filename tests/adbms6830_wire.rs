@@ -1,18 +1,22 @@
 //! Wire-level tests of the ADBMS6830 driver: byte-exact SPI expectations, each list run
 //! through the blocking driver and the async driver.
 //!
-//! Vector provenance (protocols/adi.md):
-//! * command frames: §2.2 (RDCVA `00 04 07 C2` [X] rt-LTC681X and a real ADBMS6830 capture;
-//!   WRCFGA `00 01 3D 6E` [X] LTC6804-DS Table 24; WRCFGB/RDCFGA/RDCFGB [X] rt) and §6.2
-//!   frames marked [D] (derived by the notes' script: RSTCC, RDSID, SNAP, UNSNAP, ADCV …);
-//! * PEC10 read vectors: §6.1 table [D] — zeros with CC 0/1/17/63 and the capture data
-//!   `26 F6 4A F6 4E F6` with CC 0/1/2/63 (the capture itself, CC 17, is [R]);
-//! * write vectors: §7.3 [D] (WRCFGA default, WRCFGB default, WRCFGB UV 2.5 V / OV 4.2 V).
+//! Vector provenance ([X] published, [R] real capture, [D] computed from the data-sheet
+//! algorithm with no published counterpart; short names as in src/adbms6830/mod.rs):
+//! * command frames: RDCVA `00 04 07 C2` [X] rt-LTC681X `src/commands.rs` and the atopile
+//!   analyzer's real ADBMS6830 capture; WRCFGA `00 01 3D 6E` [X] LTC6804-DS Table 24;
+//!   WRCFGB/RDCFGA/RDCFGB [X] rt-LTC681X; and frames marked [D] (PEC15 over ADBMS6830B-DS
+//!   Table 50 codes: RSTCC, RDSID, SNAP, UNSNAP, ADCV …);
+//! * PEC10 read vectors [D] (ADBMS6830B-DS "Data PEC", Tables 42/43) — zeros with CC
+//!   0/1/17/63 and the atopile capture data `26 F6 4A F6 4E F6` with CC 0/1/2/63 (the
+//!   capture itself, CC 17, is [R]);
+//! * write vectors [D] (ADBMS6830B-DS Tables 55/56 defaults and "Data PEC": WRCFGA default,
+//!   WRCFGB default, WRCFGB UV 2.5 V / OV 4.2 V).
 //!
-//! Frames for which the notes give no vector get their PEC10 from `common::oracle_pec10`
+//! Frames without a vector above get their PEC10 from `common::oracle_pec10`
 //! (through `sealed`), a bit-serial implementation written from the data-sheet text
 //! (ADBMS6830B-DS "Data PEC"), independent of the crate's table-driven one, and itself checked
-//! against the §6.1 and §7.3 vectors in tests/oracles.rs.
+//! against the PEC10 vectors in tests/oracles.rs.
 
 use bms_afe::adbms6830::command::{Adcv, PollTarget};
 use bms_afe::adbms6830::register::{CfgA, CfgB};
@@ -30,28 +34,28 @@ use common::{block_on, cmd, id, read, sealed, write};
 
 // ---- expectation helpers --------------------------------------------------------------------
 
-const RDCFGA: [u8; 4] = [0x00, 0x02, 0x2B, 0x0A]; // §2.2 [X]
-const RDCFGB: [u8; 4] = [0x00, 0x26, 0x2C, 0xC8]; // §2.2 [X]
-const WRCFGA: [u8; 4] = [0x00, 0x01, 0x3D, 0x6E]; // §2.2 [X]
-const WRCFGB: [u8; 4] = [0x00, 0x24, 0xB1, 0x9E]; // §2.2 [X]
-const RDCVA: [u8; 4] = [0x00, 0x04, 0x07, 0xC2]; // §2.2 [X][R]
-const RDCVB: [u8; 4] = [0x00, 0x06, 0x9A, 0x94]; // §2.2 [X]
-const RDCVC: [u8; 4] = [0x00, 0x08, 0x5E, 0x52]; // §2.2 [X]
-const RDCVD: [u8; 4] = [0x00, 0x0A, 0xC3, 0x04]; // §2.2 [X]
-const RDCVE: [u8; 4] = [0x00, 0x09, 0xD5, 0x60]; // §2.2 [X]
-const RDCVF: [u8; 4] = [0x00, 0x0B, 0x48, 0x36]; // §2.2 [X]
-const RDCVALL: [u8; 4] = [0x00, 0x0C, 0xEF, 0xCC]; // §6.2 [D] (= LTC RDAUXA [X])
-const RSTCC: [u8; 4] = [0x00, 0x2E, 0xC4, 0xC6]; // §6.2 [D]
-const ADCV_SINGLE: [u8; 4] = [0x02, 0x60, 0x7C, 0x20]; // §6.2 [D] (= LTC ADCV MD=00 [X])
-const ADCV_RD_CONT: [u8; 4] = [0x03, 0xE0, 0xB0, 0x4A]; // §6.2 [D] (= LTC ADCV MD=11 [X])
-const PLCADC: [u8; 4] = [0x07, 0x1C, 0x1B, 0x62]; // §6.2 [D]
-const RDSID: [u8; 4] = [0x00, 0x2C, 0x59, 0x90]; // §2.2 [D]
-const SNAP: [u8; 4] = [0x00, 0x2D, 0xD2, 0xA2]; // §6.2 [D]
-const UNSNAP: [u8; 4] = [0x00, 0x2F, 0x4F, 0xF4]; // §6.2 [D]
-const RDSTATC: [u8; 4] = [0x00, 0x32, 0xC6, 0x78]; // §6.2 [D]
-const RDSTATD: [u8; 4] = [0x00, 0x33, 0x4D, 0x4A]; // §6.2 [D]
+const RDCFGA: [u8; 4] = [0x00, 0x02, 0x2B, 0x0A]; // [X] rt-LTC681X
+const RDCFGB: [u8; 4] = [0x00, 0x26, 0x2C, 0xC8]; // [X] rt-LTC681X
+const WRCFGA: [u8; 4] = [0x00, 0x01, 0x3D, 0x6E]; // [X] rt-LTC681X
+const WRCFGB: [u8; 4] = [0x00, 0x24, 0xB1, 0x9E]; // [X] rt-LTC681X
+const RDCVA: [u8; 4] = [0x00, 0x04, 0x07, 0xC2]; // [X] rt-LTC681X, [R] atopile capture
+const RDCVB: [u8; 4] = [0x00, 0x06, 0x9A, 0x94]; // [X] rt-LTC681X
+const RDCVC: [u8; 4] = [0x00, 0x08, 0x5E, 0x52]; // [X] rt-LTC681X
+const RDCVD: [u8; 4] = [0x00, 0x0A, 0xC3, 0x04]; // [X] rt-LTC681X
+const RDCVE: [u8; 4] = [0x00, 0x09, 0xD5, 0x60]; // [X] rt-LTC681X
+const RDCVF: [u8; 4] = [0x00, 0x0B, 0x48, 0x36]; // [X] rt-LTC681X
+const RDCVALL: [u8; 4] = [0x00, 0x0C, 0xEF, 0xCC]; // [D] (= LTC RDAUXA [X])
+const RSTCC: [u8; 4] = [0x00, 0x2E, 0xC4, 0xC6]; // [D]
+const ADCV_SINGLE: [u8; 4] = [0x02, 0x60, 0x7C, 0x20]; // [D] (= LTC ADCV MD=00 [X])
+const ADCV_RD_CONT: [u8; 4] = [0x03, 0xE0, 0xB0, 0x4A]; // [D] (= LTC ADCV MD=11 [X])
+const PLCADC: [u8; 4] = [0x07, 0x1C, 0x1B, 0x62]; // [D]
+const RDSID: [u8; 4] = [0x00, 0x2C, 0x59, 0x90]; // [D]
+const SNAP: [u8; 4] = [0x00, 0x2D, 0xD2, 0xA2]; // [D]
+const UNSNAP: [u8; 4] = [0x00, 0x2F, 0x4F, 0xF4]; // [D]
+const RDSTATC: [u8; 4] = [0x00, 0x32, 0xC6, 0x78]; // [D]
+const RDSTATD: [u8; 4] = [0x00, 0x33, 0x4D, 0x4A]; // [D]
 
-/// Capture data (adi.md §6.1): codes 0xF626, 0xF64A, 0xF64E.
+/// Capture data (atopile analyzer, real ADBMS6830 bus): codes 0xF626, 0xF64A, 0xF64E.
 const CAP: [u8; 6] = [0x26, 0xF6, 0x4A, 0xF6, 0x4E, 0xF6];
 /// Independently computed: 1.5 V + code × 150 µV for those codes.
 const CAP_UV: [i32; 3] = [1_121_700, 1_127_100, 1_127_700];
@@ -92,9 +96,9 @@ macro_rules! both {
 fn single_device_wake_convert_read_groups() {
     let mut e = wake(1);
     e.extend(cmd(ADCV_SINGLE)); // CC 0 → 1
-    e.extend(read(RDCVA, [CAP.as_slice(), &[0x04, 0xE4]].concat())); // §6.1 CC 1
+    e.extend(read(RDCVA, [CAP.as_slice(), &[0x04, 0xE4]].concat())); // [D] CC 1
     for c in [RDCVB, RDCVC, RDCVD, RDCVE, RDCVF] {
-        e.extend(read(c, vec![0, 0, 0, 0, 0, 0, 0x07, 0x6C])); // §6.1 zeros, CC 1
+        e.extend(read(c, vec![0, 0, 0, 0, 0, 0, 0x07, 0x6C])); // [D] zeros, CC 1
     }
     macro_rules! s {
         ($d:ident, $w:ident, $t:ident) => {
@@ -141,7 +145,7 @@ fn single_device_uses_read_all_when_enabled() {
 
 #[test]
 fn write_vectors_and_read_back_verification() {
-    // §7.3 [D]: WRCFGA default, then WRCFGB UV 2.5 V / OV 4.2 V.
+    // [D]: WRCFGA default, then WRCFGB UV 2.5 V / OV 4.2 V.
     let mut e = write(WRCFGA, vec![0x01, 0x00, 0x00, 0xFF, 0x03, 0x00, 0x00, 0x5A]);
     // Read-back: SNAP_ST/MUTE_ST (read-only) set must not matter.
     e.extend(read(
@@ -162,7 +166,7 @@ fn write_vectors_and_read_back_verification() {
     macro_rules! s {
         ($d:ident, $w:ident, $t:ident) => {
             let mut b = CfgB::default();
-            // The §7.3 vector carries VUV code 416 (2.4984 V, the vendor's truncation of
+            // The [D] vector carries VUV code 416 (2.4984 V, the vendor's truncation of
             // 2.5 V); the crate's setter rounds UV up, so ask for 2.4984 V exactly.
             assert_eq!(
                 b.set_undervoltage(MicroVolts(2_498_400)),
@@ -189,7 +193,7 @@ fn write_vectors_and_read_back_verification() {
 fn chain_of_two_skipped_counter_names_the_device() {
     let mut e = wake(2);
     e.extend(cmd(ADCV_SINGLE));
-    // Device 0 saw the ADCV (CC 1); device 1 missed it (CC 0). §6.1 vectors.
+    // Device 0 saw the ADCV (CC 1); device 1 missed it (CC 0). [D] PEC10 vectors.
     let mut resp = [CAP.as_slice(), &[0x04, 0xE4]].concat();
     resp.extend_from_slice(&[0x26, 0xF6, 0x4A, 0xF6, 0x4E, 0xF6, 0x00, 0x6B]);
     e.extend(read(RDSID, resp.clone()));
@@ -198,7 +202,7 @@ fn chain_of_two_skipped_counter_names_the_device() {
     e.extend(read(RDSID, resp));
     // … until RSTCC (the held configuration is the default: nothing to rewrite).
     e.extend(cmd(RSTCC));
-    let cc0 = [CAP.as_slice(), &[0x00, 0x6B]].concat(); // §6.1 CC 0
+    let cc0 = [CAP.as_slice(), &[0x00, 0x6B]].concat(); // [D] CC 0
     e.extend(read(RDSID, [cc0.clone(), cc0].concat()));
     macro_rules! s {
         ($d:ident, $w:ident, $t:ident) => {
@@ -273,13 +277,13 @@ fn counter_wraps_from_63_to_1() {
     for _ in 0..63 {
         e.extend(cmd(ADCV_SINGLE));
     }
-    e.extend(read(RDSID, [CAP.as_slice(), &[0xFD, 0x03]].concat())); // §6.1 CC 63
+    e.extend(read(RDSID, [CAP.as_slice(), &[0xFD, 0x03]].concat())); // [D] CC 63
     e.extend(cmd(ADCV_SINGLE));
-    e.extend(read(RDSID, [CAP.as_slice(), &[0x04, 0xE4]].concat())); // §6.1 CC 1 (wrapped)
+    e.extend(read(RDSID, [CAP.as_slice(), &[0x04, 0xE4]].concat())); // [D] CC 1 (wrapped)
     e.extend(cmd(ADCV_SINGLE));
-    e.extend(read(RDSID, [CAP.as_slice(), &[0x09, 0x75]].concat())); // §6.1 CC 2
+    e.extend(read(RDSID, [CAP.as_slice(), &[0x09, 0x75]].concat())); // [D] CC 2
     // A device reporting 0 here (a wrap to 0) would be a counter fault:
-    e.extend(read(RDSID, [CAP.as_slice(), &[0x00, 0x6B]].concat())); // §6.1 CC 0
+    e.extend(read(RDSID, [CAP.as_slice(), &[0x00, 0x6B]].concat())); // [D] CC 0
     macro_rules! s {
         ($d:ident, $w:ident, $t:ident) => {
             let mut out = [Reading::NotConverted; 1];
@@ -424,7 +428,8 @@ fn adc_start_with_dcp_and_cont_is_rejected() {
 
 #[test]
 fn chain_write_sends_the_farthest_device_first() {
-    // Device 0 gets the default CFGB, device 1 UV 2.5 V / OV 4.2 V (adi.md §7.3 [D] frames);
+    // Device 0 gets the default CFGB, device 1 UV 2.5 V / OV 4.2 V ([D] frames,
+    // ADBMS6830B-DS "Data PEC");
     // on the wire the farthest device (1) comes first.
     let mut wire = vec![0xA0, 0x51, 0x46, 0x00, 0x00, 0x00, 0x02, 0x05];
     wire.extend_from_slice(&[0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00, 0x03, 0x3D]);
@@ -436,7 +441,7 @@ fn chain_write_sends_the_farthest_device_first() {
     macro_rules! s {
         ($d:ident, $w:ident, $t:ident) => {
             let mut b = CfgB::default();
-            // VUV code 416 as in the §7.3 vector (see above).
+            // VUV code 416 as in the [D] vector (see above).
             b.set_undervoltage(MicroVolts(2_498_400)).unwrap();
             b.set_overvoltage(MicroVolts(4_200_000)).unwrap();
             $w($d.write_cfgb(&[CfgB::default(), b])).unwrap();

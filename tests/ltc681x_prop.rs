@@ -28,10 +28,11 @@ fn sealed(data: [u8; 6]) -> [u8; 8] {
     ]
 }
 
-/// Independent oracle for `decode_cell_groups` (adi.md §3.5, §3.10): cell `c` of device `d`
-/// comes from frame `groups[c / 3][d]`, code word `c % 3` (little-endian). A frame with a wrong
-/// PEC, a missing group, or a code above 0xDFFF (other than 0xFFFF) fails; 0xFFFF is "not
-/// converted"; anything else is `code × 100 µV`. Devices beyond the chain (3) stay untouched.
+/// Independent oracle for `decode_cell_groups` (LTC6812-DS Table 4 and "Indication of Digital
+/// Redundancy Fault Codes"): cell `c` of device `d` comes from frame `groups[c / 3][d]`, code word
+/// `c % 3` (little-endian). A frame with a wrong PEC, a missing group, or a code above 0xDFFF
+/// (other than 0xFFFF) fails; 0xFFFF is "not converted"; anything else is `code × 100 µV`. Devices
+/// beyond the chain (3) stay untouched.
 fn check_decode<V: Variant>(groups: &[[[u8; 8]; 3]], len: usize) -> Result<(), TestCaseError> {
     let mut out = vec![Reading::NotConverted; len];
     let report = decode_cell_groups::<V, 3>(groups, &mut out);
@@ -259,8 +260,9 @@ proptest! {
 
     #[test]
     fn only_codes_within_full_scale_are_voltages(code in any::<u16>(), dev in any::<u8>()) {
-        // adi.md §3.5 (full range to 5.7344 V = 0xE000 codes) and §3.10 (valid results
-        // 0x0000..=0xDFFF); 0xFFFF = cleared/never converted. Oracle written from the notes.
+        // LTC6812-DS Table 4 (full range to 5.7344 V = 0xE000 codes) and "Indication of
+        // Digital Redundancy Fault Codes" (valid results 0x0000..=0xDFFF); 0xFFFF =
+        // cleared/never converted ("ADC Clear Commands"). Oracle written from the data sheet.
         let r = convert::voltage(code, dev);
         match code {
             0x0000..=0xDFFF => prop_assert_eq!(r, Reading::Valid(MicroVolts(i32::from(code) * 100))),
@@ -273,9 +275,9 @@ proptest! {
     fn cell_decoder_fails_every_code_above_full_scale(
         data in any::<[u8; 6]>(), hi in 0usize..3, high in 0xE0u8..=0xFE,
     ) {
-        // One code of the group forced into 0xE000..=0xFEFF (adi.md §3.10: outside the valid
-        // 0x0000..=0xDFFF, and not the "not converted" 0xFFFF): it fails, naming the device,
-        // and so does the report, although the PEC is good.
+        // One code of the group forced into 0xE000..=0xFEFF (LTC6812-DS redundancy fault codes:
+        // outside the valid 0x0000..=0xDFFF, and not the "not converted" 0xFFFF): it fails, naming
+        // the device, and so does the report, although the PEC is good.
         let mut data = data;
         data[2 * hi + 1] = high;
         let groups = [[sealed(data)]; 2];
@@ -299,8 +301,9 @@ proptest! {
         pd in proptest::collection::vec(0u16..=0xDFFF, 1..19),
         at in any::<proptest::sample::Index>(), fault in 0xE000u16..=0xFFFE, dev in any::<u8>(),
     ) {
-        // adi.md §3.10: only 0x0000..=0xDFFF are results; one fault code anywhere in either
-        // set fails the device instead of yielding an open-wire verdict.
+        // LTC6812-DS "Indication of Digital Redundancy Fault Codes": only 0x0000..=0xDFFF are
+        // results; one fault code anywhere in either set fails the device instead of yielding an
+        // open-wire verdict.
         prop_assert!(matches!(convert::open_wire_reading(&pu, &pd, dev), Reading::Valid(_)));
         let mut pu2 = pu.clone();
         let i = at.index(pu2.len());
@@ -314,7 +317,7 @@ proptest! {
 
     #[test]
     fn pwm_duty_is_at_most_the_request_within_one_step(p in 0u16..=1000) {
-        // adi.md §3.4 (LTC6812-DS Table 53): duty = code/15, code 0..=15.
+        // LTC6812-DS Table 53: duty = code/15, code 0..=15.
         let (code, achieved) = register::pwm_duty(p).unwrap();
         prop_assert!(code <= 15);
         // code/15 <= p/1000 < (code + 1)/15, in integers.
@@ -348,7 +351,7 @@ proptest! {
 
     #[test]
     fn comm_check_accepts_exactly_the_table_55_write_codes(icom in any::<u8>(), fcom in any::<u8>()) {
-        // adi.md §3.4 (LTC6812-DS Table 55), written out independently of the crate.
+        // LTC6812-DS Table 55, written out independently of the crate.
         let icom_ok = [0b0000, 0b0001, 0b0110, 0b0111, 0b1000, 0b1001, 0b1010, 0b1111].contains(&icom);
         let fcom_ok = [0b0000, 0b1000, 0b1001].contains(&fcom);
         let c = Comm([CommByte::default(), CommByte { icom, data: 0x5A, fcom }, CommByte::default()]);
@@ -426,7 +429,7 @@ proptest! {
 
 #[test]
 fn ltc6810_die_temperature_uses_7_5_mv() {
-    // adi.md §3.1: LTC6810/6811 7.5 mV/K − 273 °C (Linduino DC2515/DC2259). 0.75 V·… : code
+    // LTC6810/6811 7.5 mV/K − 273 °C (Linduino `DC2515.ino` / `DC2259.ino`). 0.75 V·… : code
     // 22 275 = 2.2275 V / 7.5 mV = 297.0 K -> 24.0 °C.
     assert_eq!(
         convert::die_temperature::<Ltc6810>(22_275, 0),
@@ -436,7 +439,8 @@ fn ltc6810_die_temperature_uses_7_5_mv() {
         convert::die_temperature::<Ltc6811>(22_275, 0),
         Reading::Valid(bms_afe::units::MilliCelsius(24_000))
     );
-    // Sum of cells ×10 / ×20 / ×30 (adi.md §3.1): code 1000 -> 1 V, 2 V, 3 V.
+    // Sum of cells ×10 / ×20 / ×30 (Linduino `DC2515.ino`; LTC6804-DS p.27 for the LTC6811's
+    // ×20; LTC6812-DS Table 55): code 1000 -> 1 V, 2 V, 3 V.
     assert_eq!(
         convert::sum_of_cells::<Ltc6810>(10_000, 0),
         Reading::Valid(MicroVolts(10_000_000))
@@ -458,7 +462,7 @@ fn ltc6810_die_temperature_uses_7_5_mv() {
 #[test]
 fn self_test_patterns_follow_table_13() {
     use command::SelfTest::{One, Two};
-    // LTC6812-DS Table 13 / adi.md §3.10.
+    // LTC6812-DS Table 13 (Linduino `LTC681x_st_lookup` agrees).
     assert_eq!(
         command::self_test_expected(One, AdcMode::Fast, false),
         0x9565
@@ -488,7 +492,7 @@ fn self_test_patterns_follow_table_13() {
 #[test]
 fn conversion_time_table_spot_checks() {
     use command::CellSelect;
-    // adi.md §3.6 (each part's Table 5; LTC6812-DS Tables 7/37).
+    // Each part's data sheet Table 5; LTC6812-DS Tables 7/37.
     let t = |c, m, o| command::conversion_time::<Ltc6812>(c, m, o, true).0;
     assert_eq!(
         t(Conversion::Cells(CellSelect::ALL), AdcMode::Filtered, false),

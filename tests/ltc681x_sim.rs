@@ -598,7 +598,7 @@ macro_rules! bad_command_pec_is_ignored_by_the_chip_case {
         ])])
         .unwrap();
         assert_eq!(sim.with(|c| c.config_bytes(0)), before);
-        // Both right (adi.md §2.3: 01..06 -> 22 EE): stored.
+        // Both right (rt-LTC681X `src/tests/monitor.rs`: 01..06 -> 22 EE): stored.
         spi.transaction(&mut [Operation::Write(&[
             0x00, 0x01, 0x3D, 0x6E, 1, 2, 3, 4, 5, 6, 0x22, 0xEE,
         ])])

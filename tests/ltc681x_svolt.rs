@@ -6,8 +6,9 @@
 //! → command 0x008 = RDSA, reg 2 → 0x00A = RDSB; `LTC6810_rds` parses them with the cell
 //! parser: three little-endian 16-bit codes + PEC15 per device) and `DC2515.ino`
 //! (`print_Svolt`: code × 0.0001 V; `SCONV = true; // Enable Cell Measurement Redundancy
-//! using S Pin`); protocols/adi.md §2.2 (the published RDCVC/RDCVD frames, the same codes),
-//! §2.3 (cleared group PEC), §3 "LTC6810 CFGR" (SCONV = CFGR5 bit 3). Response PECs come
+//! using S Pin`); rt-LTC681X `src/commands.rs` (the published RDCVC/RDCVD frames, the same
+//! codes); EngineerZone 104495 (cleared group PEC); Linduino `LTC6810.cpp` `set_cfgr_*`
+//! (SCONV = CFGR5 bit 3). Document short names are those of src/ltc681x/mod.rs. Response PECs come
 //! from the bit-serial `common::oracle_pec15` (checked in tests/oracles.rs), never from the crate.
 
 use bms_afe::error::{ConfigError, Error, FaultReason};
@@ -65,17 +66,17 @@ fn group(codes: [u16; 3]) -> [u8; 8] {
     f
 }
 
-// Written out by hand: adi.md §2.2 [X] rows RDCVC 00 08 5E 52 and RDCVD 00 0A C3 04 (rt
-// commands.rs), which are the LTC6810's RDSA/RDSB codes (Linduino `LTC6810_rds_reg`).
+// Written out by hand: the published rows RDCVC 00 08 5E 52 and RDCVD 00 0A C3 04 (rt-LTC681X
+// `src/commands.rs`), which are the LTC6810's RDSA/RDSB codes (Linduino `LTC6810_rds_reg`).
 const RDSA: [u8; 4] = [0x00, 0x08, 0x5E, 0x52];
 const RDSB: [u8; 4] = [0x00, 0x0A, 0xC3, 0x04];
 const RDCVA: [u8; 4] = [0x00, 0x04, 0x07, 0xC2];
 const RDCVB: [u8; 4] = [0x00, 0x06, 0x9A, 0x94];
 const RDCFGA: [u8; 4] = [0x00, 0x02, 0x2B, 0x0A];
-const WRCFGA: [u8; 4] = [0x00, 0x01, 0x3D, 0x6E]; // LTC6804-DS Table 24 (adi.md §2.2 [X])
+const WRCFGA: [u8; 4] = [0x00, 0x01, 0x3D, 0x6E]; // LTC6804-DS Table 24
 const CLRCELL: [u8; 4] = [0x07, 0x11, 0xC9, 0xC0];
 const ADCV_NORMAL_ALL: [u8; 4] = [0x03, 0x60, 0xF4, 0x6C];
-// adi.md §2.3: all-0xFF group with its valid PEC 66 4C (a cleared register).
+// EngineerZone 104495: all-0xFF group with its valid PEC 66 4C (a cleared register).
 const CLEARED: [u8; 8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x66, 0x4C];
 
 fn uv(x: i32) -> Reading<MicroVolts> {
@@ -284,8 +285,8 @@ fn s_pin_redundancy_sequence_and_verdicts_two_devices() {
     for _ in 0..n {
         tx.extend(cmd(RDCFGA));
     }
-    // The held configuration is written and read back (SCONV confirmed on each chip). LTC6810
-    // CFGR (adi.md §3 "LTC6810 CFGR"): GPIO1..4 pull-downs off = CFGR0 b6..b3 (0x78), UV/OV
+    // The held configuration is written and read back (SCONV confirmed on each chip). LTC6810 CFGR
+    // (Linduino `LTC6810.cpp` `set_cfgr_*`): GPIO1..4 pull-downs off = CFGR0 b6..b3 (0x78), UV/OV
     // 0, no discharge, SCONV = CFGR5 b3 (0x08).
     let cfg = [0x78, 0x00, 0x00, 0x00, 0x00, 0x08];
     let sealed_cfg = [cfg.as_slice(), &oracle_pec15(&cfg)].concat();
@@ -415,7 +416,7 @@ mod sim {
         3_200_000 + device as i32 * 41_300 + cell as i32 * 12_700 + 37
     }
 
-    /// The nearest multiple of 100 µV (the LTC681x cell LSB, adi.md §3.5), written
+    /// The nearest multiple of 100 µV (the LTC681x cell LSB, LTC6812-DS Table 4), written
     /// independently of the crate's conversion.
     fn lsb100(uv: i32) -> i32 {
         (uv + 50) / 100 * 100

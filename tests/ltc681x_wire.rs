@@ -1,8 +1,11 @@
 //! Wire-level tests of the LTC681x driver against embedded-hal-mock: every expectation list
-//! runs through the blocking AND the async driver. Vectors: protocols/adi.md §2.2 (command
-//! frames), §2.3 (data PECs) and §7.2 (mock transactions of the rt-LTC681X crate's
-//! `tests/monitor.rs`, PEC-checked by independent script), each cited where used. Expected
-//! values are written out by hand from the notes, not computed by the crate.
+//! runs through the blocking AND the async driver. Vectors: command frames and data PECs of
+//! the rt-LTC681X crate (`src/commands.rs`, `src/tests/pec15.rs`) and the LTC6804-DS Table 24
+//! worked example, and the mock transactions of rt-LTC681X `src/tests/monitor.rs` (PECs
+//! re-checked with an independent PEC15), each cited where used. [X] marks a published value,
+//! [D] one computed with the LTC6812-DS "Packet Error Code" algorithm and no published
+//! counterpart. Document short names are those of the Sources table in src/ltc681x/mod.rs.
+//! Expected values are written out by hand from those documents, not computed by the crate.
 
 use bms_afe::error::{ConfigError, Error, FaultReason};
 use bms_afe::io::{Async, Blocking};
@@ -47,12 +50,13 @@ macro_rules! both {
     }};
 }
 
-// adi.md §2.3 / ez-104495: all-0xFF group with its valid PEC 66 4C (a cleared register).
+// EngineerZone 104495: all-0xFF group with its valid PEC 66 4C (a cleared register).
 const CLEARED: [u8; 8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x66, 0x4C];
 
 #[test]
 fn command_constants_match_published_frames() {
-    // adi.md §2.2 [X] rows (LTC6804-DS Table 24; rt commands.rs; ADI-6830-ref STCOMM).
+    // [X] rows (LTC6804-DS Table 24; rt-LTC681X `src/commands.rs`; STCOMM from ADI's ADBMS6830
+    // reference code `adBms6830CmdList.h`).
     assert_eq!(command::WRCFGA, [0x00, 0x01, 0x3D, 0x6E]);
     assert_eq!(command::RDCFGA, [0x00, 0x02, 0x2B, 0x0A]);
     assert_eq!(command::WRCFGB, [0x00, 0x24, 0xB1, 0x9E]);
@@ -72,7 +76,8 @@ fn command_constants_match_published_frames() {
     assert_eq!(command::STSCTRL, [0x00, 0x19, 0x8E, 0x4E]);
     assert_eq!(command::CLRSCTRL, [0x00, 0x18, 0x05, 0x7C]);
     assert_eq!(command::STCOMM, [0x07, 0x23, 0xB9, 0xE4]);
-    // adi.md §2.2 [D] rows (derived by the notes' own script, no published counterpart).
+    // [D] rows (PEC15 per LTC6812-DS "Packet Error Code" over the Table 36 codes, no
+    // published counterpart).
     assert_eq!(command::CLRCELL, [0x07, 0x11, 0xC9, 0xC0]);
     assert_eq!(command::CLRAUX, [0x07, 0x12, 0xDF, 0xA4]);
     assert_eq!(command::CLRSTAT, [0x07, 0x13, 0x54, 0x96]);
@@ -84,7 +89,7 @@ fn command_constants_match_published_frames() {
     assert_eq!(command::UNMUTE, [0x00, 0x29, 0x63, 0x3C]);
     assert_eq!(command::WRSCTRL, [0x00, 0x14, 0x5C, 0xEC]);
     assert_eq!(command::RDSCTRL, [0x00, 0x16, 0xC1, 0xBA]);
-    assert_eq!(command::WRPWM, [0x00, 0x20, 0x00, 0x00]); // PEC 0 is valid (adi.md §8.1)
+    assert_eq!(command::WRPWM, [0x00, 0x20, 0x00, 0x00]); // PEC 0 is valid (LTC6812-DS PEC15)
     assert_eq!(command::RDPWM, [0x00, 0x22, 0x9D, 0x56]);
     assert_eq!(command::WRPSB, [0x00, 0x1C, 0xB4, 0xE2]);
     assert_eq!(command::RDPSB, [0x00, 0x1E, 0x29, 0xB4]);
@@ -98,7 +103,7 @@ fn adc_builders_match_published_frames() {
         statst,
     };
     let all = CellSelect::ALL;
-    // adi.md §2.2 [X] (rt tests/monitor.rs).
+    // [X] (rt-LTC681X `src/tests/monitor.rs`).
     assert_eq!(adcv(AdcMode::Slow, false, all), [0x02, 0x60, 0x7C, 0x20]);
     assert_eq!(adcv(AdcMode::Fast, false, all), [0x02, 0xE0, 0x38, 0x06]);
     assert_eq!(adcv(AdcMode::Normal, false, all), [0x03, 0x60, 0xF4, 0x6C]);
@@ -186,7 +191,7 @@ fn adc_builders_match_published_frames() {
         adstat(AdcMode::Normal, StatusSelect::Vd),
         [0x05, 0x6C, 0x8A, 0x30]
     );
-    // adi.md §2.2 [D] rows.
+    // [D] rows (LTC6812-DS Table 36 codes, PEC15).
     assert_eq!(
         adow(AdcMode::Normal, Pull::Up, false, all),
         [0x03, 0x68, 0x1C, 0x62]
@@ -239,7 +244,7 @@ fn adc_builders_match_published_frames() {
 
 #[test]
 fn conversion_starts_send_one_frame_each() {
-    // adi.md §2.2: each start is a single 4-byte write.
+    // Each start is a single 4-byte write (LTC6812-DS Table 35 command format).
     let mut tx = cmd([0x03, 0x60, 0xF4, 0x6C]); // ADCV 7 kHz all
     tx.extend(cmd([0x05, 0x60, 0xD3, 0xA0])); // ADAX 7 kHz all
     tx.extend(cmd([0x05, 0x68, 0x3B, 0xAE])); // ADSTAT 7 kHz all
@@ -253,7 +258,8 @@ fn conversion_starts_send_one_frame_each() {
     tx.extend(cmd([0x07, 0x11, 0xC9, 0xC0]));
     tx.extend(cmd([0x02, 0xE0, 0x38, 0x06]));
     both!(Ltc6813, 2, tx, |d| {
-        // LTC6813 ADCV all 7 kHz 2343 µs + tREFUP 4400 µs (REFON = 0), adi.md §3.6/§3.8.
+        // LTC6813 ADCV all 7 kHz 2343 µs (LTC6813-1 data sheet Table 5) + tREFUP 4400 µs
+        // (REFON = 0; LTC6812-DS electrical table).
         assert_eq!(
             go!(d.start_cells(AdcMode::Normal, false, CellSelect::ALL))
                 .unwrap()
@@ -294,7 +300,7 @@ fn wake_sends_one_dummy_frame_per_device() {
 
 #[test]
 fn write_config_ltc6811_matches_rt_vector() {
-    // adi.md §7.2: WRCFGA 00 01 3D 6E F8 04 08 10 20 40 0B 24 (rt tests/monitor.rs).
+    // WRCFGA 00 01 3D 6E F8 04 08 10 20 40 0B 24 (rt-LTC681X `src/tests/monitor.rs`).
     let tx = write(
         [0x00, 0x01, 0x3D, 0x6E],
         [0xF8, 0x04, 0x08, 0x10, 0x20, 0x40, 0x0B, 0x24],
@@ -318,7 +324,7 @@ fn write_config_ltc6811_matches_rt_vector() {
 
 #[test]
 fn write_config_ltc6813_thresholds_and_discharge_match_rt_vector() {
-    // adi.md §7.2: OV 4.3 V / UV 3.0 V + DCC13 + DCC17 on LTC6813:
+    // rt-LTC681X `src/tests/monitor.rs`: OV 4.3 V / UV 3.0 V + DCC13 + DCC17 on LTC6813:
     // 00 01 3D 6E F8 52 F7 A7 00 00 10 6C, then 00 24 B1 9E 1F 01 00 00 00 00 02 5C.
     let mut tx = write(
         [0x00, 0x01, 0x3D, 0x6E],
@@ -345,7 +351,8 @@ fn write_config_ltc6813_thresholds_and_discharge_match_rt_vector() {
 
 #[test]
 fn two_device_write_goes_farthest_first() {
-    // adi.md §7.2 (rt): 00 01 3D 6E | F8 E1 44 9C 00 08 66 E0 | A8 00 00 00 38 00 72 5E and
+    // rt-LTC681X `src/tests/monitor.rs`: 00 01 3D 6E | F8 E1 44 9C 00 08 66 E0 | A8 00 00 00
+    // 38 00 72 5E and
     // 00 24 B1 9E | 0F 02 00 00 00 00 0A FA | 6D 00 00 00 00 00 13 D6. The first block on
     // the wire is the farthest device (index 1), the last the nearest (index 0).
     let mut tx = write(
@@ -389,7 +396,7 @@ fn two_device_write_goes_farthest_first() {
 }
 
 fn cell_groups_ltc6813() -> Vec<T<u8>> {
-    // adi.md §7.2: single-device reads CVA..CVF (rt tests/monitor.rs).
+    // Single-device reads CVA..CVF (rt-LTC681X `src/tests/monitor.rs`).
     let mut tx = read(
         [0x00, 0x04, 0x07, 0xC2],
         [0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22, 0x9A, 0x1C],
@@ -449,8 +456,9 @@ fn read_cell_voltages_trait_matches_rt_vectors() {
 }
 
 fn three_device_ltc6811(dev1_cvd: [u8; 8]) -> Vec<T<u8>> {
-    // Groups A..C cleared (FF… 66 4C) on all three devices; group D is adi.md §7.2's
-    // 3-device RDCVD (device blocks bottom first), with device 1's block replaceable.
+    // Groups A..C cleared (FF… 66 4C) on all three devices; group D is rt-LTC681X
+    // `src/tests/monitor.rs`'s 3-device RDCVD (device blocks bottom first), with device 1's
+    // block replaceable.
     let mut tx = Vec::new();
     for f in [
         [0x00, 0x04, 0x07, 0xC2],
@@ -499,7 +507,8 @@ fn three_device_chain_reads_bottom_first_and_cleared_is_not_converted() {
 
 #[test]
 fn pec_fault_at_one_device_fails_only_that_device() {
-    // adi.md §7.2 negative vector: 2A 63 8E 1E EC 1F 11 0D (right PEC is 11 0C).
+    // rt-LTC681X `src/tests/monitor.rs` negative vector: 2A 63 8E 1E EC 1F 11 0D (right PEC
+    // is 11 0C).
     let bad = [0x2A, 0x63, 0x8E, 0x1E, 0xEC, 0x1F, 0x11, 0x0D];
     both!(Ltc6811, 3, three_device_ltc6811(bad), |d| {
         d.set_retries(0);
@@ -564,7 +573,7 @@ fn retry_reissues_only_the_failed_group_after_the_others() {
 
 #[test]
 fn redundancy_fault_code_is_failed_and_not_reread() {
-    // adi.md §2.3: all-0xFF data has PEC 66 4C; the oracle reproduces it.
+    // EngineerZone 104495: all-0xFF data has PEC 66 4C; the oracle reproduces it.
     assert_eq!(oracle_pec15(&[0xFF; 6]), [0x66, 0x4C]);
     // Device 0 reports the digital-redundancy fault code 0xFF03 for cell 1 with a good PEC:
     // that cell fails, the others are values, and no group is re-read (the PECs are fine).
@@ -592,11 +601,12 @@ fn redundancy_fault_code_is_failed_and_not_reread() {
 
 #[test]
 fn codes_above_full_scale_are_failed_not_voltages() {
-    // adi.md §3.5 (LTC6812-DS Table 4): the ADC's full range ends at 5.7344 V = 0xE000 codes;
-    // §3.10: valid results are 0x0000..=0xDFFF. Device 0 answers CVA with cell 1 = 0xE000,
-    // cell 2 = 0xFEFF (neither a conversion result nor "not converted") and cell 3 = 0xDFFF
-    // (5.7343 V, the last valid code), with a good PEC from the independent oracle: the first
-    // two fail naming the device, the report fails, and nothing is re-read (the PEC is fine).
+    // LTC6812-DS Table 4: the ADC's full range ends at 5.7344 V = 0xE000 codes; LTC6812-DS
+    // "Indication of Digital Redundancy Fault Codes": valid results are 0x0000..=0xDFFF. Device 0
+    // answers CVA with cell 1 = 0xE000, cell 2 = 0xFEFF (neither a conversion result nor "not
+    // converted") and cell 3 = 0xDFFF (5.7343 V, the last valid code), with a good PEC from the
+    // independent oracle: the first two fail naming the device, the report fails, and nothing is
+    // re-read (the PEC is fine).
     let data = [0x00, 0xE0, 0xFF, 0xFE, 0xFF, 0xDF];
     let mut frame = [0u8; 8];
     frame[..6].copy_from_slice(&data);
@@ -628,7 +638,7 @@ fn codes_above_full_scale_are_failed_not_voltages() {
 
 /// The mock expectations of `open_wire(Normal, 2)` on one LTC6811 with REFON set (no
 /// re-wake: 2335 µs < tIDLE): RDCFGA as idle wake, ADOW PUP=1 twice (03 68 1C 62), RDCVA..D,
-/// ADOW PUP=0 twice (03 28 FB E8), RDCVA..D (adi.md §2.2 [D] frames).
+/// ADOW PUP=0 twice (03 28 FB E8), RDCVA..D (ADOW frames [D]: LTC6812-DS Table 36, PEC15).
 fn open_wire_ltc6811(pu: [u16; 12], pd: [u16; 12]) -> Vec<T<u8>> {
     const RDCV: [[u8; 4]; 4] = [
         [0x00, 0x04, 0x07, 0xC2],
@@ -658,7 +668,8 @@ fn open_wire_ltc6811(pu: [u16; 12], pd: [u16; 12]) -> Vec<T<u8>> {
 
 #[test]
 fn open_wire_fails_a_device_answering_fault_codes() {
-    // adi.md §3.10: valid results are 0x0000..=0xDFFF; 0xFF0X are redundancy fault codes.
+    // LTC6812-DS "Indication of Digital Redundancy Fault Codes": valid results are
+    // 0x0000..=0xDFFF; 0xFF0X are redundancy fault codes.
     // 3.0 V cells (30000 codes). Case 1: PU cell 5 = 0xFF02 — as a voltage its CELLΔ would be
     // positive, hiding an open wire. Case 2: PD cell 4 = 0xE000 — as a voltage its CELLΔ is
     // −2.7 V and would declare C(3) open. Neither is a measurement: the device fails.
@@ -695,8 +706,10 @@ fn open_wire_fails_a_device_answering_fault_codes() {
 
 #[test]
 fn status_codes_above_full_scale_are_failed() {
-    // adi.md §3.5/§3.10: SC, ITMP, VA and VD are ADC results too (valid 0x0000..=0xDFFF).
-    // STAR = SC 0xE000, ITMP 0x62A8 (56.316 °C on LTC6813, adi.md §3.5), VA 0xFE12;
+    // LTC6812-DS Table 4 / "Indication of Digital Redundancy Fault Codes": SC, ITMP, VA and
+    // VD are ADC results too (valid 0x0000..=0xDFFF). STAR = SC 0xE000, ITMP 0x62A8
+    // (56.316 °C on LTC6813, LTC6812-DS Table 55 formula; rt-LTC681X `src/tests/monitor.rs`),
+    // VA 0xFE12;
     // STBR = VD 0xE5A0, flags 0, REV 1. PECs from the independent oracle.
     let star = [0x00, 0xE0, 0xA8, 0x62, 0x12, 0xFE];
     let stbr = [0xA0, 0xE5, 0x00, 0x00, 0x00, 0x10];
@@ -725,7 +738,8 @@ fn status_codes_above_full_scale_are_failed() {
 
 #[test]
 fn aux_codes_above_full_scale_fail_the_reading_and_the_report() {
-    // adi.md §3.5/§3.10: GPIO and reference results are ADC codes too (valid
+    // LTC6812-DS Table 4 / "Indication of Digital Redundancy Fault Codes": GPIO and
+    // reference results are ADC codes too (valid
     // 0x0000..=0xDFFF). LTC6811 AUXA = G1 0x7530 (3.0 V), G2 0xE000, G3 0xFF01 (redundancy
     // fault); AUXB cleared. PEC from the independent oracle.
     let data = [0x30, 0x75, 0x00, 0xE0, 0x01, 0xFF];
@@ -747,7 +761,8 @@ fn aux_codes_above_full_scale_fail_the_reading_and_the_report() {
 
 #[test]
 fn status_groups_decode_rt_vectors() {
-    // adi.md §7.2/§3.5: STAR 12 62 A8 62 00 7D 31 8A, STBR 00 C8 00 66 00 1B F1 40 on LTC6813:
+    // rt-LTC681X `src/tests/monitor.rs` (formulas LTC6812-DS Table 55): STAR 12 62 A8 62 00 7D
+    // 31 8A, STBR 00 C8 00 66 00 1B F1 40 on LTC6813:
     // SC 75.318 V, ITMP 56.316 °C, VA 3.2 V, VD 5.12 V; AUXD cleared (flags of 13..18 read 1).
     let mut tx = read(
         [0x00, 0x10, 0xED, 0x72],
@@ -804,7 +819,7 @@ fn pladc_polls_until_done_and_times_out_bounded() {
 #[test]
 fn verify_names_device_register_and_byte() {
     // Write the rt LTC6811 vector, then read back a CFGR whose VOV byte differs: ez-104495's
-    // real Linduino CFGA E4 0D 28 A0 01 00 with its PEC AD 6A (adi.md §9).
+    // real Linduino CFGA E4 0D 28 A0 01 00 with its PEC AD 6A.
     let mut tx = write(
         [0x00, 0x01, 0x3D, 0x6E],
         [0xF8, 0x04, 0x08, 0x10, 0x20, 0x40, 0x0B, 0x24],
@@ -841,11 +856,13 @@ fn verify_names_device_register_and_byte() {
 fn mute_comm_sctrl_pwm_frames() {
     let mut tx = cmd([0x00, 0x28, 0xE8, 0x0E]);
     tx.extend(cmd([0x00, 0x29, 0x63, 0x3C]));
-    // STCOMM + 72 clocks (9 bytes) in one frame (adi.md §3.11).
+    // STCOMM + 72 clocks (9 bytes) in one frame (LTC6812-DS "COMM" section; Linduino
+    // `LTC681x_stcomm`).
     tx.extend(read([0x07, 0x23, 0xB9, 0xE4], [0xFF; 9]));
     tx.extend(cmd([0x00, 0x19, 0x8E, 0x4E]));
     tx.extend(cmd([0x00, 0x18, 0x05, 0x7C]));
-    // WRPWM with PEC 00 00; data 01 02 03 04 05 06 has PEC 22 EE (adi.md §2.3).
+    // WRPWM with PEC 00 00; data 01 02 03 04 05 06 has PEC 22 EE (rt-LTC681X
+    // `src/tests/monitor.rs`).
     tx.extend(write(
         [0x00, 0x20, 0x00, 0x00],
         [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x22, 0xEE],
@@ -962,7 +979,7 @@ fn bad_input_is_rejected_before_anything_is_sent() {
 #[test]
 fn out_of_range_pwm_sctrl_psb_comm_codes_are_rejected_before_sending() {
     use bms_afe::ltc681x::register::{Comm, CommByte, Nibbles, Psb};
-    // adi.md §3.4 (LTC6812-DS Tables 51–55): PWM/SCTL fields are 4 bits (duty = code/15);
+    // LTC6812-DS Tables 51–55: PWM/SCTL fields are 4 bits (duty = code/15);
     // ICOM write codes are 0000, 0001, 0110, 0111, 1000, 1001, 1010, 1111 and FCOM write codes
     // 0000, 1000, 1001. Anything else is rejected and nothing reaches the bus (empty mock).
     let out_of_range = |e| matches!(e, Err(Error::Config(ConfigError::OutOfRange { .. })));
@@ -1010,7 +1027,8 @@ fn out_of_range_pwm_sctrl_psb_comm_codes_are_rejected_before_sending() {
 #[test]
 fn config_fields_beyond_the_part_are_rejected_not_masked() {
     use bms_afe::ltc681x::register::Psb;
-    // adi.md §3.1/§3.4: the LTC6811 has GPIO1..5 (CFGAR0 b7..3), the LTC6810 GPIO1..4, the
+    // LTC6812-DS Tables 38/54, Linduino `LTC6810.cpp` / `*_init_reg_limits`: the LTC6811 has
+    // GPIO1..5 (CFGAR0 b7..3), the LTC6810 GPIO1..4, the
     // LTC6812 cells 1..15 (PSR holds PWM/SCTL 13..15 only). A pull-down bit for a missing GPIO
     // or a PWM duty for a missing cell is an error, and nothing is sent (empty mock).
     both!(Ltc6811, 1, Vec::new(), |d| {
@@ -1121,7 +1139,8 @@ fn sixteen_device_chain_reads_one_frame_per_group() {
 
 #[test]
 fn read_config_decodes_the_two_device_vectors() {
-    // adi.md §7.2 two-device frames read back (PEC15 is the same for reads and writes):
+    // rt-LTC681X `src/tests/monitor.rs` two-device frames read back (PEC15 is the same for
+    // reads and writes):
     // device 0 = A8 00 00 00 38 00 | 6D 00 …, device 1 = F8 E1 44 9C 00 08 | 0F 02 ….
     let mut tx = read(
         [0x00, 0x02, 0x2B, 0x0A],
@@ -1153,7 +1172,7 @@ fn read_config_decodes_the_two_device_vectors() {
 
 #[test]
 fn sctrl_comm_psb_reads_decode() {
-    // Response data 01 02 03 04 05 06 with its PEC 22 EE (adi.md §2.3).
+    // Response data 01 02 03 04 05 06 with its PEC 22 EE (rt-LTC681X `src/tests/monitor.rs`).
     let frame = [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x22, 0xEE];
     let mut tx = read([0x00, 0x16, 0xC1, 0xBA], frame); // RDSCTRL
     tx.extend(read([0x07, 0x22, 0x32, 0xD6], frame)); // RDCOMM

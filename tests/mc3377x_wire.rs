@@ -1,9 +1,9 @@
 //! MC3377xC wire vectors, blocking and async from one list: direct SPI through
 //! embedded-hal-mock (one-frame-late answers), TPL through a mock MC33664 link.
 //!
-//! Request frames are built by the test oracle `nxp_frame` (its CRC checked against the
-//! published vectors in tests/oracles.rs) or written out from others.md §1.3 (frames laid out
-//! as the NXP BCC SW driver v2.2 `BCC_PackFrame` does, MR-BMS771 `bcc_communication.c`).
+//! Request frames are built by the test oracle `nxp_frame` (its CRC checked against the published
+//! vectors in tests/oracles.rs) or written out by hand (frames laid out as the NXP BCC SW driver
+//! v2.2 `BCC_PackFrame` does, MR-BMS771 `bcc_communication.c`).
 
 mod common;
 use common::{block_on, nxp_frame};
@@ -225,7 +225,8 @@ fn tpl_read(cid: u8, reg: u8, values: &[u16], first_counter: u8) -> Ev {
 
 #[test]
 fn tpl_conversion_start_is_one_global_write() {
-    // others.md §1.3: global write ADC_CFG = 0x083F (SOC, 16-bit ADCs): 08 3F 06 00 03 15.
+    // Global write ADC_CFG = 0x083F (SOC, 16-bit ADCs): 08 3F 06 00 03 15 (BCC_PackFrame
+    // layout; CRC cross-checked in tests/oracles.rs).
     let exp = vec![echo([0x08, 0x3F, 0x06, 0x00, 0x03, 0x15])];
     let r = tpl_both!(exp, Mc33771c, 2, 14, |d| d
         .start_conversion(Averaging::NONE));
@@ -234,7 +235,8 @@ fn tpl_conversion_start_is_one_global_write() {
 
 #[test]
 fn tpl_raw_block_is_one_read_of_thirty_registers() {
-    // others.md §1.3: read 30 registers from CC_NB_SAMPLES (0x2D), CID 1: 00 1E 2D 01 01 8D.
+    // Read 30 registers from CC_NB_SAMPLES (0x2D), CID 1: 00 1E 2D 01 01 8D (BCC_PackFrame
+    // layout; CRC cross-checked in tests/oracles.rs).
     let values: Vec<u16> = (0..30).map(|i| 0x8000 | (i * 0x111)).collect();
     let Ev::Frame(tx, rx, len) = tpl_read(1, 0x2D, &values, 7) else {
         unreachable!()
@@ -308,9 +310,9 @@ fn tpl_silent_device_is_no_response_within_the_bound() {
     );
 }
 
-/// Full TPL bring-up of one MC33772C: wake-up pattern, global soft reset, INIT read and
-/// written through CID 0 (others.md §1.3 frames 00 01 01 00 01 F4 and 00 01 01 00 02 85),
-/// read back from CID 1, then the settings written and verified.
+/// Full TPL bring-up of one MC33772C: wake-up pattern, global soft reset, INIT read and written
+/// through CID 0 (frames 00 01 01 00 01 F4 and 00 01 01 00 02 85, CRCs cross-checked in
+/// tests/oracles.rs), read back from CID 1, then the settings written and verified.
 fn init_772(ov_uv_back: u16) -> Vec<Ev> {
     let null = nxp_frame(0, 0, 0, 0x00);
     let read_init_cid0 = [0x00, 0x01, 0x01, 0x00, 0x01, 0xF4];

@@ -21,7 +21,8 @@ pub fn id<X>(x: X) -> X {
 }
 
 /// The voltage an ADBMS6830 reports for `uv`: nearest multiple of 150 µV above 1.5 V
-/// (adi.md §6.5: code × 150 µV + 1.5 V), written independently of the crate's conversion.
+/// (ADBMS6830B-DS "Result Registers": code × 150 µV + 1.5 V), written independently of the
+/// crate's conversion.
 pub fn quantised(uv: i32) -> i32 {
     let d = i64::from(uv) - 1_500_000;
     let q = if d >= 0 {
@@ -38,9 +39,10 @@ pub fn quantised(uv: i32) -> i32 {
 // compares the crate's frames against them can fail. `tests/oracles.rs` checks each one
 // against the published vectors before any other test relies on it.
 
-/// ADI PEC15 (LTC6811/LTC6812/LTC6813 data sheets "PEC", ADBMS6830B-DS "Command PEC";
-/// adi.md §2.1): CRC-15, polynomial 0x4599 (x^15 + x^14 + x^10 + x^8 + x^7 + x^4 + x^3 + 1),
-/// seed 0x0010, data bits MSB first, remainder shifted left once (LSB 0), sent big-endian.
+/// ADI PEC15 (LTC6811/LTC6812/LTC6813 data sheets "PEC", ADBMS6830B-DS "Command PEC"; LTC6804-DS
+/// p.44, LTC6812-DS "Packet Error Code"): CRC-15, polynomial 0x4599
+/// (x^15 + x^14 + x^10 + x^8 + x^7 + x^4 + x^3 + 1), seed 0x0010, data bits MSB first, remainder
+/// shifted left once (LSB 0), sent big-endian.
 pub fn oracle_pec15(data: &[u8]) -> [u8; 2] {
     let mut rem: u16 = 0x0010;
     for &byte in data {
@@ -56,14 +58,15 @@ pub fn oracle_pec15(data: &[u8]) -> [u8; 2] {
 }
 
 /// A 4-byte ADI command frame: the 11-bit command code big-endian, then its PEC15
-/// ([`oracle_pec15`]; LTC6804-DS Table 24 worked example 0x001 → `00 01 3D 6E`, adi.md §2.2).
+/// ([`oracle_pec15`]; LTC6804-DS Table 24 worked example 0x001 → `00 01 3D 6E`, also in
+/// rt-LTC681X `src/commands.rs`).
 pub fn oracle_cmd(code: u16) -> [u8; 4] {
     let cc = code.to_be_bytes();
     let p = oracle_pec15(&cc);
     [cc[0], cc[1], p[0], p[1]]
 }
 
-/// ADBMS6830 PEC10 (ADBMS6830B-DS "Data PEC", Tables 42/43; adi.md §6.1): CRC-10,
+/// ADBMS6830 PEC10 (ADBMS6830B-DS "Data PEC", Tables 42/43): CRC-10,
 /// polynomial 0x08F (x^10 + x^7 + x^3 + x^2 + x + 1), seed 0x010, the data bits MSB first,
 /// then the 6 command-counter bits MSB first (0 for writes). Returned as the two wire bytes:
 /// PEC0 = CC[5:0] << 2 | PEC[9:8], PEC1 = PEC[7:0].
@@ -127,8 +130,9 @@ pub fn write(c: [u8; 4], data: impl AsRef<[u8]>) -> Vec<SpiT<u8>> {
     ]
 }
 
-/// TI I2C/SPI CRC-8 (bq769x0 DS §8.3.1.4 "x^8 + x^2 + x + 1", SLUAA11B §4; ti.md §0, §B.2):
-/// polynomial 0x07, initial value 0, bits MSB first, no reflection, no final XOR.
+/// TI I2C/SPI CRC-8 (bq769x0 DS §8.3.1.4 "x^8 + x^2 + x + 1", SLUAA11B §4 "I2C With CRC", SLUUBY2B
+/// SPI section, SLUUCJ0 §9.1): polynomial 0x07, initial value 0, bits MSB first, no reflection, no
+/// final XOR.
 pub fn oracle_crc8(bytes: &[u8]) -> u8 {
     let mut c = 0u8;
     for &b in bytes {
@@ -144,8 +148,9 @@ pub fn oracle_crc8(bytes: &[u8]) -> u8 {
     c
 }
 
-/// bq769x2 / BQ7690x transfer-buffer checksum (0x60; SLUUBY2B, ti.md §B.5): the bitwise
-/// inverse of the 8-bit sum of the subcommand address bytes (0x3E low, 0x3F high) and data.
+/// bq769x2 / BQ7690x transfer-buffer checksum (0x60; SLUUBY2B data-memory access example, SLUUCJ0
+/// §3.1): the bitwise inverse of the 8-bit sum of the subcommand address bytes (0x3E low, 0x3F
+/// high) and data.
 pub fn oracle_checksum(addr: u16, data: &[u8]) -> u8 {
     let mut s: u32 = (addr & 0xFF) as u32 + (addr >> 8) as u32;
     for &d in data {
@@ -155,9 +160,10 @@ pub fn oracle_checksum(addr: u16, data: &[u8]) -> u8 {
 }
 
 /// NXP MC3377x frame CRC-8 (MC33771B data sheet §10.3 as discussed in community.nxp.com thread
-/// 1801911, "seed 0xFF and shift an additional 0x00"; others.md §1): polynomial 0x2F, the
-/// register starting at 0xFF, one zero byte clocked in first, then the frame bytes MSB first,
-/// no final XOR. Deliberately the seed-0xFF form, not the 0x42 preset the crate uses.
+/// 1801911, "seed 0xFF and shift an additional 0x00"; NXP BCC SW driver v2.2, MR-BMS771
+/// `src/BCC/Derivatives/mc3377xC/bcc_communication.c`): polynomial 0x2F, the register starting at
+/// 0xFF, one zero byte clocked in first, then the frame bytes MSB first, no final XOR. Deliberately
+/// the seed-0xFF form, not the 0x42 preset the crate uses.
 pub fn oracle_nxp_crc8(bytes: &[u8]) -> u8 {
     let mut c = 0xFFu8;
     for &b in core::iter::once(&0u8).chain(bytes) {
