@@ -28,7 +28,9 @@ use bms_afe::sim::adbms6830::Adbms6830Chain;
 use bms_afe::sim::bq769x2::Bq76952Sim;
 use bms_afe::sim::ltc681x::Ltc681xChain;
 use bms_afe::bq769x0::{Bq769x0, Bq76940, CellMap, TempSource};
+use bms_afe::max1785x::{Max1785x, Max17853};
 use bms_afe::mc3377x::{Mc3377x, Mc33771c, Spi, Tpl};
+use bms_afe::sim::max1785x::Max1785xChain;
 use bms_afe::sim::bq769x0::Bq769x0Sim;
 use bms_afe::sim::mc3377x::{Mc3377xChain, tpl_port};
 use bms_afe::sim::tle9012::Tle9012Chain;
@@ -123,8 +125,11 @@ fn ok<T, E>(r: Result<T, E>) -> T {
 /// One family: both runs (blocking, then async) on fresh virtual chips.
 macro_rules! family {
     ($t:ident, $name:literal, $chip:expr, $ctor:expr, $bus:ident,
-     set: [$($set:ident($($sa:expr),*)),*], bus: [$($step:ident($($ba:expr),*)),*], skip: $skip:expr) => {{
+     set: [$($set:ident($($sa:expr),*)),*], bus: [$($step:ident($($ba:expr),*)),*], skip: $skip:expr
+     $(, cfg: $cfg:expr)?) => {{
+        #[allow(unused_variables)]
         let cfg = SuiteConfig::default();
+        $(let cfg = $cfg;)?
         'blocking: {
             let sim = Sim::new($chip);
             let mut d = $ctor(Blocking::new(bus!(sim, $bus), sim.delay()));
@@ -167,6 +172,10 @@ fn main() -> ! {
     family!(t, "mc33771c tpl x4", Mc3377xChain::<Mc33771c, 4>::new(14), |io| { let mut d = ok(Mc3377x::<Mc33771c, Tpl, 4, _>::new_tpl(io, 14)); ok(d.set_cell_thresholds(MicroVolts(4_500_000), MicroVolts(2_000_000))); ok(d.set_shunt(100)); d }, tpl, set: [], bus: [], skip: 0);
     // TLE9012: `current` (no current channel).
     family!(t, "tle9012 x4", Tle9012Chain::<4>::new(), |io| { let mut d = Tle9012::<4, _>::new(io); d.set_thresholds(ok(Thresholds::new(MicroVolts(2_000_000), MicroVolts(4_500_000)))); d }, serial, set: [], bus: [], skip: 1);
+
+    // MAX17853: `current` (no amplifier) and `temperatures` (no thermistor network set here);
+    // a ring link, so a break fails every device.
+    family!(t, "max17853 x4", Max1785xChain::<Max17853, 4>::new(), Max1785x::<Max17853, 4, _>::new, spi, set: [set_undervoltage(MicroVolts(2_000_000)), set_overvoltage(MicroVolts(4_500_000))], bus: [], skip: 2, cfg: SuiteConfig { ring: true, ..SuiteConfig::default() });
 
     // The closing line in the form CI reads: "<word>: N passed, N failed".
     hprintln!("conformance: {} passed, {} failed", t.passed, t.failed);
