@@ -4,7 +4,8 @@
 //!
 //! A wrong cell voltage that looks valid can burn a pack, so integrity comes first: every
 //! response frame from every device is checked (PEC15, PEC10 with the command counter, TI
-//! CRC-8 and subcommand checksums), each value is a [`Reading`](monitor::Reading) — `Valid`,
+//! CRC-8 and subcommand checksums, NXP CRC-8 with the message counter, the Maxim PEC with
+//! its data-check byte, Infineon CRC-8 and CRC-3), each value is a [`Reading`](monitor::Reading) — `Valid`,
 //! `NotConverted` (the chip's cleared code with a good PEC) or `Failed` naming the device and
 //! the reason — and one bad device in a chain fails only its own values. Retries re-issue the
 //! whole command, configuration writes can be verified by read-back, every wait is bounded,
@@ -35,7 +36,7 @@
 //! bms.wake()?;
 //! let achieved = bms.set_overvoltage(MicroVolts(4_200_000))?; // quantised by the chip
 //! bms.write_config_verified()?;                               // read back, device by device
-//! let mut cells = [Reading::NotConverted; 4 * 18];
+//! let mut cells = [Reading::NotConverted; Ltc681x::<Ltc6813, 4, ()>::MAX_CELLS];
 //! let report = bms.measure_cells(ConversionMode::Normal, &mut cells)?;
 //! assert!(report.is_ok());
 //! assert_eq!(cells[0], Reading::Valid(MicroVolts(3_700_000)));
