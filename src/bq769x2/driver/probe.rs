@@ -96,6 +96,18 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     pub(crate) async fn read_units_and_cell_map(
         &mut self,
     ) -> Result<(DaConfig, u16), Error<IO::Error>> {
+        if V::MAP.vcell_mode_kind != VcellModeKind::Bitmap16 {
+            // BQ7690x: DA Config (0x9019, H2) and Vcell Mode (0x901B, H1) in one read from
+            // 0x9019 (SLUUCJ0 data-memory table). The DA Config layout is not decoded: the
+            // units stay as they were (stack mV and die °C are fixed on these parts).
+            let mut b = [0u8; 3];
+            self.read_data_memory(V::MAP.da_config, &mut b).await?;
+            let [_, _, code] = b;
+            let mask = Self::vcell_mode_from_dm([code, 0])
+                .map_err(|what| Error::Device { device: 0, what })?;
+            self.vcell_mode = mask;
+            return Ok((self.da, self.vcell_mode));
+        }
         let mut b = [0u8; 3];
         self.read_data_memory(
             crate::bq769x2::data_memory::address::DA_CONFIGURATION,
