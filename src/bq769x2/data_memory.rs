@@ -673,7 +673,12 @@ impl Config {
     ) -> Result<(), ConfigError> {
         check("raw data-memory length (bytes)", data.len() as i64, 1, 2)?;
         if self.bq7690x {
-            check("BQ7690x data-memory address", i64::from(address), 0x9000, 0x90FF)?;
+            check(
+                "BQ7690x data-memory address",
+                i64::from(address),
+                0x9000,
+                0x90FF,
+            )?;
             // I2C Address (0x9016) and I2C Config (0x9017..=0x9018, the CRC enable) change
             // the bus protocol itself, as Comm Type does on the bq769x2.
             let end = address + data.len() as u16;

@@ -9,7 +9,8 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         out: &mut [u8],
     ) -> Result<(), Error<IO::Error>> {
         let (lo, hi) = V::MAP.data_memory;
-        if !(0x9000..=0x9FFF).contains(&address) || (V::MAP.bq7690x && !(lo..=hi).contains(&address))
+        if !(0x9000..=0x9FFF).contains(&address)
+            || (V::MAP.bq7690x && !(lo..=hi).contains(&address))
         {
             return Err(Error::InvalidArgument(
                 "data-memory address outside 0x9000..=0x9FFF (BQ7690x: 0x9000..=0x90FF)",

@@ -66,13 +66,12 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         needs: Security,
     ) -> Result<(), Error<IO::Error>> {
         // The BQ7690x has no UNSEALED level: what needs UNSEALED there needs FULLACCESS.
-        let needs = if V::MAP.security == SecurityModel::SealedFullAccess
-            && needs == Security::Unsealed
-        {
-            Security::FullAccess
-        } else {
-            needs
-        };
+        let needs =
+            if V::MAP.security == SecurityModel::SealedFullAccess && needs == Security::Unsealed {
+                Security::FullAccess
+            } else {
+                needs
+            };
         let state = self.security().await?;
         if state.allows(needs) {
             Ok(())
