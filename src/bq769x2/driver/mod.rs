@@ -173,7 +173,8 @@ impl<V: Variant, IO> Bq769x2<V, IO> {
         self.core.da = da;
     }
 
-    /// The Vcell Mode the driver maps cells with (0 = every input).
+    /// The Vcell Mode the driver maps cells with (0 = every input), as an input bitmap
+    /// (bit `n − 1` = input `n`; on the BQ7690x the inputs its count code selects).
     pub fn vcell_mode(&self) -> u16 {
         self.core.vcell_mode
     }

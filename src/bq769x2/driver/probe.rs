@@ -141,10 +141,16 @@ twins! {
         /// keeps the units and cell map it had and says so ([`SettingsSource::Assumed`]);
         /// call `read_units_and_cell_map` after unsealing, or tell the driver your OTP values.
         /// A Vcell Mode with inputs the variant lacks is [`Error::Device`] (wrong variant).
+        ///
+        /// BQ7690x: in FULLACCESS probe reads Vcell Mode (0x901B, the count code, decoded to
+        /// the inputs it selects) from one block read at 0x9019; the units are not read (the
+        /// DA Config layout is not decoded; stack mV and die °C are fixed on these parts).
+        /// A BQ76905 code other than 0, or a BQ76907 code above 7, is [`Error::Device`].
         pub fn probe(&mut self) -> Result<DeviceInfo, Error<I2cError<B>>>;
         /// Reads DA Configuration and Vcell Mode (one data-memory read; needs UNSEALED or
         /// FULLACCESS) and adopts both: `(units, vcell_mode)`. A Vcell Mode with inputs the
-        /// variant lacks is [`Error::Device`] and nothing is adopted.
+        /// variant lacks is [`Error::Device`] and nothing is adopted. BQ7690x: Vcell Mode
+        /// only (see `probe`), the units are returned as they were.
         pub fn read_units_and_cell_map(&mut self) -> Result<(DaConfig, u16), Error<I2cError<B>>>;
         /// DEVICE_NUMBER.
         pub fn read_device_number(&mut self) -> Result<u16, Error<I2cError<B>>>;
