@@ -242,6 +242,26 @@ fn raw_ts_measurement_and_refused_bq769x2_commands() {
 }
 
 #[test]
+fn fet_commands_are_refused_before_the_bus() {
+    use bms_afe::bq769x2::Fets;
+    let r = both!(vec![], Bq76907, new, |d| {} set_fets(Fets::CHG | Fets::DSG));
+    assert!(
+        matches!(r, Err(Error::Config(ConfigError::Unsupported(_)))),
+        "{r:?}"
+    );
+    let r = both!(vec![], Bq76905, new, |d| {} all_fets_off());
+    assert!(
+        matches!(r, Err(Error::Config(ConfigError::Unsupported(_)))),
+        "{r:?}"
+    );
+    let r = both!(vec![], Bq76907, new_crc, |d| {} enable_autonomous_fets());
+    assert!(
+        matches!(r, Err(Error::Config(ConfigError::Unsupported(_)))),
+        "{r:?}"
+    );
+}
+
+#[test]
 fn full_access_from_sealed_in_one_step() {
     // SLUUCJ0: SEALED ↔ FULLACCESS, keys 0x0414 then 0x3672, each little-endian to 0x3E.
     let w = Wire { crc: true };

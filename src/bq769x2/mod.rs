@@ -205,9 +205,17 @@
 //!   what needs UNSEALED on the bq769x2 needs FULLACCESS here.
 //! * Not decoded for the BQ7690x (their layouts are not in the cited documents): Safety
 //!   Status bits (`read_faults` reports them in `Faults::raw` only: Safety Status A in bits
-//!   0..=7, B in 8..=15, C in 16..=23), DA Configuration, the BQ76905 Vcell Mode table. The
-//!   subcommand codes besides DEVICE_NUMBER (SEAL, SET_CFGUPDATE/EXIT_CFGUPDATE,
-//!   CB_ACTIVE_CELLS, FET commands) are taken as the bq769x2's.
+//!   0..=7, B in 8..=15, C in 16..=23), DA Configuration, the BQ76905 Vcell Mode table.
+//! * FET control (`set_fets`, `all_fets_off`, `enable_autonomous_fets`) is refused with
+//!   [`ConfigError::Unsupported`](crate::ConfigError) before anything is sent: the BQ7690x
+//!   FET command set is not in the cited documents, and a FET command the chip ignored
+//!   must not look done.
+//! * Taken as the bq769x2's, unverified for these parts: SEAL (0x0030), SET_CFGUPDATE /
+//!   EXIT_CFGUPDATE (0x0090 / 0x0092) with Battery Status bit 0 as CFGUPDATE, and
+//!   CB_ACTIVE_CELLS (0x0083, two bytes). If the silicon differs, the driver fails loudly:
+//!   CONFIG_UPDATE polls are bounded ([`Error::Timeout`](crate::Error::Timeout)), every
+//!   data-memory write and the balancing mask are read back
+//!   ([`Error::Verify`](crate::Error::Verify)), and SEAL is confirmed from Battery Status.
 //!
 //! ```
 //! # #[cfg(feature = "sim")]
