@@ -456,3 +456,36 @@ fn config_setters_stay_in_their_family() {
     ));
     assert!(b.is_empty());
 }
+
+#[test]
+fn every_vcell_code_decodes_to_inputs_of_the_part_or_an_error() {
+    // Exhaustive over the byte: never a panic, never an input the part lacks. BQ76907 codes
+    // per the SLUUCJ0 Vcell Mode description (written out here, not taken from the crate).
+    let bq76907 = |code: u8| -> Option<u16> {
+        match code {
+            0 | 1 | 7 => Some(0),
+            2 => Some(0b100_0001),
+            3 => Some(0b101_0001),
+            4 => Some(0b101_0101),
+            5 => Some(0b101_0111),
+            6 => Some(0b111_0111),
+            _ => None,
+        }
+    };
+    let w = Wire { crc: false };
+    for code in 0..=255u8 {
+        let exp = w.dm_read(0x9019, &[0x00, 0x00, code]);
+        let r = both!(exp, Bq76907, new, |d| {} read_units_and_cell_map());
+        match bq76907(code) {
+            Some(mask) => assert_eq!(r.map(|(_, m)| m), Ok(mask), "code {code}"),
+            None => assert!(matches!(r, Err(Error::Device { .. })), "code {code}: {r:?}"),
+        }
+        let exp = w.dm_read(0x9019, &[0x00, 0x00, code]);
+        let r = both!(exp, Bq76905, new, |d| {} read_units_and_cell_map());
+        if code == 0 {
+            assert_eq!(r.map(|(_, m)| m), Ok(0));
+        } else {
+            assert!(matches!(r, Err(Error::Device { .. })), "code {code}: {r:?}");
+        }
+    }
+}
