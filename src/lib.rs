@@ -163,6 +163,8 @@
 //! | [`adbms6830`] | ADBMS6830B, ADBMS6832, ADBMS6833 |
 //! | [`bq769x0`] | BQ76920, BQ76930, BQ76940 over I2C |
 //! | [`bq769x2`] | BQ76952, BQ76942 (and relatives) over I2C |
+//! | [`mc3377x`] | NXP MC33771C, MC33772C over SPI or TPL (MC33664); B-silicon frames |
+//! | [`tle9012`] | Infineon TLE9012DQU chains over isoUART (TLE9015DQU) |
 //! | `sim` | virtual chips with fault injection (feature `sim`) |
 //! | `conformance` | the `CellMonitor` conformance suite (feature `conformance`) |
 #![no_std]
@@ -182,6 +184,8 @@ pub mod adbms6830;
 pub mod bq769x0;
 pub mod bq769x2;
 pub mod ltc681x;
+pub mod mc3377x;
+pub mod tle9012;
 
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]

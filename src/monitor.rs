@@ -422,6 +422,10 @@ macro_rules! impl_cell_monitor {
         $crate::monitor::impl_cell_monitor!(@impl [$($g)*] $ty [$($ga),*] $core
             [embedded_hal::i2c::I2c] [embedded_hal_async::i2c::I2c]);
     };
+    (@pick serial [$($g:tt)*] $ty:ident [$($ga:tt),*] $core:ident) => {
+        $crate::monitor::impl_cell_monitor!(@impl [$($g)*] $ty [$($ga),*] $core
+            [$crate::io::BlockingSerial] [$crate::io::AsyncSerial]);
+    };
     (@impl [$($g:tt)*] $ty:ident [$($ga:tt),*] $core:ident [$($bb:tt)*] [$($ab:tt)*]) => {
         impl<$($g)*, B: $($bb)*, D: embedded_hal::delay::DelayNs> $crate::monitor::CellMonitor
             for $ty<$($ga,)* $crate::io::Blocking<B, D>>

@@ -274,6 +274,121 @@ mod bq769x0 {
     run!(bq76940_9s_plain, Bq76940, 9, false, 0x08);
 }
 
+mod mc3377x {
+    use super::*;
+    use bms_afe::mc3377x::{Mc3377x, Mc33771c, Mc33772c, Spi, Tpl};
+    use bms_afe::sim::mc3377x::{Mc3377xChain, tpl_port};
+    use bms_afe::units::MicroVolts;
+
+    /// UV 2.0 V / OV 4.5 V, far outside the generated cells; a 100 µΩ shunt as the virtual
+    /// chip models. Skipped: `broken_chain` on a chain of one.
+    macro_rules! tpl {
+        ($name:ident, $v:ty, $n:literal, $cells:literal) => {
+            #[test]
+            fn $name() {
+                let skipped = if $n == 1 { 1 } else { 0 };
+                let cfg = SuiteConfig::default();
+                let sim = Sim::new(Mc3377xChain::<$v, $n>::new($cells));
+                let mut d = Mc3377x::<$v, Tpl, $n, _>::new_tpl(
+                    Blocking::new(tpl_port(&sim), sim.delay()),
+                    $cells,
+                )
+                .unwrap();
+                d.set_cell_thresholds(MicroVolts(4_500_000), MicroVolts(2_000_000))
+                    .unwrap();
+                d.set_shunt(100).unwrap();
+                let r = run_blocking(&sim, &mut d, &cfg);
+                check(concat!(stringify!($name), " blocking"), r, skipped);
+                let sim = Sim::new(Mc3377xChain::<$v, $n>::new($cells));
+                let mut d = Mc3377x::<$v, Tpl, $n, _>::new_tpl(
+                    Async::new(tpl_port(&sim), sim.delay()),
+                    $cells,
+                )
+                .unwrap();
+                d.set_cell_thresholds(MicroVolts(4_500_000), MicroVolts(2_000_000))
+                    .unwrap();
+                d.set_shunt(100).unwrap();
+                let r = block_on(run_async(&sim, &mut d, &cfg));
+                check(concat!(stringify!($name), " async"), r, skipped);
+            }
+        };
+    }
+    tpl!(mc33771c_tpl_x1, Mc33771c, 1, 14);
+    tpl!(mc33771c_tpl_x2, Mc33771c, 2, 14);
+    tpl!(mc33771c_tpl_x16, Mc33771c, 16, 14);
+    tpl!(mc33771c_tpl_x3_sparse, Mc33771c, 3, 9);
+    tpl!(mc33772c_tpl_x2, Mc33772c, 2, 5);
+
+    macro_rules! spi {
+        ($name:ident, $v:ty, $cells:literal) => {
+            #[test]
+            fn $name() {
+                let cfg = SuiteConfig::default();
+                let sim = Sim::new(Mc3377xChain::<$v, 1>::new($cells));
+                let mut d = Mc3377x::<$v, Spi, 1, _>::new_spi(
+                    Blocking::new(sim.spi(), sim.delay()),
+                    $cells,
+                )
+                .unwrap();
+                d.set_cell_thresholds(MicroVolts(4_500_000), MicroVolts(2_000_000))
+                    .unwrap();
+                d.set_shunt(100).unwrap();
+                let r = run_blocking(&sim, &mut d, &cfg);
+                check(concat!(stringify!($name), " blocking"), r, 1);
+                let sim = Sim::new(Mc3377xChain::<$v, 1>::new($cells));
+                let mut d =
+                    Mc3377x::<$v, Spi, 1, _>::new_spi(Async::new(sim.spi(), sim.delay()), $cells)
+                        .unwrap();
+                d.set_cell_thresholds(MicroVolts(4_500_000), MicroVolts(2_000_000))
+                    .unwrap();
+                d.set_shunt(100).unwrap();
+                let r = block_on(run_async(&sim, &mut d, &cfg));
+                check(concat!(stringify!($name), " async"), r, 1);
+            }
+        };
+    }
+    spi!(mc33771c_spi, Mc33771c, 14);
+    spi!(mc33772c_spi_3cells, Mc33772c, 3);
+}
+
+mod tle9012 {
+    use super::*;
+    use bms_afe::sim::tle9012::Tle9012Chain;
+    use bms_afe::tle9012::{Thresholds, Tle9012};
+    use bms_afe::units::MicroVolts;
+
+    /// UV 2.0 V / OV 4.5 V, far outside the generated cells; `CellMonitor::wake` writes them to
+    /// every device it enumerates.
+    fn thresholds() -> Thresholds {
+        Thresholds::new(MicroVolts(2_000_000), MicroVolts(4_500_000)).unwrap()
+    }
+
+    /// Skipped: `current` (no current channel); `broken_chain` on a chain of one.
+    macro_rules! chain {
+        ($name:ident, $n:literal) => {
+            #[test]
+            fn $name() {
+                let skipped = if $n == 1 { 2 } else { 1 };
+                let cfg = SuiteConfig::default();
+                let sim = Sim::new(Tle9012Chain::<$n>::new());
+                let mut d = Tle9012::<$n, _>::new(Blocking::new(sim.serial(), sim.delay()));
+                d.set_thresholds(thresholds());
+                let r = run_blocking(&sim, &mut d, &cfg);
+                check(concat!(stringify!($name), " blocking"), r, skipped);
+                let sim = Sim::new(Tle9012Chain::<$n>::new());
+                let mut d = Tle9012::<$n, _>::new(Async::new(sim.serial(), sim.delay()));
+                d.set_thresholds(thresholds());
+                let r = block_on(run_async(&sim, &mut d, &cfg));
+                check(concat!(stringify!($name), " async"), r, skipped);
+            }
+        };
+    }
+    chain!(tle9012_x1, 1);
+    chain!(tle9012_x2, 2);
+    chain!(tle9012_x5, 5);
+    chain!(tle9012_x16, 16);
+}
+
 mod bq7690x {
     use super::*;
     use bms_afe::bq769x2::{Bq769x2, Bq76905, Bq76907, SecurityKeys};

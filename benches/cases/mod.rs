@@ -34,6 +34,8 @@ pub mod bq769x2;
 pub mod crc;
 pub mod isospi;
 pub mod ltc681x;
+pub mod mc3377x;
+pub mod tle9012;
 
 use crate::support::Runner;
 
@@ -46,6 +48,8 @@ pub const ALL: &[fn(&mut Runner)] = &[
     bq769x0::register,
     bq769x2::register,
     bq7690x::register,
+    mc3377x::register,
+    tle9012::register,
 ];
 
 /// Deterministic pseudo-random bytes (xorshift32).

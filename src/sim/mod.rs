@@ -1,11 +1,11 @@
 //! Virtual chips: register-level models of each supported family behind the embedded-hal bus
 //! traits (blocking **and** async), with fault injection. `no_std`, no heap.
 //!
-//! A model (e.g. an LTC681x chain) lives in a [`Sim`], which hands out a bus ([`SimSpi`] or
-//! [`SimI2c`]) and a delay ([`SimDelay`]) to give to a driver — or, one level down, the
-//! wires: an [`SpiBus`](embedded_hal::spi::SpiBus) shared by several chips, each with its
-//! chip-select pin ([`SimSpiBus`], [`SpiTarget`]; see [`bus`]), for `embedded-hal-bus` and
-//! other bus-sharing layers — while the test keeps the `Sim`
+//! A model (e.g. an LTC681x chain) lives in a [`Sim`], which hands out a bus ([`SimSpi`],
+//! [`SimI2c`] or [`SimUart`]) and a delay ([`SimDelay`]) to give to a driver — or, one level
+//! down, the wires: an [`SpiBus`](embedded_hal::spi::SpiBus) shared by several chips, each
+//! with its chip-select pin ([`SimSpiBus`], [`SpiTarget`]; see [`bus`]), for `embedded-hal-bus`
+//! and other bus-sharing layers — while the test keeps the `Sim`
 //! itself as the control handle: set cell voltages, inject faults, advance time, inspect
 //! what the chip received. The model checks what the host sends as the silicon would (PEC,
 //! CRC, command codes, write order …) and answers as the silicon does; the delay advances
@@ -39,7 +39,9 @@ pub mod bq769x0;
 pub mod bq769x2;
 pub mod bus;
 pub mod ltc681x;
+pub mod mc3377x;
 mod reference;
+pub mod tle9012;
 
 pub use bus::{BusTarget, SimCs, SimSpiBus, SpiTarget};
 
@@ -61,11 +63,23 @@ pub enum SimError {
     Bus,
     /// Wire level ([`SimSpiBus`]): a chip-select frame longer than the target's buffer.
     FrameTooLong,
+    /// A blocking UART read found nothing to receive: a real UART would wait here forever.
+    /// Bounded readers poll `ReadReady` first and never see this.
+    WouldBlock,
 }
 
 impl embedded_hal::digital::Error for SimError {
     fn kind(&self) -> embedded_hal::digital::ErrorKind {
         embedded_hal::digital::ErrorKind::Other
+    }
+}
+
+impl embedded_io::Error for SimError {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        match self {
+            Self::WouldBlock => embedded_io::ErrorKind::TimedOut,
+            _ => embedded_io::ErrorKind::Other,
+        }
     }
 }
 
@@ -107,6 +121,29 @@ pub trait I2cModel: Clock {
         ops: &mut [I2cOperation<'_>],
     ) -> Result<(), SimError>;
 }
+
+/// A chip (or chain, or bridge) on a UART: bytes in from the host, bytes out to it.
+///
+/// The handle ([`SimUart`]) models a 1 Mbaud 8N1 link: every byte the host sends or receives
+/// advances the model's clock by [`UART_BYTE_NS`]. A model makes its answer available with
+/// [`UartModel::pending`] as soon as it has decided it (the clock of the answer's own wire time
+/// is advanced as the host reads it).
+pub trait UartModel: Clock {
+    /// The host sent `bytes` (one `write` call; a frame may arrive in several calls).
+    fn receive(&mut self, bytes: &[u8]) -> Result<(), SimError>;
+    /// Bytes ready for the host to read now.
+    fn pending(&self) -> usize;
+    /// Moves up to `buf.len()` ready bytes into `buf`; returns how many.
+    fn transmit(&mut self, buf: &mut [u8]) -> usize;
+    /// The host drives its TX line low (`true`) or releases it (`false`): wake/reset pings.
+    /// The model measures the duration with its clock. Default: ignored.
+    fn line_low(&mut self, low: bool) {
+        let _ = low;
+    }
+}
+
+/// Time of one UART byte at 1 Mbaud 8N1 (start + 8 data + stop bits), in ns.
+pub const UART_BYTE_NS: u64 = 10_000;
 
 /// A deterministic xorshift generator for seeded fault patterns (no `rand` dependency).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +201,18 @@ impl<M> Sim<M> {
         SimI2c { sim: self }
     }
 
+    /// A UART handle for a driver (blocking `embedded_io` 0.6 `Read + Write + ReadReady` and
+    /// async `embedded_io_async` 0.6 `Read + Write`).
+    pub fn uart(&self) -> SimUart<'_, M> {
+        SimUart { sim: self }
+    }
+
+    /// The TX-line control of the UART (a [`SerialLine`](crate::io::SerialLine) that tells the
+    /// model when the host holds TX low).
+    pub fn line(&self) -> SimLine<'_, M> {
+        SimLine { sim: self }
+    }
+
     /// A delay that advances the model's clock (blocking and async `DelayNs`).
     pub fn delay(&self) -> SimDelay<'_, M> {
         SimDelay { sim: self }
@@ -172,6 +221,13 @@ impl<M> Sim<M> {
     /// Unwraps the model.
     pub fn into_inner(self) -> M {
         self.model.into_inner()
+    }
+}
+
+impl<M: UartModel> Sim<M> {
+    /// The UART and its line as one [`Serial`](crate::io::Serial) bus.
+    pub fn serial(&self) -> crate::io::Serial<SimUart<'_, M>, SimLine<'_, M>> {
+        crate::io::Serial::with_line(self.uart(), self.line())
     }
 }
 
@@ -184,6 +240,18 @@ pub struct SimSpi<'a, M> {
 /// I2C handle of a [`Sim`].
 #[derive(Debug)]
 pub struct SimI2c<'a, M> {
+    sim: &'a Sim<M>,
+}
+
+/// UART handle of a [`Sim`].
+#[derive(Debug)]
+pub struct SimUart<'a, M> {
+    sim: &'a Sim<M>,
+}
+
+/// TX-line handle of a [`Sim`] ([`Sim::line`]).
+#[derive(Debug)]
+pub struct SimLine<'a, M> {
     sim: &'a Sim<M>,
 }
 
@@ -268,6 +336,94 @@ impl<M: I2cModel> embedded_hal_async::i2c::I2c for SimI2c<'_, M> {
         ops: &mut [I2cOperation<'_>],
     ) -> Result<(), SimError> {
         embedded_hal::i2c::I2c::transaction(self, address, ops)
+    }
+}
+
+impl<M> embedded_io::ErrorType for SimUart<'_, M> {
+    type Error = SimError;
+}
+
+impl<M: UartModel> SimUart<'_, M> {
+    fn take(&mut self, buf: &mut [u8]) -> Result<Option<usize>, SimError> {
+        let mut m = self
+            .sim
+            .model
+            .try_borrow_mut()
+            .map_err(|_| SimError::Busy)?;
+        if buf.is_empty() {
+            return Ok(Some(0));
+        }
+        if m.pending() == 0 {
+            return Ok(None);
+        }
+        let n = m.transmit(buf).min(buf.len());
+        m.advance_ns(n as u64 * UART_BYTE_NS);
+        Ok(Some(n))
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> Result<usize, SimError> {
+        let mut m = self
+            .sim
+            .model
+            .try_borrow_mut()
+            .map_err(|_| SimError::Busy)?;
+        m.advance_ns(bytes.len() as u64 * UART_BYTE_NS);
+        m.receive(bytes)?;
+        Ok(bytes.len())
+    }
+}
+
+impl<M: UartModel> embedded_io::Read for SimUart<'_, M> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, SimError> {
+        self.take(buf)?.ok_or(SimError::WouldBlock)
+    }
+}
+
+impl<M: UartModel> embedded_io::ReadReady for SimUart<'_, M> {
+    fn read_ready(&mut self) -> Result<bool, SimError> {
+        let m = self.sim.model.try_borrow().map_err(|_| SimError::Busy)?;
+        Ok(m.pending() > 0)
+    }
+}
+
+impl<M: UartModel> embedded_io::Write for SimUart<'_, M> {
+    fn write(&mut self, bytes: &[u8]) -> Result<usize, SimError> {
+        self.send(bytes)
+    }
+    fn flush(&mut self) -> Result<(), SimError> {
+        Ok(())
+    }
+}
+
+impl<M: UartModel> embedded_io_async::Read for SimUart<'_, M> {
+    /// Pending (woken at once) while the model has nothing to send: a silent chip never
+    /// completes the read, so only a timer racing it ends the wait. Cancel-safe: a read that
+    /// never completed took no byte.
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, SimError> {
+        core::future::poll_fn(|cx| match self.take(buf) {
+            Ok(Some(n)) => core::task::Poll::Ready(Ok(n)),
+            Ok(None) => {
+                cx.waker().wake_by_ref();
+                core::task::Poll::Pending
+            }
+            Err(e) => core::task::Poll::Ready(Err(e)),
+        })
+        .await
+    }
+}
+
+impl<M: UartModel> embedded_io_async::Write for SimUart<'_, M> {
+    async fn write(&mut self, bytes: &[u8]) -> Result<usize, SimError> {
+        self.send(bytes)
+    }
+}
+
+impl<M: UartModel> crate::io::SerialLine for SimLine<'_, M> {
+    fn set_tx_low(&mut self, low: bool) {
+        // A pin change cannot fail; if the model is borrowed the edge is not modelled.
+        if let Ok(mut m) = self.sim.model.try_borrow_mut() {
+            m.line_low(low);
+        }
     }
 }
 

@@ -9,6 +9,9 @@
 //! tests/conformance.rs).
 #![no_std]
 #![no_main]
+// A `family!` block is left early only from its set-up steps; lines without any leave the
+// labels unused.
+#![allow(unused_labels)]
 
 use core::future::Future;
 use core::pin::pin;
@@ -24,6 +27,12 @@ use bms_afe::sim::Sim;
 use bms_afe::sim::adbms6830::Adbms6830Chain;
 use bms_afe::sim::bq769x2::Bq76952Sim;
 use bms_afe::sim::ltc681x::Ltc681xChain;
+use bms_afe::bq769x0::{Bq769x0, Bq76940, CellMap, TempSource};
+use bms_afe::mc3377x::{Mc3377x, Mc33771c, Spi, Tpl};
+use bms_afe::sim::bq769x0::Bq769x0Sim;
+use bms_afe::sim::mc3377x::{Mc3377xChain, tpl_port};
+use bms_afe::sim::tle9012::Tle9012Chain;
+use bms_afe::tle9012::{Thresholds, Tle9012};
 use bms_afe::units::MicroVolts;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
@@ -83,6 +92,34 @@ impl Tally {
     }
 }
 
+/// The bus a family's driver gets from its virtual chip: a method of the `Sim` (`spi`, `i2c`,
+/// `serial`) or, for the MC33664 TPL link, the virtual chain's port.
+macro_rules! bus {
+    ($sim:ident, tpl) => {
+        tpl_port(&$sim)
+    };
+    ($sim:ident, $bus:ident) => {
+        $sim.$bus()
+    };
+}
+
+/// A 15-cell BQ76940 in CRC mode at 0x08 (the map is pure and cannot fail for 15 cells).
+fn bq76940_map() -> CellMap {
+    match CellMap::for_cells::<Bq76940>(15) {
+        Ok(m) => m,
+        Err(_) => panic!("15-cell map"),
+    }
+}
+
+/// A driver constructor that cannot fail for the arguments given here; a failure is a
+/// failed run (the panic handler exits non-zero).
+fn ok<T, E>(r: Result<T, E>) -> T {
+    match r {
+        Ok(v) => v,
+        Err(_) => panic!("constructor refused a valid set-up"),
+    }
+}
+
 /// One family: both runs (blocking, then async) on fresh virtual chips.
 macro_rules! family {
     ($t:ident, $name:literal, $chip:expr, $ctor:expr, $bus:ident,
@@ -90,14 +127,14 @@ macro_rules! family {
         let cfg = SuiteConfig::default();
         'blocking: {
             let sim = Sim::new($chip);
-            let mut d = $ctor(Blocking::new(sim.$bus(), sim.delay()));
+            let mut d = $ctor(Blocking::new(bus!(sim, $bus), sim.delay()));
             $(if d.$set($($sa),*).is_err() { $t.setup_failed($name, "blocking", stringify!($set)); break 'blocking; })*
             $(if d.$step($($ba),*).is_err() { $t.setup_failed($name, "blocking", stringify!($step)); break 'blocking; })*
             $t.check($name, "blocking", run_blocking(&sim, &mut d, &cfg), $skip);
         }
         'asynchronous: {
             let sim = Sim::new($chip);
-            let mut d = $ctor(Async::new(sim.$bus(), sim.delay()));
+            let mut d = $ctor(Async::new(bus!(sim, $bus), sim.delay()));
             $(if d.$set($($sa),*).is_err() { $t.setup_failed($name, "async", stringify!($set)); break 'asynchronous; })*
             $(if block_on(d.$step($($ba),*)).is_err() { $t.setup_failed($name, "async", stringify!($step)); break 'asynchronous; })*
             $t.check($name, "async", block_on(run_async(&sim, &mut d, &cfg)), $skip);
@@ -122,6 +159,14 @@ fn main() -> ! {
     family!(t, "adbms6830b x1", Adbms6830Chain::<Adbms6830b, 1>::new(), Adbms6830::<Adbms6830b, 1, _>::new, spi, set: [], bus: [wake(), configure(CfgA::default(), adbms_thresholds())], skip: 2);
     family!(t, "adbms6830b x16", Adbms6830Chain::<Adbms6830b, 16>::new(), Adbms6830::<Adbms6830b, 16, _>::new, spi, set: [], bus: [wake(), configure(CfgA::default(), adbms_thresholds())], skip: 1);
     family!(t, "bq76952 crc", Bq76952Sim::new_crc(), Bq769x2::<Bq76952, _>::new_crc, i2c, set: [], bus: [unseal(UNSEAL), full_access(FULL)], skip: 2);
+
+    // bq769x0: `broken_chain` (one chip) and `fault_flags_decode` (OV/UV per pack, after >= 1 s).
+    family!(t, "bq76940 15s crc", Bq769x0Sim::new::<Bq76940>(bq76940_map(), true, 0x08), |io| { let mut d = ok(Bq769x0::<Bq76940, _>::new(io, bq76940_map(), 1_000)); d.set_temperature_source(TempSource::Die); d }, i2c, set: [], bus: [probe()], skip: 2);
+    // MC33771C: `broken_chain` on a chain of one; none on TPL chains.
+    family!(t, "mc33771c spi", Mc3377xChain::<Mc33771c, 1>::new(14), |io| { let mut d = ok(Mc3377x::<Mc33771c, Spi, 1, _>::new_spi(io, 14)); ok(d.set_cell_thresholds(MicroVolts(4_500_000), MicroVolts(2_000_000))); ok(d.set_shunt(100)); d }, spi, set: [], bus: [], skip: 1);
+    family!(t, "mc33771c tpl x4", Mc3377xChain::<Mc33771c, 4>::new(14), |io| { let mut d = ok(Mc3377x::<Mc33771c, Tpl, 4, _>::new_tpl(io, 14)); ok(d.set_cell_thresholds(MicroVolts(4_500_000), MicroVolts(2_000_000))); ok(d.set_shunt(100)); d }, tpl, set: [], bus: [], skip: 0);
+    // TLE9012: `current` (no current channel).
+    family!(t, "tle9012 x4", Tle9012Chain::<4>::new(), |io| { let mut d = Tle9012::<4, _>::new(io); d.set_thresholds(ok(Thresholds::new(MicroVolts(2_000_000), MicroVolts(4_500_000)))); d }, serial, set: [], bus: [], skip: 1);
 
     // The closing line in the form CI reads: "<word>: N passed, N failed".
     hprintln!("conformance: {} passed, {} failed", t.passed, t.failed);
