@@ -465,3 +465,50 @@ mod max1785x {
     chain!(max17853_x16, Max17853, 16);
     chain!(max17852_x16, Max17852, 16);
 }
+
+mod bq7690x {
+    use super::*;
+    use bms_afe::bq769x2::{Bq769x2, Bq76905, Bq76907, SecurityKeys};
+    use bms_afe::sim::bq769x2::Bq76952Sim;
+
+    // BQ76907 TRM SLUUCJ0 §12.5.1.2–12.5.1.3: default Full Access keys 0x0414 then 0x3672
+    // (SEALED → FULLACCESS in one step; the virtual chip uses these defaults).
+    const FULL: SecurityKeys = SecurityKeys::new(0x0414, 0x3672);
+
+    /// Skipped: `broken_chain` (a single chip) and `fault_flags_decode` (the BQ7690x Safety
+    /// Status layout is not decoded; bits are reported raw); in plain mode also the three
+    /// corruption cases (no integrity code on direct-command reads).
+    macro_rules! run {
+        ($name:ident, $v:ty, $sim:ident, $crc:literal) => {
+            #[test]
+            fn $name() {
+                let (cfg, skipped) = if $crc {
+                    (SuiteConfig::default(), 2)
+                } else {
+                    (
+                        SuiteConfig {
+                            integrity_checked: false,
+                            ..SuiteConfig::default()
+                        },
+                        5,
+                    )
+                };
+                let sim = Sim::new(Bq76952Sim::$sim($crc));
+                let mut d = Bq769x2::<$v, _>::new(Blocking::new(sim.i2c(), sim.delay()));
+                d.set_crc_mode($crc);
+                d.full_access(FULL).unwrap();
+                let r = run_blocking(&sim, &mut d, &cfg);
+                check(concat!(stringify!($name), " blocking"), r, skipped);
+                let sim = Sim::new(Bq76952Sim::$sim($crc));
+                let mut d = Bq769x2::<$v, _>::new(Async::new(sim.i2c(), sim.delay()));
+                d.set_crc_mode($crc);
+                block_on(d.full_access(FULL)).unwrap();
+                let r = block_on(run_async(&sim, &mut d, &cfg));
+                check(concat!(stringify!($name), " async"), r, skipped);
+            }
+        };
+    }
+    run!(bq76905_crc, Bq76905, new_bq76905, true);
+    run!(bq76907_crc, Bq76907, new_bq76907, true);
+    run!(bq76907_plain, Bq76907, new_bq76907, false);
+}

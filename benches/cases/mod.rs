@@ -28,6 +28,7 @@
 //! an iteration makes no heap allocation (a counting global allocator, `support::alloc`).
 
 pub mod adbms6830;
+pub mod bq7690x;
 pub mod bq769x0;
 pub mod bq769x2;
 pub mod crc;
@@ -47,6 +48,7 @@ pub const ALL: &[fn(&mut Runner)] = &[
     adbms6830::register,
     bq769x0::register,
     bq769x2::register,
+    bq7690x::register,
     mc3377x::register,
     tle9012::register,
     max1785x::register,

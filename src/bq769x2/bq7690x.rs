@@ -3,7 +3,8 @@
 //! model — as pure tables. Sans-IO only: the bus side (direct commands, subcommands with the
 //! transfer-buffer checksum, CONFIG_UPDATE, CRC mode) is the bq769x2 machinery, which these
 //! parts share (SLUAAM4 "BQ7690x Software Development Guide"; SLUUCJ0 BQ76907 TRM); the
-//! [`Bq769x2`](super::Bq769x2) driver does not drive a BQ7690x yet.
+//! [`Bq769x2`](super::Bq769x2) driver drives them as the variants
+//! [`Bq76905`](super::Bq76905) and [`Bq76907`](super::Bq76907).
 //!
 //! The shared framing applies as is: SLUAAM4 §4 reads Cell 1 of a BQ7690x in CRC mode as
 //! `10 14 11 C5 [79] 0B [31]` (0x0BC5 = 3013 mV), the bq769x2 rule.

@@ -469,6 +469,7 @@ pub struct Config {
     pub(crate) temp_on: TempInputs,
     pub(crate) cb_max_cells: Option<u8>,
     pub(crate) overflowed: bool,
+    pub(crate) bq7690x: bool,
 }
 
 impl Default for Config {
@@ -527,7 +528,66 @@ impl Config {
             temp_on: TempInputs::empty(),
             cb_max_cells: None,
             overflowed: false,
+            bq7690x: false,
         }
+    }
+
+    /// An empty batch for a BQ7690x (BQ76905/BQ76907): its data memory is at
+    /// 0x9000..=0x90FF (BQ76907 TRM SLUUCJ0 data-memory table), so only the BQ7690x
+    /// setters ([`Config::bq7690x_vcell_cells`], [`Config::bq7690x_enabled_protections_a`])
+    /// and [`Config::raw`] in that range are accepted; a bq769x2 setter on this batch is
+    /// [`ConfigError::Unsupported`]. The driver refuses a batch built for the other family.
+    ///
+    /// ```
+    /// use bms_afe::bq769x2::Config;
+    /// let mut cfg = Config::new_bq7690x();
+    /// assert_eq!(cfg.bq7690x_vcell_cells(3).unwrap(), 0b101_0001);
+    /// assert!(cfg.cov_threshold_mv(4200).is_err()); // a bq769x2 address
+    /// ```
+    pub const fn new_bq7690x() -> Self {
+        let mut c = Self::new();
+        c.bq7690x = true;
+        c
+    }
+
+    /// `true` if the batch is for a BQ7690x ([`Config::new_bq7690x`]).
+    pub fn is_bq7690x(&self) -> bool {
+        self.bq7690x
+    }
+
+    /// BQ76907 Vcell Mode (0x901B) for `cells` real cells (2..=7), as the count code of
+    /// SLUUCJ0 ([`vcell_mode_for_cells`](super::bq7690x::vcell_mode_for_cells)). Returns the
+    /// cell inputs the code selects (bit `n − 1` = input `n`); the driver maps cells with
+    /// them once the batch is written. Only on a [`Config::new_bq7690x`] batch; the BQ76905
+    /// code table is not decoded, so the driver refuses this entry on a BQ76905.
+    pub fn bq7690x_vcell_cells(&mut self, cells: u8) -> Result<u16, ConfigError> {
+        if !self.bq7690x {
+            return Err(ConfigError::Unsupported(
+                "BQ7690x Vcell Mode on a bq769x2 batch (use Config::new_bq7690x)",
+            ));
+        }
+        let code = super::bq7690x::vcell_mode_for_cells(cells)?;
+        let inputs = u16::from(super::bq7690x::vcell_mode_inputs(code)?);
+        self.push(super::bq7690x::dm::VCELL_MODE, &[code], "Vcell Mode")?;
+        self.vcell_mode = Some(if inputs == 0x7F { 0 } else { inputs });
+        Ok(inputs)
+    }
+
+    /// BQ7690x Enabled Protections A (0x9024), the raw byte (its bit layout is the
+    /// BQ7690x's own, SLUUCJ0; SLUAAM4 §3.3 writes 0xE1). Only on a
+    /// [`Config::new_bq7690x`] batch.
+    pub fn bq7690x_enabled_protections_a(&mut self, raw: u8) -> Result<u8, ConfigError> {
+        if !self.bq7690x {
+            return Err(ConfigError::Unsupported(
+                "BQ7690x Enabled Protections A on a bq769x2 batch (use Config::new_bq7690x)",
+            ));
+        }
+        self.push(
+            super::bq7690x::dm::ENABLED_PROTECTIONS_A,
+            &[raw],
+            "Enabled Protections A",
+        )?;
+        Ok(raw)
     }
 
     /// The entries to write, in order.
@@ -559,6 +619,19 @@ impl Config {
     }
 
     fn push(&mut self, address: u16, data: &[u8], name: &'static str) -> Result<(), ConfigError> {
+        // A setting of the other family's map never enters the batch.
+        let (lo, hi) = if self.bq7690x {
+            (0x9000, 0x90FF)
+        } else {
+            (0x9180, 0x93FF)
+        };
+        if address < lo || address > hi {
+            return Err(ConfigError::Unsupported(if self.bq7690x {
+                "a bq769x2 setting on a BQ7690x batch (Config::new_bq7690x)"
+            } else {
+                "a BQ7690x setting on a bq769x2 batch (Config::new)"
+            }));
+        }
         let mut bytes = [0u8; 2];
         let len = data.len().min(2);
         if let (Some(dst), Some(src)) = (bytes.get_mut(..len), data.get(..len)) {
@@ -599,6 +672,23 @@ impl Config {
         name: &'static str,
     ) -> Result<(), ConfigError> {
         check("raw data-memory length (bytes)", data.len() as i64, 1, 2)?;
+        if self.bq7690x {
+            check(
+                "BQ7690x data-memory address",
+                i64::from(address),
+                0x9000,
+                0x90FF,
+            )?;
+            // I2C Address (0x9016) and I2C Config (0x9017..=0x9018, the CRC enable) change
+            // the bus protocol itself, as Comm Type does on the bq769x2.
+            let end = address + data.len() as u16;
+            if address <= 0x9018 && end > 0x9016 {
+                return Err(ConfigError::Unsupported(
+                    "I2C Address / I2C Config in a configuration batch (change them on their own)",
+                ));
+            }
+            return self.push(address, data, name);
+        }
         check("data-memory address", i64::from(address), 0x9180, 0x93FF)?;
         // Comm Type and I2C Address change the bus protocol itself: written in a batch they
         // would cut the session's own read-back and CONFIG_UPDATE exit off.

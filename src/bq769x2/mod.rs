@@ -1,4 +1,5 @@
-//! TI bq769x2 (BQ76952, BQ76942; BQ769142 and BQ76922 with the same command set) over I2C.
+//! TI bq769x2 (BQ76952, BQ76942; BQ769142 and BQ76922 with the same command set) and
+//! BQ7690x (BQ76905, BQ76907) over I2C.
 //!
 //! One chip on I2C, 3–16 cells, with its own current measurement, protections and FET
 //! drivers. The host talks to it with **direct commands** (7-bit registers: cell voltages,
@@ -23,7 +24,8 @@
 //! | SLUUBY1B | BQ76942 Technical Reference Manual, Rev. B: <https://www.ti.com/lit/pdf/sluuby1> |
 //! | SLUAA11B | BQ769x2 Software Development Guide, Rev. B: <https://www.ti.com/lit/pdf/sluaa11> |
 //! | SLUSE13B | BQ76952 data sheet, Rev. B: <https://www.ti.com/lit/ds/symlink/bq76952.pdf> |
-//! | SLUUCJ0 | BQ76907 Technical Reference Manual (the related BQ7690x; transfer-buffer behaviour): <https://www.ti.com/lit/pdf/sluucj0> |
+//! | SLUUCJ0 | BQ76907 Technical Reference Manual (Nov. 2023; the BQ7690x map, transfer-buffer behaviour): <https://www.ti.com/lit/pdf/sluucj0> |
+//! | SLUAAM4 | BQ7690x Software Development Guide: <https://ti.com/document-viewer/lit/html/SLUAAM4> |
 //! | TI example code | TI's BQ769x2 example code (I2C with CRC-8, subcommand checksum) as ported in public repositories; LibreSolar bms-firmware `drivers/bms_ic/bq769x2`: <https://github.com/LibreSolar/bms-firmware> |
 //!
 //! # Integrity
@@ -177,8 +179,69 @@
 //! command set and data-memory map as far as the crate's authors know; their DEVICE_NUMBERs
 //! are unknown, so `probe` reports whatever it reads. The BQ76952's 0x7695 follows TI's
 //! numbering but was not found in a TI document: a different number is reported in
-//! [`DeviceInfo::matches_variant`], not refused. BQ7690x (BQ76905/07) is a different map
-//! and is not covered.
+//! [`DeviceInfo::matches_variant`], not refused.
+//!
+//! ## BQ7690x (BQ76905, BQ76907)
+//!
+//! [`Bq76905`] (5 inputs) and [`Bq76907`] (7 inputs) run on the same driver, subcommand,
+//! transfer-buffer and CONFIG_UPDATE code: only the items of their [`VariantMap`] differ
+//! (SLUUCJ0 BQ76907 TRM; SLUAAM4 BQ7690x Software Development Guide; tables in [`bq7690x`]):
+//!
+//! | item | bq769x2 | BQ7690x |
+//! |---|---|---|
+//! | stack voltage | 0x34, userV | 0x26, mV unsigned |
+//! | die temperature | 0x68, 0.1 K | 0x28, °C |
+//! | pin temperatures | 0x6A..=0x7A | none (raw TS 0x2A: `read_ts_measurement`) |
+//! | DA Configuration | 0x9303, decoded | 0x9019, not decoded (units stay assumed) |
+//! | Vcell Mode | 0x9304, 16-bit bitmap | 0x901B, count code ([`bq7690x::vcell_mode_inputs`]) |
+//! | security | SEALED → UNSEALED → FULLACCESS | SEALED ↔ FULLACCESS |
+//! | [`Config`] | [`Config::new`] | [`Config::new_bq7690x`] |
+//!
+//! * DEVICE_NUMBER: the BQ76905's 0x7605 is verified (SLUAAM4 §2.1): another number is
+//!   [`Error::Device`](crate::Error::Device). The BQ76907's is not in those documents: the
+//!   driver expects 0x7607 by the same scheme and reports a mismatch in
+//!   [`DeviceInfo::matches_variant`] without refusing the chip.
+//! * `unseal` and `full_access` both take the one key pair from SEALED to FULLACCESS;
+//!   what needs UNSEALED on the bq769x2 needs FULLACCESS here.
+//! * Not decoded for the BQ7690x (their layouts are not in the cited documents): Safety
+//!   Status bits (`read_faults` reports them in `Faults::raw` only: Safety Status A in bits
+//!   0..=7, B in 8..=15, C in 16..=23), DA Configuration, the BQ76905 Vcell Mode table.
+//! * FET control (`set_fets`, `all_fets_off`, `enable_autonomous_fets`) is refused with
+//!   [`ConfigError::Unsupported`](crate::ConfigError) before anything is sent: the BQ7690x
+//!   FET command set is not in the cited documents, and a FET command the chip ignored
+//!   must not look done.
+//! * Taken as the bq769x2's, unverified for these parts: SEAL (0x0030), SET_CFGUPDATE /
+//!   EXIT_CFGUPDATE (0x0090 / 0x0092) with Battery Status bit 0 as CFGUPDATE, and
+//!   CB_ACTIVE_CELLS (0x0083, two bytes). If the silicon differs, the driver fails loudly:
+//!   CONFIG_UPDATE polls are bounded ([`Error::Timeout`](crate::Error::Timeout)), every
+//!   data-memory write and the balancing mask are read back
+//!   ([`Error::Verify`](crate::Error::Verify)), and SEAL is confirmed from Battery Status.
+//!
+//! ```
+//! # #[cfg(feature = "sim")]
+//! # fn main() -> Result<(), bms_afe::Error<bms_afe::sim::SimError>> {
+//! use bms_afe::bq769x2::{Bq769x2, Bq76907, Config, SecurityKeys, Security};
+//! use bms_afe::io::Blocking;
+//! use bms_afe::monitor::{CellMonitor, ConversionMode, Reading};
+//! use bms_afe::sim::{Sim, bq769x2::Bq76952Sim};
+//! use bms_afe::units::MicroVolts;
+//!
+//! let sim = Sim::new(Bq76952Sim::new_bq76907(true));
+//! let mut bms = Bq769x2::<Bq76907, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
+//! bms.probe()?;
+//! bms.full_access(SecurityKeys::new(0x0414, 0x3672))?; // SEALED → FULLACCESS directly
+//! assert_eq!(bms.security()?, Security::FullAccess);
+//! let mut cfg = Config::new_bq7690x();
+//! cfg.bq7690x_vcell_cells(4)?; // code 4: inputs 1, 3, 5, 7
+//! bms.configure(&cfg)?;
+//! let mut cells = [Reading::NotConverted; 4];
+//! assert!(bms.measure_cells(ConversionMode::Normal, &mut cells)?.is_ok());
+//! assert_eq!(cells[3], Reading::Valid(MicroVolts(3_700_000)));
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "sim"))]
+//! # fn main() {}
+//! ```
 
 pub mod bq7690x;
 pub mod command;
@@ -189,8 +252,9 @@ pub mod status;
 
 pub use data_memory::{Config, DaConfig, TempInputs, TempPin};
 pub use driver::{
-    Bq769x2, Bq76922, Bq76942, Bq76952, Bq769142, DEFAULT_ADDRESS, DeviceInfo, FetControl, Fets,
-    SCAN_TIME, SecurityKeys, SettingsSource, Variant, check_balancing, logical_to_inputs,
+    Bq769x2, Bq76905, Bq76907, Bq76922, Bq76942, Bq76952, Bq769142, DEFAULT_ADDRESS, DeviceInfo,
+    DieTemperatureUnit, FetControl, Fets, SCAN_TIME, SecurityKeys, SecurityModel, SettingsSource,
+    StackVoltageUnit, Variant, VariantMap, VcellModeKind, check_balancing, logical_to_inputs,
 };
 pub use status::{
     Alarm, BatteryStatus, ControlStatus, FetStatus, ManufacturingStatus, PermanentFail, Safety,

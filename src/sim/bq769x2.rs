@@ -1,4 +1,5 @@
-//! A virtual BQ76952 on I2C (plain and CRC mode).
+//! A virtual BQ76952 on I2C (plain and CRC mode), and by variant a virtual BQ76905 or
+//! BQ76907 ([`Bq76952Sim::new_bq76905`], [`Bq76952Sim::new_bq76907`]; see "BQ7690x" below).
 //!
 //! Modelled as the silicon behaves at the register level (BQ76952 TRM SLUUBY2B and
 //! BQ769x2 Software Development Guide SLUAA11B; see [`crate::bq769x2`] for the sources):
@@ -39,6 +40,22 @@
 //! (detected by the CRC in CRC mode and by the checksum on subcommand data; in plain mode
 //! direct reads have no integrity code, as on the silicon); `Silent` NACKs everything;
 //! `OpenWire` as above; `BreakAfter` has nothing to break on a single chip.
+//!
+//! # BQ7690x
+//!
+//! The same chip model with the BQ7690x items (BQ76907 TRM SLUUCJ0; BQ7690x Software
+//! Development Guide SLUAAM4), same framing, CRC, checksum, CONFIG_UPDATE and fault
+//! injection: 5 (BQ76905) or 7 (BQ76907) cell inputs; data memory 0x9000..=0x90FF with the
+//! SLUUCJ0 defaults the crate's sources give (Vcell Mode 0x901B code 0 = every input, I2C
+//! Config 0x3400, Enabled Protections A 0xA1, CUV 2500 mV, COV 4200 mV); Stack Voltage 0x26
+//! in mV, Internal Temperature 0x28 in °C, TS Measurement 0x2A raw; no PACK/LD or pin
+//! temperatures; security SEALED ↔ FULLACCESS only, with one key pair (default 0x0414 then
+//! 0x3672, SLUUCJ0 §12.5.1.2–12.5.1.3); DEVICE_NUMBER 0x7605 (BQ76905, SLUAAM4 §2.1) or
+//! 0x7607 (BQ76907: model choice, not a documented value). BQ76907 Vcell Mode codes follow
+//! the SLUUCJ0 description (written here as its own table); a BQ76905 code other than 0 is
+//! modelled as the lowest `code − 1` inputs and the top one (model choice). Model choices:
+//! no protections trip (the BQ7690x Safety Status layout is not modelled), current in mA,
+//! host balancing through CB_ACTIVE_CELLS as on the bq769x2 with no max-cells limit.
 
 use embedded_hal::i2c::{Operation, SevenBitAddress};
 
@@ -47,6 +64,16 @@ use super::{Clock, I2cModel, InjectedFault, SimError, VirtualChip, XorShift};
 
 const DM_BASE: u16 = 0x9180;
 const DM_SIZE: usize = 0x280;
+const DM_BASE_7690X: u16 = 0x9000;
+const DM_SIZE_7690X: usize = 0x100;
+
+/// Which part the model is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Bq76952,
+    Bq76905,
+    Bq76907,
+}
 const SUB_PROCESS_NS: u64 = 150_000;
 const CFG_ENTER_NS: u64 = 1_500_000;
 const CFG_EXIT_NS: u64 = 800_000;
@@ -103,6 +130,7 @@ pub struct Bq76952Sim {
     silent: bool,
     open_wire: Option<u8>,
     stats: Bq76952Stats,
+    part: Part,
 }
 
 impl Default for Bq76952Sim {
@@ -131,6 +159,21 @@ const DEFAULTS: &[(u16, &[u8])] = &[
     (0x9335, &[0x00]),       // Balancing Configuration
     (0x9339, &[20]),
     (0x933A, &[16]), // Cell Balance Max Cells (model default)
+];
+
+/// BQ7690x data-memory defaults (SLUUCJ0 data-memory table as the crate's sources give it).
+const DEFAULTS_7690X: &[(u16, &[u8])] = &[
+    (0x9014, &[0x01]),       // Power Config
+    (0x9015, &[0x08]),       // REGOUT Config
+    (0x9016, &[0x08]),       // I2C Address
+    (0x9017, &[0x00, 0x34]), // I2C Config
+    (0x9019, &[0x00, 0x00]), // DA Config
+    (0x901B, &[0x00]),       // Vcell Mode: code 0 = every input
+    (0x901C, &[0x00, 0xC2]), // Default Alarm Mask
+    (0x901E, &[0x18]),       // FET Options
+    (0x9024, &[0xA1]),       // Enabled Protections A
+    (0x902E, &[0xC4, 0x09]), // CUV Threshold 2500 mV
+    (0x9032, &[0x68, 0x10]), // COV Threshold 4200 mV
 ];
 
 impl Bq76952Sim {
@@ -169,6 +212,7 @@ impl Bq76952Sim {
             silent: false,
             open_wire: None,
             stats: Bq76952Stats::default(),
+            part: Part::Bq76952,
         };
         s.load_defaults();
         s
@@ -181,8 +225,60 @@ impl Bq76952Sim {
         s
     }
 
+    /// A virtual BQ76905 (5 inputs), SEALED, in CRC mode if `crc`.
+    pub fn new_bq76905(crc: bool) -> Self {
+        Self::new_7690x(Part::Bq76905, crc)
+    }
+
+    /// A virtual BQ76907 (7 inputs), SEALED, in CRC mode if `crc`.
+    pub fn new_bq76907(crc: bool) -> Self {
+        Self::new_7690x(Part::Bq76907, crc)
+    }
+
+    fn new_7690x(part: Part, crc: bool) -> Self {
+        let mut s = Self::new();
+        s.part = part;
+        s.crc = crc;
+        s.full_keys = (0x0414, 0x3672);
+        s.load_defaults();
+        s
+    }
+
+    fn is_7690x(&self) -> bool {
+        self.part != Part::Bq76952
+    }
+
+    fn inputs(&self) -> usize {
+        match self.part {
+            Part::Bq76952 => 16,
+            Part::Bq76905 => 5,
+            Part::Bq76907 => 7,
+        }
+    }
+
+    fn dm_range(&self) -> (u16, usize) {
+        if self.is_7690x() {
+            (DM_BASE_7690X, DM_SIZE_7690X)
+        } else {
+            (DM_BASE, DM_SIZE)
+        }
+    }
+
+    fn in_dm(&self, a: u16) -> bool {
+        let (base, size) = self.dm_range();
+        a >= base && usize::from(a - base) < size
+    }
+
     fn load_defaults(&mut self) {
         self.dm = [0; DM_SIZE];
+        if self.is_7690x() {
+            for (a, v) in DEFAULTS_7690X {
+                for (i, b) in v.iter().enumerate() {
+                    self.dm_set(a.wrapping_add(i as u16), *b);
+                }
+            }
+            return;
+        }
         for (a, v) in DEFAULTS {
             for (i, b) in v.iter().enumerate() {
                 self.dm_set(a.wrapping_add(i as u16), *b);
@@ -257,7 +353,9 @@ impl Bq76952Sim {
     }
 
     fn dm_get(&self, a: u16) -> u8 {
-        a.checked_sub(DM_BASE)
+        let (base, size) = self.dm_range();
+        a.checked_sub(base)
+            .filter(|&i| usize::from(i) < size)
             .and_then(|i| self.dm.get(usize::from(i)))
             .copied()
             .unwrap_or(0)
@@ -265,7 +363,8 @@ impl Bq76952Sim {
 
     fn dm_set(&mut self, a: u16, v: u8) {
         if let Some(b) = a
-            .checked_sub(DM_BASE)
+            .checked_sub(self.dm_range().0)
+            .filter(|&i| usize::from(i) < self.dm_range().1)
             .and_then(|i| self.dm.get_mut(usize::from(i)))
         {
             *b = v;
@@ -277,9 +376,25 @@ impl Bq76952Sim {
     }
 
     fn connected(&self) -> u16 {
-        match self.dm_u16(0x9304) {
-            0 => 0xFFFF,
-            m => m,
+        match self.part {
+            Part::Bq76952 => match self.dm_u16(0x9304) {
+                0 => 0xFFFF,
+                m => m,
+            },
+            // SLUUCJ0 Vcell Mode description: 2 → VC1–VC0 and VC7–VC6; 3 adds VC5–VC4;
+            // 4 adds VC3–VC2; 5 adds VC2–VC1; 6 is all but VC4–VC3; 0, 1, 7 every input.
+            Part::Bq76907 => match self.dm_get(0x901B) {
+                2 => 0x41,
+                3 => 0x51,
+                4 => 0x55,
+                5 => 0x57,
+                6 => 0x77,
+                _ => 0x7F,
+            },
+            Part::Bq76905 => match self.dm_get(0x901B) {
+                n @ 2..=4 => ((1u16 << (n - 1)) - 1) | 0x10,
+                _ => 0x1F,
+            },
         }
     }
 
@@ -320,7 +435,7 @@ impl Bq76952Sim {
     }
 
     fn safety(&self) -> (u8, u8, u8) {
-        if self.cfg_update {
+        if self.cfg_update || self.is_7690x() {
             return (0, 0, 0);
         }
         let en_a = self.dm_get(0x9261);
@@ -376,7 +491,37 @@ impl Bq76952Sim {
         ((self.temp_mc.saturating_add(273_150)) / 100) as i16 as u16
     }
 
+    fn word_7690x(&self, reg: u8) -> u16 {
+        let cells_end = 0x14 + 2 * self.inputs() as u8;
+        match reg {
+            0x00 => u16::from(self.deep_sleep) << 2,
+            0x12 => self.battery_status(),
+            r if (0x14..cells_end).contains(&r) => {
+                let i = usize::from((r - 0x14) / 2);
+                let mv = self.measured().get(i).copied().unwrap_or(0) / 1000;
+                mv.clamp(i16::MIN as i32, i16::MAX as i32) as i16 as u16
+            }
+            0x26 => {
+                let m = self.measured();
+                let c = self.connected();
+                let sum: i64 = (0..16)
+                    .filter(|i| c & (1 << i) != 0)
+                    .map(|i| i64::from(m[i]))
+                    .sum();
+                (sum / 1000).clamp(0, i64::from(u16::MAX)) as u16
+            }
+            0x28 => (self.temp_mc.div_euclid(1000)).clamp(-128, 127) as i16 as u16,
+            0x2A => 0x4000,
+            0x3A => (self.current_ua / 1000).clamp(i16::MIN as i64, i16::MAX as i64) as i16 as u16,
+            0x62 | 0x64 => u16::from(self.cb_active != 0) << 2,
+            _ => 0,
+        }
+    }
+
     fn word(&self, reg: u8) -> u16 {
+        if self.is_7690x() {
+            return self.word_7690x(reg);
+        }
         let da = self.da();
         let uv_per = if da & 4 != 0 { 10_000 } else { 1_000 };
         let ua_per: i64 = match da & 3 {
@@ -480,7 +625,15 @@ impl Bq76952Sim {
     fn subcommand(&mut self, w: u16) {
         // Security keys arrive as two consecutive words.
         if let Some(prev) = self.last_word {
-            if self.sec == 3 && (prev, w) == self.unseal_keys {
+            // BQ7690x: SEALED → FULLACCESS with one key pair (SLUUCJ0 device security).
+            if self.is_7690x() && self.sec == 3 && (prev, w) == self.full_keys {
+                self.sec = 1;
+                self.last_word = None;
+                return;
+            }
+            if self.is_7690x() {
+                // No UNSEALED level: fall through to an ordinary command.
+            } else if self.sec == 3 && (prev, w) == self.unseal_keys {
                 self.sec = 2;
                 self.last_word = None;
                 return;
@@ -499,7 +652,11 @@ impl Bq76952Sim {
         let twice = self.last_sub == w;
         self.last_sub = w;
         match w {
-            0x0001 => self.respond(&[0x95, 0x76]),
+            0x0001 => match self.part {
+                Part::Bq76952 => self.respond(&[0x95, 0x76]),
+                Part::Bq76905 => self.respond(&[0x05, 0x76]),
+                Part::Bq76907 => self.respond(&[0x07, 0x76]),
+            },
             0x0002 => self.respond(&[0x95, 0x76, 0x01, 0x00, 0x12, 0x00]),
             0x0003 => self.respond(&[0x00, 0x01]),
             // SEALED answers only the identification reads, EXIT_DEEPSLEEP and the
@@ -585,7 +742,7 @@ impl Bq76952Sim {
                 self.respond(&[]);
             }
             0x0097 => self.respond(&[self.fet_control]),
-            0x9180..=0x93FF => {
+            a if self.in_dm(a) => {
                 let mut b = [0u8; 32];
                 for (i, x) in b.iter_mut().enumerate() {
                     *x = self.dm_get(w.wrapping_add(i as u16));
@@ -605,7 +762,7 @@ impl Bq76952Sim {
             return;
         }
         self.sub_addr = self.sub_addr.wrapping_add(0x20);
-        if (DM_BASE..DM_BASE + DM_SIZE as u16).contains(&self.sub_addr) {
+        if self.in_dm(self.sub_addr) {
             let mut b = [0u8; 32];
             for (i, x) in b.iter_mut().enumerate() {
                 *x = self.dm_get(self.sub_addr.wrapping_add(i as u16));
@@ -636,7 +793,7 @@ impl Bq76952Sim {
         d[..n].copy_from_slice(data);
         let a = self.sub_addr;
         match a {
-            0x9180..=0x93FF => {
+            a if self.in_dm(a) => {
                 if self.cfg_update && self.sec == 1 {
                     for (i, b) in d[..n].iter().enumerate() {
                         self.dm_set(a.wrapping_add(i as u16), *b);
@@ -652,7 +809,8 @@ impl Bq76952Sim {
             0x0083 if n >= 2 => {
                 self.cb_writes = self.cb_writes.saturating_add(1);
                 let m = u16::from_le_bytes([d[0], d[1]]);
-                if self.dm_get(0x9335) & 0x10 == 0 && self.balancing_allowed(m) {
+                let no_cmd = !self.is_7690x() && self.dm_get(0x9335) & 0x10 != 0;
+                if !no_cmd && self.balancing_allowed(m) {
                     self.cb_active = m;
                 }
             }
@@ -685,7 +843,12 @@ impl Bq76952Sim {
                 k += 1;
             }
         }
-        logical & (logical >> 1) == 0 && logical.count_ones() <= u32::from(self.dm_get(0x933A))
+        let max = if self.is_7690x() {
+            16
+        } else {
+            u32::from(self.dm_get(0x933A))
+        };
+        logical & (logical >> 1) == 0 && logical.count_ones() <= max
     }
 
     fn write_byte(&mut self, reg: u8, v: u8) {

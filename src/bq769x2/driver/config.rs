@@ -8,9 +8,12 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         address: u16,
         out: &mut [u8],
     ) -> Result<(), Error<IO::Error>> {
-        if !(0x9000..=0x9FFF).contains(&address) {
+        let (lo, hi) = V::MAP.data_memory;
+        if !(0x9000..=0x9FFF).contains(&address)
+            || (V::MAP.bq7690x && !(lo..=hi).contains(&address))
+        {
             return Err(Error::InvalidArgument(
-                "data-memory address outside 0x9000..=0x9FFF",
+                "data-memory address outside 0x9000..=0x9FFF (BQ7690x: 0x9000..=0x90FF)",
             ));
         }
         // A data-memory read answers with a whole 32-byte block (length 0x24, SLUUBY2B
@@ -31,12 +34,13 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     }
 
     pub(crate) async fn read_da_configuration(&mut self) -> Result<DaConfig, Error<IO::Error>> {
+        if !V::MAP.da_config_decoded {
+            return Err(Error::Config(ConfigError::Unsupported(
+                "the BQ7690x DA Config layout is not decoded (set the units with set_da_config)",
+            )));
+        }
         let mut b = [0u8; 1];
-        self.read_data_memory(
-            crate::bq769x2::data_memory::address::DA_CONFIGURATION,
-            &mut b,
-        )
-        .await?;
+        self.read_data_memory(V::MAP.da_config, &mut b).await?;
         self.da = DaConfig::from_byte(b[0]);
         Ok(self.da)
     }
@@ -111,6 +115,16 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
                 crate::bq769x2::data_memory::BATCH_FULL,
             )));
         }
+        if config.bq7690x != V::MAP.bq7690x {
+            return Err(Error::Config(ConfigError::Conflict(
+                "Config built for the other family (Config::new: bq769x2, Config::new_bq7690x: BQ7690x)",
+            )));
+        }
+        if config.vcell_mode.is_some() && V::MAP.vcell_mode_kind == VcellModeKind::Bq76905Code {
+            return Err(Error::Config(ConfigError::Unsupported(
+                "BQ76905 Vcell Mode codes are not decoded by this crate",
+            )));
+        }
         if let Some(m) = config.vcell_mode {
             self.check_vcell_mode(m)?;
         }
@@ -124,7 +138,10 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
                 m.count_ones() as u8
             }
         });
-        if da.user_volts == crate::bq769x2::data_memory::UserVolts::Millivolt && cells > 7 {
+        if !V::MAP.bq7690x
+            && da.user_volts == crate::bq769x2::data_memory::UserVolts::Millivolt
+            && cells > 7
+        {
             return Err(Error::Config(ConfigError::Conflict(
                 "userV = mV overflows the 16-bit stack voltage above 7 cells: use centivolts",
             )));

@@ -61,10 +61,22 @@ impl Fets {
     }
 }
 
+/// The [`ConfigError::Unsupported`] text of the FET commands on a BQ7690x.
+const BQ7690X_FETS: &str = "FET commands on the BQ7690x: its FET control is not in the documents this crate cites (not sent rather than guessed)";
+
 impl<V: Variant, IO: I2cIo> Core<V, IO> {
+    fn fets_supported() -> Result<(), Error<IO::Error>> {
+        if V::MAP.bq7690x {
+            Err(Error::Config(ConfigError::Unsupported(BQ7690X_FETS)))
+        } else {
+            Ok(())
+        }
+    }
+
     pub(crate) async fn enable_autonomous_fets(
         &mut self,
     ) -> Result<ManufacturingStatus, Error<IO::Error>> {
+        Self::fets_supported()?;
         // FET_ENABLE is refused while SEALED (SLUUBY2B command-only subcommand table:
         // "Sealed: —"): say so before anything else.
         self.require_access("FET_ENABLE", Security::Unsealed)
@@ -86,6 +98,7 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     }
 
     pub(crate) async fn set_fets(&mut self, allowed: Fets) -> Result<(), Error<IO::Error>> {
+        Self::fets_supported()?;
         let fc = allowed.to_fet_control();
         self.subcommand_write(sub::FET_CONTROL, &[fc.bits()])
             .await?;
@@ -94,6 +107,7 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     }
 
     pub(crate) async fn all_fets_off(&mut self) -> Result<(), Error<IO::Error>> {
+        Self::fets_supported()?;
         self.subcommand(sub::ALL_FETS_OFF).await?;
         self.fet_intent = Some(Fets::empty());
         Ok(())
@@ -109,6 +123,9 @@ twins! {
         /// the intent. Protections still turn FETs off.
         pub fn set_fets(&mut self, allowed: Fets) -> Result<(), Error<I2cError<B>>>;
         /// ALL_FETS_OFF; the intent becomes "none".
+        ///
+        /// These three FET methods are [`ConfigError::Unsupported`] on the BQ7690x (nothing
+        /// is sent): its FET control is not in the documents this crate cites.
         pub fn all_fets_off(&mut self) -> Result<(), Error<I2cError<B>>>;
     }
 }

@@ -41,16 +41,40 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     }
 
     pub(crate) async fn read_stack_voltage(&mut self) -> Result<MicroVolts, Error<IO::Error>> {
-        let raw = self.read_u16(direct::STACK_VOLTAGE).await? as i16;
-        Ok(self.da.volts(raw))
+        let raw = self.read_u16(V::MAP.stack_voltage).await?;
+        Ok(match V::MAP.stack_unit {
+            StackVoltageUnit::UserVolts => self.da.volts(raw as i16),
+            StackVoltageUnit::Millivolts => MicroVolts::from_millivolts(i32::from(raw)),
+        })
+    }
+
+    fn require_bq769x2(what: &'static str) -> Result<(), Error<IO::Error>> {
+        if V::MAP.bq7690x {
+            Err(Error::Config(ConfigError::Unsupported(what)))
+        } else {
+            Ok(())
+        }
+    }
+
+    /// TS Measurement (0x2A, raw ADC codes; BQ7690x only).
+    pub(crate) async fn read_ts_measurement(&mut self) -> Result<u16, Error<IO::Error>> {
+        if !V::MAP.bq7690x {
+            return Err(Error::Config(ConfigError::Unsupported(
+                "raw TS measurement (0x2A) is a BQ7690x command",
+            )));
+        }
+        self.read_u16(super::super::bq7690x::direct::TS_MEASUREMENT)
+            .await
     }
 
     pub(crate) async fn read_pack_voltage(&mut self) -> Result<MicroVolts, Error<IO::Error>> {
+        Self::require_bq769x2("PACK pin voltage on the BQ7690x")?;
         let raw = self.read_u16(direct::PACK_VOLTAGE).await? as i16;
         Ok(self.da.volts(raw))
     }
 
     pub(crate) async fn read_ld_voltage(&mut self) -> Result<MicroVolts, Error<IO::Error>> {
+        Self::require_bq769x2("LD pin voltage on the BQ7690x")?;
         let raw = self.read_u16(direct::LD_VOLTAGE).await? as i16;
         Ok(self.da.volts(raw))
     }
@@ -63,14 +87,18 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     pub(crate) async fn read_internal_temperature(
         &mut self,
     ) -> Result<MilliCelsius, Error<IO::Error>> {
-        let raw = self.read_u16(direct::INT_TEMPERATURE).await? as i16;
-        Ok(MilliCelsius::from_decikelvin(i32::from(raw)))
+        let raw = self.read_u16(V::MAP.int_temperature).await?;
+        Ok(match V::MAP.int_temperature_unit {
+            DieTemperatureUnit::DeciKelvin => MilliCelsius::from_decikelvin(i32::from(raw as i16)),
+            DieTemperatureUnit::Celsius => super::super::bq7690x::int_temperature(raw),
+        })
     }
 
     pub(crate) async fn read_pin_temperature(
         &mut self,
         pin: TempPin,
     ) -> Result<MilliCelsius, Error<IO::Error>> {
+        Self::require_bq769x2("pin temperatures on the BQ7690x (raw TS: read_ts_measurement)")?;
         let raw = self.read_u16(pin.direct_command()).await? as i16;
         Ok(MilliCelsius::from_decikelvin(i32::from(raw)))
     }
@@ -93,18 +121,22 @@ twins! {
         /// Every cell input in one burst read from 0x14 (input 1 first; entries past the
         /// variant's inputs stay zero).
         pub fn read_all_inputs(&mut self, out: &mut [MicroVolts; 16]) -> Result<(), Error<I2cError<B>>>;
-        /// Stack voltage (0x34) in userV, converted with the DA Configuration.
+        /// Stack voltage: bq769x2 0x34 in userV, converted with the DA Configuration;
+        /// BQ7690x 0x26 in mV (unsigned).
         pub fn read_stack_voltage(&mut self) -> Result<MicroVolts, Error<I2cError<B>>>;
-        /// PACK pin voltage (0x36).
+        /// PACK pin voltage (0x36; not on the BQ7690x).
         pub fn read_pack_voltage(&mut self) -> Result<MicroVolts, Error<I2cError<B>>>;
-        /// LD pin voltage (0x38).
+        /// LD pin voltage (0x38; not on the BQ7690x).
         pub fn read_ld_voltage(&mut self) -> Result<MicroVolts, Error<I2cError<B>>>;
         /// CC2 current (0x3A) in userA, converted with the DA Configuration.
         pub fn read_cc2_current(&mut self) -> Result<MicroAmps, Error<I2cError<B>>>;
-        /// Die temperature (0x68, 0.1 K).
+        /// Die temperature: bq769x2 0x68 (0.1 K), BQ7690x 0x28 (°C).
         pub fn read_internal_temperature(&mut self) -> Result<MilliCelsius, Error<I2cError<B>>>;
-        /// A pin temperature (0.1 K).
+        /// A pin temperature (0.1 K). Not on the BQ7690x ([`ConfigError::Unsupported`]).
         pub fn read_pin_temperature(&mut self, pin: TempPin) -> Result<MilliCelsius, Error<I2cError<B>>>;
+        /// BQ7690x TS Measurement (0x2A), raw ADC codes (a thermistor conversion depends on
+        /// the board; [`ConfigError::Unsupported`] on the bq769x2).
+        pub fn read_ts_measurement(&mut self) -> Result<u16, Error<I2cError<B>>>;
         /// DASTATUS1..=7 (raw 32-byte block).
         pub fn read_dastatus(&mut self, n: u8) -> Result<[u8; 32], Error<I2cError<B>>>;
     }

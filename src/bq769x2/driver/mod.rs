@@ -44,7 +44,10 @@ pub use balancing::{check_balancing, logical_to_inputs};
 pub use fets::{FetControl, Fets};
 pub use probe::{DeviceInfo, SettingsSource};
 pub use security::SecurityKeys;
-pub use variant::{Bq76922, Bq76942, Bq76952, Bq769142, Variant};
+pub use variant::{
+    Bq76905, Bq76907, Bq76922, Bq76942, Bq76952, Bq769142, DieTemperatureUnit, SecurityModel,
+    StackVoltageUnit, Variant, VariantMap, VcellModeKind,
+};
 
 /// Default 7-bit I2C address (8-bit 0x10/0x11; SLUAA11B).
 pub const DEFAULT_ADDRESS: u8 = 0x08;
@@ -170,7 +173,8 @@ impl<V: Variant, IO> Bq769x2<V, IO> {
         self.core.da = da;
     }
 
-    /// The Vcell Mode the driver maps cells with (0 = every input).
+    /// The Vcell Mode the driver maps cells with (0 = every input), as an input bitmap
+    /// (bit `n − 1` = input `n`; on the BQ7690x the inputs its count code selects).
     pub fn vcell_mode(&self) -> u16 {
         self.core.vcell_mode
     }
@@ -226,8 +230,37 @@ impl<V: Variant, IO> Core<V, IO> {
         }
     }
 
+    /// The pins reported as temperatures (none on a part without pin temperatures).
+    fn pin_temps(&self) -> TempInputs {
+        if V::MAP.pin_temperatures {
+            self.temps
+        } else {
+            TempInputs::empty()
+        }
+    }
+
     fn cells(&self) -> u8 {
         self.connected().count_ones() as u8
+    }
+
+    /// The Vcell Mode as read from data memory (`bytes` from the Vcell Mode address) → the
+    /// input bitmap the driver maps cells with (0 = every input).
+    fn vcell_mode_from_dm(bytes: [u8; 2]) -> Result<u16, &'static str> {
+        let [lo, hi] = bytes;
+        match V::MAP.vcell_mode_kind {
+            VcellModeKind::Bitmap16 => Ok(u16::from_le_bytes([lo, hi])),
+            VcellModeKind::Bq76907Code => match super::bq7690x::vcell_mode_inputs(lo) {
+                Ok(m) if u16::from(m) == Self::all_inputs() => Ok(0),
+                Ok(m) => Ok(u16::from(m)),
+                Err(_) => Err("BQ76907 Vcell Mode code above 7 (not defined by SLUUCJ0)"),
+            },
+            VcellModeKind::Bq76905Code => match lo {
+                0 => Ok(0),
+                _ => Err(
+                    "BQ76905 Vcell Mode code other than 0 is not decoded: tell the driver the cells with set_vcell_mode",
+                ),
+            },
+        }
     }
 
     fn check_vcell_mode(&self, mask: u16) -> Result<(), ConfigError> {

@@ -23,7 +23,7 @@ impl<V: Variant, IO: I2cIo> MonitorCore for Core<V, IO> {
     }
 
     fn temperatures_per_device(&self) -> usize {
-        1 + self.temps.bits().count_ones() as usize
+        1 + self.pin_temps().bits().count_ones() as usize
     }
 
     async fn wake(&mut self) -> Result<(), Error<IO::Error>> {
@@ -88,7 +88,7 @@ impl<V: Variant, IO: I2cIo> MonitorCore for Core<V, IO> {
             ));
         }
         let mut report = ChainReport::OK;
-        let temps = self.temps;
+        let temps = self.pin_temps();
         let mut slots = out.iter_mut();
         let first = self.read_internal_temperature().await;
         let put = |slot: Option<&mut Reading<MilliCelsius>>,
@@ -161,6 +161,15 @@ impl<V: Variant, IO: I2cIo> MonitorCore for Core<V, IO> {
             Err(Error::Integrity(f)) => return Ok(fail_all(core::slice::from_mut(slot), f)),
             Err(e) => return Err(e),
         };
+        if V::MAP.bq7690x {
+            // The BQ7690x Safety Status bit layout is not in the documents this crate cites:
+            // report the bits raw, decode nothing (a wrong decode would name the wrong fault).
+            *slot = Reading::Valid(Faults {
+                raw: st.raw(),
+                ..Faults::default()
+            });
+            return Ok(ChainReport::OK);
+        }
         let mut faults = Faults {
             over_temperature: st
                 .b

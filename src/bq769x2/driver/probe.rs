@@ -96,6 +96,18 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     pub(crate) async fn read_units_and_cell_map(
         &mut self,
     ) -> Result<(DaConfig, u16), Error<IO::Error>> {
+        if V::MAP.vcell_mode_kind != VcellModeKind::Bitmap16 {
+            // BQ7690x: DA Config (0x9019, H2) and Vcell Mode (0x901B, H1) in one read from
+            // 0x9019 (SLUUCJ0 data-memory table). The DA Config layout is not decoded: the
+            // units stay as they were (stack mV and die °C are fixed on these parts).
+            let mut b = [0u8; 3];
+            self.read_data_memory(V::MAP.da_config, &mut b).await?;
+            let [_, _, code] = b;
+            let mask = Self::vcell_mode_from_dm([code, 0])
+                .map_err(|what| Error::Device { device: 0, what })?;
+            self.vcell_mode = mask;
+            return Ok((self.da, self.vcell_mode));
+        }
         let mut b = [0u8; 3];
         self.read_data_memory(
             crate::bq769x2::data_memory::address::DA_CONFIGURATION,
@@ -129,10 +141,16 @@ twins! {
         /// keeps the units and cell map it had and says so ([`SettingsSource::Assumed`]);
         /// call `read_units_and_cell_map` after unsealing, or tell the driver your OTP values.
         /// A Vcell Mode with inputs the variant lacks is [`Error::Device`] (wrong variant).
+        ///
+        /// BQ7690x: in FULLACCESS probe reads Vcell Mode (0x901B, the count code, decoded to
+        /// the inputs it selects) from one block read at 0x9019; the units are not read (the
+        /// DA Config layout is not decoded; stack mV and die °C are fixed on these parts).
+        /// A BQ76905 code other than 0, or a BQ76907 code above 7, is [`Error::Device`].
         pub fn probe(&mut self) -> Result<DeviceInfo, Error<I2cError<B>>>;
         /// Reads DA Configuration and Vcell Mode (one data-memory read; needs UNSEALED or
         /// FULLACCESS) and adopts both: `(units, vcell_mode)`. A Vcell Mode with inputs the
-        /// variant lacks is [`Error::Device`] and nothing is adopted.
+        /// variant lacks is [`Error::Device`] and nothing is adopted. BQ7690x: Vcell Mode
+        /// only (see `probe`), the units are returned as they were.
         pub fn read_units_and_cell_map(&mut self) -> Result<(DaConfig, u16), Error<I2cError<B>>>;
         /// DEVICE_NUMBER.
         pub fn read_device_number(&mut self) -> Result<u16, Error<I2cError<B>>>;

@@ -65,6 +65,13 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
         operation: &'static str,
         needs: Security,
     ) -> Result<(), Error<IO::Error>> {
+        // The BQ7690x has no UNSEALED level: what needs UNSEALED there needs FULLACCESS.
+        let needs =
+            if V::MAP.security == SecurityModel::SealedFullAccess && needs == Security::Unsealed {
+                Security::FullAccess
+            } else {
+                needs
+            };
         let state = self.security().await?;
         if state.allows(needs) {
             Ok(())
@@ -93,6 +100,8 @@ impl<V: Variant, IO: I2cIo> Core<V, IO> {
     pub(crate) async fn full_access(&mut self, keys: SecurityKeys) -> Result<(), Error<IO::Error>> {
         match self.security().await? {
             Security::FullAccess => return Ok(()),
+            // BQ7690x: SEALED ↔ FULLACCESS with one key pair (SLUUCJ0 device security).
+            Security::Sealed if V::MAP.security == SecurityModel::SealedFullAccess => {}
             Security::Sealed => {
                 // SEALED → UNSEALED → FULLACCESS: the full-access keys are only taken from
                 // UNSEALED (E2E-1053149, TI's answer).
@@ -131,9 +140,12 @@ twins! {
     i2c impl[V: Variant] Bq769x2<V> => core {
         /// The security state.
         pub fn security(&mut self) -> Result<Security, Error<I2cError<B>>>;
-        /// Writes the unseal keys (if SEALED) and confirms the new state.
+        /// Writes the unseal keys (if SEALED) and confirms the new state. On the BQ7690x
+        /// (SEALED ↔ FULLACCESS only) these are the full-access keys and the new state is
+        /// FULLACCESS.
         pub fn unseal(&mut self, keys: SecurityKeys) -> Result<Security, Error<I2cError<B>>>;
-        /// Writes the full-access keys (from UNSEALED) and confirms FULLACCESS.
+        /// Writes the full-access keys (from UNSEALED; on the BQ7690x from SEALED) and
+        /// confirms FULLACCESS.
         pub fn full_access(&mut self, keys: SecurityKeys) -> Result<(), Error<I2cError<B>>>;
         /// SEAL, confirmed.
         pub fn seal(&mut self) -> Result<(), Error<I2cError<B>>>;
