@@ -587,6 +587,40 @@ pub fn pec10_frame_ok(frame: &[u8; 8]) -> Option<u8> {
     if expected == received { Some(cc) } else { None }
 }
 
+/// Checks one 8-byte ADBMS68xx register frame against the command counter the host
+/// expects: `true` exactly when [`pec10_frame_ok`] would return `Some(command_counter)`
+/// (the PEC10 over the data and that counter matches, and the frame carries that counter).
+/// The read-path form for a driver that knows each device's next counter: the PEC is
+/// computed with the expected counter and the whole 16-bit PEC word (`CC << 10 | PEC10`)
+/// compared at once, so the PEC check and the counter check are one compare.
+///
+/// ```
+/// // ADBMS6830B-DS "Data PEC": six zero bytes with command counter 17 give PEC10 0x282.
+/// let frame = [0, 0, 0, 0, 0, 0, 0x46, 0x82];
+/// assert!(bms_afe::crc::pec10_frame_matches(&frame, 17));
+/// assert!(!bms_afe::crc::pec10_frame_matches(&frame, 18));
+/// ```
+#[inline]
+pub fn pec10_frame_matches(frame: &[u8; 8], command_counter: u8) -> bool {
+    let [b0, b1, b2, b3, b4, b5, p0, p1] = *frame;
+    let cc = command_counter & 0x3F;
+    #[cfg(feature = "crc-no-table")]
+    let pec = pec10(&[b0, b1, b2, b3, b4, b5], cc);
+    #[cfg(not(feature = "crc-no-table"))]
+    let pec = {
+        let rem = PEC10_FRAME_INIT
+            ^ PEC10_FRAME[0][usize::from(b0)]
+            ^ PEC10_FRAME[1][usize::from(b1)]
+            ^ PEC10_FRAME[2][usize::from(b2)]
+            ^ PEC10_FRAME[3][usize::from(b3)]
+            ^ PEC10_PAIR[0][usize::from(b4)]
+            ^ PEC10_PAIR[1][usize::from(b5)];
+        let idx = ((rem >> 10) as u8 ^ cc) & 0x3F;
+        (((rem >> 6) << 6) & 0x3FF) ^ PEC10_TAIL[usize::from(idx)]
+    };
+    u16::from_be_bytes([p0, p1]) == (u16::from(cc) << 10 | pec)
+}
+
 /// ADBMS68xx data PEC of a register group (any length), the fast form of [`pec10`]: two
 /// bytes per step with a 1 KiB table pair and one 64-entry look-up for the 6 command-counter
 /// bits (instead of six bit steps). 6-byte groups run fully unrolled. Same result as

@@ -70,11 +70,14 @@ proptest! {
         let ok = |f: &[u8; 8]| crc::pec10(&f[..6], f[6] >> 2) == (u16::from(f[6] & 3) << 8 | u16::from(f[7]));
         prop_assert!(ok(&wire));
         prop_assert_eq!(crc::pec10_frame_ok(&wire), Some(cc));
+        prop_assert!(crc::pec10_frame_matches(&wire, cc));
+        prop_assert!(!crc::pec10_frame_matches(&wire, (cc + 1) & 0x3F));
         for i in 0..64 {
             let mut one = wire;
             one[i / 8] ^= 0x80 >> (i % 8);
             prop_assert!(!ok(&one), "single flip at bit {} undetected", i);
             prop_assert_eq!(crc::pec10_frame_ok(&one), None, "fixed-frame form missed bit {}", i);
+            prop_assert!(!crc::pec10_frame_matches(&one, cc), "expected-counter form missed bit {}", i);
         }
     }
 
@@ -85,5 +88,10 @@ proptest! {
         // oracle's PEC0 (CC << 2 | PEC[9:8]) and PEC1 are the frame's.
         let matches = oracle_pec10(&frame[..6], frame[6] >> 2) == [frame[6], frame[7]];
         prop_assert_eq!(crc::pec10_frame_ok(&frame), matches.then_some(frame[6] >> 2));
+        // The expected-counter form: good exactly when the oracle agrees for that counter.
+        for cc in [frame[6] >> 2, (frame[6] >> 2) ^ 1, 0, 63] {
+            let good = oracle_pec10(&frame[..6], cc) == [frame[6], frame[7]];
+            prop_assert_eq!(crc::pec10_frame_matches(&frame, cc), good, "cc {}", cc);
+        }
     }
 }
