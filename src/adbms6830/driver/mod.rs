@@ -472,10 +472,19 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         // past them are `NoResponse` and every consumer skips them (never data, never in a
         // report).
         let n = self.n();
-        isospi::read_chain_slice(&mut self.io, frame, frames.get_mut(..n).unwrap_or(&mut []))
-            .await
-            .map_err(Error::Bus)?;
-        self.checked_from(frame, frames).await
+        let mut v = [Err(FaultReason::NoResponse); N];
+        isospi::read_verified_slice(
+            &mut self.io,
+            frame,
+            frames.get_mut(..n).unwrap_or(&mut []),
+            v.get_mut(..n).unwrap_or(&mut []),
+            DataPec::Pec10,
+            self.retries,
+        )
+        .await
+        .map_err(Error::Bus)?;
+        self.account(frame, true);
+        Ok(self.counter_verdicts(&v))
     }
 
     /// The rest of [`Self::read_checked`] once the first attempt's frames are in `frames`:
@@ -500,6 +509,16 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             isospi::verify_chain_into(fr, DataPec::Pec10, vs);
         }
         self.account(frame, true);
+        Ok(self.counter_verdicts(&v))
+    }
+
+    /// The counter verdict per device from the PEC verdicts `v` of a read (the last step of
+    /// [`Self::read_checked`]).
+    #[inline]
+    fn counter_verdicts(
+        &mut self,
+        v: &[Result<u8, FaultReason>; N],
+    ) -> [Result<(), DeviceFault>; N] {
         let mut out = [Ok(()); N];
         for (d, (o, r)) in out.iter_mut().zip(v.iter()).enumerate() {
             *o = match r {
@@ -514,7 +533,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 Err(reason) => Err(fault(d, *reason)),
             };
         }
-        Ok(out)
+        out
     }
 
     async fn read6(
