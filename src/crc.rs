@@ -208,8 +208,7 @@ pub fn crc8_smbus(data: &[u8]) -> u8 {
     }
     #[cfg(not(feature = "crc-no-table"))]
     {
-        data.iter()
-            .fold(0u8, |c, &b| CRC8_BYTE[usize::from(c ^ b)])
+        data.iter().fold(0u8, |c, &b| CRC8_BYTE[usize::from(c ^ b)])
     }
 }
 

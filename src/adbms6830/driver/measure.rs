@@ -21,7 +21,12 @@ pub enum CellSource {
 /// Table 50, INC column), so the one-pass group read has no accounting to do. Checked at
 /// compile time against the crate's command table.
 const GROUP_READS_COUNT_NOTHING: () = {
-    let sources = [CellSource::C, CellSource::Averaged, CellSource::Filtered, CellSource::S];
+    let sources = [
+        CellSource::C,
+        CellSource::Averaged,
+        CellSource::Filtered,
+        CellSource::S,
+    ];
     let mut i = 0;
     while i < sources.len() {
         let groups = sources[i].groups();
