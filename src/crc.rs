@@ -18,17 +18,26 @@
 //! Published vectors come from the `ltc681x` crate's tests (<https://github.com/atlas-aero/rt-LTC681X>)
 //! and ADI EngineerZone thread 104495; the other module docs name their documents.
 //!
-//! All are built on the [`crc`] crate with one `static` lookup table of 256 entries per
-//! algorithm (`Table<1>`: 512 bytes for PEC15, PEC10 and CRC-16, 256 bytes for CRC-8;
-//! 1792 bytes in all, and only the tables a firmware calls are linked). The `crc-no-table`
-//! feature switches every function to the bit-serial `NoTable` form (no table in flash).
-//! The hot LTC681x/ADBMS paths use [`pec15_group`], a two-bytes-per-step form for register
-//! groups (see its docs), and its unrolled fixed-size forms [`pec15_6`] and [`pec15_8`];
-//! [`pec10_group`] is the same two-bytes-per-step form of [`pec10`] for ADBMS68xx groups. All
-//! are tested against the `crc` crate result. These fast forms cost 1 KiB of tables each (plus
-//! 128 bytes for the PEC10 counter tail), linked only if called. The LTC681x cell read path uses
-//! [`pec15_frame_ok`] (fixed 8-byte frames, six independent look-ups; 2 KiB more tables), the
-//! ADBMS6830 one [`pec10_frame_ok`] (the same for PEC10 and the counter; 2 KiB more).
+//! Tables (all `static`, built at compile time by the bit-serial rule; only the tables a
+//! firmware calls are linked):
+//!
+//! | table | size | used by |
+//! |---|---:|---|
+//! | PEC15 pair (two 256 × u16) | 1 KiB | [`pec15`], [`pec15_group`], [`pec15_6`], [`pec15_8`], [`pec15_frame_ok`] |
+//! | PEC15 frame (four 256 × u16) | 2 KiB | [`pec15_frame_ok`] (the LTC681x read path) |
+//! | PEC10 pair + counter tail | 1 KiB + 128 B | [`pec10`], [`pec10_group`], [`pec10_frame_ok`] |
+//! | PEC10 frame (four 256 × u16) | 2 KiB | [`pec10_frame_ok`] (the ADBMS6830 read path) |
+//! | CRC-8 byte table (256 × u8) | 256 B | [`crc8_smbus`], [`crc8_smbus_byte`] |
+//! | CRC-16 (`crc` crate `Table<1>`) | 512 B | [`crc16_modbus`] |
+//!
+//! [`pec15`] and [`pec10`] advance two bytes per step over the pair tables (one look-up
+//! pair per 16 input bits instead of one look-up per byte); they are the same functions as
+//! [`pec15_group`] / [`pec10_group`], so the general and the group forms share one table
+//! and a firmware never links the one-byte-per-step 512-byte table as well. [`pec15_6`] and
+//! [`pec15_8`] are the unrolled fixed-size forms; [`pec15_frame_ok`] and [`pec10_frame_ok`]
+//! check a fixed 8-byte frame with six independent look-ups. All are tested against
+//! independent bit-serial oracles and the `crc` crate. The `crc-no-table` feature switches
+//! every function to the bit-serial `NoTable` form (no table in flash, 5–10× slower).
 //!
 //! Command PECs are needed at compile time, so [`pec15_const`] and [`command_pec`] are
 //! `const fn` (bit-serial; free at run time because they fold into constants).
@@ -75,8 +84,14 @@ pub const PEC10_ALGORITHM: Algorithm<u16> = Algorithm {
     residue: 0x000,
 };
 
+// PEC15, PEC10 and CRC-8 use the crate's own tables below (shared with the fast forms, so a
+// firmware that links both links one table); the `crc` crate's statics serve the
+// `crc-no-table` build.
+#[cfg(feature = "crc-no-table")]
 static PEC15: Crc<u16, Imp> = Crc::<u16, Imp>::new(&PEC15_ALGORITHM);
+#[cfg(feature = "crc-no-table")]
 static PEC10: Crc<u16, Imp> = Crc::<u16, Imp>::new(&PEC10_ALGORITHM);
+#[cfg(feature = "crc-no-table")]
 static CRC8: Crc<u8, Imp> = Crc::<u8, Imp>::new(&crc::CRC_8_SMBUS);
 static CRC16: Crc<u16, Imp> = Crc::<u16, Imp>::new(&crc::CRC_16_MODBUS);
 static NXP_BCC: Crc<u8, Imp> = Crc::<u8, Imp>::new(&NXP_BCC_CRC8_ALGORITHM);
@@ -105,9 +120,21 @@ pub const NXP_BCC_CRC8_ALGORITHM: Algorithm<u8> = Algorithm {
 /// so bit 0 is always 0), high byte first on the wire.
 ///
 /// `pec15(&[0x00, 0x01]) == 0x3D6E` (LTC6804-DS Table 24).
+///
+/// Two bytes per step over the 1 KiB table pair of [`pec15_group`] (the same function):
+/// half the dependent look-ups of the classic one-byte-per-step 256-entry table of the
+/// LTC681x reference code, and no shift per step. With `crc-no-table` it is the bit-serial
+/// `crc::NoTable` form.
 #[inline]
 pub fn pec15(data: &[u8]) -> u16 {
-    PEC15.checksum(data) << 1
+    #[cfg(feature = "crc-no-table")]
+    {
+        PEC15.checksum(data) << 1
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        pec15_group(data)
+    }
 }
 
 /// PEC15 in a `const` context, bit-serial exactly as the data sheet's shift-register
@@ -162,10 +189,19 @@ pub const fn command_pec(cc: u16) -> u16 {
 ///
 /// On the wire a read response carries `PEC0 = CC[5:0] << 2 | PEC[9:8]`, `PEC1 = PEC[7:0]`
 /// (ADBMS6830B-DS Tables 42/43).
+///
+/// Two bytes per step over the table pair of [`pec10_group`] (the same function), the
+/// counter bits in one look-up; bit-serial with `crc-no-table`.
 #[inline]
 pub fn pec10(data: &[u8], command_counter: u8) -> u16 {
-    let rem = PEC10.checksum(data);
-    pec10_finish(rem, command_counter)
+    #[cfg(feature = "crc-no-table")]
+    {
+        pec10_finish(PEC10.checksum(data), command_counter)
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        pec10_group(data, command_counter)
+    }
 }
 
 /// Appends the 6 command-counter bits to a CRC-10 remainder.
@@ -186,9 +222,19 @@ pub const fn pec10_const(data: &[u8], command_counter: u8) -> u16 {
 
 /// CRC-8/SMBUS (poly 0x07, init 0, no reflection) as used by TI bq769x0 and bq769x2 in I2C CRC
 /// mode (DS-769x0 §8.3.1.4; SLUAA11B §4). Catalogue check: `"123456789"` → 0xF4.
+///
+/// One look-up per byte in the 256-byte table of [`crc8_smbus_byte`] (the only CRC-8 table
+/// linked); bit-serial with `crc-no-table`.
 #[inline]
 pub fn crc8_smbus(data: &[u8]) -> u8 {
-    CRC8.checksum(data)
+    #[cfg(feature = "crc-no-table")]
+    {
+        CRC8.checksum(data)
+    }
+    #[cfg(not(feature = "crc-no-table"))]
+    {
+        data.iter().fold(0u8, |c, &b| CRC8_BYTE[usize::from(c ^ b)])
+    }
 }
 
 /// CRC-8/SMBUS of one byte alone: what TI's I2C CRC mode appends to every data byte after the
@@ -776,6 +822,40 @@ pub fn pec10_frame_ok(frame: &[u8; 8]) -> Option<u8> {
         (((rem >> 6) << 6) & 0x3FF) ^ PEC10_TAIL[usize::from(idx)]
     };
     if expected == received { Some(cc) } else { None }
+}
+
+/// Checks one 8-byte ADBMS68xx register frame against the command counter the host
+/// expects: `true` exactly when [`pec10_frame_ok`] would return `Some(command_counter)`
+/// (the PEC10 over the data and that counter matches, and the frame carries that counter).
+/// The read-path form for a driver that knows each device's next counter: the PEC is
+/// computed with the expected counter and the whole 16-bit PEC word (`CC << 10 | PEC10`)
+/// compared at once, so the PEC check and the counter check are one compare.
+///
+/// ```
+/// // ADBMS6830B-DS "Data PEC": six zero bytes with command counter 17 give PEC10 0x282.
+/// let frame = [0, 0, 0, 0, 0, 0, 0x46, 0x82];
+/// assert!(bms_afe::crc::pec10_frame_matches(&frame, 17));
+/// assert!(!bms_afe::crc::pec10_frame_matches(&frame, 18));
+/// ```
+#[inline]
+pub fn pec10_frame_matches(frame: &[u8; 8], command_counter: u8) -> bool {
+    let [b0, b1, b2, b3, b4, b5, p0, p1] = *frame;
+    let cc = command_counter & 0x3F;
+    #[cfg(feature = "crc-no-table")]
+    let pec = pec10(&[b0, b1, b2, b3, b4, b5], cc);
+    #[cfg(not(feature = "crc-no-table"))]
+    let pec = {
+        let rem = PEC10_FRAME_INIT
+            ^ PEC10_FRAME[0][usize::from(b0)]
+            ^ PEC10_FRAME[1][usize::from(b1)]
+            ^ PEC10_FRAME[2][usize::from(b2)]
+            ^ PEC10_FRAME[3][usize::from(b3)]
+            ^ PEC10_PAIR[0][usize::from(b4)]
+            ^ PEC10_PAIR[1][usize::from(b5)];
+        let idx = ((rem >> 10) as u8 ^ cc) & 0x3F;
+        (((rem >> 6) << 6) & 0x3FF) ^ PEC10_TAIL[usize::from(idx)]
+    };
+    u16::from_be_bytes([p0, p1]) == (u16::from(cc) << 10 | pec)
 }
 
 /// ADBMS68xx data PEC of a register group (any length), the fast form of [`pec10`]: two

@@ -11,7 +11,7 @@ use bms_afe::crc;
 use proptest::prelude::*;
 
 mod common;
-use common::oracle_pec10;
+use common::{oracle_crc8, oracle_pec10, oracle_pec15};
 
 /// An 8-byte frame: 6 data bytes and their PEC, big-endian (LTC6812-DS Table 30).
 fn frame(data: [u8; 6]) -> [u8; 8] {
@@ -45,8 +45,17 @@ proptest! {
 
     #[test]
     fn fast_forms_agree_with_reference(data in proptest::collection::vec(any::<u8>(), 0..300), cc in 0u8..64) {
-        prop_assert_eq!(crc::pec15_group(&data), crc::pec15(&data));
-        prop_assert_eq!(crc::pec10_group(&data, cc), crc::pec10(&data, cc));
+        // The independent bit-serial oracles of tests/common (LTC6812-DS "Packet Error Code",
+        // ADBMS6830B-DS "Data PEC"), for any length: `pec15`/`pec10` are the two-bytes-per-step
+        // table forms, not the byte-wise reference.
+        let p15 = u16::from_be_bytes(oracle_pec15(&data));
+        prop_assert_eq!(crc::pec15(&data), p15);
+        prop_assert_eq!(crc::pec15_group(&data), p15);
+        let p10 = oracle_pec10(&data, cc);
+        let p10 = u16::from(p10[0] & 0x03) << 8 | u16::from(p10[1]);
+        prop_assert_eq!(crc::pec10(&data, cc), p10);
+        prop_assert_eq!(crc::pec10_group(&data, cc), p10);
+        prop_assert_eq!(crc::crc8_smbus(&data), oracle_crc8(&data));
         if let Ok(six) = <[u8; 6]>::try_from(data.as_slice()) {
             prop_assert_eq!(crc::pec15_6(&six), crc::pec15(&six));
             prop_assert!(crc::pec15_frame_ok(&frame(six)));
@@ -61,11 +70,14 @@ proptest! {
         let ok = |f: &[u8; 8]| crc::pec10(&f[..6], f[6] >> 2) == (u16::from(f[6] & 3) << 8 | u16::from(f[7]));
         prop_assert!(ok(&wire));
         prop_assert_eq!(crc::pec10_frame_ok(&wire), Some(cc));
+        prop_assert!(crc::pec10_frame_matches(&wire, cc));
+        prop_assert!(!crc::pec10_frame_matches(&wire, (cc + 1) & 0x3F));
         for i in 0..64 {
             let mut one = wire;
             one[i / 8] ^= 0x80 >> (i % 8);
             prop_assert!(!ok(&one), "single flip at bit {} undetected", i);
             prop_assert_eq!(crc::pec10_frame_ok(&one), None, "fixed-frame form missed bit {}", i);
+            prop_assert!(!crc::pec10_frame_matches(&one, cc), "expected-counter form missed bit {}", i);
         }
     }
 
@@ -76,5 +88,10 @@ proptest! {
         // oracle's PEC0 (CC << 2 | PEC[9:8]) and PEC1 are the frame's.
         let matches = oracle_pec10(&frame[..6], frame[6] >> 2) == [frame[6], frame[7]];
         prop_assert_eq!(crc::pec10_frame_ok(&frame), matches.then_some(frame[6] >> 2));
+        // The expected-counter form: good exactly when the oracle agrees for that counter.
+        for cc in [frame[6] >> 2, (frame[6] >> 2) ^ 1, 0, 63] {
+            let good = oracle_pec10(&frame[..6], cc) == [frame[6], frame[7]];
+            prop_assert_eq!(crc::pec10_frame_matches(&frame, cc), good, "cc {}", cc);
+        }
     }
 }

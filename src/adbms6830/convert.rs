@@ -68,7 +68,8 @@ pub const fn uv_to_code(uv: i32) -> u16 {
 /// `true` for the cleared (0x8000) and reset (0x7FFF) codes.
 #[inline]
 pub const fn is_no_result(code: u16) -> bool {
-    code == CLEARED || code == RESET
+    // 0x7FFF and 0x8000 are the two codes with `code + 1` in 0x8000..=0x8001: one compare.
+    code.wrapping_add(1) & 0xFFFE == CLEARED
 }
 
 /// A cell (or aux, status) voltage code as a [`Reading`].

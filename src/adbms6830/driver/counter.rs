@@ -88,6 +88,25 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         self.counter_mismatch(device, expected, slack, since, received)
     }
 
+    /// What [`Self::check_counter`] does to devices `0..n` that all sent the expected
+    /// counter (the one-pass group read, after its pass): the expectation stays, the slack
+    /// and the increments since the last check are cleared, pending conversions confirmed.
+    #[inline]
+    pub(super) fn counters_matched(&mut self, n: usize) {
+        let n = n.min(N);
+        if let Some(s) = self.slack.get_mut(..n) {
+            s.fill(0);
+        }
+        if let Some(s) = self.since.get_mut(..n) {
+            s.fill(0);
+        }
+        if self.pending_any {
+            for d in 0..n {
+                self.confirm(d);
+            }
+        }
+    }
+
     /// A good counter from `device`: the conversions started since it became stale reached
     /// it, so their result kinds are fresh again.
     #[inline]

@@ -413,6 +413,28 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         Ok(out)
     }
 
+    /// [`Self::read_needing`] once the first attempt's frames are in `frames` (the general
+    /// path behind a one-pass read whose first attempt did not pass).
+    async fn read_needing_from<const L: usize>(
+        &mut self,
+        frame: &[u8; 4],
+        frames: &mut [[u8; L]; N],
+        need: u8,
+    ) -> Result<[Result<(), DeviceFault>; N], E<IO>> {
+        let mut out = self.checked_from(frame, frames).await?;
+        if !self.clean(need) {
+            self.overlay(need, &mut out);
+        }
+        Ok(out)
+    }
+
+    /// `true` if no device is recovering from a reset and none has results of kind `need`
+    /// stale: [`Self::overlay`] would change nothing.
+    #[inline]
+    fn clean(&self, need: u8) -> bool {
+        self.lost.iter().all(|&l| l == 0) && self.stale.iter().all(|&s| s & need == 0)
+    }
+
     /// The rare path of [`Self::read`]: fails the devices that are recovering from a reset
     /// or whose results of kind `need` are stale.
     #[cold]
@@ -462,6 +484,41 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
         .await
         .map_err(Error::Bus)?;
         self.account(frame, true);
+        Ok(self.counter_verdicts(&v))
+    }
+
+    /// The rest of [`Self::read_checked`] once the first attempt's frames are in `frames`:
+    /// PEC check (re-issuing the whole command up to `retries` more times while any device
+    /// fails), command accounting and the counter verdict per device.
+    async fn checked_from<const L: usize>(
+        &mut self,
+        frame: &[u8; 4],
+        frames: &mut [[u8; L]; N],
+    ) -> Result<[Result<(), DeviceFault>; N], E<IO>> {
+        let n = self.n();
+        let mut v = [Err(FaultReason::NoResponse); N];
+        let fr = frames.get_mut(..n).unwrap_or(&mut []);
+        let vs = v.get_mut(..n).unwrap_or(&mut []);
+        isospi::verify_chain_into(fr, DataPec::Pec10, vs);
+        let mut attempt = 0;
+        while !vs.iter().all(Result::is_ok) && attempt < self.retries {
+            attempt += 1;
+            isospi::read_chain_slice(&mut self.io, frame, fr)
+                .await
+                .map_err(Error::Bus)?;
+            isospi::verify_chain_into(fr, DataPec::Pec10, vs);
+        }
+        self.account(frame, true);
+        Ok(self.counter_verdicts(&v))
+    }
+
+    /// The counter verdict per device from the PEC verdicts `v` of a read (the last step of
+    /// [`Self::read_checked`]).
+    #[inline]
+    fn counter_verdicts(
+        &mut self,
+        v: &[Result<u8, FaultReason>; N],
+    ) -> [Result<(), DeviceFault>; N] {
         let mut out = [Ok(()); N];
         for (d, (o, r)) in out.iter_mut().zip(v.iter()).enumerate() {
             *o = match r {
@@ -476,7 +533,7 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
                 Err(reason) => Err(fault(d, *reason)),
             };
         }
-        Ok(out)
+        out
     }
 
     async fn read6(
