@@ -13,6 +13,7 @@
 //! | [`ltc681x`] | LTC6810, LTC6811, LTC6812, LTC6813, ADBMS1818 |
 //! | [`adbms6830`] | ADBMS6830B, ADBMS6832, ADBMS6833 |
 //! | [`bq769x2`] | BQ76952, BQ76942 (and relatives) over I2C |
+//! | [`bq79616`] | BQ79616, BQ79614, BQ79612, BQ79656 stacks over UART (BQ79600 bridge or base device) |
 //! | `sim` | virtual chips with fault injection (feature `sim`) |
 //! | `conformance` | the `CellMonitor` conformance suite (feature `conformance`) |
 #![no_std]
@@ -29,6 +30,7 @@ pub mod units;
 
 pub mod adbms6830;
 pub mod bq769x2;
+pub mod bq79616;
 pub mod ltc681x;
 
 #[cfg(feature = "sim")]

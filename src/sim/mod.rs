@@ -33,6 +33,7 @@
 
 pub mod adbms6830;
 pub mod bq769x2;
+pub mod bq79616;
 pub mod ltc681x;
 
 use core::cell::{RefCell, RefMut};
