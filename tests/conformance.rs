@@ -170,3 +170,41 @@ mod bq769x2 {
         run!("bq76952 plain", Bq76952Sim::new(), new, cfg, 5);
     }
 }
+
+mod bq79616 {
+    use super::*;
+    use bms_afe::bq79616::{Bq79614Q1, Bq79616, Bq79616Q1};
+    use bms_afe::sim::bq79616::Bq79616Stack;
+    use bms_afe::units::MicroVolts;
+
+    /// Skipped: `current` (no current channel); `broken_chain` on a stack of one.
+    macro_rules! stack {
+        ($name:ident, $v:ty, $n:literal, $cells:literal, $new:ident, $sim:ident) => {
+            #[test]
+            fn $name() {
+                let skipped = if $n == 1 { 2 } else { 1 };
+                let cfg = SuiteConfig::default();
+                let sim = Sim::new(Bq79616Stack::<$n>::$sim($cells));
+                let mut d = Bq79616::<$v, $n, _>::$new(Blocking::new(sim.serial(), sim.delay()));
+                d.set_active_cells($cells).unwrap();
+                // Comparator thresholds outside the generated cells; `wake` writes and starts them.
+                d.set_undervoltage(MicroVolts(2_000_000)).unwrap();
+                d.set_overvoltage(MicroVolts(4_475_000)).unwrap();
+                let r = run_blocking(&sim, &mut d, &cfg);
+                check(concat!(stringify!($name), " blocking"), r, skipped);
+                let sim = Sim::new(Bq79616Stack::<$n>::$sim($cells));
+                let mut d = Bq79616::<$v, $n, _>::$new(Async::new(sim.serial(), sim.delay()));
+                d.set_active_cells($cells).unwrap();
+                d.set_undervoltage(MicroVolts(2_000_000)).unwrap();
+                d.set_overvoltage(MicroVolts(4_475_000)).unwrap();
+                let r = block_on(run_async(&sim, &mut d, &cfg));
+                check(concat!(stringify!($name), " async"), r, skipped);
+            }
+        };
+    }
+    stack!(bq79616_bridge_x1, Bq79616Q1, 1, 16, new_bridge, bridge);
+    stack!(bq79616_bridge_x2, Bq79616Q1, 2, 16, new_bridge, bridge);
+    stack!(bq79616_bridge_x16, Bq79616Q1, 16, 16, new_bridge, bridge);
+    stack!(bq79614_bridge_x3_10s, Bq79614Q1, 3, 10, new_bridge, bridge);
+    stack!(bq79616_base_x3, Bq79616Q1, 3, 16, new_base, base);
+}
