@@ -121,7 +121,7 @@ pub type I2cError<B> = <B as embedded_hal::i2c::ErrorType>::Error;
 /// `embedded_io::ErrorType`).
 pub type SerialError<B> = <B as SerialPort>::Error;
 
-mod private {
+pub(crate) mod private {
     pub trait Sealed {}
 }
 impl<B, D> private::Sealed for Blocking<B, D> {}
@@ -369,6 +369,11 @@ pub trait BlockingSerial: SerialPort {
     fn tx_low(&mut self, low: bool);
     /// `true` if built with a line ([`Serial::with_line`]).
     fn has_line(&self) -> bool;
+    /// The next response will be `bytes` long (links that read in chunks, such as the
+    /// BQ79600 SPI FIFO, size their reads with it). A UART ignores it.
+    fn expect(&mut self, bytes: usize) {
+        let _ = bytes;
+    }
 }
 
 impl<U, L> BlockingSerial for Serial<U, L>
@@ -407,6 +412,10 @@ pub trait AsyncSerial: SerialPort {
     fn tx_low(&mut self, low: bool);
     /// `true` if built with a line ([`Serial::with_line`]).
     fn has_line(&self) -> bool;
+    /// See [`BlockingSerial::expect`].
+    fn expect(&mut self, bytes: usize) {
+        let _ = bytes;
+    }
 }
 
 impl<U, L> AsyncSerial for Serial<U, L>
@@ -447,6 +456,9 @@ pub trait SerialIo: private::Sealed {
     async fn drain(&mut self, quiet_us: u32) -> Result<usize, Self::Error>;
     /// `true` if the bus has a [`SerialLine`] that can hold TX low.
     fn can_hold_tx_low(&self) -> bool;
+    /// Announces the length of the response about to be read (see
+    /// [`BlockingSerial::expect`]).
+    fn expect(&mut self, bytes: usize);
     /// Holds TX low for `us` microseconds, then releases it (no-op without a line).
     async fn hold_tx_low(&mut self, us: u32);
     /// Waits at least `us` microseconds.
@@ -506,6 +518,10 @@ impl<B: BlockingSerial, D: embedded_hal::delay::DelayNs> SerialIo for Blocking<B
 
     fn can_hold_tx_low(&self) -> bool {
         self.bus.has_line()
+    }
+
+    fn expect(&mut self, bytes: usize) {
+        self.bus.expect(bytes)
     }
 
     async fn hold_tx_low(&mut self, us: u32) {
@@ -598,6 +614,10 @@ impl<B: AsyncSerial, D: embedded_hal_async::delay::DelayNs> SerialIo for Async<B
 
     fn can_hold_tx_low(&self) -> bool {
         self.bus.has_line()
+    }
+
+    fn expect(&mut self, bytes: usize) {
+        self.bus.expect(bytes)
     }
 
     async fn hold_tx_low(&mut self, us: u32) {

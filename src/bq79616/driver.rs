@@ -581,6 +581,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
                 .await
                 .map_err(Error::Bus)?;
             let cmd = frame::read(self.read_req(), 0, register, count).map_err(frame_err)?;
+            self.io.expect(flen.saturating_mul(g.len()));
             self.send(&cmd).await?;
             // Frames arrive farthest device first. Good frames are placed by the address in
             // their header; bad ones by position, counting from the nearest device.
@@ -719,6 +720,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
                 .await
                 .map_err(Error::Bus)?;
             let cmd = frame::read(Request::SingleRead, addr, register, count).map_err(frame_err)?;
+            self.io.expect(flen);
             self.send(&cmd).await?;
             let rx = buf.get_mut(..flen).unwrap_or(&mut []);
             rx.fill(0xFF);
@@ -878,6 +880,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
         let read_req = self.read_req();
         for r in 0..8u16 {
             let cmd = frame::read(read_req, 0, reg::OTP_ECC_DATAIN1 + r, 1).map_err(frame_err)?;
+            self.io.expect(7 * usize::from(n));
             self.send(&cmd).await?;
             let mut sink = [0u8; 7];
             for _ in 0..n {

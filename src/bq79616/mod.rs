@@ -15,6 +15,7 @@
 //! | [`frame`] | command/response frames, CRC, DATA_SIZE rules, a resynchronising scanner |
 //! | [`register`] | register addresses, typed fields, threshold and timer encoders |
 //! | [`convert`] | result codes → µV / m°C / ratios |
+//! | [`spi`] | the BQ79600 SPI host link with its SPI_RDY handshake ([`BridgeSpi`]) |
 //! | [`Bq79616`] | the driver, blocking and async, implementing [`CellMonitor`](crate::CellMonitor) |
 //!
 //! # Bring-up
@@ -69,6 +70,9 @@ pub mod convert;
 pub mod driver;
 pub mod frame;
 pub mod register;
+pub mod spi;
+
+pub use spi::BridgeSpi;
 
 pub use driver::{
     BalanceConfig, Bq79612Q1, Bq79614Q1, Bq79616, Bq79616Q1, Bq79656Q1, FaultRegisters, RingStatus,

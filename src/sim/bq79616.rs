@@ -25,7 +25,11 @@
 //!   FAULT_RST; balancing (BAL_CTRL2\[BAL_GO\]) samples the CB_CELLn_CTRL timers, refuses
 //!   adjacent cells with BAL_STAT\[INVALID_CBCONF\].
 
-use super::{Clock, InjectedFault, SimError, UartModel, VirtualChip, XorShift};
+use embedded_hal::spi::Operation;
+
+use super::{
+    Clock, InjectedFault, InputModel, SimError, SpiModel, UartModel, VirtualChip, XorShift,
+};
 
 const RESP_MAX: usize = 134;
 const ROUND_ROBIN_NS: u64 = 192_000;
@@ -368,6 +372,7 @@ pub struct Bq79616Stack<const N: usize> {
     out_frame: usize,
     out_pos: usize,
     line_low_since: Option<u64>,
+    resp_read: usize,
     corrupt: Option<(usize, XorShift, u32)>,
     silent: u64,
     break_after: Option<usize>,
@@ -396,6 +401,7 @@ impl<const N: usize> Bq79616Stack<N> {
             out_frame: 0,
             out_pos: 0,
             line_low_since: None,
+            resp_read: 0,
             corrupt: None,
             silent: 0,
             break_after: None,
@@ -590,6 +596,7 @@ impl<const N: usize> Bq79616Stack<N> {
     /// Handles one CRC-checked host frame.
     fn handle(&mut self, req: u8, device: u8, register: u16, data: &[u8]) {
         self.stats.frames += 1;
+        self.resp_read = 0;
         self.out_frames = 0;
         self.out_frame = 0;
         self.out_pos = 0;
@@ -783,6 +790,7 @@ impl<const N: usize> UartModel for Bq79616Stack<N> {
             }
         }
         self.stats.bytes_to_host += n as u64;
+        self.resp_read += n;
         n
     }
 
@@ -822,6 +830,47 @@ impl<const N: usize> UartModel for Bq79616Stack<N> {
                 d.reset();
             }
         }
+    }
+}
+
+/// The BQ79600 in SPI mode: writes are command bytes, reads take bytes from the TX FIFO
+/// (0xFF when it is empty), at most to the end of the current 128-byte buffer per frame. The SPI_RDY pin is [`SPI_RDY`].
+impl<const N: usize> SpiModel for Bq79616Stack<N> {
+    fn transaction(&mut self, ops: &mut [Operation<'_, u8>]) -> Result<(), SimError> {
+        for op in ops {
+            match op {
+                Operation::Write(b) => self.receive(b)?,
+                Operation::Read(b) | Operation::TransferInPlace(b) => {
+                    // One chip-select frame reads at most to the end of the current 128-byte
+                    // ping-pong buffer; later bytes read as 0xFF and stay in the FIFO.
+                    let room = 128 - self.resp_read % 128;
+                    let end = b.len().min(room);
+                    let n = self.transmit(b.get_mut(..end).unwrap_or(&mut []));
+                    if let Some(rest) = b.get_mut(n..) {
+                        rest.fill(0xFF);
+                    }
+                }
+                Operation::Transfer(r, w) => {
+                    self.receive(w)?;
+                    let n = self.transmit(r);
+                    if let Some(rest) = r.get_mut(n..) {
+                        rest.fill(0xFF);
+                    }
+                }
+                Operation::DelayNs(_) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The pin number of the BQ79600 SPI_RDY output for [`Sim::input`](super::Sim::input).
+pub const SPI_RDY: u8 = 0;
+
+impl<const N: usize> InputModel for Bq79616Stack<N> {
+    /// SPI_RDY: high while the TX FIFO holds response bytes.
+    fn input_high(&mut self, pin: u8) -> bool {
+        pin == SPI_RDY && self.pending() > 0
     }
 }
 
