@@ -496,3 +496,29 @@ fn a_missing_device_at_bring_up_is_named() {
         assert_eq!(Drv::reachable_devices(&d), 3);
     });
 }
+
+#[test]
+fn thresholds_raw_registers_and_balance_pause() {
+    let sim = Sim::new(Bq79616Stack::<2>::bridge(16));
+    let mut d = Bq79616::<Bq79616Q1, 2, _>::new_bridge(Blocking::new(sim.serial(), sim.delay()));
+    assert_eq!(d.set_temperature_thresholds(30, 71), Ok((30, 70)));
+    assert!(d.set_temperature_thresholds(40, 70).is_err());
+    d.bring_up().unwrap();
+    let mut regs = [[0u8; 134]; 2];
+    assert!(d.read_registers(0x000B, 1, &mut regs).unwrap().is_ok());
+    // OT 30 % → code 20, UT 70 % → code 2: 0b010_10100.
+    assert_eq!([regs[0][0], regs[1][0]], [0x54, 0x54]);
+    d.write_registers(0x000E, &[0x12, 0x24]).unwrap();
+    assert!(d.read_registers(0x000E, 2, &mut regs).unwrap().is_ok());
+    assert_eq!(&regs[1][..2], &[0x12, 0x24]);
+    CellMonitor::set_balancing(&mut d, &[0b101, 0]).unwrap();
+    assert_eq!(sim.with(|s| s.balancing(0)), 0b101);
+    d.pause_balancing(true).unwrap();
+    assert_eq!(sim.with(|s| s.balancing(0)), 0);
+    d.pause_balancing(false).unwrap();
+    assert_eq!(sim.with(|s| s.balancing(0)), 0b101);
+    // Read-back mismatch names device and byte: the virtual device keeps only 2 COMM_CTRL bits.
+    let e = d.write_registers(0x0308, &[0xFF]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Verify);
+    assert_eq!(e.device(), Some(0));
+}

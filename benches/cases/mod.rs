@@ -29,6 +29,7 @@
 
 pub mod adbms6830;
 pub mod bq769x2;
+pub mod bq79616;
 pub mod crc;
 pub mod isospi;
 pub mod ltc681x;
@@ -42,6 +43,7 @@ pub const ALL: &[fn(&mut Runner)] = &[
     ltc681x::register,
     adbms6830::register,
     bq769x2::register,
+    bq79616::register,
 ];
 
 /// Deterministic pseudo-random bytes (xorshift32).

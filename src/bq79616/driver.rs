@@ -309,6 +309,7 @@ pub(crate) struct Core<V, const N: usize, IO> {
     reachable: u8,
     ov: Option<u8>,
     uv: Option<u8>,
+    otut: Option<u8>,
     balance: BalanceConfig,
     filtered: bool,
     _v: PhantomData<V>,
@@ -348,6 +349,7 @@ impl<V: Variant, const N: usize, IO> Bq79616<V, N, IO> {
                 reachable: 0,
                 ov: None,
                 uv: None,
+                otut: None,
                 balance: BalanceConfig::default(),
                 filtered: false,
                 _v: PhantomData,
@@ -394,6 +396,21 @@ impl<V: Variant, const N: usize, IO> Bq79616<V, N, IO> {
     pub fn set_undervoltage(&mut self, v: MicroVolts) -> Result<MicroVolts, ConfigError> {
         let (code, achieved) = super::register::uv_thresh(v)?;
         self.core.uv = Some(code);
+        Ok(achieved)
+    }
+
+    /// Sets the OT/UT comparator thresholds as % of TSREF (OT 10…39 %, UT 66…80 %; written,
+    /// read back and started with OTUT_CTRL\[OTUT_GO\] round robin at wake / `configure`).
+    /// Returns the achieved (OT %, UT %). The GPIOs must be configured as "ADC and OTUT" inputs
+    /// (GPIO_CONF1…4, e.g. with `write_registers`) and TSREF enabled for the comparators to see
+    /// them.
+    pub fn set_temperature_thresholds(
+        &mut self,
+        ot_percent: u8,
+        ut_percent: u8,
+    ) -> Result<(u8, u8), ConfigError> {
+        let (code, achieved) = super::register::otut_thresh(ot_percent, ut_percent)?;
+        self.core.otut = Some(code);
         Ok(achieved)
     }
 
@@ -937,7 +954,58 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
             self.write_verified(reg::UV_THRESH, "UV_THRESH", &[uv])
                 .await?;
         }
+        if let Some(t) = self.otut {
+            self.write_verified(reg::OTUT_THRESH, "OTUT_THRESH", &[t])
+                .await?;
+            self.write_all(
+                reg::OTUT_CTRL,
+                &[(OvuvCtrl::MODE_ROUND_ROBIN | OvuvCtrl::OVUV_GO).bits()],
+            )
+            .await?;
+        }
         self.clear_faults().await
+    }
+
+    /// Writes `data` (1…8 bytes) to `register` of every device and reads it back
+    /// ([`Error::Verify`] names device and byte), for settings the driver does not cover.
+    pub(crate) async fn write_registers(
+        &mut self,
+        register: u16,
+        data: &[u8],
+    ) -> Result<(), Error<IO::Error>> {
+        if data.is_empty() || data.len() > frame::MAX_WRITE {
+            return Err(Error::InvalidArgument("1…8 data bytes"));
+        }
+        self.write_verified(register, "register (raw write)", data)
+            .await
+    }
+
+    /// Reads `count` (1…128) registers from every device: `out[d][..count]` is device `d`'s
+    /// data where its verdict in the report is good.
+    pub(crate) async fn read_registers(
+        &mut self,
+        register: u16,
+        count: usize,
+        out: &mut [[u8; MAX_RESPONSE]; N],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        let (_, report) = self.read_chain(register, count, out).await?;
+        Ok(report)
+    }
+
+    /// Pauses (`true`) or resumes balancing on every device (BAL_CTRL2\[CB_PAUSE\]), e.g. around
+    /// a cell measurement.
+    pub(crate) async fn pause_balancing(&mut self, pause: bool) -> Result<(), Error<IO::Error>> {
+        let mut v = BalCtrl2::empty();
+        if pause {
+            v |= BalCtrl2::CB_PAUSE;
+        }
+        if self.balance.stop_on_fault {
+            v |= BalCtrl2::FLTSTOP_EN;
+        }
+        if self.balance.thermal_pause {
+            v |= BalCtrl2::OTCB_EN;
+        }
+        self.write_all(reg::BAL_CTRL2, &[v.bits()]).await
     }
 
     /// Wake pings with the data-sheet timing for `N` devices, auto-addressing with read-back
@@ -1618,6 +1686,13 @@ twins! {
         pub fn read_busbar(&mut self, out: &mut [Reading<MicroVolts>]) -> Result<ChainReport, Error<SerialError<B>>>;
         /// GPIO `gpio` (1…8) / TSREF in ppm per device (ratiometric thermistor reading).
         pub fn read_gpio_ratio(&mut self, gpio: u8, out: &mut [Reading<u32>]) -> Result<ChainReport, Error<SerialError<B>>>;
+        /// Writes 1…8 bytes to `register` of every device and reads them back.
+        pub fn write_registers(&mut self, register: u16, data: &[u8]) -> Result<(), Error<SerialError<B>>>;
+        /// Reads `count` registers of every device into `out[d][..count]` (valid where the
+        /// report does not name `d`).
+        pub fn read_registers(&mut self, register: u16, count: usize, out: &mut [[u8; MAX_RESPONSE]; N]) -> Result<ChainReport, Error<SerialError<B>>>;
+        /// Pauses or resumes balancing (BAL_CTRL2\[CB_PAUSE\]).
+        pub fn pause_balancing(&mut self, pause: bool) -> Result<(), Error<SerialError<B>>>;
         /// FAULT_SUMMARY … FAULT_UT of every device, decoded.
         pub fn read_fault_registers(&mut self, out: &mut [Reading<FaultRegisters>]) -> Result<ChainReport, Error<SerialError<B>>>;
     }

@@ -915,6 +915,10 @@ impl<const N: usize> VirtualChip for Bq79616Stack<N> {
     }
     fn balancing(&self, device: usize) -> u32 {
         self.devs.get(device).map_or(0, |d| {
+            if d.ctrl[0x2F] & 0x40 != 0 {
+                // BAL_CTRL2[CB_PAUSE]: every switch open.
+                return 0;
+            }
             let mut m = d.bal_mask;
             for cell in 0..16 {
                 if self.now_ns >= d.bal_end_ns[cell] {
