@@ -291,3 +291,114 @@ fn driver_sends_the_documented_sequences() {
         let _ = sim.with(|m| m.inner.device_count());
     });
 }
+
+/// Puts junk on the line: `stale` bytes before each command is answered (left over from an
+/// earlier exchange) or `inline` bytes in front of the response itself.
+struct Noisy<const N: usize> {
+    inner: Bq79616Stack<N>,
+    stale: usize,
+    inline: usize,
+    junk_left: usize,
+}
+
+impl<const N: usize> Clock for Noisy<N> {
+    fn advance_ns(&mut self, ns: u64) {
+        self.inner.advance_ns(ns)
+    }
+}
+
+impl<const N: usize> UartModel for Noisy<N> {
+    fn receive(&mut self, bytes: &[u8]) -> Result<(), SimError> {
+        self.junk_left = self.inline;
+        self.inner.receive(bytes)
+    }
+    fn pending(&self) -> usize {
+        self.inner.pending() + self.junk_left + self.stale
+    }
+    fn transmit(&mut self, buf: &mut [u8]) -> usize {
+        if self.stale > 0 || (self.junk_left > 0 && self.inner.pending() > 0) {
+            if let Some(b) = buf.first_mut() {
+                *b = 0x5A;
+                if self.stale > 0 {
+                    self.stale -= 1;
+                } else {
+                    self.junk_left -= 1;
+                }
+                return 1;
+            }
+        }
+        if self.inner.pending() == 0 {
+            self.junk_left = 0;
+        }
+        self.inner.transmit(buf)
+    }
+    fn line_low(&mut self, low: bool) {
+        self.inner.line_low(low)
+    }
+}
+
+#[test]
+fn stale_bytes_are_drained_and_inline_junk_never_becomes_data() {
+    for flavour in 0..2 {
+        let sim = Sim::new(Noisy {
+            inner: Bq79616Stack::<4>::bridge(16),
+            stale: 0,
+            inline: 0,
+            junk_left: 0,
+        });
+        let mut cells = [Reading::NotConverted; 64];
+        if flavour == 0 {
+            let mut d =
+                Bq79616::<Bq79616Q1, 4, _>::new_bridge(Blocking::new(sim.serial(), sim.delay()));
+            d.bring_up().unwrap();
+            CellMonitor::measure_cells(&mut d, ConversionMode::Normal, &mut cells).unwrap();
+            // Stale bytes waiting before the command: drained, the read is clean.
+            sim.with(|m| m.stale = 13);
+            assert!(
+                CellMonitor::read_cell_voltages(&mut d, &mut cells)
+                    .unwrap()
+                    .is_ok()
+            );
+            assert!(cells.iter().all(Reading::is_valid));
+            // Junk in front of every response: every frame is misaligned, every device fails,
+            // nothing is handed out.
+            sim.with(|m| m.inline = 3);
+            let r = CellMonitor::read_cell_voltages(&mut d, &mut cells).unwrap();
+            assert_eq!(r.failed.len(), 4);
+            assert!(!cells.iter().any(Reading::is_valid));
+            sim.with(|m| m.inline = 0);
+            assert!(
+                CellMonitor::read_cell_voltages(&mut d, &mut cells)
+                    .unwrap()
+                    .is_ok()
+            );
+        } else {
+            let mut d =
+                Bq79616::<Bq79616Q1, 4, _>::new_bridge(Async::new(sim.serial(), sim.delay()));
+            block_on(d.bring_up()).unwrap();
+            block_on(AsyncCellMonitor::measure_cells(
+                &mut d,
+                ConversionMode::Normal,
+                &mut cells,
+            ))
+            .unwrap();
+            sim.with(|m| m.stale = 13);
+            assert!(
+                block_on(AsyncCellMonitor::read_cell_voltages(&mut d, &mut cells))
+                    .unwrap()
+                    .is_ok()
+            );
+            assert!(cells.iter().all(Reading::is_valid));
+            sim.with(|m| m.inline = 3);
+            let r = block_on(AsyncCellMonitor::read_cell_voltages(&mut d, &mut cells)).unwrap();
+            assert_eq!(r.failed.len(), 4);
+            assert!(!cells.iter().any(Reading::is_valid));
+            sim.with(|m| m.inline = 0);
+            assert!(
+                block_on(AsyncCellMonitor::read_cell_voltages(&mut d, &mut cells))
+                    .unwrap()
+                    .is_ok()
+            );
+        }
+    }
+}
