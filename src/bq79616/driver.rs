@@ -102,10 +102,26 @@ pub mod timing {
     pub const SHUTDOWN_ENTRY_US: u32 = 20_000;
     /// tRST after CONTROL1\[SOFT_RESET\] (SLUSE81E §8.6, 1 ms).
     pub const SOFT_RESET_US: u32 = 1_000;
-    /// First-byte deadline of a response (not a data-sheet figure: daisy-chain latency is a few
-    /// µs per device; 2 ms is far above it and still bounds a silent chain).
-    pub const RESPONSE_LATENCY_US: u32 = 2_000;
-    /// Time per received byte counted into the deadline (2 × the 10 µs of a byte at 1 Mbaud).
+    /// tWAIT_READ_MAX of the BQ79600-Q1 data sheet (SLUSEA0 §7.3.2.1.2.2, "Flow to Read/Write
+    /// BQ79600-Q1"): a read answered by `devices` stack devices with `bytes` bytes in all
+    /// (payload and overhead) takes at most `(devices − 1) × 3 µs × 2 + bytes × 10 µs + 100 µs`.
+    /// The driver waits this plus [`RESPONSE_MARGIN_US`] for a response to be complete; a
+    /// device whose frame has not come by then is
+    /// [`FaultReason::NoResponse`](crate::error::FaultReason::NoResponse).
+    pub const fn read_wait_us(devices: usize, bytes: usize) -> u32 {
+        let d = if devices == 0 { 0 } else { devices - 1 };
+        let us = d * 6 + bytes * 10 + 100;
+        if us > u32::MAX as usize {
+            u32::MAX
+        } else {
+            us as u32
+        }
+    }
+    /// Margin on top of [`read_wait_us`] (host UART driver and interrupt latency; the crate's
+    /// choice).
+    pub const RESPONSE_MARGIN_US: u32 = 500;
+    /// Time per byte allowed for each further frame once a response has started (2 × the
+    /// 10 µs of a byte at 1 Mbaud).
     pub const RESPONSE_PER_BYTE_US: u32 = 20;
     /// Quiet time that ends a drain of stale input before a command.
     pub const DRAIN_QUIET_US: u32 = 20;
@@ -569,9 +585,10 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
             .await
     }
 
-    fn deadline(&self, bytes: usize) -> u32 {
-        timing::RESPONSE_LATENCY_US
-            .saturating_add((bytes as u32).saturating_mul(timing::RESPONSE_PER_BYTE_US))
+    /// Deadline for the first byte … last byte of a response of `bytes` bytes from `devices`
+    /// devices: [`timing::read_wait_us`] plus [`timing::RESPONSE_MARGIN_US`].
+    fn deadline(&self, devices: usize, bytes: usize) -> u32 {
+        timing::read_wait_us(devices, bytes).saturating_add(timing::RESPONSE_MARGIN_US)
     }
 
     /// One read of `count` registers from every monitor, `frames[d][..count]` = device `d`'s
@@ -610,7 +627,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
                 let buf = scratch.get_mut(..flen).unwrap_or(&mut []);
                 buf.fill(0xFF);
                 let wait = if pos == 0 {
-                    self.deadline(flen)
+                    self.deadline(g.len(), flen.saturating_mul(g.len()))
                 } else {
                     timing::RESPONSE_PER_BYTE_US.saturating_mul(flen as u32)
                 };
@@ -743,7 +760,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
             rx.fill(0xFF);
             let n = self
                 .io
-                .read_within(rx, self.deadline(flen))
+                .read_within(rx, self.deadline(usize::from(addr).max(1), flen))
                 .await
                 .map_err(Error::Bus)?;
             if n == 0 {
@@ -903,7 +920,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
             for _ in 0..n {
                 let got = self
                     .io
-                    .read_within(&mut sink, self.deadline(7))
+                    .read_within(&mut sink, self.deadline(usize::from(n), 7 * usize::from(n)))
                     .await
                     .map_err(Error::Bus)?;
                 if got < sink.len() {
@@ -1014,6 +1031,9 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
     /// [`Error::Integrity`] with [`FaultReason::NoResponse`] naming the first missing device;
     /// the devices before it are addressed and usable.
     pub(crate) async fn bring_up(&mut self) -> Result<(), Error<IO::Error>> {
+        if self.ngroups > 1 {
+            self.unsplit().await?;
+        }
         self.wake_pings().await?;
         let n = N.clamp(1, 63) as u8;
         let reachable = self.auto_address().await?;
@@ -1178,6 +1198,18 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
             reverse: if lowest <= n { n + 1 - lowest } else { 0 },
             unreachable,
         })
+    }
+
+    /// Turns the devices of a reverse group back to the forward direction: the bridge in
+    /// reverse, then a broadcast-reverse CONTROL1 = 0 (DIR_SEL cleared) that every device
+    /// reached from the top end takes — the bridge too, which leaves it forward.
+    async fn unsplit(&mut self) -> Result<(), Error<IO::Error>> {
+        self.bridge_direction(true).await?;
+        self.write_raw(Request::BroadcastWriteReverse, 0, reg::CONTROL1, &[0])
+            .await?;
+        self.bridge_reverse = false;
+        self.reset_groups();
+        Ok(())
     }
 
     /// Sends the stack and the bridge to SHUTDOWN (CONTROL1\[GOTO_SHUTDOWN\] to the monitors,
