@@ -130,6 +130,16 @@ proptest! {
     }
 
     #[test]
+    fn ntc_interpolation_stays_between_neighbours(r in 100_000u32..900_000, a in -40_000i32..125_000, b in -40_000i32..125_000) {
+        let t = [(100_000, bms_afe::units::MilliCelsius(a)), (900_000, bms_afe::units::MilliCelsius(b))];
+        let got = convert::ntc_temperature(r, &t).unwrap().0;
+        prop_assert!(got >= a.min(b) && got <= a.max(b));
+        // Reversed order gives the same curve.
+        let rev = [t[1], t[0]];
+        prop_assert!((convert::ntc_temperature(r, &rev).unwrap().0 - got).abs() <= 1);
+    }
+
+    #[test]
     fn cell_conversion_is_exact_integer_math(code in any::<u16>()) {
         let r = convert::cell_reading(code);
         if code == 0x8000 {

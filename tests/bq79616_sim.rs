@@ -522,3 +522,26 @@ fn thresholds_raw_registers_and_balance_pause() {
     assert_eq!(e.kind(), ErrorKind::Verify);
     assert_eq!(e.device(), Some(0));
 }
+
+#[test]
+fn thermistor_through_a_curve() {
+    let sim = Sim::new(Bq79616Stack::<2>::bridge(16));
+    let mut d = Bq79616::<Bq79616Q1, 2, _>::new_bridge(Blocking::new(sim.serial(), sim.delay()));
+    d.bring_up().unwrap();
+    // The virtual GPIOs read half of TSREF: 25 °C on this curve.
+    let curve = [
+        (300_000, MilliCelsius(60_000)),
+        (500_000, MilliCelsius(25_000)),
+        (700_000, MilliCelsius(0)),
+    ];
+    let mut t = [Reading::NotConverted; 2];
+    assert!(d.read_thermistors(1, &curve, &mut t).unwrap().is_ok());
+    assert_eq!(t, [Reading::Valid(MilliCelsius(25_000)); 2]);
+    let narrow = [(600_000, MilliCelsius(10_000)), (700_000, MilliCelsius(0))];
+    d.read_thermistors(1, &narrow, &mut t).unwrap();
+    assert_eq!(
+        t,
+        [Reading::NotConverted; 2],
+        "outside the curve is not a temperature"
+    );
+}

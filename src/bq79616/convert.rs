@@ -120,6 +120,45 @@ pub const fn ratio_ppm(gpio: u16, tsref: u16) -> Option<u32> {
     Some(((g * 1_000_000 + t / 2) / t) as u32)
 }
 
+/// A thermistor curve: (GPIO/TSREF ratio in ppm, temperature) points from the NTC's data sheet
+/// and the board's divider, sorted by ratio (either direction). [`ntc_temperature`] interpolates
+/// linearly between neighbours; outside the table there is no value.
+pub type NtcTable<'a> = &'a [(u32, MilliCelsius)];
+
+/// The temperature of a ratiometric reading by linear interpolation in `table` (integers only).
+/// `None` outside the table or for a table of fewer than two points.
+///
+/// ```
+/// use bms_afe::bq79616::convert::ntc_temperature;
+/// use bms_afe::units::MilliCelsius;
+/// // NTC to ground, pull-up to TSREF: hot = low ratio.
+/// let t = [(200_000, MilliCelsius(80_000)), (500_000, MilliCelsius(25_000)), (800_000, MilliCelsius(-20_000))];
+/// assert_eq!(ntc_temperature(500_000, &t), Some(MilliCelsius(25_000)));
+/// assert_eq!(ntc_temperature(350_000, &t), Some(MilliCelsius(52_500)));
+/// assert_eq!(ntc_temperature(900_000, &t), None);
+/// ```
+pub fn ntc_temperature(ratio_ppm: u32, table: NtcTable<'_>) -> Option<MilliCelsius> {
+    for w in table.windows(2) {
+        let [(r0, t0), (r1, t1)] = w else {
+            continue;
+        };
+        let (lo, hi) = if r0 <= r1 { (*r0, *r1) } else { (*r1, *r0) };
+        if ratio_ppm < lo || ratio_ppm > hi {
+            continue;
+        }
+        if r0 == r1 {
+            return Some(*t0);
+        }
+        let dr = i64::from(*r1) - i64::from(*r0);
+        let dt = i64::from(t1.0) - i64::from(t0.0);
+        let x = i64::from(ratio_ppm) - i64::from(*r0);
+        return Some(MilliCelsius(
+            (i64::from(t0.0) + div_round(x * dt, dr.abs()) * dr.signum()) as i32,
+        ));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

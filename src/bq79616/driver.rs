@@ -1435,6 +1435,32 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
         Ok(report)
     }
 
+    /// GPIO `gpio` of every device as a temperature through the thermistor curve `table`
+    /// ([`convert::ntc_temperature`]); a ratio outside the table is [`Reading::NotConverted`].
+    pub(crate) async fn read_thermistors(
+        &mut self,
+        gpio: u8,
+        table: &[(u32, MilliCelsius)],
+        out: &mut [Reading<MilliCelsius>],
+    ) -> Result<ChainReport, Error<IO::Error>> {
+        if out.len() != N {
+            return Err(Error::InvalidArgument("out.len() != device_count"));
+        }
+        let mut ratios = [Reading::NotConverted; N];
+        let report = self.read_gpio_ratio(gpio, &mut ratios).await?;
+        for (o, r) in out.iter_mut().zip(ratios.iter()) {
+            *o = match *r {
+                Reading::Valid(ppm) => match convert::ntc_temperature(ppm, table) {
+                    Some(t) => Reading::Valid(t),
+                    None => Reading::NotConverted,
+                },
+                Reading::NotConverted => Reading::NotConverted,
+                Reading::Failed(f) => Reading::Failed(f),
+            };
+        }
+        Ok(report)
+    }
+
     /// The fault registers of every device (one 21-byte read from FAULT_SUMMARY).
     pub(crate) async fn read_fault_registers(
         &mut self,
@@ -1725,6 +1751,9 @@ twins! {
         pub fn read_registers(&mut self, register: u16, count: usize, out: &mut [[u8; MAX_RESPONSE]; N]) -> Result<ChainReport, Error<SerialError<B>>>;
         /// Pauses or resumes balancing (BAL_CTRL2\[CB_PAUSE\]).
         pub fn pause_balancing(&mut self, pause: bool) -> Result<(), Error<SerialError<B>>>;
+        /// GPIO `gpio` of every device as a temperature through the thermistor curve `table`
+        /// ((ratio ppm, temperature) points, see [`convert::ntc_temperature`]).
+        pub fn read_thermistors(&mut self, gpio: u8, table: &[(u32, MilliCelsius)], out: &mut [Reading<MilliCelsius>]) -> Result<ChainReport, Error<SerialError<B>>>;
         /// FAULT_SUMMARY … FAULT_UT of every device, decoded.
         pub fn read_fault_registers(&mut self, out: &mut [Reading<FaultRegisters>]) -> Result<ChainReport, Error<SerialError<B>>>;
     }
