@@ -545,3 +545,34 @@ fn thermistor_through_a_curve() {
         "outside the curve is not a temperature"
     );
 }
+
+#[test]
+fn sleep_and_sleep_to_active_keep_the_settings() {
+    for base in [false, true] {
+        let sim = Sim::new(if base {
+            Bq79616Stack::<3>::base(10)
+        } else {
+            Bq79616Stack::<3>::bridge(10)
+        });
+        let io = Blocking::new(sim.serial(), sim.delay());
+        let mut d = if base {
+            Bq79616::<Bq79616Q1, 3, _>::new_base(io)
+        } else {
+            Bq79616::<Bq79616Q1, 3, _>::new_bridge(io)
+        };
+        d.set_active_cells(10).unwrap();
+        d.bring_up().unwrap();
+        d.sleep().unwrap();
+        let mut out = [Reading::Valid(MicroVolts(0)); 30];
+        let r = CellMonitor::read_cell_voltages(&mut d, &mut out).unwrap();
+        // Asleep: nobody answers (on the base, the base itself sleeps).
+        assert_eq!(r.failed.len(), 3, "base = {base}");
+        let t0 = sim.with(|s| s.elapsed_ns().unwrap());
+        d.wake_from_sleep().unwrap();
+        assert!(sim.with(|s| s.elapsed_ns().unwrap()) - t0 >= 3 * 230_000);
+        // Addresses and ACTIVE_CELL survived: no bring-up needed.
+        assert_eq!(sim.with(|s| s.active_cells(2)), Some(10));
+        let r = CellMonitor::measure_cells(&mut d, ConversionMode::Normal, &mut out).unwrap();
+        assert!(r.is_ok(), "base = {base}: {r:?}");
+    }
+}

@@ -96,6 +96,11 @@ pub mod timing {
     /// COMM CLEAR: the line held low for 15–20 bit periods (TI BQ796xx sample code); 18 µs at
     /// 1 Mbaud.
     pub const COMM_CLEAR_US: u32 = 18;
+    /// SLEEPtoACTIVE ping low time for a base device: 250–300 µs (TI BQ796xx sample code); the
+    /// middle is used.
+    pub const SLEEP_TO_ACTIVE_PING_US: u32 = 275;
+    /// tSU(SLP2ACT) per device: 230 µs (SLUSE81E §8.6) — each device forwards the tone after it.
+    pub const SLEEP_TO_ACTIVE_PER_DEVICE_US: u32 = 230;
     /// tSLP: ACTIVE → SLEEP (SLUSE81E §8.6, 100 µs).
     pub const SLEEP_ENTRY_US: u32 = 100;
     /// tSHTDN: ACTIVE → SHUTDOWN (SLUSE81E §8.6, 20 ms).
@@ -1240,6 +1245,46 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
         Ok(())
     }
 
+    /// Wakes the monitors from SLEEP with their settings kept: the bridge's
+    /// CONTROL1\[SEND_SLPTOACT\] (or, on a base device, a 275 µs SLEEPtoACTIVE ping), a wait of
+    /// tSU(SLP2ACT) = 230 µs per device (SLUSE81E §8.6), then every address read back. A device
+    /// that does not answer is [`Error::Integrity`] naming it (a WAKE and bring-up is then
+    /// needed).
+    pub(crate) async fn wake_from_sleep(&mut self) -> Result<(), Error<IO::Error>> {
+        let n = N.clamp(1, 63) as u32;
+        match self.topology {
+            Topology::Bridge => {
+                self.bridge_reverse = false;
+                self.write_raw(
+                    Request::SingleWrite,
+                    0,
+                    reg::CONTROL1,
+                    &[Control1::SEND_SLPTOACT.bits()],
+                )
+                .await?;
+            }
+            Topology::Base => {
+                if !self.io.can_hold_tx_low() {
+                    return Err(Error::InvalidArgument(
+                        "the SLEEPtoACTIVE ping needs a SerialLine that can hold TX low",
+                    ));
+                }
+                self.io.hold_tx_low(timing::SLEEP_TO_ACTIVE_PING_US).await;
+            }
+        }
+        self.io
+            .delay_us(timing::SLEEP_TO_ACTIVE_PER_DEVICE_US.saturating_mul(n))
+            .await;
+        let k = self.detect_chain_length().await?;
+        if usize::from(k) < N {
+            return Err(Error::Integrity(DeviceFault {
+                device: k,
+                reason: FaultReason::NoResponse,
+            }));
+        }
+        Ok(())
+    }
+
     /// COMM CLEAR: holds TX low for 15–20 bit periods so every receiver drops a torn frame,
     /// then throws away whatever input is pending.
     pub(crate) async fn comm_clear(&mut self) -> Result<(), Error<IO::Error>> {
@@ -1729,6 +1774,9 @@ twins! {
         pub fn clear_faults(&mut self) -> Result<(), Error<SerialError<B>>>;
         /// Puts the monitors to SLEEP (bridge stays awake).
         pub fn sleep(&mut self) -> Result<(), Error<SerialError<B>>>;
+        /// Wakes the monitors from SLEEP keeping their settings (SLEEPtoACTIVE), then reads every
+        /// address back.
+        pub fn wake_from_sleep(&mut self) -> Result<(), Error<SerialError<B>>>;
         /// Puts the stack and the bridge into SHUTDOWN.
         pub fn shutdown(&mut self) -> Result<(), Error<SerialError<B>>>;
         /// COMM CLEAR (TX low for 18 bit periods) and a drain of pending input.

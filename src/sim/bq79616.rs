@@ -94,6 +94,7 @@ fn cb_seconds(code: u8) -> u64 {
 #[derive(Debug, Clone, Copy)]
 struct Dev {
     awake: bool,
+    sleeping: bool,
     ready_at: u64,
     dir0: Option<u8>,
     dir1: Option<u8>,
@@ -123,6 +124,7 @@ impl Dev {
     fn new() -> Self {
         let mut d = Self {
             awake: false,
+            sleeping: false,
             ready_at: 0,
             dir0: None,
             dir1: None,
@@ -282,9 +284,15 @@ impl Dev {
                 if v & 0x02 != 0 {
                     self.reset();
                 }
-                if v & 0x0C != 0 {
+                if v & 0x08 != 0 {
+                    // SHUTDOWN: everything volatile is lost.
                     self.awake = false;
+                    self.sleeping = false;
                     self.reset();
+                } else if v & 0x04 != 0 {
+                    // SLEEP keeps the settings; only SLEEPtoACTIVE keeps them on the way back.
+                    self.awake = false;
+                    self.sleeping = true;
                 }
             }
             0x030D => {
@@ -505,9 +513,30 @@ impl<const N: usize> Bq79616Stack<N> {
             }
             if let Some(d) = self.devs.get_mut(p) {
                 if !d.awake {
+                    d.sleeping = false;
                     d.reset();
                     d.awake = true;
                     d.ready_at = t + WAKE_STEP_NS * (p - start + 1) as u64;
+                }
+            }
+        }
+    }
+
+    /// A SLEEPtoACTIVE tone: sleeping devices wake with their settings, device `p` ready
+    /// `(p + 1) × 230 µs` later (SLUSE81E tSU(SLP2ACT)); a device in SHUTDOWN does not react.
+    fn sleep_to_active(&mut self, start: usize) {
+        let t = self.now_ns;
+        for p in start..N {
+            if self.break_after.is_some_and(|a| p > a) {
+                break;
+            }
+            if let Some(d) = self.devs.get_mut(p) {
+                if d.sleeping {
+                    d.sleeping = false;
+                    d.awake = true;
+                    d.ready_at = t + 230_000 * (p - start + 1) as u64;
+                } else if !d.awake {
+                    break;
                 }
             }
         }
@@ -583,6 +612,9 @@ impl<const N: usize> Bq79616Stack<N> {
                         if v & 0x20 != 0 {
                             let start = 0;
                             self.wake_stack(start);
+                        }
+                        if v & 0x10 != 0 {
+                            self.sleep_to_active(0);
                         }
                         if v & 0x0C != 0 {
                             self.bridge.awake = false;
@@ -818,12 +850,16 @@ impl<const N: usize> UartModel for Bq79616Stack<N> {
         } else if (2_000..=2_500).contains(&us) {
             if !self.devs.first().is_some_and(|d| d.awake) {
                 if let Some(d) = self.devs.first_mut() {
+                    d.sleeping = false;
                     d.reset();
                     d.awake = true;
                     d.ready_at = self.now_ns + 10_000_000;
                 }
                 self.wake_stack(1);
             }
+        } else if (250..=300).contains(&us) {
+            // SLEEPtoACTIVE ping on the base (TI sample: 250–300 µs).
+            self.sleep_to_active(0);
         } else if (7_000..=13_000).contains(&us) {
             if let Some(d) = self.devs.first_mut() {
                 d.awake = false;
@@ -932,6 +968,7 @@ impl<const N: usize> VirtualChip for Bq79616Stack<N> {
         self.bridge.awake = false;
         for d in &mut self.devs {
             d.awake = false;
+            d.sleeping = false;
             d.reset();
         }
     }
