@@ -10,7 +10,7 @@
 //!
 //! [`BridgeSpi`] wraps an `embedded_hal` `SpiDevice` and the SPI_RDY input (`InputPin`
 //! blocking, `embedded_hal_async::digital::Wait` async) and an optional
-//! [`SerialLine`](crate::io::SerialLine) for the wake ping. It is a bus for
+//! [`SerialLine`] for the wake ping. It is a bus for
 //! [`Blocking`](crate::io::Blocking) / [`Async`](crate::io::Async) like
 //! [`Serial`](crate::io::Serial), so [`Bq79616`](super::Bq79616) runs over it unchanged: every
 //! read is bounded the same way (blocking: SPI_RDY polled with the delay; async: waiting for
@@ -23,7 +23,7 @@
 //! SPI_RDY for writes.
 //!
 //! Not verified: the MOSI level during reads (the `SpiDevice` `Read` operation sends the
-//! HAL's fill word); the wake ping over SPI (here the [`SerialLine`](crate::io::SerialLine)
+//! HAL's fill word); the wake ping over SPI (here the [`SerialLine`]
 //! holds the line low, as on UART).
 
 use core::fmt;
