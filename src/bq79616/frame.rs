@@ -259,10 +259,11 @@ pub fn parse_response(
     if frame.len() != response_len(count) || count == 0 || count > MAX_READ {
         return Err(FaultReason::Framing);
     }
-    if frame.iter().all(|&b| b == 0) || frame.iter().all(|&b| b == 0xFF) {
-        return Err(FaultReason::NoResponse);
-    }
     if !crc_ok(frame) {
+        // Classify the failure: a line that nobody drove reads as all 0xFF (or all 0).
+        if frame.iter().all(|&b| b == 0) || frame.iter().all(|&b| b == 0xFF) {
+            return Err(FaultReason::NoResponse);
+        }
         let body = frame.get(..frame.len() - 2).unwrap_or(&[]);
         let tail = frame.get(frame.len() - 2..).unwrap_or(&[0, 0]);
         let received = u16::from_le_bytes([
