@@ -576,3 +576,23 @@ fn sleep_and_sleep_to_active_keep_the_settings() {
         assert!(r.is_ok(), "base = {base}: {r:?}");
     }
 }
+
+#[test]
+fn bridge_registers() {
+    let sim = Sim::new(Bq79616Stack::<1>::bridge(16));
+    let mut d = Bq79616::<Bq79616Q1, 1, _>::new_bridge(Blocking::new(sim.serial(), sim.delay()));
+    d.bring_up().unwrap();
+    // TI's BQ79600 sample: DEV_CONF1 reads 0x14 after auto-addressing.
+    assert_eq!(d.read_bridge(0x2001).unwrap(), 0x14);
+    d.write_bridge(0x2005, 0x5A).unwrap();
+    assert_eq!(d.read_bridge(0x2005).unwrap(), 0x5A);
+    // A register that does not keep the value is a read-back error naming the register.
+    let e = d.write_bridge(0x2030, 0x22).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Verify);
+    let base = Sim::new(Bq79616Stack::<1>::base(16));
+    let mut b = Bq79616::<Bq79616Q1, 1, _>::new_base(Blocking::new(base.serial(), base.delay()));
+    assert_eq!(
+        b.read_bridge(0x2001).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
+}

@@ -344,6 +344,7 @@ impl Dev {
 
 #[derive(Debug, Clone, Copy)]
 struct Bridge {
+    regs: [u8; 0x40],
     awake: bool,
     ready_at: u64,
     reverse: bool,
@@ -395,6 +396,7 @@ impl<const N: usize> Bq79616Stack<N> {
             ring: false,
             cells: cells.clamp(6, 16),
             bridge: Bridge {
+                regs: [0; 0x40],
                 awake: false,
                 ready_at: 0,
                 reverse: false,
@@ -593,6 +595,7 @@ impl<const N: usize> Bq79616Stack<N> {
                         0x2001 => 0x14,
                         0x0309 => u8::from(self.bridge.reverse) << 7,
                         0x2120 => 0x00,
+                        r @ 0x2002..=0x203F => self.bridge.regs[usize::from(r - 0x2000)],
                         _ => 0,
                     };
                 }
@@ -604,7 +607,13 @@ impl<const N: usize> Bq79616Stack<N> {
             }
             _ => {
                 for (i, &v) in data.iter().enumerate() {
-                    if register.wrapping_add(i as u16) == 0x0309 {
+                    let r = register.wrapping_add(i as u16);
+                    if (0x2002..=0x202F).contains(&r) {
+                        // Configuration registers keep what is written (FAULT_RST 0x2030 and
+                        // up are commands).
+                        self.bridge.regs[usize::from(r - 0x2000)] = v;
+                    }
+                    if r == 0x0309 {
                         self.bridge.reverse = v & 0x80 != 0;
                         if v & 0x01 != 0 {
                             self.bridge.addr_wr = true;
