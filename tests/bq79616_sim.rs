@@ -260,6 +260,7 @@ fn broken_cable_then_ring_recovery_reads_every_device() {
             );
             assert_eq!(r.first_fault.unwrap().device, 10);
             let ring = Drv::recover_ring(&mut d).await.unwrap();
+            assert!(!ring.intact);
             assert_eq!(ring.break_after, Some(9));
             assert_eq!(ring.forward, 10);
             assert_eq!(ring.reverse, 6);
@@ -293,6 +294,13 @@ fn broken_cable_without_ring_reports_unreachable() {
         let ring = Drv::recover_ring(&mut d).await.unwrap();
         assert_eq!(ring.break_after, Some(1));
         assert_eq!(ring.reverse, 0);
+        // Nothing broken: nothing changes.
+        sim.with(|s| s.clear_faults());
+        Drv::bring_up(&mut d).await.unwrap();
+        let ring = Drv::recover_ring(&mut d).await.unwrap();
+        assert!(ring.intact && ring.break_after.is_none() && !Drv::is_split(&d));
+        sim.with(|s| s.inject(InjectedFault::BreakAfter { after: 1 }));
+        let ring = Drv::recover_ring(&mut d).await.unwrap();
         assert_eq!(ring.unreachable.iter().collect::<Vec<_>>(), [2, 3]);
         let mut out = [Reading::NotConverted; 64];
         let r = Drv::measure_cells(&mut d, ConversionMode::Normal, &mut out)

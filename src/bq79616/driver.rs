@@ -170,8 +170,10 @@ impl Group {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RingStatus {
-    /// Device index after which the forward path is broken (`None`: the forward path reaches
-    /// every device and nothing was changed).
+    /// `true` if the forward path reaches every device (then nothing was changed).
+    pub intact: bool,
+    /// Device index after which the forward path is broken: the last device still answering
+    /// forward (`None` if intact, or if not even device 0 answers forward).
     pub break_after: Option<u8>,
     /// Devices now read in the forward direction (index 0 up).
     pub forward: u8,
@@ -1135,6 +1137,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
         let k = self.detect_chain_length().await?;
         if k >= n {
             return Ok(RingStatus {
+                intact: true,
                 break_after: None,
                 forward: n,
                 reverse: 0,
@@ -1238,7 +1241,8 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
         }
         self.bridge_direction(self.groups[0].reverse).await?;
         Ok(RingStatus {
-            break_after: Some(k.saturating_sub(1)),
+            intact: false,
+            break_after: k.checked_sub(1),
             forward: k,
             reverse: if lowest <= n { n + 1 - lowest } else { 0 },
             unreachable,
