@@ -27,6 +27,7 @@ pub const DIETEMP_LSB_MC: i32 = 25;
 pub const BUSBAR_LSB_CENTI_UV: i32 = 3_052;
 
 /// The 16-bit result in `bytes[0..2]` (high byte first); `None` for a short slice.
+#[inline]
 pub fn word(bytes: &[u8]) -> Option<u16> {
     match bytes {
         [hi, lo, ..] => Some(u16::from_be_bytes([*hi, *lo])),
@@ -52,12 +53,20 @@ const fn div_round(num: i64, den: i64) -> i64 {
 /// assert_eq!(cell_uv(0x445D), MicroVolts(3_337_966));
 /// assert_eq!(cell_uv(0xFFFF), MicroVolts(-191));
 /// ```
+#[inline]
 pub const fn cell_uv(code: u16) -> MicroVolts {
-    let c = code as i16 as i64;
-    MicroVolts(div_round(c * VCELL_LSB_NUM as i64, VCELL_LSB_DEN as i64) as i32)
+    // |code| ≤ 32768, so code × 19 073 stays below 2^31: i32 arithmetic is exact.
+    let p = code as i16 as i32 * VCELL_LSB_NUM;
+    let half = VCELL_LSB_DEN / 2;
+    MicroVolts(if p >= 0 {
+        (p + half) / VCELL_LSB_DEN
+    } else {
+        (p - half) / VCELL_LSB_DEN
+    })
 }
 
 /// A VCELL code as a [`Reading`]: 0x8000 is [`Reading::NotConverted`].
+#[inline]
 pub const fn cell_reading(code: u16) -> Reading<MicroVolts> {
     if code == NOT_CONVERTED {
         Reading::NotConverted

@@ -600,11 +600,11 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
 
     /// One read of `count` registers from every monitor, `frames[d][..count]` = device `d`'s
     /// data where `verdict[d]` is `None`. Devices already good in `done` are not changed.
-    async fn read_once(
+    async fn read_once<const L: usize>(
         &mut self,
         register: u16,
         count: usize,
-        frames: &mut [[u8; MAX_RESPONSE]; N],
+        frames: &mut [[u8; L]; N],
         verdict: &mut Verdicts<N>,
         done: &mut DeviceSet,
     ) -> Result<(), Error<IO::Error>> {
@@ -711,13 +711,13 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
 
     /// Reads `count` registers from every monitor with retries (the whole command is
     /// re-issued while a device failed). Returns the per-device verdicts.
-    async fn read_chain(
+    async fn read_chain<const L: usize>(
         &mut self,
         register: u16,
         count: usize,
-        frames: &mut [[u8; MAX_RESPONSE]; N],
+        frames: &mut [[u8; L]; N],
     ) -> Result<(Verdicts<N>, ChainReport), Error<IO::Error>> {
-        if count == 0 || count > frame::MAX_READ {
+        if count == 0 || count > frame::MAX_READ || count > L {
             return Err(Error::InvalidArgument("read length"));
         }
         let mut verdict: Verdicts<N> = [Some(FaultReason::NoResponse); N];
@@ -797,7 +797,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
         data: &[u8],
     ) -> Result<(), Error<IO::Error>> {
         self.write_all(register, data).await?;
-        let mut frames = [[0u8; MAX_RESPONSE]; N];
+        let mut frames = [[0u8; frame::MAX_WRITE]; N];
         let (verdict, report) = self.read_chain(register, data.len(), &mut frames).await?;
         report.into_result()?;
         for (i, f) in frames.iter().enumerate() {
@@ -1372,7 +1372,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
         if out.len() != N * c {
             return Err(Error::InvalidArgument("out.len() != device_count × cells"));
         }
-        let mut frames = [[0u8; MAX_RESPONSE]; N];
+        let mut frames = [[0u8; 32]; N];
         let (verdict, report) = self
             .read_chain(reg::vcell_hi(self.cells), 2 * c, &mut frames)
             .await?;
@@ -1410,7 +1410,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
         register: u16,
         out: &mut [Option<u16>; N],
     ) -> Result<ChainReport, Error<IO::Error>> {
-        let mut frames = [[0u8; MAX_RESPONSE]; N];
+        let mut frames = [[0u8; 2]; N];
         let (verdict, report) = self.read_chain(register, 2, &mut frames).await?;
         for (d, o) in out.iter_mut().enumerate() {
             *o = match verdict.get(d).copied().flatten() {
@@ -1496,7 +1496,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
             return Err(Error::InvalidArgument("out.len() != device_count"));
         }
         let count = usize::from(reg::GPIO1_HI - reg::TSREF_HI) + 2 * usize::from(gpio);
-        let mut frames = [[0u8; MAX_RESPONSE]; N];
+        let mut frames = [[0u8; 18]; N];
         let (verdict, report) = self.read_chain(reg::TSREF_HI, count, &mut frames).await?;
         for (d, o) in out.iter_mut().enumerate() {
             *o = match verdict.get(d).copied().flatten() {
@@ -1558,7 +1558,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
         if out.len() != N {
             return Err(Error::InvalidArgument("out.len() != device_count"));
         }
-        let mut frames = [[0u8; MAX_RESPONSE]; N];
+        let mut frames = [[0u8; FAULT_BLOCK]; N];
         let (verdict, report) = self
             .read_chain(reg::FAULT_SUMMARY, FAULT_BLOCK, &mut frames)
             .await?;
@@ -1620,7 +1620,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
                 .await?;
         }
         // Read every timer back.
-        let mut frames = [[0u8; MAX_RESPONSE]; N];
+        let mut frames = [[0u8; 16]; N];
         let (verdict, report) = self
             .read_chain(reg::CB_CELL16_CTRL, 16, &mut frames)
             .await?;
@@ -1738,7 +1738,7 @@ impl<V: Variant, const N: usize, IO: SerialIo> MonitorCore for Core<V, N, IO> {
         let hint = self.start_main_adc(ConversionMode::Normal).await?;
         self.io.delay_us(hint.0).await;
         let c = usize::from(self.cells);
-        let mut frames = [[0u8; MAX_RESPONSE]; N];
+        let mut frames = [[0u8; 32]; N];
         let (verdict, report) = self
             .read_chain(reg::vcell_hi(self.cells), 2 * c, &mut frames)
             .await?;
