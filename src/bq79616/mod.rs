@@ -18,6 +18,19 @@
 //! | [`spi`] | the BQ79600 SPI host link with its SPI_RDY handshake ([`BridgeSpi`]) |
 //! | [`Bq79616`] | the driver, blocking and async, implementing [`CellMonitor`](crate::CellMonitor) |
 //!
+//! # Host links
+//!
+//! | topology | bus | constructor |
+//! |---|---|---|
+//! | MCU UART → BQ79600 → N × BQ7961x | [`Serial`](crate::io::Serial) (`embedded_io` 0.6 UART + [`SerialLine`](crate::io::SerialLine) for the wake ping) | [`Bq79616::new_bridge`] |
+//! | MCU SPI → BQ79600 → N × BQ7961x | [`BridgeSpi`] (`SpiDevice` + SPI_RDY `InputPin` / `Wait`) | [`Bq79616::new_bridge`] |
+//! | MCU UART → base BQ7961x → N − 1 stack devices | [`Serial`](crate::io::Serial) | [`Bq79616::new_base`] |
+//!
+//! The bus goes into [`Blocking`](crate::io::Blocking) or [`Async`](crate::io::Async) with a
+//! delay; every public method exists on both with the same name (blocking `fn`, async
+//! `async fn`), generated from one async core as for the other families, and both implement
+//! [`CellMonitor`](crate::CellMonitor) / [`AsyncCellMonitor`](crate::AsyncCellMonitor).
+//!
 //! # Bring-up
 //!
 //! [`Bq79616::bring_up`] (also `CellMonitor::wake`): wake pings, auto-addressing (DLL-sync
