@@ -604,3 +604,34 @@ fn bridge_registers() {
         ErrorKind::InvalidArgument
     );
 }
+
+#[test]
+fn comm_clear_drops_a_torn_frame() {
+    use embedded_io::Write;
+    for clear in [true, false] {
+        let sim = Sim::new(Bq79616Stack::<2>::bridge(16));
+        let mut d =
+            Bq79616::<Bq79616Q1, 2, _>::new_bridge(Blocking::new(sim.serial(), sim.delay()));
+        d.bring_up().unwrap();
+        let mut cells = [Reading::NotConverted; 32];
+        CellMonitor::measure_cells(&mut d, ConversionMode::Normal, &mut cells).unwrap();
+        // A frame torn off half-way (e.g. by a reset of the host) sits in the receivers.
+        sim.uart().write_all(&[0x80, 0x01, 0x05]).unwrap();
+        sim.with(|s| s.reset_stats());
+        if clear {
+            d.comm_clear().unwrap();
+        }
+        let r = CellMonitor::read_cell_voltages(&mut d, &mut cells).unwrap();
+        let dropped = sim.with(|s| s.stats().dropped);
+        if clear {
+            assert!(r.is_ok());
+            assert_eq!(dropped, 0, "nothing to resynchronise after COMM CLEAR");
+        } else {
+            // Without it the receivers resynchronise by dropping bytes (the command is lost
+            // and re-issued); no wrong data either way.
+            assert!(dropped > 0);
+            assert!(cells.iter().all(|c| !c.is_valid()
+                || matches!(c, Reading::Valid(v) if (v.0 - 3_600_000).abs() <= 96)));
+        }
+    }
+}
