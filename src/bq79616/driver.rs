@@ -14,7 +14,8 @@ use crate::units::{MicroAmps, MicroVolts, Microseconds, MilliCelsius};
 use super::convert;
 use super::frame::{self, MAX_RESPONSE, Request};
 use super::register::{
-    AdcCtrl1, BalCtrl2, BalStat, CommCtrl, Control1, FaultSummary, OvuvCtrl, bridge, reg,
+    AdcCtrl1, BalCtrl2, BalStat, CommCtrl, Control1, FaultComm1, FaultComm2, FaultSummary,
+    OvuvCtrl, bridge, reg,
 };
 
 mod private {
@@ -284,6 +285,15 @@ impl FaultRegisters {
         FaultSummary::from_bits_retain(self.summary)
     }
 
+    /// FAULT_COMM1 (UART) and FAULT_COMM2 (daisy chain COMH/COML) as flags: where on the
+    /// path this device saw communication faults.
+    pub fn comm_flags(&self) -> (FaultComm1, FaultComm2) {
+        (
+            FaultComm1::from_bits_retain(self.comm[0]),
+            FaultComm2::from_bits_retain(self.comm[1]),
+        )
+    }
+
     /// The common [`Faults`] view (`raw` = FAULT_SUMMARY).
     pub fn to_faults(&self, cells: u8) -> Faults {
         let mask = if cells >= 16 {
@@ -527,6 +537,36 @@ impl<V: Variant, const N: usize, IO> Core<V, N, IO> {
     }
     fn cell_mask(&self) -> u32 {
         (1u32 << self.cells) - 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fault_block_decodes_at_the_data_sheet_offsets() {
+        let mut b = [0u8; FAULT_BLOCK];
+        b[0] = 0b0001_0100; // FAULT_SUMMARY: COMM and OVUV
+        b[3] = 0b0000_0110; // FAULT_COMM1 (0x0530): COMMCLR_DET | UART_RC
+        b[4] = 0b1000_0001; // FAULT_COMM2: COML_TR | COMH_BIT
+        b[0x0F] = 0x80; // FAULT_OV1 (0x053C): cell 16
+        b[0x10] = 0x01; // FAULT_OV2: cell 1
+        b[0x12] = 0x02; // FAULT_UV2 (0x053F): cell 2
+        b[0x13] = 0x04; // FAULT_OT (0x0540): GPIO3
+        let r = FaultRegisters::decode(&b).unwrap();
+        assert_eq!(r.ov, 0x8001);
+        assert_eq!(r.uv, 0x0002);
+        assert_eq!(r.ot, 0x04);
+        let (c1, c2) = r.comm_flags();
+        assert_eq!(c1, FaultComm1::COMMCLR_DET | FaultComm1::UART_RC);
+        assert_eq!(c2, FaultComm2::COML_TR | FaultComm2::COMH_BIT);
+        assert_eq!(r.summary_flags(), FaultSummary::COMM | FaultSummary::OVUV);
+        let f = r.to_faults(14);
+        assert_eq!(f.overvoltage, 0x0001, "cell 16 is not active on 14 cells");
+        assert_eq!(f.undervoltage, 0x0002);
+        assert!(f.over_temperature && !f.internal);
+        assert!(FaultRegisters::decode(&b[..20]).is_none());
     }
 }
 

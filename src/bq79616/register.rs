@@ -199,6 +199,46 @@ bitflags! {
 }
 
 bitflags! {
+    /// FAULT_COMM1 (0x0530, SLUSE81E): UART faults of this device.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct FaultComm1: u8 {
+        /// Unexpected STOP condition (also set by a COMM CLEAR or a SLEEPtoACTIVE in ACTIVE).
+        const STOP_DET = 1 << 0;
+        /// COMM CLEAR detected (also by a SLEEPtoACTIVE ping, or WAKE in ACTIVE).
+        const COMMCLR_DET = 1 << 1;
+        /// UART fault while receiving a command frame (details: DEBUG_UART_RC).
+        const UART_RC = 1 << 2;
+        /// UART fault while receiving a response frame (DEBUG_UART_RR_TR).
+        const UART_RR = 1 << 3;
+        /// UART fault while transmitting a response frame (DEBUG_UART_RR_TR).
+        const UART_TR = 1 << 4;
+    }
+}
+
+bitflags! {
+    /// FAULT_COMM2 (0x0531, SLUSE81E): daisy-chain (COMH/COML) faults of this device.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct FaultComm2: u8 {
+        /// COMH bit-level fault.
+        const COMH_BIT = 1 << 0;
+        /// COMH byte fault receiving a command frame.
+        const COMH_RC = 1 << 1;
+        /// COMH byte fault receiving a response frame.
+        const COMH_RR = 1 << 2;
+        /// COMH byte fault transmitting a response frame.
+        const COMH_TR = 1 << 3;
+        /// COML bit-level fault.
+        const COML_BIT = 1 << 4;
+        /// COML byte fault receiving a command frame.
+        const COML_RC = 1 << 5;
+        /// COML byte fault receiving a response frame.
+        const COML_RR = 1 << 6;
+        /// COML byte fault transmitting a response frame.
+        const COML_TR = 1 << 7;
+    }
+}
+
+bitflags! {
     /// BAL_CTRL2 (0x032F, SLUSE81E).
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct BalCtrl2: u8 {
