@@ -10,7 +10,7 @@ use bms_afe::monitor::{
     AsyncCellMonitor, CellMonitor, ChainReport, ConversionMode, Faults, Reading,
 };
 use bms_afe::sim::bq79616::Bq79616Stack;
-use bms_afe::sim::{InjectedFault, Sim, SimDelay, SimError, SimLine, SimUart, VirtualChip};
+use bms_afe::sim::{Clock, InjectedFault, Sim, SimDelay, SimError, SimLine, SimUart, VirtualChip};
 use bms_afe::units::{MicroVolts, MilliCelsius};
 
 mod common;
@@ -634,4 +634,23 @@ fn comm_clear_drops_a_torn_frame() {
                 || matches!(c, Reading::Valid(v) if (v.0 - 3_600_000).abs() <= 96)));
         }
     }
+}
+
+#[test]
+fn odd_even_balancing_allows_adjacent_cells() {
+    use bms_afe::bq79616::BalanceConfig;
+    let sim = Sim::new(Bq79616Stack::<1>::bridge(16));
+    let mut d = Bq79616::<Bq79616Q1, 1, _>::new_bridge(Blocking::new(sim.serial(), sim.delay()));
+    d.bring_up().unwrap();
+    let (cfg, secs) = BalanceConfig::for_seconds(600).unwrap();
+    assert_eq!(secs, 600);
+    let (cfg, duty) = cfg.with_odd_even(45).unwrap();
+    assert_eq!(duty, 30);
+    assert!(BalanceConfig::default().with_odd_even(4).is_err());
+    d.set_balance_config(cfg).unwrap();
+    CellMonitor::set_balancing(&mut d, &[0b1111]).unwrap();
+    // Odd cells (1 and 3) for the first 30 s, then the even ones.
+    assert_eq!(sim.with(|s| s.balancing(0)), 0b0101);
+    sim.with(|s| s.advance_ns(31_000_000_000));
+    assert_eq!(sim.with(|s| s.balancing(0)), 0b1010);
 }

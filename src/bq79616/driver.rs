@@ -195,6 +195,12 @@ pub struct BalanceConfig {
     pub stop_on_fault: bool,
     /// BAL_CTRL2\[OTCB_EN\]: pause on thermistor overtemperature.
     pub thermal_pause: bool,
+    /// BAL_CTRL2\[AUTO_BAL\]: the device alternates odd and even cells itself, switching every
+    /// `duty_code` period; adjacent cells may then be selected together. Off: the driver
+    /// refuses adjacent cells.
+    pub odd_even: bool,
+    /// BAL_CTRL1\[DUTY2:0\] (see [`DUTY_TIMES_S`](super::register::DUTY_TIMES_S)).
+    pub duty_code: u8,
 }
 
 impl BalanceConfig {
@@ -213,11 +219,25 @@ impl BalanceConfig {
         Ok((
             Self {
                 timer_code: code,
-                stop_on_fault: true,
-                thermal_pause: true,
+                ..Self::default()
             },
             achieved,
         ))
+    }
+
+    /// Automatic odd/even balancing switching every `duty_seconds` (rounded down to a DUTY
+    /// step, at least 5 s). Returns the config and the achieved duty time.
+    pub fn with_odd_even(mut self, duty_seconds: u32) -> Result<(Self, u32), ConfigError> {
+        let (code, achieved) =
+            super::register::duty(duty_seconds).ok_or(ConfigError::OutOfRange {
+                field: "odd/even duty time (s)",
+                value: i64::from(duty_seconds),
+                min: 5,
+                max: 1_800,
+            })?;
+        self.odd_even = true;
+        self.duty_code = code;
+        Ok((self, achieved))
     }
 }
 
@@ -228,6 +248,8 @@ impl Default for BalanceConfig {
             timer_code: 0x04,
             stop_on_fault: true,
             thermal_pause: true,
+            odd_even: false,
+            duty_code: 0,
         }
     }
 }
@@ -449,6 +471,14 @@ impl<V: Variant, const N: usize, IO> Bq79616<V, N, IO> {
 
     /// Balancing settings used by `set_balancing`.
     pub fn set_balance_config(&mut self, cfg: BalanceConfig) -> Result<(), ConfigError> {
+        if cfg.duty_code > 7 {
+            return Err(ConfigError::OutOfRange {
+                field: "balancing duty code",
+                value: i64::from(cfg.duty_code),
+                min: 0,
+                max: 7,
+            });
+        }
         if cfg.timer_code == 0 || cfg.timer_code > 0x1F {
             return Err(ConfigError::OutOfRange {
                 field: "balancing timer code",
@@ -1628,9 +1658,9 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
                     available: u16::from(self.cells),
                 });
             }
-            if m & (m >> 1) != 0 {
+            if m & (m >> 1) != 0 && !self.balance.odd_even {
                 return Err(ConfigError::Conflict(
-                    "adjacent cells cannot balance at the same time",
+                    "adjacent cells cannot balance at the same time (use odd/even balancing)",
                 ));
             }
         }
@@ -1684,7 +1714,14 @@ impl<V: Variant, const N: usize, IO: SerialIo> Core<V, N, IO> {
                 }
             }
         }
+        if self.balance.odd_even {
+            self.write_all(reg::BAL_CTRL1, &[self.balance.duty_code & 7])
+                .await?;
+        }
         let mut go = BalCtrl2::BAL_GO;
+        if self.balance.odd_even {
+            go |= BalCtrl2::AUTO_BAL;
+        }
         if self.balance.stop_on_fault {
             go |= BalCtrl2::FLTSTOP_EN;
         }

@@ -439,6 +439,21 @@ pub const BALANCE_TIMES_S: [u32; 32] = [
     28_800, 30_600, 32_400, 36_000,
 ];
 
+/// BAL_CTRL1 \[DUTY2:0\] (0x032E, SLUSE81E): how long automatic odd/even balancing stays on
+/// one set before switching: 5 s, 10 s, 30 s, 60 s, 5 min, 10 min, 20 min, 30 min.
+pub const DUTY_TIMES_S: [u32; 8] = [5, 10, 30, 60, 300, 600, 1_200, 1_800];
+
+/// The largest DUTY code whose time is at most `seconds`, and its time (`None` below 5 s).
+pub fn duty(seconds: u32) -> Option<(u8, u32)> {
+    let mut best = None;
+    for (i, &t) in DUTY_TIMES_S.iter().enumerate() {
+        if t <= seconds {
+            best = Some((i as u8, t));
+        }
+    }
+    best
+}
+
 /// The largest timer code whose time is at most `seconds` (0 = off), and its time.
 pub fn balance_timer(seconds: u32) -> (u8, u32) {
     let mut best = (0u8, 0u32);
@@ -488,6 +503,10 @@ mod tests {
         assert_eq!(balance_timer(7_200), (16, 7_200));
         assert_eq!(balance_timer(9_000), (17, 9_000));
         assert_eq!(active_cell_code(16), Some(10));
+        assert_eq!(duty(4), None);
+        assert_eq!(duty(5), Some((0, 5)));
+        assert_eq!(duty(299), Some((3, 60)));
+        assert_eq!(duty(u32::MAX), Some((7, 1_800)));
         assert_eq!(active_cell_code(5), None);
     }
 }

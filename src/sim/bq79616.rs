@@ -118,6 +118,8 @@ struct Dev {
     bal_end_ns: [u64; 16],
     bal_mask: u16,
     bal_stat: u8,
+    bal_t0: u64,
+    bal_auto: bool,
 }
 
 impl Dev {
@@ -148,6 +150,8 @@ impl Dev {
             bal_end_ns: [0; 16],
             bal_mask: 0,
             bal_stat: 0,
+            bal_t0: 0,
+            bal_auto: false,
         };
         d.reset();
         d
@@ -323,7 +327,9 @@ impl Dev {
                                 now + cb_seconds(code) * 1_000_000_000;
                         }
                     }
-                    if mask & (mask >> 1) != 0 {
+                    self.bal_t0 = now;
+                    self.bal_auto = v & 0x01 != 0;
+                    if mask & (mask >> 1) != 0 && !self.bal_auto {
                         self.bal_stat = 0x80;
                         self.bal_mask = 0;
                     } else {
@@ -965,6 +971,13 @@ impl<const N: usize> VirtualChip for Bq79616Stack<N> {
                 return 0;
             }
             let mut m = d.bal_mask;
+            if d.bal_auto {
+                // Odd cells (1, 3, …) first, then even, switching every DUTY period.
+                let duty_s =
+                    [5u64, 10, 30, 60, 300, 600, 1_200, 1_800][usize::from(d.ctrl[0x2E] & 7)];
+                let phase = (self.now_ns.saturating_sub(d.bal_t0) / (duty_s * 1_000_000_000)) % 2;
+                m &= if phase == 0 { 0x5555 } else { 0xAAAA };
+            }
             for cell in 0..16 {
                 if self.now_ns >= d.bal_end_ns[cell] {
                     m &= !(1 << cell);
