@@ -16,9 +16,7 @@
 use std::process::ExitCode;
 
 use bms_afe::bq769x2::data_memory::{DaConfig, PinFunction, TempPin, UserAmps, UserVolts};
-use bms_afe::bq769x2::{
-    Bq769x2, Bq76952, Config, Fets, SafetyA, Security, SecurityKeys, SettingsSource,
-};
+use bms_afe::bq769x2::{Bq769x2, Bq76952, Config, Fets, SafetyA, Security, SecurityKeys};
 use bms_afe::io::Blocking;
 use bms_afe::monitor::{CellMonitor, ConversionMode, Reading};
 use bms_afe::units::MicroVolts;
@@ -79,7 +77,7 @@ fn bring_up<B: I2c, D: DelayNs>(
     println!("1. probe");
     let info = step("probe", d.probe())?;
     println!(
-        "   DEVICE_NUMBER {:#06x} ({}), security {:?}",
+        "   DEVICE_NUMBER {:#06x} ({}), security {}",
         info.device_number,
         match info.matches_variant {
             Some(true) => "BQ76952 as expected (0x7695 is not confirmed by a TI document)",
@@ -89,14 +87,8 @@ fn bring_up<B: I2c, D: DelayNs>(
         info.security
     );
     println!(
-        "   units {:?} / {:?}, Vcell Mode {:#06x} ({})",
-        info.da_config.user_volts,
-        info.da_config.user_amps,
-        info.vcell_mode,
-        match info.settings {
-            SettingsSource::Device => "read from the chip",
-            SettingsSource::Assumed => "ASSUMED: sealed, re-read after unsealing",
-        }
+        "   units: {}; Vcell Mode {:#06x} ({})",
+        info.da_config, info.vcell_mode, info.settings
     );
     if let Some(fw) = step("FW_VERSION", d.read_fw_version()) {
         println!("   FW_VERSION bytes {fw:02x?}");
@@ -107,7 +99,10 @@ fn bring_up<B: I2c, D: DelayNs>(
         step("unseal", d.unseal(o.unseal))?;
     }
     step("full access", d.full_access(o.full))?;
-    println!("   security {:?}", d.security().ok());
+    match d.security() {
+        Ok(s) => println!("   security {s}"),
+        Err(e) => println!("   security unknown ({e})"),
+    }
 
     if o.write {
         println!("3. configure (one CONFIG_UPDATE session, every setting read back)");
@@ -144,7 +139,7 @@ fn bring_up<B: I2c, D: DelayNs>(
         show(
             "Enabled Protections A",
             cfg.enabled_protections_a(SafetyA::SCD | SafetyA::OCD1 | SafetyA::COV | SafetyA::CUV)
-                .map(|p| format!("{p:?}")),
+                .map(|p| p.to_string()),
         );
         let volts = if o.cells > 7 {
             UserVolts::Centivolt
@@ -154,7 +149,7 @@ fn bring_up<B: I2c, D: DelayNs>(
         show(
             "DA Configuration",
             cfg.da_configuration(DaConfig::new(UserAmps::Milliamp, volts))
-                .map(|da| format!("{:?} / {:?}", da.user_volts, da.user_amps)),
+                .map(|da| da.to_string()),
         );
         show(
             "TS1",
@@ -169,21 +164,19 @@ fn bring_up<B: I2c, D: DelayNs>(
 
         println!("4. FETs");
         let st = step("FETs", d.enable_autonomous_fets())?;
-        println!("   Manufacturing Status {st:?}");
+        println!("   Manufacturing Status {st}");
         step("FETs", d.set_fets(Fets::CHG | Fets::DSG))?;
-        println!(
-            "   allowed {:?}, FET Status {:?}",
-            d.fet_intent(),
-            d.read_fet_status().ok()
-        );
+        let allowed = d.fet_intent().map_or("none".to_string(), |f| f.to_string());
+        match d.read_fet_status() {
+            Ok(st) => println!("   allowed {allowed}, FET Status {st}"),
+            Err(e) => println!("   allowed {allowed}, FET Status unreadable ({e})"),
+        }
     } else {
         println!("3./4. configure and FETs skipped (read-only; pass --write to change the chip)");
         // Units and cell map as programmed in the chip (readable now that it is unsealed).
         let (da, vcell) = step("DA Configuration / Vcell Mode", d.read_units_and_cell_map())?;
         println!(
-            "   units {:?} / {:?}, Vcell Mode {vcell:#06x}: {} cells",
-            da.user_volts,
-            da.user_amps,
+            "   units: {da}; Vcell Mode {vcell:#06x}: {} cells",
             d.cell_count()
         );
         if let Some(cells) = o.cells_given {
@@ -206,7 +199,7 @@ fn bring_up<B: I2c, D: DelayNs>(
     for (i, c) in cells.iter().enumerate() {
         match c {
             Reading::Valid(v) => println!("   cell {:>2}: {v}", i + 1),
-            other => println!("   cell {:>2}: {other:?}", i + 1),
+            other => println!("   cell {:>2}: {other}", i + 1),
         }
     }
     let valid: Vec<MicroVolts> = cells.iter().filter_map(|c| c.valid()).collect();
@@ -217,7 +210,7 @@ fn bring_up<B: I2c, D: DelayNs>(
     step("stack", d.measure_stack_voltages(&mut stack))?;
     match stack[0] {
         Reading::Valid(v) => println!("   stack {v}"),
-        other => println!("   stack {other:?}"),
+        other => println!("   stack {other}"),
     }
     if let Some(i) = step("current", d.read_current())? {
         println!("   current {i}");
@@ -234,9 +227,9 @@ fn bring_up<B: I2c, D: DelayNs>(
     let mut faults = [Reading::NotConverted];
     step("faults", d.read_faults(&mut faults))?;
     match faults[0] {
-        Reading::Valid(f) if f.any() => println!("   faults: {f:?}"),
+        Reading::Valid(f) if f.any() => println!("   faults: {f}"),
         Reading::Valid(_) => println!("   faults: none"),
-        other => println!("   faults: {other:?}"),
+        other => println!("   faults: {other}"),
     }
 
     if o.write {
@@ -357,13 +350,13 @@ fn simulated(o: &mut Options) -> bool {
         Err(_) => true,
     };
     println!(
-        "   corrupted frame {} ({:?})",
+        "   corrupted frame {} (cell 1: {})",
         if detected {
             "detected, no value handed out"
         } else {
             "NOT DETECTED"
         },
-        cells.first()
+        cells[0]
     );
     detected
 }

@@ -96,7 +96,7 @@ fn hint<E: core::fmt::Debug>(e: &Error<E>, devices: usize) -> String {
         Error::Timeout(what) => {
             format!("{what}: an ADC never finished — check VREG/VREF1/VREF2 capacitors")
         }
-        other => format!("{other:?}"),
+        other => other.to_string(),
     }
 }
 
@@ -126,8 +126,7 @@ impl Run {
             }
             Ok(rep) => {
                 self.failures += 1;
-                let devs: Vec<_> = rep.failed.iter().collect();
-                println!("  ✗ {name}: devices {devs:?} failed");
+                println!("  ✗ {name}: {rep}");
                 if let Some(f) = rep.first_fault {
                     println!("      → {}", hint::<E>(&Error::Integrity(f), self.devices));
                 }
@@ -135,7 +134,7 @@ impl Run {
             }
             Err(e) => {
                 self.failures += 1;
-                println!("  ✗ {name}: {e:?}");
+                println!("  ✗ {name}: {e}");
                 println!("      → {}", hint(&e, self.devices));
                 false
             }
@@ -459,7 +458,7 @@ fn run_hw(o: &Options, path: &str) -> usize {
         Ok(s) => s,
         Err(e) => {
             eprintln!(
-                "cannot open {path}: {e:?}\n  → is SPI enabled (dtparam=spi=on) and do you have access (group spi)?"
+                "cannot open {path}: {e}\n  → is SPI enabled (dtparam=spi=on) and do you have access (group spi)?"
             );
             return 1;
         }
@@ -470,7 +469,7 @@ fn run_hw(o: &Options, path: &str) -> usize {
         .mode(SpiModeFlags::SPI_MODE_3)
         .build();
     if let Err(e) = spi.configure(&opts) {
-        eprintln!("cannot configure {path}: {e:?}");
+        eprintln!("cannot configure {path}: {e}");
         return 1;
     }
     let spi = std::cell::Cell::new(Some(spi));

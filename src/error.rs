@@ -186,6 +186,20 @@ pub enum Error<E> {
         /// What the device reported.
         what: &'static str,
     },
+    /// The operation needs an access (security) state the chip is not in — e.g. a bq769x2
+    /// that is SEALED refuses data-memory reads and FET_ENABLE until it is unsealed. Raised
+    /// before anything is changed (the driver reads the state first) or when the chip's
+    /// answer shows the refusal. The names are the data sheet's.
+    NeedsAccess {
+        /// Device index.
+        device: u8,
+        /// The operation refused, e.g. `"CONFIG_UPDATE"` or `"FET_ENABLE"`.
+        operation: &'static str,
+        /// The state the chip reported, e.g. `"SEALED"`.
+        state: &'static str,
+        /// The state the operation needs, e.g. `"UNSEALED"` or `"FULLACCESS"`.
+        needs: &'static str,
+    },
 }
 
 /// The kind of an [`Error`], without the bus error type.
@@ -209,6 +223,8 @@ pub enum ErrorKind {
     Verify,
     /// [`Error::Device`].
     Device,
+    /// [`Error::NeedsAccess`].
+    NeedsAccess,
 }
 
 impl<E> Error<E> {
@@ -226,6 +242,7 @@ impl<E> Error<E> {
             Self::Config(_) => ErrorKind::Config,
             Self::Verify(_) => ErrorKind::Verify,
             Self::Device { .. } => ErrorKind::Device,
+            Self::NeedsAccess { .. } => ErrorKind::NeedsAccess,
         }
     }
 
@@ -235,6 +252,7 @@ impl<E> Error<E> {
             Self::Integrity(f) => Some(f.device),
             Self::Verify(v) => Some(v.device),
             Self::Device { device, .. } => Some(*device),
+            Self::NeedsAccess { device, .. } => Some(*device),
             _ => None,
         }
     }
@@ -266,6 +284,15 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
                 v.device, v.register, v.offset, v.expected, v.actual
             ),
             Self::Device { device, what } => write!(f, "device {device}: {what}"),
+            Self::NeedsAccess {
+                device,
+                operation,
+                state,
+                needs,
+            } => write!(
+                f,
+                "device {device}: {operation} needs {needs}, the chip is {state}"
+            ),
         }
     }
 }
@@ -311,5 +338,17 @@ mod tests {
             "invalid configuration: x = 7 is outside 0..=5"
         );
         assert_eq!(c.device(), None);
+        let a: Error<()> = Error::NeedsAccess {
+            device: 0,
+            operation: "CONFIG_UPDATE",
+            state: "SEALED",
+            needs: "FULLACCESS",
+        };
+        assert_eq!(a.kind(), ErrorKind::NeedsAccess);
+        assert_eq!(a.device(), Some(0));
+        assert_eq!(
+            a.to_string(),
+            "device 0: CONFIG_UPDATE needs FULLACCESS, the chip is SEALED"
+        );
     }
 }

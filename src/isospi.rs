@@ -4,6 +4,9 @@
 //!
 //! # Frames (LTC6812-DS "Data Link Layer", Table 59; ADBMS6830B-DS "Command Format")
 //!
+//! The short document names are those of the [`ltc681x`](crate::ltc681x#sources) and
+//! [`adbms6830`](crate::adbms6830#sources) sources tables (number, revision, URL).
+//!
 //! * Command: `CMD0 CMD1 PEC0 PEC1` (4 bytes, big-endian, PEC15 over CMD0..1).
 //! * Read: the command, then `L` bytes per device (`L − 2` data bytes and a 2-byte data PEC),
 //!   **device 0 (nearest the host) first**. One chip-select frame for the whole chain:
@@ -35,7 +38,7 @@ pub const fn command(cc: u16) -> [u8; 4] {
 
 /// Declares `pub const NAME: [u8; 4] = command(code);` frames with their docs (each family
 /// keeps its own command table: the same code means different things on LTC681x and
-/// ADBMS6830, adi.md §6.2).
+/// ADBMS6830: LTC6812-DS Table 36 vs ADBMS6830B-DS Table 50).
 macro_rules! commands {
     ($($(#[$m:meta])* $name:ident = $cc:expr;)*) => {
         $( $(#[$m])* pub const $name: [u8; 4] = $crate::isospi::command($cc); )*
@@ -261,7 +264,7 @@ pub async fn wake_chain<IO: SpiIo>(
 }
 
 /// Wakes isoSPI ports that went IDLE (no activity for longer than tIDLE, 4.3 ms minimum on
-/// LTC681x and ADBMS6830, adi.md §3.8/§6.6) while the cores stayed up: one dummy frame per
+/// LTC681x and ADBMS6830: LTC6812-DS and ADBMS6830B-DS electrical tables, tIDLE) while the cores stayed up: one dummy frame per
 /// device, `ready_us` (≥ tREADY, 10 µs max) apart. A frame reaching an idle port only wakes
 /// it and is lost there, so each frame gets one port further up the chain. `dummy` should be
 /// a read command that does not move any counter (RDCFGA on both families).
@@ -336,6 +339,132 @@ pub async fn poll_done_counted<IO: SpiIo>(
     Ok(None)
 }
 
+// ---- chains whose length is known only at run time -------------------------------------
+//
+// The same frames as above over the first `frames.len()` devices of a buffer sized for the
+// compile-time capacity: a driver with capacity N running `n <= N` devices sends and reads
+// exactly `4 + L·n` bytes, as a chain of `n` expects.
+
+/// [`verify_chain`] over a slice: `out[d]` receives device `d`'s verdict, for
+/// `d < min(frames.len(), out.len())`.
+pub fn verify_chain_into<const L: usize>(
+    frames: &[[u8; L]],
+    pec: DataPec,
+    out: &mut [Result<u8, FaultReason>],
+) {
+    for (o, f) in out.iter_mut().zip(frames) {
+        *o = check_frame(f, pec);
+    }
+}
+
+/// [`report`] over a slice of verdicts (device `d` = index `d`).
+pub fn report_slice(verdicts: &[Result<u8, FaultReason>]) -> ChainReport {
+    let mut r = ChainReport::OK;
+    for (d, v) in verdicts.iter().enumerate() {
+        if let Err(reason) = v {
+            r.record(DeviceFault {
+                device: d as u8,
+                reason: *reason,
+            });
+        }
+    }
+    r
+}
+
+/// [`read_chain`] of `frames.len()` devices: the command, then `L · frames.len()` bytes in
+/// one CS frame, device 0 first.
+pub async fn read_chain_slice<IO: SpiIo, const L: usize>(
+    io: &mut IO,
+    cmd: &[u8; 4],
+    frames: &mut [[u8; L]],
+) -> Result<(), IO::Error> {
+    let flat = frames.as_flattened_mut();
+    flat.fill(0xFF);
+    io.transaction(&mut [Operation::Write(cmd), Operation::TransferInPlace(flat)])
+        .await
+}
+
+/// [`read_verified`] of `frames.len()` devices; `verdicts[d]` receives device `d`'s verdict
+/// of the last attempt (`verdicts` as long as `frames`; extra entries are left alone).
+pub async fn read_verified_slice<IO: SpiIo, const L: usize>(
+    io: &mut IO,
+    cmd: &[u8; 4],
+    frames: &mut [[u8; L]],
+    verdicts: &mut [Result<u8, FaultReason>],
+    pec: DataPec,
+    retries: u8,
+) -> Result<(), IO::Error> {
+    let mut attempt = 0;
+    loop {
+        read_chain_slice(io, cmd, frames).await?;
+        verify_chain_into(frames, pec, verdicts);
+        if verdicts.iter().all(Result::is_ok) || attempt >= retries {
+            return Ok(());
+        }
+        attempt += 1;
+    }
+}
+
+/// [`build_write`] of `data.len()` devices (host order in, wire order out: device
+/// `data.len() − 1` first). Uses `min(data.len(), wire.len())` devices.
+pub fn build_write_slice<const L: usize>(data: &[[u8; L]], pec: DataPec, wire: &mut [[u8; L]]) {
+    let n = data.len().min(wire.len());
+    let data = data.get(..n).unwrap_or(&[]);
+    let wire = wire.get_mut(..n).unwrap_or(&mut []);
+    for (w, d) in wire.iter_mut().zip(data.iter().rev()) {
+        *w = *d;
+        seal_frame(w, pec);
+    }
+}
+
+/// [`write_chain`] of `wire.len()` devices.
+pub async fn write_chain_slice<IO: SpiIo, const L: usize>(
+    io: &mut IO,
+    cmd: &[u8; 4],
+    wire: &[[u8; L]],
+) -> Result<(), IO::Error> {
+    io.transaction(&mut [Operation::Write(cmd), Operation::Write(wire.as_flattened())])
+        .await
+}
+
+/// What a chain-length detection read of `capacity + 1` frames shows ([`classify_chain`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChainSeen {
+    /// `k` devices answered, then silence: the chain length.
+    Length(usize),
+    /// A frame past the capacity answered: the chain is longer than `N`.
+    Longer,
+    /// Not a clean "answers, then silence" pattern: device `d` failed with `reason`.
+    Unclear(u8, FaultReason),
+}
+
+/// Classifies the per-slot verdicts of a detection read: `k` good frames then silence is a
+/// length; a good frame past `capacity` means a longer chain; anything else is unclear.
+pub(crate) fn classify_chain(verdicts: &[Result<u8, FaultReason>], capacity: usize) -> ChainSeen {
+    use ChainSeen as Seen;
+    let k = verdicts.iter().take_while(|v| v.is_ok()).count();
+    if k > capacity {
+        return Seen::Longer;
+    }
+    match verdicts.get(k) {
+        Some(Err(FaultReason::NoResponse))
+            if verdicts
+                .iter()
+                .skip(k)
+                .all(|v| *v == Err(FaultReason::NoResponse)) =>
+        {
+            if k == 0 {
+                Seen::Unclear(0, FaultReason::NoResponse)
+            } else {
+                Seen::Length(k)
+            }
+        }
+        // A failed frame (or a silent device with answering ones beyond it): device `k`.
+        Some(Err(r)) => Seen::Unclear(k as u8, *r),
+        _ => Seen::Unclear(k as u8, FaultReason::Framing),
+    }
+}
+
 /// Bytes to clock after a poll command so `clocks` status clocks have passed, plus one byte
 /// to sample.
 pub const fn status_bytes(clocks: usize) -> usize {
@@ -348,7 +477,8 @@ mod tests {
 
     #[test]
     fn command_frames_match_published_vectors() {
-        // protocols/adi.md §2.2, verified against rt-LTC681X and the LTC6804 data sheet.
+        // WRCFGA: LTC6804-DS Table 24; the others: rt-LTC681X `src/commands.rs` (crate ltc681x
+        // 0.6.2, https://github.com/atlas-aero/rt-LTC681X), each recomputed bit-serially.
         assert_eq!(command(0x001), [0x00, 0x01, 0x3D, 0x6E]); // WRCFGA
         assert_eq!(command(0x026), [0x00, 0x26, 0x2C, 0xC8]); // RDCFGB
         assert_eq!(command(0x00B), [0x00, 0x0B, 0x48, 0x36]); // RDCVF
@@ -382,7 +512,7 @@ mod tests {
         // Cleared LTC group: all-FF data with its valid PEC 66 4C (ez-104495) passes.
         let cleared = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x66, 0x4C];
         assert_eq!(verify_frame(&cleared, DataPec::Pec15), Ok(0));
-        // PEC10 with command counter 17 (adi.md §6.1): zeros + 46 82.
+        // PEC10 with command counter 17 (ADBMS6830B-DS "Data PEC", Tables 42/43): zeros + 46 82.
         let z17 = [0, 0, 0, 0, 0, 0, 0x46, 0x82];
         assert_eq!(verify_frame(&z17, DataPec::Pec10), Ok(17));
         assert_eq!(
@@ -404,7 +534,8 @@ mod tests {
         build_write(&host, DataPec::Pec15, &mut wire);
         assert_eq!(wire[0], [0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x22, 0xEE]);
         assert_eq!(wire[1], [0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x28, 0xC0]);
-        // ADBMS6830 default CFGA write PEC10 (adi.md §7.3): 01 00 00 FF 03 00 -> 00 5A.
+        // ADBMS6830 default CFGA write PEC10 (derived from ADBMS6830B-DS "Data PEC" with zero
+        // counter bits; not hardware-verified): 01 00 00 FF 03 00 -> 00 5A.
         let mut f = [0x01, 0x00, 0x00, 0xFF, 0x03, 0x00, 0, 0];
         seal_frame(&mut f, DataPec::Pec10);
         assert_eq!(&f[6..], &[0x00, 0x5A]);
@@ -427,5 +558,41 @@ mod tests {
         assert_eq!(status_bytes(1), 2);
         assert_eq!(status_bytes(16), 3);
         assert_eq!(status_bytes(32), 5);
+    }
+}
+
+#[cfg(test)]
+mod chain_seen_tests {
+    use super::*;
+    use ChainSeen as Seen;
+    use classify_chain as classify;
+
+    const OK: Result<u8, FaultReason> = Ok(0);
+    const SILENT: Result<u8, FaultReason> = Err(FaultReason::NoResponse);
+
+    #[test]
+    fn classify_accepts_only_answers_then_silence() {
+        assert!(matches!(
+            classify(&[OK, OK, OK, SILENT, SILENT], 4),
+            Seen::Length(3)
+        ));
+        assert!(matches!(classify(&[OK, SILENT], 1), Seen::Length(1)));
+        assert!(matches!(classify(&[OK, OK, OK], 2), Seen::Longer));
+        assert!(matches!(
+            classify(&[SILENT, SILENT], 1),
+            Seen::Unclear(0, FaultReason::NoResponse)
+        ));
+        assert!(matches!(
+            classify(&[OK, SILENT, OK, SILENT], 3),
+            Seen::Unclear(1, FaultReason::NoResponse)
+        ));
+        let pec = Err(FaultReason::Pec {
+            expected: 1,
+            received: 2,
+        });
+        assert!(matches!(
+            classify(&[OK, pec, SILENT], 2),
+            Seen::Unclear(1, FaultReason::Pec { .. })
+        ));
     }
 }

@@ -11,6 +11,24 @@
 //! call returns `Ok` with a [`ChainReport`] listing the failed devices, so the other devices'
 //! data stays usable. Bus errors (the SPI/I2C HAL failed) are `Err`.
 //!
+//! # What each family needs before the trait methods work
+//!
+//! Generic code should not need chip knowledge to get a correct answer; where a chip state
+//! matters, this is what the drivers do or require (details in each family's mapping table:
+//! [`ltc681x`](crate::ltc681x#cellmonitor-mapping), [`adbms6830`](crate::adbms6830#mapping-to-cellmonitor),
+//! [`bq769x2`](crate::bq769x2#mapping-onto-cellmonitor)).
+//!
+//! | | LTC681x | ADBMS6830 | bq769x2 |
+//! |---|---|---|---|
+//! | before the first call | `wake` (cores asleep after power-up and after ~2 s without a valid command; `wake` also writes the held configuration again) | `wake` (same reasons) | nothing: any security state, SEALED included |
+//! | chain length | `N` unless `set_device_count` / `detect_device_count`; `device_count()` and every slice length follow it | same | 1 |
+//! | measure / read methods | nothing more: each call wakes idle isoSPI ports itself | same | nothing (direct commands) |
+//! | `set_balancing` | nothing | nothing | nothing in any security state (TI SLUAA81A: host balancing works SEALED), unless the chip's CB_NO_CMD is set; stopping with nothing balancing writes nothing |
+//! | `read_faults` | nothing: the MUX decoder check runs inside each call (a fresh chain reads healthy); OV flags need an OV threshold set (else reported 0, `raw` bit 2) | nothing (status C/D; the SLEEP flag is not a fault) | nothing |
+//!
+//! An operation that needs an access state the chip is not in returns
+//! [`Error::NeedsAccess`] naming the operation, the chip's state and the state needed.
+//!
 //! ```
 //! use bms_afe::monitor::{ChainReport, Reading};
 //! use bms_afe::units::MicroVolts;

@@ -10,7 +10,7 @@ use bms_afe::adbms6830::{Adbms6830, Adbms6830b, CellSource, convert};
 use bms_afe::io::Blocking;
 use bms_afe::isospi::{DataPec, verify_frame};
 use bms_afe::monitor::Reading;
-use bms_afe::units::MicroVolts;
+use bms_afe::units::{MicroVolts, MilliCelsius};
 use embedded_hal::spi::{ErrorType, Operation, SpiDevice};
 use embedded_hal_mock::eh1::delay::NoopDelay;
 use proptest::prelude::*;
@@ -20,17 +20,86 @@ use common::oracle_pec10;
 
 proptest! {
     #[test]
-    fn decoders_never_panic(b in any::<[u8; 6]>(), c in any::<[u8; 6]>(), w in any::<u16>()) {
-        let _ = CfgA::from_bytes(&b);
-        let _ = CfgB::from_bytes(&b);
-        let _ = StatusC::from_bytes(&b);
-        let _ = StatusD::from_bytes(&b);
-        let _ = StatusE::from_bytes(&b);
-        let _ = Comm::from_bytes(&b);
-        let _ = Pwm::from_bytes(&b, &c);
-        let _ = convert::cell(w);
-        let _ = convert::vpv(w);
-        let _ = convert::itmp(w);
+    fn decoders_follow_the_data_sheet_layouts(b in any::<[u8; 6]>(), c in any::<[u8; 6]>(), w in any::<u16>()) {
+        // Every decode asserted field by field against the register layouts of ADBMS6830B-DS
+        // Tables 55/56 (CFGA/CFGB) and the status/COMM/PWM group tables, written out here
+        // bit by bit (an oracle, not the crate's decoder).
+        let bit = |byte: u8, n: u32| (byte >> n) & 1 == 1;
+        let a = CfgA::from_bytes(&b);
+        prop_assert_eq!(a.refon, bit(b[0], 7));
+        prop_assert_eq!(a.cth as u8, b[0] & 0b111);
+        prop_assert_eq!(a.flag_d, b[1]);
+        prop_assert_eq!((a.soakon, a.owrng), (bit(b[2], 7), bit(b[2], 6)));
+        prop_assert_eq!(a.owa, (b[2] & 0b0011_1000) >> 3);
+        let mut gpo = 0u16;
+        for k in 0..8 {
+            gpo |= u16::from(bit(b[3], k)) << k;
+        }
+        gpo |= u16::from(bit(b[4], 0)) << 8 | u16::from(bit(b[4], 1)) << 9;
+        prop_assert_eq!(a.gpo, gpo);
+        prop_assert_eq!((a.snap_st, a.mute_st, a.comm_bk), (bit(b[5], 5), bit(b[5], 4), bit(b[5], 3)));
+        prop_assert_eq!(a.fc, b[5] & 0b111);
+
+        let g = CfgB::from_bytes(&b);
+        // VUV = CFGBR1[3:0] ‖ CFGBR0, VOV = CFGBR2 ‖ CFGBR1[7:4]: 12-bit two's complement.
+        let s12 = |raw: u16| if raw & 0x800 != 0 { raw as i32 - 4096 } else { raw as i32 };
+        prop_assert_eq!(i32::from(g.vuv), s12(u16::from(b[0]) + 256 * u16::from(b[1] % 16)));
+        prop_assert_eq!(i32::from(g.vov), s12(u16::from(b[1] / 16) + 16 * u16::from(b[2])));
+        prop_assert_eq!(g.dtmen, bit(b[3], 7));
+        prop_assert_eq!(g.dtrng == DischargeRange::SixteenMinutes, bit(b[3], 6));
+        prop_assert_eq!(g.dcto, b[3] % 64);
+        prop_assert_eq!(g.dcc, u16::from(b[4]) + 256 * u16::from(b[5]));
+
+        let st = StatusC::from_bytes(&b);
+        prop_assert_eq!(st.cs_fault, u16::from(b[0]) + 256 * u16::from(b[1]));
+        prop_assert_eq!(st.conversion_counter_raw, u16::from(b[2]) + 256 * u16::from(b[3]));
+        prop_assert_eq!((st.supply_flags, st.system_flags), (b[4], b[5]));
+
+        // STATD: bytes 0..3 hold C1UV C1OV C2UV C2OV … (two bits per cell, LSB first),
+        // byte 5 the oscillator counter.
+        let d = StatusD::from_bytes(&b);
+        for cell in 0..16u32 {
+            let byte = b[(cell / 4) as usize];
+            let pos = 2 * (cell % 4);
+            prop_assert_eq!((d.undervoltage >> cell) & 1 == 1, bit(byte, pos), "C{}UV", cell + 1);
+            prop_assert_eq!((d.overvoltage >> cell) & 1 == 1, bit(byte, pos + 1), "C{}OV", cell + 1);
+        }
+        prop_assert_eq!(d.oscillator_counter, b[5]);
+
+        let e = StatusE::from_bytes(&b);
+        prop_assert_eq!(e.gpi, u16::from(b[4]) + 256 * u16::from(b[5] & 0b11));
+        prop_assert_eq!(e.revision, b[5] / 16);
+
+        // COMM: three slots of (ICOM ‖ FCOM, data).
+        let m = Comm::from_bytes(&b);
+        for k in 0..3 {
+            prop_assert_eq!((m.0[k].icom, m.0[k].fcom, m.0[k].data), (b[2 * k] / 16, b[2 * k] % 16, b[2 * k + 1]));
+        }
+
+        // PWM: cell 2k+1 in the low nibble, 2k+2 in the high nibble of byte k; PWMA holds
+        // cells 1–12, PWMB bytes 0–2 cells 13–18.
+        let p = Pwm::from_bytes(&b, &c);
+        for cell in 0..18 {
+            let byte = if cell < 12 { b[cell / 2] } else { c[(cell - 12) / 2] };
+            let want = if cell % 2 == 0 { byte % 16 } else { byte / 16 };
+            prop_assert_eq!(p.duty[cell], want, "cell {}", cell + 1);
+        }
+
+        // Result codes: signed 16 bits × 150 µV + 1.5 V; 0x8000 (cleared) and 0x7FFF (reset)
+        // are no results. VPV × 25 (unverified, see convert::VPV_GAIN); ITMP / 7.5 mV − 273 °C.
+        let signed = i64::from(w as i16);
+        let uv = signed * 150 + 1_500_000;
+        let none = w == 0x8000 || w == 0x7FFF;
+        let want = |v: i64| if none { Reading::NotConverted } else { Reading::Valid(MicroVolts(v as i32)) };
+        prop_assert_eq!(convert::cell(w), want(uv));
+        prop_assert_eq!(convert::vpv(w), want(uv * 25));
+        let t = convert::itmp(w);
+        if none {
+            prop_assert_eq!(t, Reading::NotConverted);
+        } else {
+            // m°C = µV / 7.5 (exact: the 150 µV step is 20 m°C).
+            prop_assert_eq!(t, Reading::Valid(MilliCelsius((uv * 1000 / 7500 - 273_000) as i32)));
+        }
     }
 
     #[test]

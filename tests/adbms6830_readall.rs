@@ -17,7 +17,7 @@
 //! by the crate; tests/oracles.rs checks them against the published vectors.
 
 use bms_afe::Error;
-use bms_afe::adbms6830::command::{self, Adcv, Inc};
+use bms_afe::adbms6830::command::{self, Inc};
 use bms_afe::adbms6830::readall::{
     AS_DATA_LEN, AS_FRAME_LEN, AuxStatus, CS_DATA_LEN, CS_FRAME_LEN, decode_as, decode_as_data,
     decode_cs, decode_cs_data,
@@ -336,10 +336,11 @@ fn wire_bad_pec_and_counter_fail_the_device() {
 }
 
 #[test]
-fn wire_redundancy_check_uses_rdcsall_when_read_all_is_on() {
-    // Single device: read-all on by default. wake_idle (RDCFGA), ADCV RD=1 single shot
-    // (0x360, counted: CC 0 → 1), the 9.6 ms wait exceeds tIDLE so wake_idle again, then ONE
-    // RDCSALL frame (instead of 2 × 34-byte or 12 × 8-byte reads) and RDSTATC.
+fn wire_redundancy_check_with_read_all_uses_the_34_byte_read_alls() {
+    // Read-all on: wake_idle (RDCFGA), ADCV RD=1 single shot (0x360, counted: CC 0 → 1), the
+    // 9.6 ms wait exceeds tIDLE so wake_idle again, then RDCVALL (0x00C) and RDSALL (0x010),
+    // two 34-byte frames whose PEC10 catches every double-bit error — never the 66-byte
+    // RDCSALL, whose PEC10 does not — and RDSTATC.
     let rdcfga = oracle_cmd(0x002);
     let mut c = [0x2710u16; 16];
     c[15] = 0x2800;
@@ -348,7 +349,8 @@ fn wire_redundancy_check_uses_rdcsall_when_read_all_is_on() {
     let mut e = cmd(rdcfga);
     e.extend(cmd(oracle_cmd(0x360)));
     e.extend(cmd(rdcfga));
-    e.extend(read(oracle_cmd(0x011), sealed(&cs_data(&c, &s), 1)));
+    e.extend(read(oracle_cmd(0x00C), sealed(&le(&c), 1)));
+    e.extend(read(oracle_cmd(0x010), sealed(&le(&s), 1)));
     // STATC: CS10FLT set by the chip.
     e.extend(read(
         oracle_cmd(0x032),
@@ -356,6 +358,7 @@ fn wire_redundancy_check_uses_rdcsall_when_read_all_is_on() {
     ));
     macro_rules! s {
         ($d:ident, $w:ident) => {
+            $d.set_read_all(true);
             let mut out = [Reading::NotConverted; 1];
             let r = $w($d.redundancy_check(&mut out)).unwrap();
             assert!(r.is_ok(), "{r:?}");
@@ -365,16 +368,18 @@ fn wire_redundancy_check_uses_rdcsall_when_read_all_is_on() {
     }
     both!(Adbms6830b, 1, e, s);
 
-    // The same check with RDCSALL failing: the device's verdict is Failed, not a mask.
-    let mut bad = sealed(&cs_data(&c, &s), 1);
+    // The same check with RDCVALL failing: the device's verdict is Failed, not a mask.
+    let mut bad = sealed(&le(&c), 1);
     bad[0] ^= 0x80;
     let mut e = cmd(rdcfga);
     e.extend(cmd(oracle_cmd(0x360)));
     e.extend(cmd(rdcfga));
-    e.extend(read(oracle_cmd(0x011), bad));
+    e.extend(read(oracle_cmd(0x00C), bad));
+    e.extend(read(oracle_cmd(0x010), sealed(&le(&s), 1)));
     e.extend(read(oracle_cmd(0x032), sealed(&[0; 6], 1)));
     macro_rules! s {
         ($d:ident, $w:ident) => {
+            $d.set_read_all(true);
             $d.set_retries(0);
             let mut out = [Reading::NotConverted; 1];
             let r = $w($d.redundancy_check(&mut out)).unwrap();
@@ -481,7 +486,7 @@ proptest! {
 mod sim {
     use super::*;
     use crate::common::quantised;
-    use bms_afe::adbms6830::command::{Adax, AuxChannel, PollTarget};
+    use bms_afe::adbms6830::command::{Adax, Adcv, AuxChannel, PollTarget};
     use bms_afe::adbms6830::{AuxValues, CellSource};
     use bms_afe::sim::adbms6830::Adbms6830Chain;
     use bms_afe::sim::{InjectedFault, Sim, VirtualChip};

@@ -316,10 +316,25 @@ macro_rules! sleep_and_wake {
         $sim.with(|m| m.sleep());
         $w($t::wake(&mut $d)).unwrap();
         assert!($sim.with(|m| m.is_awake()));
-        // After sleep the results are cleared: not converted, never a voltage.
+        // The devices were seen to reset (counter 0) and no conversion has been confirmed
+        // since: their results are not trusted, whatever the registers hold (never a
+        // voltage), until a conversion the counter confirms.
+        out.fill(Reading::Valid(MicroVolts(-1)));
         let r = $w($t::read_cell_voltages(&mut $d, &mut out)).unwrap();
-        assert!(r.is_ok());
-        assert!(out.iter().all(|c| *c == Reading::NotConverted));
+        assert_eq!(r.failed.len(), 2);
+        for (k, c) in out.iter().enumerate() {
+            assert_eq!(
+                *c,
+                Reading::Failed(DeviceFault {
+                    device: (k / 16) as u8,
+                    reason: FaultReason::CommandCounter {
+                        expected: 2,
+                        received: 0
+                    }
+                }),
+                "slot {k}"
+            );
+        }
         // And `wake` rewrote the configuration the driver holds (the sleep reset it).
         let mut a = [Reading::NotConverted; 2];
         let mut bb = [Reading::NotConverted; 2];

@@ -86,6 +86,8 @@ macro_rules! both {
 
 // ---- scenarios ------------------------------------------------------------------------------
 
+/// A single device reads its cells with the six 8-byte group frames by default (the
+/// strongest PEC10 check; read-alls are opt-in).
 #[test]
 fn single_device_wake_convert_read_groups() {
     let mut e = wake(1);
@@ -96,7 +98,6 @@ fn single_device_wake_convert_read_groups() {
     }
     macro_rules! s {
         ($d:ident, $w:ident, $t:ident) => {
-            $d.set_read_all(false);
             $w($d.wake()).unwrap();
             assert_eq!($d.expected_counters(), [0]);
             $w($d.start_cell_adc(Adcv::SINGLE)).unwrap();
@@ -116,7 +117,7 @@ fn single_device_wake_convert_read_groups() {
 }
 
 #[test]
-fn single_device_uses_read_all() {
+fn single_device_uses_read_all_when_enabled() {
     // RDCVALL: 32 data bytes + PEC10 (CC 1) in one 34-byte frame.
     let mut data = vec![0u8; 32];
     data[..6].copy_from_slice(&CAP);
@@ -126,6 +127,7 @@ fn single_device_uses_read_all() {
     e.extend(read(RDCVALL, sealed(&data, 1)));
     macro_rules! s {
         ($d:ident, $w:ident, $t:ident) => {
+            $d.set_read_all(true);
             $w($d.start_cell_adc(Adcv::SINGLE)).unwrap();
             let mut out = [Reading::NotConverted; 16];
             assert!($w($d.read_cells(CellSource::C, &mut out)).unwrap().is_ok());

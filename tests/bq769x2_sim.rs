@@ -1,4 +1,6 @@
-//! Behaviour of the bq769x2 driver against the virtual BQ76952, blocking and async.
+//! Behaviour of the bq769x2 driver against the virtual BQ76952, blocking and async: every
+//! case is one macro body run twice, blocking (`$w` = `id`, `$t` = `CellMonitor`, `$io` =
+//! `Blocking`) and async (`block_on`, `AsyncCellMonitor`, `Async`).
 #![cfg(feature = "sim")]
 
 use bms_afe::Error;
@@ -17,7 +19,7 @@ const UNSEAL: SecurityKeys = SecurityKeys::new(0x0414, 0x3672);
 const FULL: SecurityKeys = SecurityKeys::new(0xFFFF, 0xFFFF);
 
 mod common;
-use common::{block_on, oracle_checksum};
+use common::{block_on, id, oracle_checksum};
 
 fn four_s() -> Config {
     let mut cfg = Config::new();
@@ -35,123 +37,128 @@ fn four_s() -> Config {
     cfg
 }
 
-#[test]
-fn bring_up_blocking_crc() {
-    let sim = Sim::new(Bq76952Sim::new_crc());
-    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
-    let info = d.probe().unwrap();
-    assert_eq!(info.device_number, 0x7695);
-    assert_eq!(info.matches_variant, Some(true));
-    assert_eq!(info.security, Security::Sealed);
-    // CONFIG_UPDATE needs FULLACCESS: refused while sealed, nothing written.
-    assert_eq!(
-        d.configure(&four_s()).unwrap_err().kind(),
-        ErrorKind::Device
-    );
-    assert_eq!(sim.with(|m| m.stats().config_sessions), 0);
-    assert_eq!(d.unseal(UNSEAL).unwrap(), Security::Unsealed);
-    d.full_access(FULL).unwrap();
-    d.configure(&four_s()).unwrap();
-    assert_eq!(sim.with(|m| m.stats().config_sessions), 1);
-    assert!(!sim.with(|m| m.config_update()));
-    assert_eq!(sim.with(|m| m.data_memory(0x9304)), 0x07);
-    assert_eq!(sim.with(|m| m.data_memory(0x9305)), 0x80);
-    assert_eq!(CellMonitor::cell_count(&d), 4);
-    assert_eq!(CellMonitor::temperatures_per_device(&d), 3);
+macro_rules! bring_up_crc_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new_crc());
+        let mut d = Bq769x2::<Bq76952, _>::new_crc($io::new(sim.i2c(), sim.delay()));
+        let info = $w(d.probe()).unwrap();
+        assert_eq!(info.device_number, 0x7695);
+        assert_eq!(info.matches_variant, Some(true));
+        assert_eq!(info.security, Security::Sealed);
+        // CONFIG_UPDATE needs FULLACCESS: refused while sealed, nothing written.
+        assert_eq!(
+            $w(d.configure(&four_s())).unwrap_err().kind(),
+            ErrorKind::NeedsAccess
+        );
+        assert_eq!(sim.with(|m| m.stats().config_sessions), 0);
+        assert_eq!($w(d.unseal(UNSEAL)).unwrap(), Security::Unsealed);
+        $w(d.full_access(FULL)).unwrap();
+        $w(d.configure(&four_s())).unwrap();
+        assert_eq!(sim.with(|m| m.stats().config_sessions), 1);
+        assert!(!sim.with(|m| m.config_update()));
+        assert_eq!(sim.with(|m| m.data_memory(0x9304)), 0x07);
+        assert_eq!(sim.with(|m| m.data_memory(0x9305)), 0x80);
+        assert_eq!($t::cell_count(&d), 4);
+        assert_eq!($t::temperatures_per_device(&d), 3);
 
-    // Cell voltages as set on the virtual chip, within one LSB (1 mV).
-    for (k, mv) in [3_601, 3_702, 3_803, 3_904].iter().enumerate() {
-        sim.with(|m| m.set_cell_voltage(0, k, mv * 1000 + 400));
-    }
-    let mut cells = [Reading::NotConverted; 4];
-    assert!(
-        d.measure_cells(ConversionMode::Normal, &mut cells)
-            .unwrap()
-            .is_ok()
-    );
-    assert_eq!(
-        cells,
-        [3_601, 3_702, 3_803, 3_904].map(|mv| Reading::Valid(MicroVolts(mv * 1000)))
-    );
-    let mut stack = [Reading::NotConverted; 1];
-    d.measure_stack_voltages(&mut stack).unwrap();
-    // Stack in mV (DA Configuration written above): 15 011.6 mV → 15 011 mV.
-    assert_eq!(stack[0], Reading::Valid(MicroVolts(15_011_000)));
+        // Cell voltages as set on the virtual chip, within one LSB (1 mV).
+        for (k, mv) in [3_601, 3_702, 3_803, 3_904].iter().enumerate() {
+            sim.with(|m| m.set_cell_voltage(0, k, mv * 1000 + 400));
+        }
+        let mut cells = [Reading::NotConverted; 4];
+        assert!(
+            $w(d.measure_cells(ConversionMode::Normal, &mut cells))
+                .unwrap()
+                .is_ok()
+        );
+        assert_eq!(
+            cells,
+            [3_601, 3_702, 3_803, 3_904].map(|mv| Reading::Valid(MicroVolts(mv * 1000)))
+        );
+        let mut stack = [Reading::NotConverted; 1];
+        $w(d.measure_stack_voltages(&mut stack)).unwrap();
+        // Stack in mV (DA Configuration written above): 15 011.6 mV → 15 011 mV.
+        assert_eq!(stack[0], Reading::Valid(MicroVolts(15_011_000)));
 
-    sim.with(|m| m.set_temperature(0, 31_000));
-    let mut t = [Reading::NotConverted; 3];
-    assert!(d.measure_temperatures(&mut t).unwrap().is_ok());
-    for r in t {
-        let v = r.valid().unwrap();
-        assert!((v.0 - 31_000).abs() <= 100, "{v:?}");
-    }
-    sim.with(|m| m.set_current(-2_345_000));
-    assert_eq!(
-        CellMonitor::read_current(&mut d).unwrap(),
-        Some(MicroAmps(-2_345_000))
-    );
+        sim.with(|m| m.set_temperature(0, 31_000));
+        let mut t = [Reading::NotConverted; 3];
+        assert!($w(d.measure_temperatures(&mut t)).unwrap().is_ok());
+        for r in t {
+            let v = r.valid().unwrap();
+            assert!((v.0 - 31_000).abs() <= 100, "{v:?}");
+        }
+        sim.with(|m| m.set_current(-2_345_000));
+        assert_eq!(
+            $w($t::read_current(&mut d)).unwrap(),
+            Some(MicroAmps(-2_345_000))
+        );
 
-    // FETs: factory FET test mode → enable, then allow only CHG.
-    assert!(!sim.with(|m| m.fet_enabled()));
-    d.enable_autonomous_fets().unwrap();
-    assert!(sim.with(|m| m.fet_enabled()));
-    d.set_fets(Fets::CHG).unwrap();
-    assert_eq!(sim.with(|m| m.fet_control()), 0x0B);
-    assert_eq!(d.read_fet_status().unwrap(), FetStatus::CHG_FET);
-    assert_eq!(d.fet_intent(), Some(Fets::CHG));
-    d.set_fets(Fets::CHG | Fets::DSG).unwrap();
-    assert_eq!(
-        d.read_fet_status().unwrap(),
-        FetStatus::CHG_FET | FetStatus::DSG_FET
-    );
+        // FETs: factory FET test mode → enable, then allow only CHG.
+        assert!(!sim.with(|m| m.fet_enabled()));
+        $w(d.enable_autonomous_fets()).unwrap();
+        assert!(sim.with(|m| m.fet_enabled()));
+        $w(d.set_fets(Fets::CHG)).unwrap();
+        assert_eq!(sim.with(|m| m.fet_control()), 0x0B);
+        assert_eq!($w(d.read_fet_status()).unwrap(), FetStatus::CHG_FET);
+        assert_eq!(d.fet_intent(), Some(Fets::CHG));
+        $w(d.set_fets(Fets::CHG | Fets::DSG)).unwrap();
+        assert_eq!(
+            $w(d.read_fet_status()).unwrap(),
+            FetStatus::CHG_FET | FetStatus::DSG_FET
+        );
 
-    // Balancing: connected cells 1 and 4 → inputs 1 and 16.
-    CellMonitor::set_balancing(&mut d, &[0b1001]).unwrap();
-    assert_eq!(sim.with(|m| m.cb_active_cells()), 0x8001);
-    assert_eq!(sim.with(|m| m.balancing(0)), 0b1001);
-    let e = CellMonitor::set_balancing(&mut d, &[0b0110]).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Config);
-    assert!(CellMonitor::set_balancing(&mut d, &[0b1_0000]).is_err());
-    CellMonitor::set_balancing(&mut d, &[0]).unwrap();
-    assert_eq!(sim.with(|m| m.balancing(0)), 0);
+        // Balancing: connected cells 1 and 4 → inputs 1 and 16.
+        $w($t::set_balancing(&mut d, &[0b1001])).unwrap();
+        assert_eq!(sim.with(|m| m.cb_active_cells()), 0x8001);
+        assert_eq!(sim.with(|m| m.balancing(0)), 0b1001);
+        let e = $w($t::set_balancing(&mut d, &[0b0110])).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!($w($t::set_balancing(&mut d, &[0b1_0000])).is_err());
+        $w($t::set_balancing(&mut d, &[0])).unwrap();
+        assert_eq!(sim.with(|m| m.balancing(0)), 0);
 
-    // Overvoltage on cell 3: COV, CHG FET off, the fault names cell 3.
-    sim.with(|m| m.set_cell_voltage(0, 2, 4_300_000));
-    let mut f = [Reading::NotConverted; 1];
-    d.read_faults(&mut f).unwrap();
-    let faults: Faults = f[0].valid().unwrap();
-    assert_eq!(faults.overvoltage, 0b0100);
-    assert_eq!(faults.undervoltage, 0);
-    assert!(faults.any());
-    assert_eq!(d.read_fet_status().unwrap(), FetStatus::DSG_FET);
-    // Undervoltage on cell 1 (CUV enabled by the configuration).
-    sim.with(|m| {
-        m.set_cell_voltage(0, 2, 3_700_000);
-        m.set_cell_voltage(0, 0, 2_500_000);
-    });
-    d.read_faults(&mut f).unwrap();
-    let faults = f[0].valid().unwrap();
-    assert_eq!((faults.overvoltage, faults.undervoltage), (0, 0b0001));
+        // Overvoltage on cell 3: COV, CHG FET off, the fault names cell 3.
+        sim.with(|m| m.set_cell_voltage(0, 2, 4_300_000));
+        let mut f = [Reading::NotConverted; 1];
+        $w(d.read_faults(&mut f)).unwrap();
+        let faults: Faults = f[0].valid().unwrap();
+        assert_eq!(faults.overvoltage, 0b0100);
+        assert_eq!(faults.undervoltage, 0);
+        assert!(faults.any());
+        assert_eq!($w(d.read_fet_status()).unwrap(), FetStatus::DSG_FET);
+        // Undervoltage on cell 1 (CUV enabled by the configuration).
+        sim.with(|m| {
+            m.set_cell_voltage(0, 2, 3_700_000);
+            m.set_cell_voltage(0, 0, 2_500_000);
+        });
+        $w(d.read_faults(&mut f)).unwrap();
+        let faults = f[0].valid().unwrap();
+        assert_eq!((faults.overvoltage, faults.undervoltage), (0, 0b0001));
 
-    d.seal().unwrap();
-    assert_eq!(d.security().unwrap(), Security::Sealed);
+        $w(d.seal()).unwrap();
+        assert_eq!($w(d.security()).unwrap(), Security::Sealed);
+    }};
 }
 
 #[test]
-fn bring_up_async_plain() {
-    let sim = Sim::new(Bq76952Sim::new());
-    let mut d = Bq769x2::<Bq76952, _>::new(Async::new(sim.i2c(), sim.delay()));
-    block_on(async {
-        d.probe().await.unwrap();
-        d.unseal(UNSEAL).await.unwrap();
-        d.full_access(FULL).await.unwrap();
-        d.configure(&four_s()).await.unwrap();
-        d.enable_autonomous_fets().await.unwrap();
-        d.set_fets(Fets::all()).await.unwrap();
+fn bring_up_crc() {
+    bring_up_crc_case!(id, CellMonitor, Blocking);
+    bring_up_crc_case!(block_on, AsyncCellMonitor, Async);
+}
+
+macro_rules! bring_up_plain_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new());
+        let mut d = Bq769x2::<Bq76952, _>::new($io::new(sim.i2c(), sim.delay()));
+        $w(d.probe()).unwrap();
+        $w(d.unseal(UNSEAL)).unwrap();
+        $w(d.full_access(FULL)).unwrap();
+        $w(d.configure(&four_s())).unwrap();
+        $w(d.enable_autonomous_fets()).unwrap();
+        $w(d.set_fets(Fets::all())).unwrap();
         let mut cells = [Reading::NotConverted; 4];
         assert!(
-            d.measure_cells(ConversionMode::Fast, &mut cells)
-                .await
+            $w(d.measure_cells(ConversionMode::Fast, &mut cells))
                 .unwrap()
                 .is_ok()
         );
@@ -160,294 +167,389 @@ fn bring_up_async_plain() {
                 .iter()
                 .all(|c| *c == Reading::Valid(MicroVolts(3_700_000)))
         );
-        AsyncCellMonitor::set_balancing(&mut d, &[0b0101])
-            .await
-            .unwrap();
+        $w($t::set_balancing(&mut d, &[0b0101])).unwrap();
         assert_eq!(sim.with(|m| m.balancing(0)), 0b0101);
-        let t = d.read_internal_temperature().await.unwrap();
+        let t = $w(d.read_internal_temperature()).unwrap();
         assert!((t.0 - 25_000).abs() <= 100);
-    });
+    }};
+}
+
+#[test]
+fn bring_up_plain() {
+    bring_up_plain_case!(id, CellMonitor, Blocking);
+    bring_up_plain_case!(block_on, AsyncCellMonitor, Async);
+}
+
+macro_rules! wrong_keys_are_refused_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new_crc());
+        let mut d = Bq769x2::<Bq76952, _>::new_crc($io::new(sim.i2c(), sim.delay()));
+        let e = $w(d.unseal(SecurityKeys::new(0x1111, 0x2222))).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Device);
+        $w(d.unseal(UNSEAL)).unwrap();
+        assert!($w(d.full_access(SecurityKeys::new(1, 2))).is_err());
+        sim.with(|m| m.set_keys((1, 2), (3, 4)));
+        $w(d.full_access(SecurityKeys::new(3, 4))).unwrap();
+    }};
 }
 
 #[test]
 fn wrong_keys_are_refused() {
-    let sim = Sim::new(Bq76952Sim::new_crc());
-    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
-    let e = d.unseal(SecurityKeys::new(0x1111, 0x2222)).unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Device);
-    d.unseal(UNSEAL).unwrap();
-    assert!(d.full_access(SecurityKeys::new(1, 2)).is_err());
-    sim.with(|m| m.set_keys((1, 2), (3, 4)));
-    d.full_access(SecurityKeys::new(3, 4)).unwrap();
+    wrong_keys_are_refused_case!(id, CellMonitor, Blocking);
+    wrong_keys_are_refused_case!(block_on, AsyncCellMonitor, Async);
+}
+
+macro_rules! corrupted_frames_are_detected_and_named_in_crc_mode_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new_crc());
+        let mut d = Bq769x2::<Bq76952, _>::new_crc($io::new(sim.i2c(), sim.delay()));
+        let mut cells = [Reading::NotConverted; 16];
+        // Persistent corruption: every retry fails too → Failed readings, device 0, CRC.
+        sim.with(|m| {
+            m.inject(InjectedFault::CorruptResponses {
+                device: 0,
+                seed: 7,
+                frames: u32::MAX,
+            })
+        });
+        let r = $w(d.read_cell_voltages(&mut cells)).unwrap();
+        assert!(!r.is_ok());
+        let f = r.first_fault.unwrap();
+        assert_eq!(f.device, 0);
+        assert!(matches!(f.reason, FaultReason::Crc { .. }));
+        assert!(cells.iter().all(|c| matches!(c, Reading::Failed(_))));
+        for seed in 1..50 {
+            sim.with(|m| {
+                m.inject(InjectedFault::CorruptResponses {
+                    device: 0,
+                    seed,
+                    frames: u32::MAX,
+                })
+            });
+            let e = $w(d.read_stack_voltage()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::Integrity);
+            assert_eq!(e.device(), Some(0));
+        }
+        // One corrupted frame: the retry recovers.
+        sim.with(|m| {
+            m.clear_faults();
+            m.inject(InjectedFault::CorruptResponses {
+                device: 0,
+                seed: 3,
+                frames: 1,
+            })
+        });
+        assert!($w(d.read_cell_voltages(&mut cells)).unwrap().is_ok());
+        assert!(cells.iter().all(|c| c.is_valid()));
+    }};
 }
 
 #[test]
 fn corrupted_frames_are_detected_and_named_in_crc_mode() {
-    let sim = Sim::new(Bq76952Sim::new_crc());
-    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
-    let mut cells = [Reading::NotConverted; 16];
-    // Persistent corruption: every retry fails too → Failed readings, device 0, CRC.
-    sim.with(|m| {
-        m.inject(InjectedFault::CorruptResponses {
-            device: 0,
-            seed: 7,
-            frames: u32::MAX,
-        })
-    });
-    let r = d.read_cell_voltages(&mut cells).unwrap();
-    assert!(!r.is_ok());
-    let f = r.first_fault.unwrap();
-    assert_eq!(f.device, 0);
-    assert!(matches!(f.reason, FaultReason::Crc { .. }));
-    assert!(cells.iter().all(|c| matches!(c, Reading::Failed(_))));
-    for seed in 1..50 {
-        sim.with(|m| {
-            m.inject(InjectedFault::CorruptResponses {
-                device: 0,
-                seed,
-                frames: u32::MAX,
-            })
-        });
-        let e = d.read_stack_voltage().unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Integrity);
-        assert_eq!(e.device(), Some(0));
-    }
-    // One corrupted frame: the retry recovers.
-    sim.with(|m| {
-        m.clear_faults();
-        m.inject(InjectedFault::CorruptResponses {
-            device: 0,
-            seed: 3,
-            frames: 1,
-        })
-    });
-    assert!(d.read_cell_voltages(&mut cells).unwrap().is_ok());
-    assert!(cells.iter().all(|c| c.is_valid()));
+    corrupted_frames_are_detected_and_named_in_crc_mode_case!(id, CellMonitor, Blocking);
+    corrupted_frames_are_detected_and_named_in_crc_mode_case!(block_on, AsyncCellMonitor, Async);
+}
+
+macro_rules! corrupted_subcommand_data_fails_the_checksum_in_plain_mode_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new());
+        let mut d = Bq769x2::<Bq76952, _>::new($io::new(sim.i2c(), sim.delay()));
+        d.set_retries(0);
+        // Corrupt the data read only: let echo and checksum/length reads through by corrupting
+        // every frame and checking that the result is never a wrong device number.
+        for seed in 1..40 {
+            sim.with(|m| {
+                m.inject(InjectedFault::CorruptResponses {
+                    device: 0,
+                    seed,
+                    frames: u32::MAX,
+                })
+            });
+            match $w(d.read_device_number()) {
+                Ok(n) => panic!("corrupted response accepted: {n:#06x}"),
+                Err(e) => assert!(matches!(
+                    e.kind(),
+                    ErrorKind::Integrity | ErrorKind::Timeout
+                )),
+            }
+        }
+        sim.with(|m| m.clear_faults());
+        assert_eq!($w(d.read_device_number()).unwrap(), 0x7695);
+    }};
 }
 
 #[test]
 fn corrupted_subcommand_data_fails_the_checksum_in_plain_mode() {
-    let sim = Sim::new(Bq76952Sim::new());
-    let mut d = Bq769x2::<Bq76952, _>::new(Blocking::new(sim.i2c(), sim.delay()));
-    d.set_retries(0);
-    // Corrupt the data read only: let echo and checksum/length reads through by corrupting
-    // every frame and checking that the result is never a wrong device number.
-    for seed in 1..40 {
-        sim.with(|m| {
-            m.inject(InjectedFault::CorruptResponses {
-                device: 0,
-                seed,
-                frames: u32::MAX,
-            })
-        });
-        match d.read_device_number() {
-            Ok(n) => panic!("corrupted response accepted: {n:#06x}"),
-            Err(e) => assert!(matches!(
-                e.kind(),
-                ErrorKind::Integrity | ErrorKind::Timeout
-            )),
-        }
-    }
-    sim.with(|m| m.clear_faults());
-    assert_eq!(d.read_device_number().unwrap(), 0x7695);
+    corrupted_subcommand_data_fails_the_checksum_in_plain_mode_case!(id, CellMonitor, Blocking);
+    corrupted_subcommand_data_fails_the_checksum_in_plain_mode_case!(
+        block_on,
+        AsyncCellMonitor,
+        Async
+    );
+}
+
+macro_rules! silent_chip_is_a_bus_error_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new_crc());
+        let mut d = Bq769x2::<Bq76952, _>::new_crc($io::new(sim.i2c(), sim.delay()));
+        sim.with(|m| m.inject(InjectedFault::Silent { device: 0 }));
+        assert_eq!($w(d.probe()).unwrap_err().kind(), ErrorKind::Bus);
+    }};
 }
 
 #[test]
 fn silent_chip_is_a_bus_error() {
-    let sim = Sim::new(Bq76952Sim::new_crc());
-    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
-    sim.with(|m| m.inject(InjectedFault::Silent { device: 0 }));
-    assert_eq!(d.probe().unwrap_err().kind(), ErrorKind::Bus);
+    silent_chip_is_a_bus_error_case!(id, CellMonitor, Blocking);
+    silent_chip_is_a_bus_error_case!(block_on, AsyncCellMonitor, Async);
+}
+
+macro_rules! crc_mismatch_between_host_and_chip_is_nacked_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        // Host in CRC mode, chip in plain mode and vice versa: never silently accepted data.
+        let sim = Sim::new(Bq76952Sim::new());
+        let mut d = Bq769x2::<Bq76952, _>::new_crc($io::new(sim.i2c(), sim.delay()));
+        assert!($w(d.read_battery_status()).is_err());
+        let sim = Sim::new(Bq76952Sim::new_crc());
+        let mut d = Bq769x2::<Bq76952, _>::new($io::new(sim.i2c(), sim.delay()));
+        assert_eq!($w(d.subcommand(0x0022)).unwrap_err().kind(), ErrorKind::Bus);
+        assert_eq!(sim.with(|m| m.stats().crc_nacks), 1);
+    }};
 }
 
 #[test]
 fn crc_mismatch_between_host_and_chip_is_nacked() {
-    // Host in CRC mode, chip in plain mode and vice versa: never silently accepted data.
-    let sim = Sim::new(Bq76952Sim::new());
-    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
-    assert!(d.read_battery_status().is_err());
-    let sim = Sim::new(Bq76952Sim::new_crc());
-    let mut d = Bq769x2::<Bq76952, _>::new(Blocking::new(sim.i2c(), sim.delay()));
-    assert_eq!(d.subcommand(0x0022).unwrap_err().kind(), ErrorKind::Bus);
-    assert_eq!(sim.with(|m| m.stats().crc_nacks), 1);
+    crc_mismatch_between_host_and_chip_is_nacked_case!(id, CellMonitor, Blocking);
+    crc_mismatch_between_host_and_chip_is_nacked_case!(block_on, AsyncCellMonitor, Async);
+}
+
+macro_rules! data_memory_is_not_written_outside_config_update_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new_crc());
+        let mut d = Bq769x2::<Bq76952, _>::new_crc($io::new(sim.i2c(), sim.delay()));
+        $w(d.unseal(UNSEAL)).unwrap();
+        $w(d.full_access(FULL)).unwrap();
+        $w(d.subcommand_write(0x9261, &[0x8C])).unwrap();
+        assert_eq!(sim.with(|m| m.stats().refused_dm_writes), 1);
+        let mut b = [0u8; 1];
+        $w(d.read_data_memory(0x9261, &mut b)).unwrap();
+        assert_eq!(b[0], 0x88);
+        // Through configure it lands and is verified.
+        let mut cfg = Config::new();
+        cfg.enabled_protections_a(SafetyA::from_bits_retain(0x8C))
+            .unwrap();
+        $w(d.configure(&cfg)).unwrap();
+        $w(d.read_data_memory(0x9261, &mut b)).unwrap();
+        assert_eq!(b[0], 0x8C);
+        // RESET restores the default (E2E-1004250: 0x88) and the driver forgets its units.
+        $w(d.reset()).unwrap();
+        $w(d.read_data_memory(0x9261, &mut b)).unwrap();
+        assert_eq!(b[0], 0x88);
+        assert_eq!(
+            $w(d.read_da_configuration()).unwrap().user_volts,
+            UserVolts::Centivolt
+        );
+    }};
 }
 
 #[test]
 fn data_memory_is_not_written_outside_config_update() {
-    let sim = Sim::new(Bq76952Sim::new_crc());
-    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
-    d.unseal(UNSEAL).unwrap();
-    d.full_access(FULL).unwrap();
-    d.subcommand_write(0x9261, &[0x8C]).unwrap();
-    assert_eq!(sim.with(|m| m.stats().refused_dm_writes), 1);
-    let mut b = [0u8; 1];
-    d.read_data_memory(0x9261, &mut b).unwrap();
-    assert_eq!(b[0], 0x88);
-    // Through configure it lands and is verified.
-    let mut cfg = Config::new();
-    cfg.enabled_protections_a(SafetyA::from_bits_retain(0x8C))
-        .unwrap();
-    d.configure(&cfg).unwrap();
-    d.read_data_memory(0x9261, &mut b).unwrap();
-    assert_eq!(b[0], 0x8C);
-    // RESET restores the default (E2E-1004250: 0x88) and the driver forgets its units.
-    d.reset().unwrap();
-    d.read_data_memory(0x9261, &mut b).unwrap();
-    assert_eq!(b[0], 0x88);
-    assert_eq!(
-        d.read_da_configuration().unwrap().user_volts,
-        UserVolts::Centivolt
-    );
+    data_memory_is_not_written_outside_config_update_case!(id, CellMonitor, Blocking);
+    data_memory_is_not_written_outside_config_update_case!(block_on, AsyncCellMonitor, Async);
+}
+
+macro_rules! units_follow_da_configuration_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new_crc());
+        let mut d = Bq769x2::<Bq76952, _>::new_crc($io::new(sim.i2c(), sim.delay()));
+        $w(d.unseal(UNSEAL)).unwrap();
+        $w(d.full_access(FULL)).unwrap();
+        sim.with(|m| m.set_current(1_234_500));
+        // Default: mA, cV.
+        assert_eq!($w(d.read_cc2_current()).unwrap(), MicroAmps(1_234_000));
+        assert_eq!($w(d.read_stack_voltage()).unwrap(), MicroVolts(59_200_000));
+        let mut cfg = Config::new();
+        cfg.da_configuration(DaConfig::new(UserAmps::DeciMilliamp, UserVolts::Millivolt))
+            .unwrap();
+        // 16 cells in mV would overflow the 16-bit result: refused before anything is sent.
+        assert_eq!($w(d.configure(&cfg)).unwrap_err().kind(), ErrorKind::Config);
+        assert_eq!(sim.with(|m| m.stats().config_sessions), 0);
+        cfg.vcell_mode_reduced(4, 16).unwrap();
+        $w(d.configure(&cfg)).unwrap();
+        assert_eq!($w(d.read_cc2_current()).unwrap(), MicroAmps(1_234_500));
+        assert_eq!($w(d.read_stack_voltage()).unwrap(), MicroVolts(14_800_000));
+        assert_eq!($w(d.read_da_configuration()).unwrap(), cfg_da());
+    }};
 }
 
 #[test]
 fn units_follow_da_configuration() {
-    let sim = Sim::new(Bq76952Sim::new_crc());
-    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
-    d.unseal(UNSEAL).unwrap();
-    d.full_access(FULL).unwrap();
-    sim.with(|m| m.set_current(1_234_500));
-    // Default: mA, cV.
-    assert_eq!(d.read_cc2_current().unwrap(), MicroAmps(1_234_000));
-    assert_eq!(d.read_stack_voltage().unwrap(), MicroVolts(59_200_000));
-    let mut cfg = Config::new();
-    cfg.da_configuration(DaConfig::new(UserAmps::DeciMilliamp, UserVolts::Millivolt))
-        .unwrap();
-    // 16 cells in mV would overflow the 16-bit result: refused before anything is sent.
-    assert_eq!(d.configure(&cfg).unwrap_err().kind(), ErrorKind::Config);
-    assert_eq!(sim.with(|m| m.stats().config_sessions), 0);
-    cfg.vcell_mode_reduced(4, 16).unwrap();
-    d.configure(&cfg).unwrap();
-    assert_eq!(d.read_cc2_current().unwrap(), MicroAmps(1_234_500));
-    assert_eq!(d.read_stack_voltage().unwrap(), MicroVolts(14_800_000));
-    assert_eq!(d.read_da_configuration().unwrap(), cfg_da());
+    units_follow_da_configuration_case!(id, CellMonitor, Blocking);
+    units_follow_da_configuration_case!(block_on, AsyncCellMonitor, Async);
 }
 
 fn cfg_da() -> DaConfig {
     DaConfig::new(UserAmps::DeciMilliamp, UserVolts::Millivolt)
 }
 
+macro_rules! deep_sleep_and_wake_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new_crc());
+        let mut d = Bq769x2::<Bq76952, _>::new_crc($io::new(sim.i2c(), sim.delay()));
+        $w(d.unseal(UNSEAL)).unwrap();
+        $w(d.deep_sleep()).unwrap();
+        assert!(!sim.with(|m| m.is_awake()));
+        $w(d.wake()).unwrap();
+        assert!(sim.with(|m| m.is_awake()));
+        sim.with(|m| m.sleep());
+        let mut cells = [Reading::NotConverted; 16];
+        $w(d.wake()).unwrap();
+        assert!($w(d.read_cell_voltages(&mut cells)).unwrap().is_ok());
+    }};
+}
+
 #[test]
 fn deep_sleep_and_wake() {
-    let sim = Sim::new(Bq76952Sim::new_crc());
-    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
-    d.unseal(UNSEAL).unwrap();
-    d.deep_sleep().unwrap();
-    assert!(!sim.with(|m| m.is_awake()));
-    d.wake().unwrap();
-    assert!(sim.with(|m| m.is_awake()));
-    sim.with(|m| m.sleep());
-    let mut cells = [Reading::NotConverted; 16];
-    d.wake().unwrap();
-    assert!(d.read_cell_voltages(&mut cells).unwrap().is_ok());
+    deep_sleep_and_wake_case!(id, CellMonitor, Blocking);
+    deep_sleep_and_wake_case!(block_on, AsyncCellMonitor, Async);
+}
+
+macro_rules! open_wire_shows_in_the_readings_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new_crc());
+        let mut d = Bq769x2::<Bq76952, _>::new_crc($io::new(sim.i2c(), sim.delay()));
+        sim.with(|m| m.inject(InjectedFault::OpenWire { device: 0, wire: 5 }));
+        let mut cells = [Reading::NotConverted; 16];
+        $w(d.read_cell_voltages(&mut cells)).unwrap();
+        assert_eq!(cells[4], Reading::Valid(MicroVolts(0)));
+        assert_eq!(cells[5], Reading::Valid(MicroVolts(7_400_000)));
+    }};
 }
 
 #[test]
 fn open_wire_shows_in_the_readings() {
-    let sim = Sim::new(Bq76952Sim::new_crc());
-    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
-    sim.with(|m| m.inject(InjectedFault::OpenWire { device: 0, wire: 5 }));
-    let mut cells = [Reading::NotConverted; 16];
-    d.read_cell_voltages(&mut cells).unwrap();
-    assert_eq!(cells[4], Reading::Valid(MicroVolts(0)));
-    assert_eq!(cells[5], Reading::Valid(MicroVolts(7_400_000)));
+    open_wire_shows_in_the_readings_case!(id, CellMonitor, Blocking);
+    open_wire_shows_in_the_readings_case!(block_on, AsyncCellMonitor, Async);
+}
+
+macro_rules! slice_lengths_are_checked_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new_crc());
+        let mut d = Bq769x2::<Bq76952, _>::new_crc($io::new(sim.i2c(), sim.delay()));
+        let mut cells = [Reading::NotConverted; 3];
+        assert_eq!(
+            $w(d.read_cell_voltages(&mut cells)).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
+        let mut t: [Reading<MilliCelsius>; 0] = [];
+        assert!($w(d.measure_temperatures(&mut t)).is_err());
+        assert!($w($t::set_balancing(&mut d, &[0, 0])).is_err());
+        assert!(matches!($w(d.read_cell_voltage(17)), Err(Error::Config(_))));
+    }};
 }
 
 #[test]
 fn slice_lengths_are_checked() {
-    let sim = Sim::new(Bq76952Sim::new_crc());
-    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
-    let mut cells = [Reading::NotConverted; 3];
-    assert_eq!(
-        d.read_cell_voltages(&mut cells).unwrap_err().kind(),
-        ErrorKind::InvalidArgument
-    );
-    let mut t: [Reading<MilliCelsius>; 0] = [];
-    assert!(d.measure_temperatures(&mut t).is_err());
-    assert!(CellMonitor::set_balancing(&mut d, &[0, 0]).is_err());
-    assert!(matches!(d.read_cell_voltage(17), Err(Error::Config(_))));
+    slice_lengths_are_checked_case!(id, CellMonitor, Blocking);
+    slice_lengths_are_checked_case!(block_on, AsyncCellMonitor, Async);
+}
+
+macro_rules! a_transfer_with_a_bad_checksum_or_length_is_not_committed_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        use bms_afe::bq769x2::frame;
+        use embedded_hal::i2c::I2c;
+        let sim = Sim::new(Bq76952Sim::new_crc());
+        let mut d = Bq769x2::<Bq76952, _>::new_crc($io::new(sim.i2c(), sim.delay()));
+        $w(d.unseal(UNSEAL)).unwrap();
+        let mut bus = sim.i2c();
+        let mut send = |reg: u8, data: &[u8]| {
+            let mut buf = [0u8; frame::MAX_WRITE];
+            let n = frame::encode_write(true, 0x08, reg, data, &mut buf).unwrap();
+            bus.write(0x08, &buf[..n]).unwrap();
+        };
+        // FET_CONTROL ← 0x0F: the right checksum is !(0x97 + 0x00 + 0x0F) = 0x59.
+        send(0x3E, &[0x97, 0x00]);
+        send(0x40, &[0x0F]);
+        send(0x60, &[0x58, 0x05]);
+        assert_eq!(
+            sim.with(|m| (m.fet_control(), m.stats().bad_transfers)),
+            (0, 1)
+        );
+        send(0x3E, &[0x97, 0x00]);
+        send(0x40, &[0x0F]);
+        send(0x60, &[0x59, 0x04]); // length says no data: checksum no longer matches
+        assert_eq!(
+            sim.with(|m| (m.fet_control(), m.stats().bad_transfers)),
+            (0, 2)
+        );
+        send(0x3E, &[0x97, 0x00]);
+        send(0x40, &[0x0F]);
+        send(0x60, &[0x59, 0x30]); // impossible length
+        assert_eq!(
+            sim.with(|m| (m.fet_control(), m.stats().bad_transfers)),
+            (0, 3)
+        );
+        send(0x3E, &[0x97, 0x00]);
+        send(0x40, &[0x0F]);
+        send(0x60, &[0x59, 0x05]);
+        assert_eq!(sim.with(|m| m.fet_control()), 0x0F);
+    }};
 }
 
 #[test]
 fn a_transfer_with_a_bad_checksum_or_length_is_not_committed() {
-    use bms_afe::bq769x2::frame;
-    use embedded_hal::i2c::I2c;
-    let sim = Sim::new(Bq76952Sim::new_crc());
-    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
-    d.unseal(UNSEAL).unwrap();
-    let mut bus = sim.i2c();
-    let mut send = |reg: u8, data: &[u8]| {
-        let mut buf = [0u8; frame::MAX_WRITE];
-        let n = frame::encode_write(true, 0x08, reg, data, &mut buf).unwrap();
-        bus.write(0x08, &buf[..n]).unwrap();
-    };
-    // FET_CONTROL ← 0x0F: the right checksum is !(0x97 + 0x00 + 0x0F) = 0x59.
-    send(0x3E, &[0x97, 0x00]);
-    send(0x40, &[0x0F]);
-    send(0x60, &[0x58, 0x05]);
-    assert_eq!(
-        sim.with(|m| (m.fet_control(), m.stats().bad_transfers)),
-        (0, 1)
+    a_transfer_with_a_bad_checksum_or_length_is_not_committed_case!(id, CellMonitor, Blocking);
+    a_transfer_with_a_bad_checksum_or_length_is_not_committed_case!(
+        block_on,
+        AsyncCellMonitor,
+        Async
     );
-    send(0x3E, &[0x97, 0x00]);
-    send(0x40, &[0x0F]);
-    send(0x60, &[0x59, 0x04]); // length says no data: checksum no longer matches
-    assert_eq!(
-        sim.with(|m| (m.fet_control(), m.stats().bad_transfers)),
-        (0, 2)
-    );
-    send(0x3E, &[0x97, 0x00]);
-    send(0x40, &[0x0F]);
-    send(0x60, &[0x59, 0x30]); // impossible length
-    assert_eq!(
-        sim.with(|m| (m.fet_control(), m.stats().bad_transfers)),
-        (0, 3)
-    );
-    send(0x3E, &[0x97, 0x00]);
-    send(0x40, &[0x0F]);
-    send(0x60, &[0x59, 0x05]);
-    assert_eq!(sim.with(|m| m.fet_control()), 0x0F);
+}
+
+macro_rules! a_balancing_request_the_chip_refuses_is_a_verify_error_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new_crc());
+        let mut d = Bq769x2::<Bq76952, _>::new_crc($io::new(sim.i2c(), sim.delay()));
+        $w(d.unseal(UNSEAL)).unwrap();
+        $w(d.full_access(FULL)).unwrap();
+        // The chip is told Max Cells = 1 behind the driver's back (raw entry).
+        let mut cfg = Config::new();
+        cfg.raw(0x933A, &[1], "Cell Balance Max Cells").unwrap();
+        $w(d.configure(&cfg)).unwrap();
+        let e = $w(d.set_balancing_cells(0b101)).unwrap_err();
+        match e {
+            Error::Verify(v) => {
+                assert_eq!(v.register, "CB_ACTIVE_CELLS");
+                assert_eq!((v.expected, v.actual), (0x05, 0x00));
+            }
+            other => panic!("{other:?}"),
+        }
+        // Told through the typed setter, the driver refuses before sending.
+        let mut cfg = Config::new();
+        cfg.balancing_max_cells(1).unwrap();
+        $w(d.configure(&cfg)).unwrap();
+        assert_eq!(
+            $w(d.set_balancing_cells(0b101)).unwrap_err().kind(),
+            ErrorKind::Config
+        );
+        $w(d.set_balancing_cells(0b100)).unwrap();
+        assert_eq!(sim.with(|m| m.balancing(0)), 0b100);
+    }};
 }
 
 #[test]
 fn a_balancing_request_the_chip_refuses_is_a_verify_error() {
-    let sim = Sim::new(Bq76952Sim::new_crc());
-    let mut d = Bq769x2::<Bq76952, _>::new_crc(Blocking::new(sim.i2c(), sim.delay()));
-    d.unseal(UNSEAL).unwrap();
-    d.full_access(FULL).unwrap();
-    // The chip is told Max Cells = 1 behind the driver's back (raw entry).
-    let mut cfg = Config::new();
-    cfg.raw(0x933A, &[1], "Cell Balance Max Cells").unwrap();
-    d.configure(&cfg).unwrap();
-    let e = d.set_balancing_cells(0b101).unwrap_err();
-    match e {
-        Error::Verify(v) => {
-            assert_eq!(v.register, "CB_ACTIVE_CELLS");
-            assert_eq!((v.expected, v.actual), (0x05, 0x00));
-        }
-        other => panic!("{other:?}"),
-    }
-    // Told through the typed setter, the driver refuses before sending.
-    let mut cfg = Config::new();
-    cfg.balancing_max_cells(1).unwrap();
-    d.configure(&cfg).unwrap();
-    assert_eq!(
-        d.set_balancing_cells(0b101).unwrap_err().kind(),
-        ErrorKind::Config
-    );
-    d.set_balancing_cells(0b100).unwrap();
-    assert_eq!(sim.with(|m| m.balancing(0)), 0b100);
+    a_balancing_request_the_chip_refuses_is_a_verify_error_case!(id, CellMonitor, Blocking);
+    a_balancing_request_the_chip_refuses_is_a_verify_error_case!(block_on, AsyncCellMonitor, Async);
 }
 
-#[test]
-fn async_corruption_is_detected_and_sealed_reads_are_device_errors() {
-    let sim = Sim::new(Bq76952Sim::new_crc());
-    let mut d = Bq769x2::<Bq76952, _>::new_crc(Async::new(sim.i2c(), sim.delay()));
-    block_on(async {
+macro_rules! corruption_is_detected_and_sealed_reads_are_device_errors_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new_crc());
+        let mut d = Bq769x2::<Bq76952, _>::new_crc($io::new(sim.i2c(), sim.delay()));
         // Data memory is not readable while SEALED: an intact but short answer.
         let mut b = [0u8; 1];
-        let e = d.read_data_memory(0x9261, &mut b).await.unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Device);
+        let e = $w(d.read_data_memory(0x9261, &mut b)).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NeedsAccess);
         sim.with(|m| {
             m.inject(InjectedFault::CorruptResponses {
                 device: 0,
@@ -456,23 +558,30 @@ fn async_corruption_is_detected_and_sealed_reads_are_device_errors() {
             })
         });
         let mut cells = [Reading::NotConverted; 16];
-        let r = AsyncCellMonitor::read_cell_voltages(&mut d, &mut cells)
-            .await
-            .unwrap();
+        let r = $w($t::read_cell_voltages(&mut d, &mut cells)).unwrap();
         assert_eq!(r.first_fault.map(|f| f.device), Some(0));
         assert!(cells.iter().all(|c| matches!(c, Reading::Failed(_))));
         let mut f = [Reading::NotConverted; 1];
-        let r = AsyncCellMonitor::read_faults(&mut d, &mut f).await.unwrap();
+        let r = $w($t::read_faults(&mut d, &mut f)).unwrap();
         assert!(!r.is_ok());
         assert!(matches!(f[0], Reading::Failed(_)));
         sim.with(|m| m.clear_faults());
         assert!(
-            AsyncCellMonitor::read_cell_voltages(&mut d, &mut cells)
-                .await
+            $w($t::read_cell_voltages(&mut d, &mut cells))
                 .unwrap()
                 .is_ok()
         );
-    });
+    }};
+}
+
+#[test]
+fn corruption_is_detected_and_sealed_reads_are_device_errors() {
+    corruption_is_detected_and_sealed_reads_are_device_errors_case!(id, CellMonitor, Blocking);
+    corruption_is_detected_and_sealed_reads_are_device_errors_case!(
+        block_on,
+        AsyncCellMonitor,
+        Async
+    );
 }
 
 #[test]
@@ -552,67 +661,72 @@ fn programmed_chip(sim: &Sim<Bq76952Sim>) {
     assert_eq!(sim.with(|m| m.data_memory(0x9305)), 0x80);
 }
 
+macro_rules! probe_learns_units_and_cell_map_from_an_unsealed_chip_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new());
+        programmed_chip(&sim);
+        sim.with(|m| m.set_security(2)); // UNSEALED
+        for (k, mv) in [3_601, 3_702, 3_803, 3_904].iter().enumerate() {
+            sim.with(|m| m.set_cell_voltage(0, k, mv * 1000));
+        }
+        sim.with(|m| m.set_current(-1_234_500));
+
+        // A fresh driver (e.g. after a host reboot) that was told nothing.
+        let mut d = Bq769x2::<Bq76952, _>::new($io::new(sim.i2c(), sim.delay()));
+        let info = $w(d.probe()).unwrap();
+        assert_eq!(info.settings, SettingsSource::Device);
+        assert_eq!(info.vcell_mode, 0x8007);
+        assert_eq!(info.da_config, cfg_da());
+        // Mapped with the chip's Vcell Mode: 4 cells, the 4th on input 16.
+        assert_eq!($t::cell_count(&d), 4);
+        let mut cells = [Reading::NotConverted; 4];
+        assert!(
+            $w($t::read_cell_voltages(&mut d, &mut cells))
+                .unwrap()
+                .is_ok()
+        );
+        assert_eq!(
+            cells,
+            [3_601, 3_702, 3_803, 3_904].map(|mv| Reading::Valid(MicroVolts(mv * 1000)))
+        );
+        // Scaled with the chip's units: 0.1 mA and mV (assumed defaults would say mA and cV,
+        // i.e. a current 10 × too large and a stack 10 × too large).
+        assert_eq!($w(d.read_cc2_current()).unwrap(), MicroAmps(-1_234_500));
+        assert_eq!($w(d.read_stack_voltage()).unwrap(), MicroVolts(15_010_000));
+    }};
+}
+
 #[test]
 fn probe_learns_units_and_cell_map_from_an_unsealed_chip() {
-    let sim = Sim::new(Bq76952Sim::new());
-    programmed_chip(&sim);
-    sim.with(|m| m.set_security(2)); // UNSEALED
-    for (k, mv) in [3_601, 3_702, 3_803, 3_904].iter().enumerate() {
-        sim.with(|m| m.set_cell_voltage(0, k, mv * 1000));
-    }
-    sim.with(|m| m.set_current(-1_234_500));
+    probe_learns_units_and_cell_map_from_an_unsealed_chip_case!(id, CellMonitor, Blocking);
+    probe_learns_units_and_cell_map_from_an_unsealed_chip_case!(block_on, AsyncCellMonitor, Async);
+}
 
-    // A fresh driver (e.g. after a host reboot) that was told nothing.
-    let mut d = Bq769x2::<Bq76952, _>::new(Blocking::new(sim.i2c(), sim.delay()));
-    let info = d.probe().unwrap();
-    assert_eq!(info.settings, SettingsSource::Device);
-    assert_eq!(info.vcell_mode, 0x8007);
-    assert_eq!(info.da_config, cfg_da());
-    // Mapped with the chip's Vcell Mode: 4 cells, the 4th on input 16.
-    assert_eq!(CellMonitor::cell_count(&d), 4);
-    let mut cells = [Reading::NotConverted; 4];
-    assert!(
-        CellMonitor::read_cell_voltages(&mut d, &mut cells)
-            .unwrap()
-            .is_ok()
-    );
-    assert_eq!(
-        cells,
-        [3_601, 3_702, 3_803, 3_904].map(|mv| Reading::Valid(MicroVolts(mv * 1000)))
-    );
-    // Scaled with the chip's units: 0.1 mA and mV (assumed defaults would say mA and cV,
-    // i.e. a current 10 × too large and a stack 10 × too large).
-    assert_eq!(d.read_cc2_current().unwrap(), MicroAmps(-1_234_500));
-    assert_eq!(d.read_stack_voltage().unwrap(), MicroVolts(15_010_000));
-
-    // The async driver learns the same.
-    let mut d = Bq769x2::<Bq76952, _>::new(Async::new(sim.i2c(), sim.delay()));
-    let info = block_on(d.probe()).unwrap();
-    assert_eq!(
-        (info.settings, info.vcell_mode, info.da_config),
-        (SettingsSource::Device, 0x8007, cfg_da())
-    );
-    assert_eq!(AsyncCellMonitor::cell_count(&d), 4);
+macro_rules! probe_of_a_sealed_chip_reports_assumed_settings_case {
+    ($w:ident, $t:ident, $io:ident) => {{
+        let sim = Sim::new(Bq76952Sim::new());
+        programmed_chip(&sim);
+        sim.with(|m| m.set_security(3)); // SEALED: data memory not readable
+        let mut d = Bq769x2::<Bq76952, _>::new($io::new(sim.i2c(), sim.delay()));
+        let info = $w(d.probe()).unwrap();
+        assert_eq!(info.settings, SettingsSource::Assumed);
+        assert_eq!(info.da_config, DaConfig::ASSUMED_DEFAULT);
+        assert_eq!(info.vcell_mode, 0);
+        assert_eq!($t::cell_count(&d), 16);
+        // After unsealing, the settings can be read and adopted.
+        $w(d.unseal(UNSEAL)).unwrap();
+        assert_eq!($w(d.read_units_and_cell_map()).unwrap(), (cfg_da(), 0x8007));
+        assert_eq!($t::cell_count(&d), 4);
+        // A sealed read is refused by the chip, not guessed: nothing adopted.
+        $w(d.seal()).unwrap();
+        d.set_vcell_mode(0).unwrap();
+        assert!($w(d.read_units_and_cell_map()).is_err());
+        assert_eq!(d.vcell_mode(), 0);
+    }};
 }
 
 #[test]
 fn probe_of_a_sealed_chip_reports_assumed_settings() {
-    let sim = Sim::new(Bq76952Sim::new());
-    programmed_chip(&sim);
-    sim.with(|m| m.set_security(3)); // SEALED: data memory not readable
-    let mut d = Bq769x2::<Bq76952, _>::new(Blocking::new(sim.i2c(), sim.delay()));
-    let info = d.probe().unwrap();
-    assert_eq!(info.settings, SettingsSource::Assumed);
-    assert_eq!(info.da_config, DaConfig::ASSUMED_DEFAULT);
-    assert_eq!(info.vcell_mode, 0);
-    assert_eq!(CellMonitor::cell_count(&d), 16);
-    // After unsealing, the settings can be read and adopted.
-    d.unseal(UNSEAL).unwrap();
-    assert_eq!(d.read_units_and_cell_map().unwrap(), (cfg_da(), 0x8007));
-    assert_eq!(CellMonitor::cell_count(&d), 4);
-    // A sealed read is refused by the chip, not guessed: nothing adopted.
-    d.seal().unwrap();
-    d.set_vcell_mode(0).unwrap();
-    assert!(d.read_units_and_cell_map().is_err());
-    assert_eq!(d.vcell_mode(), 0);
+    probe_of_a_sealed_chip_reports_assumed_settings_case!(id, CellMonitor, Blocking);
+    probe_of_a_sealed_chip_reports_assumed_settings_case!(block_on, AsyncCellMonitor, Async);
 }

@@ -467,7 +467,18 @@ fn configure_refuses_without_full_access_before_writing() {
     let exp = vec![w.r(0x12, &[0x00, 0x03])];
     let cfg = config();
     let r = both!(exp, Bq76952, new, |d| {} configure(&cfg));
-    assert!(matches!(r, Err(Error::Device { .. })));
+    assert!(
+        matches!(
+            r,
+            Err(Error::NeedsAccess {
+                operation: "CONFIG_UPDATE",
+                state: "SEALED",
+                needs: "FULLACCESS",
+                ..
+            })
+        ),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -497,13 +508,31 @@ fn fets_by_intent_use_the_fet_control_layout() {
 #[test]
 fn fet_enable_is_sent_only_when_fet_en_is_clear() {
     let w = Wire { crc: false };
-    // Already enabled: only the status read.
-    let exp = w.sub_read(0x0057, &[0x10, 0x00]);
+    // Already enabled: the security state (Battery Status SEC = 2, UNSEALED), then only the
+    // status read.
+    let mut exp = vec![w.r(0x12, &[0x00, 0x02])];
+    exp.extend(w.sub_read(0x0057, &[0x10, 0x00]));
     assert!(both!(exp, Bq76952, new, |d| {} enable_autonomous_fets()).is_ok());
-    let mut exp = w.sub_read(0x0057, &[0x00, 0x00]);
+    let mut exp = vec![w.r(0x12, &[0x00, 0x02])];
+    exp.extend(w.sub_read(0x0057, &[0x00, 0x00]));
     exp.push(w.w(0x3E, &[0x22, 0x00]));
     exp.extend(w.sub_read(0x0057, &[0x10, 0x00]));
     assert!(both!(exp, Bq76952, new, |d| {} enable_autonomous_fets()).is_ok());
+    // SEALED (Battery Status SEC = 3): refused, naming the state, before anything is sent.
+    let exp = vec![w.r(0x12, &[0x00, 0x03])];
+    let r = both!(exp, Bq76952, new, |d| {} enable_autonomous_fets());
+    assert!(
+        matches!(
+            r,
+            Err(Error::NeedsAccess {
+                device: 0,
+                operation: "FET_ENABLE",
+                state: "SEALED",
+                needs: "UNSEALED"
+            })
+        ),
+        "{r:?}"
+    );
 }
 
 #[test]

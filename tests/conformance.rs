@@ -67,6 +67,29 @@ mod ltc681x {
     chain!(ltc6811_x3, Ltc6811, 3);
     chain!(ltc6810_x2, Ltc6810, 2);
     chain!(adbms1818_x16, Adbms1818, 16);
+
+    /// A driver with room for 16 devices whose count is set at run time to the 3 on the
+    /// virtual chain (by hand, then by detection): the whole suite sees a chain of 3.
+    #[test]
+    fn ltc6813_capacity16_running3() {
+        let cfg = SuiteConfig::default();
+        let sim = Sim::new(Ltc681xChain::<Ltc6813, 3>::new());
+        let mut d = Ltc681x::<Ltc6813, 16, _>::new(Blocking::new(sim.spi(), sim.delay()));
+        d.set_device_count(3).unwrap();
+        d.set_undervoltage(MicroVolts(2_000_000)).unwrap();
+        d.set_overvoltage(MicroVolts(4_500_000)).unwrap();
+        check("ltc6813 16/3 blocking", run_blocking(&sim, &mut d, &cfg), 1);
+        let sim = Sim::new(Ltc681xChain::<Ltc6813, 3>::new());
+        let mut d = Ltc681x::<Ltc6813, 16, _>::new(Async::new(sim.spi(), sim.delay()));
+        assert_eq!(block_on(d.detect_device_count()).unwrap(), 3);
+        d.set_undervoltage(MicroVolts(2_000_000)).unwrap();
+        d.set_overvoltage(MicroVolts(4_500_000)).unwrap();
+        check(
+            "ltc6813 16/3 async",
+            block_on(run_async(&sim, &mut d, &cfg)),
+            1,
+        );
+    }
 }
 
 mod adbms6830 {
@@ -112,6 +135,32 @@ mod adbms6830 {
     chain!(adbms6830b_x2, Adbms6830b, 2);
     chain!(adbms6830b_x5, Adbms6830b, 5);
     chain!(adbms6830b_x16, Adbms6830b, 16);
+
+    /// Capacity 16, 3 devices on the virtual chain (by hand, then by detection).
+    #[test]
+    fn adbms6830b_capacity16_running3() {
+        let cfg = SuiteConfig::default();
+        let sim = Sim::new(Adbms6830Chain::<Adbms6830b, 3>::new());
+        let mut d = Adbms6830::<Adbms6830b, 16, _>::new(Blocking::new(sim.spi(), sim.delay()));
+        d.set_device_count(3).unwrap();
+        d.wake().unwrap();
+        d.configure(CfgA::default(), thresholds()).unwrap();
+        check(
+            "adbms6830b 16/3 blocking",
+            run_blocking(&sim, &mut d, &cfg),
+            1,
+        );
+        let sim = Sim::new(Adbms6830Chain::<Adbms6830b, 3>::new());
+        let mut d = Adbms6830::<Adbms6830b, 16, _>::new(Async::new(sim.spi(), sim.delay()));
+        assert_eq!(block_on(d.detect_device_count()).unwrap(), 3);
+        block_on(d.wake()).unwrap();
+        block_on(d.configure(CfgA::default(), thresholds())).unwrap();
+        check(
+            "adbms6830b 16/3 async",
+            block_on(run_async(&sim, &mut d, &cfg)),
+            1,
+        );
+    }
 }
 
 mod bq769x2 {
@@ -169,6 +218,175 @@ mod bq769x2 {
         };
         run!("bq76952 plain", Bq76952Sim::new(), new, cfg, 5);
     }
+}
+
+mod bq769x0 {
+    use super::*;
+    use bms_afe::bq769x0::{Bq769x0, Bq76920, Bq76930, Bq76940, CellMap, TempSource};
+    use bms_afe::sim::bq769x0::Bq769x0Sim;
+
+    /// Skipped: `broken_chain` (a single chip) and `fault_flags_decode` (SYS_STAT flags OV/UV
+    /// for the pack after a delay of at least 1 s, not per cell); in plain mode also the three
+    /// corruption cases (no integrity code on the silicon).
+    macro_rules! run {
+        ($name:ident, $v:ty, $cells:literal, $crc:literal, $addr:literal) => {
+            #[test]
+            fn $name() {
+                let (cfg, skipped) = if $crc {
+                    (SuiteConfig::default(), 2)
+                } else {
+                    (
+                        SuiteConfig {
+                            integrity_checked: false,
+                            ..SuiteConfig::default()
+                        },
+                        5,
+                    )
+                };
+                let map = CellMap::for_cells::<$v>($cells).unwrap();
+                let sim = Sim::new(Bq769x0Sim::new::<$v>(map, $crc, $addr));
+                let mut d =
+                    Bq769x0::<$v, _>::new(Blocking::new(sim.i2c(), sim.delay()), map, 1_000)
+                        .unwrap();
+                d.set_temperature_source(TempSource::Die);
+                let info = d.probe().unwrap();
+                assert_eq!((info.address, info.crc), ($addr, $crc));
+                let r = run_blocking(&sim, &mut d, &cfg);
+                check(concat!(stringify!($name), " blocking"), r, skipped);
+
+                let sim = Sim::new(Bq769x0Sim::new::<$v>(map, $crc, $addr));
+                let mut d =
+                    Bq769x0::<$v, _>::new(Async::new(sim.i2c(), sim.delay()), map, 1_000).unwrap();
+                d.set_temperature_source(TempSource::Die);
+                let info = block_on(d.probe()).unwrap();
+                assert_eq!((info.address, info.crc), ($addr, $crc));
+                let r = block_on(run_async(&sim, &mut d, &cfg));
+                check(concat!(stringify!($name), " async"), r, skipped);
+            }
+        };
+    }
+    run!(bq76920_5s_crc, Bq76920, 5, true, 0x08);
+    run!(bq76920_3s_plain, Bq76920, 3, false, 0x18);
+    run!(bq76930_7s_crc, Bq76930, 7, true, 0x18);
+    run!(bq76930_10s_plain, Bq76930, 10, false, 0x08);
+    run!(bq76940_13s_crc, Bq76940, 13, true, 0x08);
+    run!(bq76940_15s_crc, Bq76940, 15, true, 0x08);
+    run!(bq76940_9s_plain, Bq76940, 9, false, 0x08);
+}
+
+mod mc3377x {
+    use super::*;
+    use bms_afe::mc3377x::{Mc3377x, Mc33771c, Mc33772c, Spi, Tpl};
+    use bms_afe::sim::mc3377x::{Mc3377xChain, tpl_port};
+    use bms_afe::units::MicroVolts;
+
+    /// UV 2.0 V / OV 4.5 V, far outside the generated cells; a 100 µΩ shunt as the virtual
+    /// chip models. Skipped: `broken_chain` on a chain of one.
+    macro_rules! tpl {
+        ($name:ident, $v:ty, $n:literal, $cells:literal) => {
+            #[test]
+            fn $name() {
+                let skipped = if $n == 1 { 1 } else { 0 };
+                let cfg = SuiteConfig::default();
+                let sim = Sim::new(Mc3377xChain::<$v, $n>::new($cells));
+                let mut d = Mc3377x::<$v, Tpl, $n, _>::new_tpl(
+                    Blocking::new(tpl_port(&sim), sim.delay()),
+                    $cells,
+                )
+                .unwrap();
+                d.set_cell_thresholds(MicroVolts(4_500_000), MicroVolts(2_000_000))
+                    .unwrap();
+                d.set_shunt(100).unwrap();
+                let r = run_blocking(&sim, &mut d, &cfg);
+                check(concat!(stringify!($name), " blocking"), r, skipped);
+                let sim = Sim::new(Mc3377xChain::<$v, $n>::new($cells));
+                let mut d = Mc3377x::<$v, Tpl, $n, _>::new_tpl(
+                    Async::new(tpl_port(&sim), sim.delay()),
+                    $cells,
+                )
+                .unwrap();
+                d.set_cell_thresholds(MicroVolts(4_500_000), MicroVolts(2_000_000))
+                    .unwrap();
+                d.set_shunt(100).unwrap();
+                let r = block_on(run_async(&sim, &mut d, &cfg));
+                check(concat!(stringify!($name), " async"), r, skipped);
+            }
+        };
+    }
+    tpl!(mc33771c_tpl_x1, Mc33771c, 1, 14);
+    tpl!(mc33771c_tpl_x2, Mc33771c, 2, 14);
+    tpl!(mc33771c_tpl_x16, Mc33771c, 16, 14);
+    tpl!(mc33771c_tpl_x3_sparse, Mc33771c, 3, 9);
+    tpl!(mc33772c_tpl_x2, Mc33772c, 2, 5);
+
+    macro_rules! spi {
+        ($name:ident, $v:ty, $cells:literal) => {
+            #[test]
+            fn $name() {
+                let cfg = SuiteConfig::default();
+                let sim = Sim::new(Mc3377xChain::<$v, 1>::new($cells));
+                let mut d = Mc3377x::<$v, Spi, 1, _>::new_spi(
+                    Blocking::new(sim.spi(), sim.delay()),
+                    $cells,
+                )
+                .unwrap();
+                d.set_cell_thresholds(MicroVolts(4_500_000), MicroVolts(2_000_000))
+                    .unwrap();
+                d.set_shunt(100).unwrap();
+                let r = run_blocking(&sim, &mut d, &cfg);
+                check(concat!(stringify!($name), " blocking"), r, 1);
+                let sim = Sim::new(Mc3377xChain::<$v, 1>::new($cells));
+                let mut d =
+                    Mc3377x::<$v, Spi, 1, _>::new_spi(Async::new(sim.spi(), sim.delay()), $cells)
+                        .unwrap();
+                d.set_cell_thresholds(MicroVolts(4_500_000), MicroVolts(2_000_000))
+                    .unwrap();
+                d.set_shunt(100).unwrap();
+                let r = block_on(run_async(&sim, &mut d, &cfg));
+                check(concat!(stringify!($name), " async"), r, 1);
+            }
+        };
+    }
+    spi!(mc33771c_spi, Mc33771c, 14);
+    spi!(mc33772c_spi_3cells, Mc33772c, 3);
+}
+
+mod tle9012 {
+    use super::*;
+    use bms_afe::sim::tle9012::Tle9012Chain;
+    use bms_afe::tle9012::{Thresholds, Tle9012};
+    use bms_afe::units::MicroVolts;
+
+    /// UV 2.0 V / OV 4.5 V, far outside the generated cells; `CellMonitor::wake` writes them to
+    /// every device it enumerates.
+    fn thresholds() -> Thresholds {
+        Thresholds::new(MicroVolts(2_000_000), MicroVolts(4_500_000)).unwrap()
+    }
+
+    /// Skipped: `current` (no current channel); `broken_chain` on a chain of one.
+    macro_rules! chain {
+        ($name:ident, $n:literal) => {
+            #[test]
+            fn $name() {
+                let skipped = if $n == 1 { 2 } else { 1 };
+                let cfg = SuiteConfig::default();
+                let sim = Sim::new(Tle9012Chain::<$n>::new());
+                let mut d = Tle9012::<$n, _>::new(Blocking::new(sim.serial(), sim.delay()));
+                d.set_thresholds(thresholds());
+                let r = run_blocking(&sim, &mut d, &cfg);
+                check(concat!(stringify!($name), " blocking"), r, skipped);
+                let sim = Sim::new(Tle9012Chain::<$n>::new());
+                let mut d = Tle9012::<$n, _>::new(Async::new(sim.serial(), sim.delay()));
+                d.set_thresholds(thresholds());
+                let r = block_on(run_async(&sim, &mut d, &cfg));
+                check(concat!(stringify!($name), " async"), r, skipped);
+            }
+        };
+    }
+    chain!(tle9012_x1, 1);
+    chain!(tle9012_x2, 2);
+    chain!(tle9012_x5, 5);
+    chain!(tle9012_x16, 16);
 }
 
 mod bq79616 {

@@ -2,7 +2,6 @@
 //! within one step, decoders never panic on arbitrary bytes, and any single-bit flip in a
 //! response frame is caught.
 
-use bms_afe::crc::pec15;
 use bms_afe::ltc681x::command::{self, AdcMode, Conversion, GpioSelect, StatusSelect};
 use bms_afe::ltc681x::convert::{self, StatusA, StatusB, decode_cell_groups, open_wires};
 use bms_afe::ltc681x::register::{
@@ -11,10 +10,16 @@ use bms_afe::ltc681x::register::{
 };
 use bms_afe::ltc681x::{DeviceConfig, Ltc6810, Ltc6811, Ltc6812, Ltc6813, Variant};
 use bms_afe::monitor::Reading;
-use bms_afe::units::MicroVolts;
+use bms_afe::units::{MicroVolts, MilliCelsius};
 use proptest::prelude::*;
 
 mod common;
+
+/// PEC15 from the independent bit-serial oracle in tests/common (checked against the
+/// published vectors in tests/oracles.rs), never the crate's `crc`.
+fn pec15(data: &[u8]) -> u16 {
+    u16::from_be_bytes(common::oracle_pec15(data))
+}
 
 fn sealed(data: [u8; 6]) -> [u8; 8] {
     let p = pec15(&data).to_be_bytes();
@@ -232,12 +237,24 @@ proptest! {
             data[2 * hi + 1] = 0xDF + data[1] % 0x21;
         }
         let groups = [[sealed(data)]; 2];
-        let mut out = [Reading::NotConverted; 6];
-        let _ = decode_cell_groups::<Ltc6810, 1>(&groups, &mut out);
-        for (i, o) in out.iter().take(3).enumerate() {
-            let code = u16::from_le_bytes([data[2 * i], data[2 * i + 1]]);
-            prop_assert_eq!(*o, convert::voltage(code, 0));
+        let mut out = [Reading::Valid(MicroVolts(-1)); 6];
+        let report = decode_cell_groups::<Ltc6810, 1>(&groups, &mut out);
+        // Independent rule (LTC6812-DS Table 4, "Indication of Digital Redundancy Fault
+        // Codes"): 0x0000..=0xDFFF are voltages (100 µV per code), 0xFFFF is "not
+        // converted", anything else is a fault code that fails the device.
+        let mut fault = false;
+        for (i, o) in out.iter().enumerate() {
+            let code = u16::from_le_bytes([data[2 * (i % 3)], data[2 * (i % 3) + 1]]);
+            match code {
+                0..=0xDFFF => prop_assert_eq!(*o, Reading::Valid(MicroVolts(i32::from(code) * 100))),
+                0xFFFF => prop_assert_eq!(*o, Reading::NotConverted),
+                _ => {
+                    fault = true;
+                    prop_assert!(matches!(o, Reading::Failed(f) if f.device == 0), "{:?}", o);
+                }
+            }
         }
+        prop_assert_eq!(report.is_ok(), !fault);
     }
 
     #[test]
@@ -340,8 +357,37 @@ proptest! {
 
     #[test]
     fn status_decoders_never_panic(b in any::<[u8; 6]>(), dev in any::<u8>()) {
-        let _ = StatusA::decode::<Ltc6813>(&b, dev);
-        let _ = StatusA::decode::<Ltc6810>(&b, dev);
+        // STAR words: SC, ITMP, VA (LTC6812-DS Table 46; SC × 30 and 7.6 mV/K − 276 °C on
+        // the LTC6813, SC × 10 and 7.5 mV/K − 273 °C on the LTC6810), each code 100 µV;
+        // fault codes (0xE000..=0xFFFE) fail, 0xFFFF is not converted.
+        let w = |i: usize| u16::from_le_bytes([b[2 * i], b[2 * i + 1]]);
+        let expect = |code: u16, scale: i32| match code {
+            0..=0xDFFF => Some(Some(i32::from(code) * 100 * scale)),
+            0xFFFF => Some(None),
+            _ => None,
+        };
+        for (a, sc, uv_per_k, off) in [
+            (StatusA::decode::<Ltc6813>(&b, dev), 30, 7600i64, 276_000i64),
+            (StatusA::decode::<Ltc6810>(&b, dev), 10, 7500, 273_000),
+        ] {
+            for (got, want) in [(a.sum_of_cells, expect(w(0), sc)), (a.va, expect(w(2), 1))] {
+                match want {
+                    Some(Some(v)) => prop_assert_eq!(got, Reading::Valid(MicroVolts(v))),
+                    Some(None) => prop_assert_eq!(got, Reading::NotConverted),
+                    None => prop_assert!(matches!(got, Reading::Failed(f) if f.device == dev)),
+                }
+            }
+            match expect(w(1), 1) {
+                Some(Some(uv)) => {
+                    // Nearest m°C of µV × 1000 / (µV per K) − offset.
+                    let num = 2 * i64::from(uv) * 1000 + uv_per_k;
+                    let mc = num.div_euclid(2 * uv_per_k) - off;
+                    prop_assert_eq!(a.die_temperature, Reading::Valid(MilliCelsius(mc as i32)));
+                }
+                Some(None) => prop_assert_eq!(a.die_temperature, Reading::NotConverted),
+                None => prop_assert!(matches!(a.die_temperature, Reading::Failed(f) if f.device == dev)),
+            }
+        }
         let s = StatusB::decode::<Ltc6811>(&b, dev);
         prop_assert!(s.overvoltage >> 12 == 0 && s.undervoltage >> 12 == 0);
         let s = StatusB::decode::<Ltc6810>(&b, dev);
@@ -545,10 +591,27 @@ mod through_the_driver {
                     prop_assert!(r.failed.contains(dev));
                 }
             }
+            // Status (STATA, STATB, AUXD) and configuration (CFGA, CFGB): a device is valid
+            // exactly when every frame it needs carries a good PEC, and then it is named in
+            // no fault; otherwise it is failed and named.
+            let frame_ok = |cmd: usize, dev: usize| {
+                let f = &raw[cmd * 16 + dev * 8..][..8];
+                pec15(&f[..6]).to_be_bytes() == [f[6], f[7]]
+            };
             let mut st = [Reading::NotConverted; 2];
-            let _ = d.read_status(&mut st).unwrap();
+            let rs = d.read_status(&mut st).unwrap();
             let mut cfg = [Reading::NotConverted; 2];
-            let _ = d.read_config(&mut cfg).unwrap();
+            let rc = d.read_config(&mut cfg).unwrap();
+            for dev in 0..2 {
+                let st_ok = frame_ok(6, dev) && frame_ok(7, dev) && frame_ok(8, dev);
+                prop_assert_eq!(st[dev].is_valid(), st_ok, "status of device {}", dev);
+                if !st_ok {
+                    prop_assert!(rs.failed.contains(dev));
+                }
+                let cfg_ok = frame_ok(9, dev) && frame_ok(10, dev);
+                prop_assert_eq!(cfg[dev].is_valid(), cfg_ok, "configuration of device {}", dev);
+                prop_assert_eq!(rc.failed.contains(dev), !cfg_ok);
+            }
             d.release().release().0.done();
         }
     }

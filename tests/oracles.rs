@@ -7,7 +7,9 @@
 //! existing driver's tests), [R] a real capture, [D] derived by the notes' own script.
 
 mod common;
-use common::{oracle_checksum, oracle_cmd, oracle_crc8, oracle_pec10, oracle_pec15};
+use common::{
+    oracle_checksum, oracle_cmd, oracle_crc8, oracle_nxp_crc8, oracle_pec10, oracle_pec15,
+};
 
 #[test]
 fn pec15_and_command_oracles_match_published_vectors() {
@@ -70,4 +72,20 @@ fn crc8_and_checksum_oracles_match_published_vectors() {
     assert_eq!(oracle_checksum(0x9261, &[0x8C]), 0x80);
     assert_eq!(oracle_checksum(0x9024, &[0xE1]), 0x6A);
     assert_eq!(oracle_checksum(0x0035, &[0x34, 0x12, 0x78, 0x56]), 0xB6);
+}
+
+#[test]
+fn nxp_crc8_oracle_matches_published_vectors() {
+    // MC33771B data sheet §10.3 worked example (community.nxp.com thread 1801911): the 32-bit
+    // frame 01 01 08 10 has CRC 0x22.
+    assert_eq!(oracle_nxp_crc8(&[0x01, 0x01, 0x08, 0x10]), 0x22);
+    // others.md §1.3 [C] vectors, cross-checked there against the NXP driver's table CRC
+    // (RDDRONE-BMS772 / MR-BMS771 BCC_CalcCRC): "123456789" 0x25; B read INIT 0x7A; C read
+    // INIT 0xF4, C write INIT 0x85, C TPL read of 30 registers 0x8D, C global ADC_CFG 0x15.
+    assert_eq!(oracle_nxp_crc8(b"123456789"), 0x25);
+    assert_eq!(oracle_nxp_crc8(&[0x00, 0x01, 0x01, 0x01]), 0x7A);
+    assert_eq!(oracle_nxp_crc8(&[0x00, 0x01, 0x01, 0x00, 0x01]), 0xF4);
+    assert_eq!(oracle_nxp_crc8(&[0x00, 0x01, 0x01, 0x00, 0x02]), 0x85);
+    assert_eq!(oracle_nxp_crc8(&[0x00, 0x1E, 0x2D, 0x01, 0x01]), 0x8D);
+    assert_eq!(oracle_nxp_crc8(&[0x08, 0x3F, 0x06, 0x00, 0x03]), 0x15);
 }

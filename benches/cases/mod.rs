@@ -28,11 +28,14 @@
 //! an iteration makes no heap allocation (a counting global allocator, `support::alloc`).
 
 pub mod adbms6830;
+pub mod bq769x0;
 pub mod bq769x2;
 pub mod bq79616;
 pub mod crc;
 pub mod isospi;
 pub mod ltc681x;
+pub mod mc3377x;
+pub mod tle9012;
 
 use crate::support::Runner;
 
@@ -42,8 +45,11 @@ pub const ALL: &[fn(&mut Runner)] = &[
     isospi::register,
     ltc681x::register,
     adbms6830::register,
+    bq769x0::register,
     bq769x2::register,
     bq79616::register,
+    mc3377x::register,
+    tle9012::register,
 ];
 
 /// Deterministic pseudo-random bytes (xorshift32).

@@ -1,9 +1,10 @@
-//! Command codes (ADBMS6830B-DS Table 50; adi.md §6.2) as ready 4-byte frames with PEC15,
+//! Command codes (ADBMS6830B-DS Table 50) as ready 4-byte frames with PEC15,
 //! the ADC-start builders, and the command-counter increment table.
 //!
 //! ```
 //! use bms_afe::adbms6830::command::{self, Adcv};
-//! // adi.md §2.2: RDCVA = 00 04 07 C2 (also seen on a real ADBMS6830 bus).
+//! // RDCVA = 00 04 07 C2 (rt-LTC681X `src/commands.rs`; also in a real ADBMS6830 bus capture,
+//! // atopile/adbms6830-saleae-analyzer `sample_voltage.png`).
 //! assert_eq!(command::RDCVA, [0x00, 0x04, 0x07, 0xC2]);
 //! // ADCV single shot, RD=0 = 0x260 → 02 60 7C 20.
 //! assert_eq!(Adcv::SINGLE.frame(), Ok([0x02, 0x60, 0x7C, 0x20]));
@@ -334,7 +335,7 @@ impl Adsv {
     }
 }
 
-/// Auxiliary channel selection `CH[4:0]` of ADAX (adi.md §6.3).
+/// Auxiliary channel selection `CH[4:0]` of ADAX (ADBMS6830B-DS "Command Bit Descriptions").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum AuxChannel {
@@ -525,7 +526,8 @@ mod tests {
 
     #[test]
     fn frames_match_the_notes() {
-        // adi.md §2.2 [X] (rt-LTC681X; RDCVA also in a real ADBMS6830 capture) and §6.2 [D].
+        // rt-LTC681X `src/commands.rs` (RDCVA also in a real ADBMS6830 capture) and codes of
+        // ADBMS6830B-DS Table 50 with PECs from an independent bit-serial PEC15.
         assert_eq!(RDCVA, [0x00, 0x04, 0x07, 0xC2]);
         assert_eq!(WRCFGA, [0x00, 0x01, 0x3D, 0x6E]);
         assert_eq!(WRPWMA, [0x00, 0x20, 0x00, 0x00]); // PEC 0 is valid
@@ -553,7 +555,8 @@ mod tests {
 
     #[test]
     fn builders_set_every_bit() {
-        // adi.md §6.2 [D]; the codes equal LTC ADCV MD=01/11/00 whose PECs are [X].
+        // ADBMS6830B-DS Table 50; the codes equal LTC ADCV MD=01/11/00, whose PECs rt-LTC681X
+        // `src/commands.rs` publishes.
         let cont = Adcv {
             continuous: true,
             ..Adcv::SINGLE

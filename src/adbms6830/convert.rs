@@ -1,5 +1,5 @@
 //! Result conversions (ADBMS6830B-DS "Result Registers", "Status Register" bit descriptions,
-//! "Register Format Overview"; adi.md §6.5). Pure, `const`, no floats.
+//! "Register Format Overview"). Pure, `const`, no floats.
 //!
 //! Every voltage result (C, averaged, filtered, S, aux, redundant aux, VREF2, VD, VA, VRES,
 //! VMV) is a **signed** 16-bit code: `V = code × 150 µV + 1.5 V`. The codes 0x8000 (after a
@@ -15,7 +15,7 @@
 //! // 0x0000 is 1.5 V; 0x8000 is a cleared register.
 //! assert_eq!(cell(0x0000), Reading::Valid(MicroVolts(1_500_000)));
 //! assert_eq!(cell(0x8000), Reading::NotConverted);
-//! // adi.md §6.5: ITMP 0x1324 (4900) is 25.0 °C.
+//! // ADBMS6830B-DS ITMP formula: 0x1324 (4900) is 25.0 °C.
 //! assert_eq!(itmp(0x1324), Reading::Valid(MilliCelsius(25_000)));
 //! ```
 
@@ -31,6 +31,15 @@ pub const CLEARED: u16 = 0x8000;
 /// Code of status values after power-up or sleep.
 pub const RESET: u16 = 0x7FFF;
 /// VPV multiplier (V+ to V− is measured through a 1:25 divider).
+///
+/// VPV scaling is **unverified**: the crate applies × 25 (V+ to V− = 25 × (VPV ×
+/// 150 µV + 1.5 V)), as foxBMS 2 and a public third-party ADBMS6830B driver that quotes the
+/// ADBMS6830B data sheet (Rev. 0, Tables 104 and 107, result-register formulas) do; ADI's ADBMS6830
+/// reference application prints VPV **and VMV** as × 20 (`serialPrintResult.c`,
+/// `printVoltages`: `20 * voltage`). The data-sheet table itself was not available to check.
+/// A wrong factor scales the stack voltage by 25/20 = 1.25: cross-check it against the sum of
+/// the cell voltages before relying on it. VMV is reported unscaled (× 1), also unverified
+/// (ADI's reference application applies × 20).
 pub const VPV_GAIN: i32 = 25;
 
 /// `code × 150 µV + 1.5 V` without the "not converted" check.
@@ -72,7 +81,16 @@ pub const fn cell(code: u16) -> Reading<MicroVolts> {
     }
 }
 
-/// VPV (V+ to V−): `25 × (code × 150 µV + 1.5 V)`.
+/// VPV (V+ to V−): `25 × (code × 150 µV + 1.5 V)` — the factor is **unverified**, see
+/// [`VPV_GAIN`] for the evidence for × 25 and × 20.
+///
+/// ```
+/// use bms_afe::adbms6830::convert::vpv;
+/// use bms_afe::monitor::Reading;
+/// use bms_afe::units::MicroVolts;
+/// // Code 0x0000 is 1.5 V at the ADC, 37.5 V between V+ and V− with the × 25 scaling.
+/// assert_eq!(vpv(0x0000), Reading::Valid(MicroVolts(37_500_000)));
+/// ```
 pub const fn vpv(code: u16) -> Reading<MicroVolts> {
     if is_no_result(code) {
         Reading::NotConverted
@@ -108,7 +126,7 @@ mod tests {
 
     #[test]
     fn extremes_and_offset() {
-        // adi.md §6.5: range −3.4152 V (0x8000) … 1.5 V (0x0000) … 6.41505 V (0x7FFF).
+        // ADBMS6830B-DS "Register Format Overview": range −3.4152 V (0x8000) … 1.5 V (0x0000) … 6.41505 V (0x7FFF).
         assert_eq!(code_to_uv(0x8000), -3_415_200);
         assert_eq!(code_to_uv(0x7FFF), 6_415_050);
         assert_eq!(code_to_uv(0x0001), 1_500_150);

@@ -4,11 +4,11 @@
 //!
 //! # What the chip offers
 //!
-//! CFGA byte 1 (CFGAR1) is FLAG_D\[7:0\] (ADBMS6830B-DS Tables 55/56; adi.md §6.4). Its bits
+//! CFGA byte 1 (CFGAR1) is FLAG_D\[7:0\] (ADBMS6830B-DS Tables 55/56). Its bits
 //! *force* the chip's own fault detectors to trip, so the host can check that a detector
 //! still works — a detector that cannot trip is a **latent fault**: the chip would stay
 //! silent about the real fault it is meant to catch. Bit meanings (ADBMS6830-SpA Table 104;
-//! adi.md §6.4; the same in ADI's reference header `adBms6830Data.h`, FLAG_D enum):
+//! the same in ADI's reference header `adBms6830Data.h`, FLAG_D enum):
 //!
 //! | bit | forces |
 //! |---|---|
@@ -62,7 +62,7 @@ use crate::monitor::Reading;
 pub const LATENT_SETTLE_US: u32 = 2_000;
 
 /// Status-C flag bits the self-test uses that [`StatusC`] did not name yet (STCR5 layout
-/// VDEL VDE COMP SPIFLT SLEEP THSD TMODCHK OSCCHK, b7..b0; adi.md §6.4).
+/// VDEL VDE COMP SPIFLT SLEEP THSD TMODCHK OSCCHK, b7..b0; ADBMS6830B-DS Status Register Group C).
 impl StatusC {
     /// VDEL (STCR5 b7): supply delta error, latent.
     pub const VDEL: u8 = 0x80;
@@ -79,7 +79,7 @@ impl StatusC {
 
 /// A set of status-C flags: STCR4 (`supply`: VA_OV VA_UV VD_OV VD_UV CED CMED SED SMED,
 /// b7..b0) and STCR5 (`system`: VDEL VDE COMP SPIFLT SLEEP THSD TMODCHK OSCCHK, b7..b0);
-/// adi.md §6.4.
+/// ADBMS6830B-DS Status Register Group C.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct LatentFlags {

@@ -1,6 +1,18 @@
 //! ADBMS6830 family: ADBMS6830B, ADBMS6832, ADBMS6833 (ADI's current-generation cell
 //! monitors, isoSPI daisy chain, redundant C/S ADCs, 10-bit data PEC with command counter).
 //!
+//! # Sources
+//!
+//! Public documents, cited in this module by the short name on the left:
+//!
+//! | short name | document |
+//! |---|---|
+//! | ADBMS6830B-DS | ADBMS6830B data sheet, Rev. 0 (tables and sections as numbered there): <https://www.analog.com/en/products/adbms6830b.html> |
+//! | ADBMS6830-SpA | ADBMS6830 pre-release data sheet, Rev. SpA (2021-12; not on analog.com), used only to corroborate ADBMS6830B-DS |
+//! | ADI reference code | ADI's ADBMS6830 reference code (`adBms6830Data.h`, `adBms6830CmdList.h`, `adBms6830GenericType.c`, `adBms6830ParseCreate.c`) as vendored in public BMS repositories; facts only, no code taken |
+//! | rt-LTC681X | the `ltc681x` crate 0.6.2 (PEC15 command vectors shared with the LTC681x): <https://github.com/atlas-aero/rt-LTC681X> |
+//! | atopile analyzer | Saleae high-level analyzer for the ADBMS6830 with a real bus capture: <https://github.com/atopile/adbms6830-saleae-analyzer> |
+//!
 //! # Layout
 //!
 //! | module | what |
@@ -26,8 +38,18 @@
 //!   A device whose good-PEC frame carries another value fails with
 //!   [`FaultReason::CommandCounter`](crate::error::FaultReason::CommandCounter). Two cases:
 //!   * **Missed or repeated command** (the value is higher than the number of counted
-//!     commands sent since that device's counter was last checked): reported once, at the
-//!     first read that sees it; the expectation then follows the device.
+//!     commands sent since that device's counter was last checked): the device may have
+//!     missed a conversion start, so its result registers may hold an earlier conversion.
+//!     Every value of that device in the operation where the mismatch shows fails with
+//!     the counter fault — all groups of a cell or aux read, read-alls, status, the C/S
+//!     redundancy check, the open-wire checks, the latent-fault self-test (every verdict
+//!     of that device in the run) — not only the frame that carried it. The expectation
+//!     then follows the device, but its **results stay failed** (same fault) until a
+//!     conversion started afterwards is confirmed by its counter at a later read: ADCV
+//!     confirms C results (and S with RD = 1), ADSV S results, ADAX of all channels the aux
+//!     and status A/B groups, ADAX of ITMP or VPV that value alone, ADAX2 of all GPIOs the
+//!     redundant aux groups. Configuration, serial-ID, COMM, PWM and status C/E reads carry
+//!     no conversion result and are trusted again at the next good counter.
 //!   * **Device reset** (power-up, sleep, brown-out: the counter restarted from 0, so it is
 //!     at most the number of counted commands since the last check): the device lost its
 //!     configuration, so the fault **stays** — every read of that device fails with the
@@ -51,13 +73,35 @@
 //! * Configuration writes are verified by read-back ([`Error::Verify`](crate::Error::Verify)
 //!   names device, register and byte; read-only bits SNAP_ST/MUTE_ST are masked).
 //!
+//! # Error detection per frame length
+//!
+//! The data PEC10 (ADBMS6830B-DS "Data PEC": x^10 + x^7 + x^3 + x^2 + x + 1 over the data
+//! bits and the 6 counter bits) is the generator (x + 1)·p(x) with p(x) of degree 9 and
+//! order 511. So at **every** length it catches every odd number of flipped bits and every
+//! burst of up to 10 bits; it catches **every double-bit error** only while the code word
+//! (data + counter + 10 PEC bits) is at most 511 bits long — two flips 511 bits apart form a
+//! valid code word:
+//!
+//! | frame | bits | guaranteed |
+//! |---|---|---|
+//! | 8-byte register group (RDCVx, RDAUXx, RDSTATx, …) | 64 | every 1-, 2- and 3-bit error |
+//! | 34-byte read-all (RDCVALL, RDACALL, RDSALL, RDFCALL) | 272 | every 1-, 2- and 3-bit error |
+//! | 66-byte RDCSALL / RDACSALL | 528 | odd-weight errors and ≤ 10-bit bursts only: 17 of 139 128 two-bit patterns pass |
+//! | 70-byte RDASALL | 560 | odd-weight errors and ≤ 10-bit bursts only: 49 of 156 520 two-bit patterns pass |
+//!
+//! (Computed from the polynomial; `tests/adbms6830_detection.rs` checks each row through the
+//! crate's frame check.) The driver therefore reads cell voltages with group frames by
+//! default ([`Adbms6830::set_read_all`] opts in to the 34-byte read-alls), its redundancy
+//! check never uses RDCSALL, and the wide read-alls are sent only when asked for
+//! ([`Adbms6830::read_cells_cs`], [`Adbms6830::read_all_aux_status`]).
+//!
 //! # Power states and timing
 //!
 //! * After ~2 s without a valid command (tSLEEP) the cores sleep: counters go to 0 and the
 //!   configuration to its defaults. [`Adbms6830::wake`] wakes the chain (one dummy frame per
 //!   device, 500 µs apart).
 //! * After more than tIDLE (4.3 ms minimum) without a frame the isoSPI ports go IDLE and the
-//!   next frame is lost at the first idle port (ADBMS6830B-DS tIDLE/tREADY; adi.md §6.6):
+//!   next frame is lost at the first idle port (ADBMS6830B-DS tIDLE/tREADY):
 //!   [`Adbms6830::wake_idle`] wakes them (one RDCFGA frame per device, tREADY = 10 µs apart;
 //!   RDCFGA moves no counter). The `CellMonitor` methods and the diagnostics
 //!   ([`Adbms6830::redundancy_check`], [`Adbms6830::cell_open_wire`],
@@ -67,6 +111,20 @@
 //!   (the device reports [`NoResponse`](crate::error::FaultReason::NoResponse)), but a lost
 //!   conversion start leaves the previous results in place.
 //!
+//! # Chain length at run time
+//!
+//! `N` is the capacity; the devices on the chain are [`Adbms6830::device_count`] (`N` by
+//! default), set with [`Adbms6830::set_device_count`] (`1..=N`, refused before anything is
+//! sent) or found with [`Adbms6830::detect_device_count`] (RDSID read with `N + 1` frames).
+//! Every command then wakes, writes, reads back and polls exactly that many devices; the
+//! `CellMonitor` slices and `read_cells`/`read_cells_cs` hold exactly their values; in the
+//! fixed `[_; N]` outputs of the inherent methods the slots past the count are
+//! `NotConverted` (latent self-test: `NOT_RUN`) and never in a report; the `&[_; N]` inputs
+//! (`write_cfga`, `write_pwm`, …) send only their first `device_count()` entries. Size
+//! buffers with [`Adbms6830::MAX_CELLS`], [`Adbms6830::MAX_TEMPERATURES`] and
+//! [`Adbms6830::MAX_DEVICES`]. The command-counter bookkeeping keeps all `N` slots (devices
+//! past the count still hear every command on a longer physical chain).
+//!
 //! # Mapping to [`CellMonitor`](crate::CellMonitor)
 //!
 //! | trait | ADBMS6830 |
@@ -75,7 +133,7 @@
 //! | `ConversionMode::Normal` | ADCV single shot with RD = 1 (C and S both convert, CS flags updated); hint 9.6 ms (8 ms + 20 %); reads C results |
 //! | `ConversionMode::Filtered` | ADCV continuous (CONT = 1), reads the IIR-filtered results (RDFCx); first start also resets the filter; hint 9.6 ms. The filter corner is CFGA FC (FC = 0 leaves the filter off: configure it). Settling to a step takes several filter time constants: the hint covers fresh samples, not settling |
 //! | temperatures | 1 per device: the die temperature ITMP (ADAX CH = ITMP, status A) |
-//! | stack voltage | VPV (V+ to V−, ADAX CH = VPV, ×25) |
+//! | stack voltage | VPV (V+ to V−, ADAX CH = VPV, ×25 — **scaling unverified**: ×25 vs ×20, see [`convert::VPV_GAIN`]) |
 //! | current | `Ok(None)`: no current channel |
 //! | balancing | DCC bits in CFGB (cells 1–16), written with the driver's thresholds and verified; use [`Adbms6830::write_pwm`] for PWM duty |
 //! | faults | STATD per-cell OV/UV; STATC THSD → `thermal_shutdown`; CS flags, supply and oscillator/SPI flags → `internal`; `raw` = CSFLT \| STCR4 << 16 \| STCR5 << 24 |
@@ -100,9 +158,8 @@
 //! * CLOVUV data bytes: the driver sends all 1s (clear every flag), assuming the STATD
 //!   layout. PWMB bytes beyond the variant's cells are treated as reserved (written 0, not
 //!   compared on read-back).
-//! * Read-all frames: the driver itself uses the 34-byte cell read-alls and, in
-//!   [`Adbms6830::redundancy_check`], RDCSALL only when read-all is on (single device by
-//!   default, per the data sheet's "single IC applications" note;
+//! * Read-all frames: the driver itself uses the 34-byte cell read-alls (also in
+//!   [`Adbms6830::redundancy_check`]) only when read-all is on (off by default;
 //!   [`Adbms6830::set_read_all`]). RDCSALL/RDACSALL/RDASALL are decoded ([`readall`]) and
 //!   exposed ([`Adbms6830::read_cells_cs`], [`Adbms6830::read_all_aux_status`]). The
 //!   RDCSALL/RDACSALL layout (C then S) and the RDASALL size (68 data bytes) agree between
@@ -127,9 +184,19 @@
 //!   reference code reads only R_GPIO10 from RAXD, so [`Adbms6830::read_aux`] with
 //!   `redundant` reports the VMV/VPV slots as `NotConverted` whatever RAXD words 1 and 2 hold.
 //! * Not implemented: the low-power cell-monitoring (LPCM) commands and ULRR/WRRR/RDRR. The
-//!   command codes are known (adi.md §6.2), but the register layouts appear only as field
+//!   command codes are known (ADBMS6830B-DS Table 50), but the register layouts appear only as field
 //!   masks in vendor driver code, with no data-sheet table in hand to check them against;
 //!   nothing here sends them.
+//! * VPV scaling is **unverified**: the crate applies × 25 (V+ to V− = 25 × (VPV ×
+//!   150 µV + 1.5 V)), as foxBMS 2 and a public third-party ADBMS6830B driver that quotes the
+//!   ADBMS6830B data sheet (Rev. 0, Tables 104 and 107, result-register formulas) do; ADI's ADBMS6830
+//!   reference application prints VPV **and VMV** as × 20 (`serialPrintResult.c`,
+//!   `printVoltages`: `20 * voltage`). The data-sheet table itself was not available to check.
+//!   A wrong factor scales the stack voltage by 25/20 = 1.25: cross-check it against the sum of
+//!   the cell voltages before relying on it. VMV is reported unscaled (× 1), also unverified
+//!   (ADI's reference application applies × 20). Evidence: [`convert::VPV_GAIN`]; affected:
+//!   `CellMonitor::measure_stack_voltages`, [`Adbms6830::read_aux`] (slots 10 and 11),
+//!   [`Adbms6830::read_all_aux_status`].
 //! * Supply self-check ranges ([`Supplies::out_of_range`]) are the data sheet's normal
 //!   ranges as given in the notes.
 //!
@@ -177,12 +244,14 @@ pub mod latent;
 pub mod readall;
 pub mod register;
 pub mod timing;
+mod values;
 pub mod variant;
 
 pub use driver::{
-    Adbms6830, AdcPath, AuxValues, CellSource, DisputedCounting, OPEN_WIRE_DEFAULT_PERMILLE,
-    OPEN_WIRE_MAX_PERMILLE, Supplies, compare_cs, open_wire_mask,
+    Adbms6830, AdcPath, CellSource, DisputedCounting, OPEN_WIRE_DEFAULT_PERMILLE,
+    OPEN_WIRE_MAX_PERMILLE, compare_cs, open_wire_mask,
 };
 pub use latent::{LatentFlags, LatentOutcome, LatentReport, LatentSet, LatentTest};
 pub use readall::AuxStatus;
+pub use values::{AuxValues, Supplies};
 pub use variant::{Adbms6830b, Adbms6832, Adbms6833, Variant};

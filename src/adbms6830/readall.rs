@@ -1,8 +1,8 @@
-//! The wide read-all frames RDCSALL, RDACSALL and RDASALL (ADBMS6830B-DS Table 50; adi.md
-//! §6.2, §6.4, §6.6): pure decoders, tested without a bus.
+//! The wide read-all frames RDCSALL, RDACSALL and RDASALL (ADBMS6830B-DS Table 50
+//! and its register tables): pure decoders, tested without a bus.
 //!
 //! Every device answers one frame of data plus a 2-byte PEC10 that covers the **whole** data
-//! block and the device's 6-bit command counter (ADBMS6830B-DS "Data PEC"; adi.md §6.1):
+//! block and the device's 6-bit command counter (ADBMS6830B-DS "Data PEC"):
 //!
 //! | command | code | data bytes per device | frame (data + PEC) |
 //! |---|---|---|---|
@@ -11,7 +11,7 @@
 //! | RDASALL | 0x035 | 68 | [`AS_FRAME_LEN`] = 70 |
 //!
 //! (sizes: ADI reference code `adBms6830Data.h` `RDCSALL_SIZE`/`RDACSALL_SIZE` 66,
-//! `RDASALL_SIZE` 70; adi.md §6.6.)
+//! `RDASALL_SIZE` 70; the data sheet's RDASALL omits STCR2/STCR3, giving 68 data bytes.)
 //!
 //! # Layouts
 //!
@@ -60,8 +60,8 @@
 //! ```
 
 use super::convert;
-use super::driver::{AuxValues, Supplies};
 use super::register::{StatusC, StatusD, StatusE};
+use super::values::{AuxValues, Supplies};
 use crate::error::DeviceFault;
 use crate::isospi::{self, DataPec};
 use crate::monitor::Reading;

@@ -1,11 +1,11 @@
-//! Typed register groups (ADBMS6830B-DS Tables 55/56, 89–93; adi.md §6.4): configuration A/B,
+//! Typed register groups (ADBMS6830B-DS Tables 55/56, 89–93): configuration A/B,
 //! PWM, COMM, serial ID and the decoded status groups. Every type converts to and from its
 //! 6 data bytes (`to_bytes` / `from_bytes`); builders validate and return what was achieved.
 //!
 //! ```
 //! use bms_afe::adbms6830::register::{CfgA, CfgB};
 //! use bms_afe::units::MicroVolts;
-//! // Defaults as after power-up (adi.md §6.4).
+//! // Defaults as after power-up (ADBMS6830B-DS Tables 55/56).
 //! assert_eq!(CfgA::default().to_bytes(), [0x01, 0x00, 0x00, 0xFF, 0x03, 0x00]);
 //! let mut b = CfgB::default();
 //! assert_eq!(b.to_bytes(), [0x00, 0xF8, 0x7F, 0x00, 0x00, 0x00]);
@@ -248,7 +248,7 @@ pub enum Rounding {
 }
 
 /// The 12-bit threshold code for `uv` and the achieved voltage, rounded as asked
-/// (threshold = code × 16 × 150 µV + 1.5 V, ADBMS6830B-DS CFGB; adi.md §6.4). ADI's
+/// (threshold = code × 16 × 150 µV + 1.5 V, ADBMS6830B-DS CFGB). ADI's
 /// reference code truncates; the setters here round towards the safe side instead
 /// ([`CfgB::set_undervoltage`] up, [`CfgB::set_overvoltage`] down).
 pub const fn threshold_code(

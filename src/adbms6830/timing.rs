@@ -1,5 +1,5 @@
 //! Timing constants (ADBMS6830B-DS electrical characteristics and serial-interface sections;
-//! ADBMS6830-SpA C-ADC section; adi.md §6.6), in microseconds.
+//! ADBMS6830-SpA C-ADC section), in microseconds.
 //!
 //! The wait hints the driver returns add a margin to the nominal cadence because the notes
 //! give the cadence, not a maximum conversion time: **the exact maximum single-shot times

@@ -12,7 +12,8 @@
 //! group F bytes 2–5, DCC17/18 and the OV/UV flags of cells 17/18 unavailable: see
 //! [`Variant::CELLS`]). Check against the full data sheet before relying on cells 17/18.
 //!
-//! ADBMS6815/ADBMS6817 are **not** offered: the notes (adi.md §5) show a different command
+//! ADBMS6815/ADBMS6817 are **not** offered: ADI's ADBMS6815 reference code
+//! (`adBms6815CmdList.h`) shows a different command
 //! map (RDCVALL 0x038, SRST 0x01F, LTC-style ADC modes) and no register layouts, so a driver
 //! would be guesswork.
 

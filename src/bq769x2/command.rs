@@ -1,5 +1,5 @@
 //! Direct-command addresses and subcommand codes (SLUAA11B "Direct Commands"; SLUUBY2B
-//! command tables; the crate's protocol notes `ti.md` §B.4/§B.5).
+//! command tables).
 //!
 //! Direct commands are 7-bit register addresses read (or written) directly over I2C;
 //! multi-byte values are little-endian. Subcommands are 16-bit codes written to 0x3E/0x3F,
@@ -108,4 +108,37 @@ pub mod sub {
     pub const SLEEP_DISABLE: u16 = 0x009A;
     /// Swap to I2C (fast mode, no CRC unless configured).
     pub const SWAP_TO_I2C: u16 = 0x29E7;
+
+    /// The TRM name of a subcommand this module lists (`"subcommand"` for others, and
+    /// `"data memory"` for 0x9000..=0x9FFF), for error messages.
+    pub const fn name(code: u16) -> &'static str {
+        match code {
+            DEVICE_NUMBER => "DEVICE_NUMBER",
+            FW_VERSION => "FW_VERSION",
+            HW_VERSION => "HW_VERSION",
+            EXIT_DEEPSLEEP => "EXIT_DEEPSLEEP",
+            DEEPSLEEP => "DEEPSLEEP",
+            SHUTDOWN => "SHUTDOWN",
+            RESET => "RESET",
+            FET_ENABLE => "FET_ENABLE",
+            PF_ENABLE => "PF_ENABLE",
+            SEAL => "SEAL",
+            SECURITY_KEYS => "SECURITY_KEYS",
+            MANUFACTURING_STATUS => "MANUFACTURING_STATUS",
+            0x0071..=0x0077 => "DASTATUS",
+            CB_ACTIVE_CELLS => "CB_ACTIVE_CELLS",
+            SET_CFGUPDATE => "SET_CFGUPDATE",
+            EXIT_CFGUPDATE => "EXIT_CFGUPDATE",
+            DSG_PDSG_OFF => "DSG_PDSG_OFF",
+            CHG_PCHG_OFF => "CHG_PCHG_OFF",
+            ALL_FETS_OFF => "ALL_FETS_OFF",
+            ALL_FETS_ON => "ALL_FETS_ON",
+            FET_CONTROL => "FET_CONTROL",
+            SLEEP_ENABLE => "SLEEP_ENABLE",
+            SLEEP_DISABLE => "SLEEP_DISABLE",
+            SWAP_TO_I2C => "SWAP_TO_I2C",
+            0x9000..=0x9FFF => "data memory",
+            _ => "subcommand",
+        }
+    }
 }

@@ -1,5 +1,5 @@
-//! Data-memory settings (BQ76952/BQ76942 map, SLUUBY2B "Data Memory"; addresses as collected
-//! in the crate's notes `ti.md` §B.7 and TI's BQ769x2 example-code header).
+//! Data-memory settings (BQ76952/BQ76942 map, SLUUBY2B "Data Memory"; addresses as in
+//! TI's BQ769x2 example-code header and LibreSolar bms-firmware `bq769x2_registers.h`).
 //!
 //! [`Config`] is a batch of typed settings. Each setter checks its input against the range
 //! the chip accepts **before anything is sent** ([`ConfigError::OutOfRange`] names the field,
@@ -414,7 +414,7 @@ impl TempProtection {
 }
 
 /// Short-circuit thresholds selectable by Protections:SCD:Threshold, in mV, index = code
-/// (SLUUBY2B; `ti.md` §B.7).
+/// (SLUUBY2B, Protections:SCD:Threshold).
 pub const SCD_THRESHOLDS_MV: [u16; 16] = [
     10, 20, 40, 60, 80, 100, 125, 150, 175, 200, 250, 300, 350, 400, 450, 500,
 ];

@@ -13,6 +13,19 @@
 //! | [`data_memory`] | the typed settings table ([`Config`]) with units and ranges |
 //! | [`Bq769x2`] | the driver, blocking and async, implementing [`CellMonitor`](crate::CellMonitor) |
 //!
+//! # Sources
+//!
+//! Public documents, cited in this module by their TI literature numbers:
+//!
+//! | short name | document |
+//! |---|---|
+//! | SLUUBY2B | BQ76952 Technical Reference Manual, Rev. B: <https://www.ti.com/lit/pdf/sluuby2> |
+//! | SLUUBY1B | BQ76942 Technical Reference Manual, Rev. B: <https://www.ti.com/lit/pdf/sluuby1> |
+//! | SLUAA11B | BQ769x2 Software Development Guide, Rev. B: <https://www.ti.com/lit/pdf/sluaa11> |
+//! | SLUSE13B | BQ76952 data sheet, Rev. B: <https://www.ti.com/lit/ds/symlink/bq76952.pdf> |
+//! | SLUUCJ0 | BQ76907 Technical Reference Manual (the related BQ7690x; transfer-buffer behaviour): <https://www.ti.com/lit/pdf/sluucj0> |
+//! | TI example code | TI's BQ769x2 example code (I2C with CRC-8, subcommand checksum) as ported in public repositories; LibreSolar bms-firmware `drivers/bms_ic/bq769x2`: <https://github.com/LibreSolar/bms-firmware> |
+//!
 //! # Integrity
 //!
 //! * **CRC mode** (recommended, [`Bq769x2::new_crc`]): every byte read is CRC-8 checked with
@@ -25,7 +38,7 @@
 //!   in both modes ([`FaultReason::Checksum`](crate::error::FaultReason::Checksum)), after a
 //!   bounded poll of the 0x3E/0x3F echo. The data (one burst from 0x40) is read **before**
 //!   checksum and length (0x60/0x61): on the BQ7690x a read of 0x61 advances 0x3E/0x3F by
-//!   0x20 and refills the buffer (TRM-76907 §3.1), and the bq769x2 may do the same.
+//!   0x20 and refills the buffer (SLUUCJ0 §3.1), and the bq769x2 may do the same.
 //! * Data-memory writes are batched inside **one** CONFIG_UPDATE session whose entry and exit
 //!   are confirmed by polling Battery Status CFGUPDATE (bounded, [`Error::Timeout`](crate::Error::Timeout)),
 //!   and every entry is read back ([`Error::Verify`](crate::Error::Verify) names the setting).
@@ -111,7 +124,25 @@
 //!   driver names the cells beyond the threshold it configured, else every cell.
 //! * Balancing: the mask is over connected cells; adjacent cells and more cells than Cell
 //!   Balance Max Cells (if configured) are refused; the mask is written to CB_ACTIVE_CELLS and
-//!   read back.
+//!   read back. An all-zero mask first reads CB_ACTIVE_CELLS and writes nothing when no cell
+//!   is balancing.
+//!
+//! ## What each trait method needs from the chip's security state
+//!
+//! | method | SEALED | needs |
+//! |---|---|---|
+//! | counts, `wake`, `start_cell_conversion` | works | nothing (no subcommand) |
+//! | `read_cell_voltages`, `measure_cells`, `measure_temperatures`, `measure_stack_voltages`, `read_current`, `read_faults` | works | nothing: direct commands, readable in every state |
+//! | `set_balancing` | works | nothing, unless Balancing Configuration CB_NO_CMD = 1 (the chip then ignores the write and the read-back fails with [`Error::Verify`](crate::Error::Verify) naming CB_ACTIVE_CELLS). TI: host-controlled balancing subcommands "are also accessible in SEALED mode, to avoid the need for the pack to be unsealed in operation" (SLUAA81A rev. A, "Host-Controlled Balancing", <https://ti.com/document-viewer/lit/html/SLUAA81A>) |
+//!
+//! Sealed, the driver uses the units and cell map it assumes or was told ([`SettingsSource`]):
+//! `probe` cannot read them from data memory. Inherent methods that need more say so with
+//! [`Error::NeedsAccess`](crate::Error::NeedsAccess) naming the operation, the state read from
+//! Battery Status and the state needed, before anything is written: `enable_autonomous_fets`
+//! (FET_ENABLE) and `reset` (RESET) need UNSEALED (SLUUBY2B rev. B, command-only subcommand
+//! table, "Sealed: —"), `configure` (CONFIG_UPDATE) needs FULLACCESS, `full_access` needs
+//! UNSEALED first (SEALED → UNSEALED → FULLACCESS); a data-memory or subcommand read that the
+//! chip answers short while SEALED is reported the same way.
 //!
 //! # Pitfalls handled
 //!
@@ -149,6 +180,7 @@
 //! [`DeviceInfo::matches_variant`], not refused. BQ7690x (BQ76905/07) is a different map
 //! and is not covered.
 
+pub mod bq7690x;
 pub mod command;
 pub mod data_memory;
 mod driver;

@@ -1,5 +1,4 @@
-//! Typed status registers (bit layouts from SLUAA11B / SLUUBY2B as collected in the crate's
-//! protocol notes `ti.md` §B.4–§B.6). Unknown bits are kept (`from_bits_retain`), never
+//! Typed status registers (bit layouts from SLUAA11B "Direct Commands" and SLUUBY2B). Unknown bits are kept (`from_bits_retain`), never
 //! dropped.
 
 use bitflags::bitflags;
@@ -54,6 +53,33 @@ pub enum Security {
     Unsealed,
     /// 3: SEALED.
     Sealed,
+}
+
+impl Security {
+    /// The data sheet's name of the state (`"SEALED"`, `"UNSEALED"`, `"FULLACCESS"`,
+    /// `"not initialised"`), as [`Error::NeedsAccess`](crate::Error::NeedsAccess) reports it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::NotInitialized => "not initialised",
+            Self::FullAccess => "FULLACCESS",
+            Self::Unsealed => "UNSEALED",
+            Self::Sealed => "SEALED",
+        }
+    }
+
+    /// Access rank: SEALED and not-initialised 0, UNSEALED 1, FULLACCESS 2.
+    pub const fn rank(self) -> u8 {
+        match self {
+            Self::NotInitialized | Self::Sealed => 0,
+            Self::Unsealed => 1,
+            Self::FullAccess => 2,
+        }
+    }
+
+    /// `true` if this state grants at least what `needs` grants.
+    pub const fn allows(self, needs: Security) -> bool {
+        self.rank() >= needs.rank()
+    }
 }
 
 impl BatteryStatus {

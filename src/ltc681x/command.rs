@@ -1,10 +1,10 @@
-//! Command codes (LTC6812-DS Table 36; adi.md §3.2) as `const` 4-byte frames with their PEC,
+//! Command codes (LTC6812-DS Table 36) as `const` 4-byte frames with their PEC,
 //! the ADC command builders with every mode, DCP and channel selection (LTC6812-DS Table 37;
-//! adi.md §3.3), and the conversion-time look-up (adi.md §3.6).
+//! LTC6804-DS Table 35), and the conversion-time look-up (each data sheet's Table 5).
 //!
 //! ```
 //! use bms_afe::ltc681x::command::{self, AdcMode, CellSelect};
-//! // adi.md §2.2: ADCV MD=10 (7 kHz), DCP=0, all cells = 03 60 F4 6C.
+//! // rt-LTC681X `src/commands.rs`: ADCV MD=10 (7 kHz), DCP=0, all cells = 03 60 F4 6C.
 //! assert_eq!(command::adcv(AdcMode::Normal, false, CellSelect::ALL), [0x03, 0x60, 0xF4, 0x6C]);
 //! assert_eq!(command::WRCFGA, [0x00, 0x01, 0x3D, 0x6E]);
 //! ```
@@ -55,7 +55,7 @@ crate::isospi::commands! {
     STSCTRL = 0x019;
     /// Clear S-control group.
     CLRSCTRL = 0x018;
-    /// Write PWM group (its PEC is 0x0000, adi.md §2.2).
+    /// Write PWM group (its PEC is 0x0000, rt-LTC681X `src/commands.rs`).
     WRPWM = 0x020;
     /// Read PWM group.
     RDPWM = 0x022;
@@ -87,10 +87,10 @@ crate::isospi::commands! {
     RDSID = 0x02C;
     /// LTC6810 only: read S-voltage group A (S1–S3). The same code as [`RDCVC`], which on
     /// the larger parts reads cell group C (Linduino `LTC6810.cpp` `LTC6810_rds_reg`: reg 1 →
-    /// 0x008; adi.md §3.2).
+    /// 0x008).
     RDSA = 0x008;
     /// LTC6810 only: read S-voltage group B (S4–S6). The same code as [`RDCVD`] (Linduino
-    /// `LTC6810_rds_reg`: reg 2 → 0x00A; adi.md §3.2).
+    /// `LTC6810_rds_reg`: reg 2 → 0x00A).
     RDSB = 0x00A;
 }
 
@@ -288,7 +288,6 @@ pub const T_DIAGN_US: u32 = 4500;
 
 const ADAX_ALL_US: [[u32; 2]; 4] = [[21316, 12007], [1825, 2116], [3862, 5025], [335498, 7353]];
 const ADAX_PAIR_US: [[u32; 2]; 4] = [[4300, 2400], [380, 439], [788, 1000], [67100, 1500]];
-const ONE_CHANNEL_US: [[u32; 2]; 4] = [[2100, 1200], [200, 229], [403, 520], [34000, 753]];
 // ADSTAT all: the larger of LTC6812-DS Table 37 and LTC6804-DS Table 9 per entry.
 const ADSTAT_ALL_US: [[u32; 2]; 4] = [[8500, 4800], [748, 865], [1600, 2028], [134218, 3000]];
 
@@ -310,14 +309,14 @@ pub enum Conversion {
     Status(StatusSelect),
 }
 
-/// The wait from the data-sheet conversion-time tables (adi.md §3.6) for `what` in `mode`,
+/// The wait from the data-sheet conversion-time tables (LTC6812-DS Tables 5 and 37, LTC6804-DS Table 35) for `what` in `mode`,
 /// with `adcopt`, plus tREFUP when `refon` is `false` (the reference starts with the
 /// conversion). Combined commands (ADCVAX, ADCVSC) and ADOL have no table entry in the notes:
 /// the sum of their parts (ADCV all + the extra channels) is returned, an upper bound.
 ///
 /// ```
 /// use bms_afe::ltc681x::{command::{self, AdcMode, CellSelect, Conversion}, Ltc6813};
-/// // LTC6813 ADCV all cells, 7 kHz: 2343 µs (adi.md §3.6).
+/// // LTC6813 ADCV all cells, 7 kHz: 2343 µs (LTC6813-1 data sheet, Table 5).
 /// let t = command::conversion_time::<Ltc6813>(Conversion::Cells(CellSelect::ALL), AdcMode::Normal, false, true);
 /// assert_eq!(t.as_micros(), 2343);
 /// ```
@@ -337,22 +336,22 @@ pub const fn conversion_time<V: Variant>(
                 V::ADCV_ONE_US[m][o]
             }
         }
-        Conversion::CellsAndGpio12 => V::ADCV_ALL_US[m][o] + 2 * ONE_CHANNEL_US[m][o],
-        Conversion::CellsAndSc => V::ADCV_ALL_US[m][o] + ONE_CHANNEL_US[m][o],
+        Conversion::CellsAndGpio12 => V::ADCV_ALL_US[m][o] + 2 * V::ONE_CHANNEL_US[m][o],
+        Conversion::CellsAndSc => V::ADCV_ALL_US[m][o] + V::ONE_CHANNEL_US[m][o],
         Conversion::Overlap => V::ADCV_ALL_US[m][o],
         Conversion::Gpio(chg) => match chg.0 {
             0 => ADAX_ALL_US[m][o],
             1..=4 if V::ADAX_PAIRS => ADAX_PAIR_US[m][o],
-            _ => ONE_CHANNEL_US[m][o],
+            _ => V::ONE_CHANNEL_US[m][o],
         },
         Conversion::Status(StatusSelect::All) => ADSTAT_ALL_US[m][o],
-        Conversion::Status(_) => ONE_CHANNEL_US[m][o],
+        Conversion::Status(_) => V::ONE_CHANNEL_US[m][o],
     };
     Microseconds(if refon { t } else { t + T_REFUP_US })
 }
 
-/// The data-sheet self-test result code for `st` in `mode` (LTC6812-DS Table 13; adi.md
-/// §3.10): every converted register must read this value.
+/// The data-sheet self-test result code for `st` in `mode` (LTC6812-DS Table 13;
+/// LTC6804-DS Table 35): every converted register must read this value.
 pub const fn self_test_expected(st: SelfTest, mode: AdcMode, adcopt: bool) -> u16 {
     match (st, mode, adcopt) {
         (SelfTest::One, AdcMode::Fast, false) => 0x9565,

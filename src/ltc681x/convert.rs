@@ -1,5 +1,6 @@
-//! Pure decoding: register codes to physical values (adi.md §3.5), the chain cell-frame
-//! decoder of the read path, status groups, open-wire evaluation (adi.md §3.10) and the
+//! Pure decoding: register codes to physical values (LTC6812-DS Table 4 and Table 55),
+//! the chain cell-frame decoder of the read path, status groups, open-wire evaluation
+//! (LTC6812-DS "Open Wire Check") and the
 //! overlap comparison. No bus, no heap.
 
 use super::variant::Variant;
@@ -16,8 +17,7 @@ pub const NOT_CONVERTED: u16 = 0xFFFF;
 pub const REDUNDANCY_FAULT: u16 = 0xFF00;
 /// The largest code a conversion can produce: the ADC's full range ends at 5.7344 V =
 /// 0xE000 · 100 µV, and the data sheet gives the valid results as 0x0000..=0xDFFF
-/// (LTC6812-DS Table 4 and "Indication of Digital Redundancy Fault Codes"; adi.md §3.5,
-/// §3.10). Every code above it except [`NOT_CONVERTED`] is a chip fault, never a voltage.
+/// (LTC6812-DS Table 4 and "Indication of Digital Redundancy Fault Codes"). Every code above it except [`NOT_CONVERTED`] is a chip fault, never a voltage.
 pub const MAX_MEASUREMENT: u16 = 0xDFFF;
 
 /// `true` if `code` is a conversion result (0x0000..=[`MAX_MEASUREMENT`]), `false` for
@@ -38,13 +38,13 @@ pub const fn is_measurement(code: u16) -> bool {
 /// 0x0000..=0xDFFF is a voltage; 0xFFFF is [`Reading::NotConverted`]; every other code
 /// (0xE000..=0xFFFE: above the ADC full scale of 5.7344 V, e.g. the digital-redundancy fault
 /// codes 0xFF0X) is [`Reading::Failed`] with [`FaultReason::Framing`] naming `device` — no
-/// conversion produces it, so the chip's result is corrupt (adi.md §3.5, §3.10).
+/// conversion produces it, so the chip's result is corrupt (LTC6812-DS "Indication of Digital Redundancy Fault Codes").
 ///
 /// ```
 /// use bms_afe::ltc681x::convert::voltage;
 /// use bms_afe::monitor::Reading;
 /// use bms_afe::units::MicroVolts;
-/// // adi.md §7.2: RDCVA 93 61 ... -> cell 1 = 0x6193 = 24979 -> 2.4979 V.
+/// // rt-LTC681X `src/tests/monitor.rs`: RDCVA 93 61 ... -> cell 1 = 0x6193 = 24979 -> 2.4979 V.
 /// assert_eq!(voltage(0x6193, 0), Reading::Valid(MicroVolts(2_497_900)));
 /// assert_eq!(voltage(0xFFFF, 0), Reading::NotConverted);
 /// assert!(matches!(voltage(0xE000, 0), Reading::Failed(_)));
@@ -78,7 +78,7 @@ pub const fn sum_of_cells<V: Variant>(code: u16, device: u8) -> Reading<MicroVol
 /// use bms_afe::ltc681x::{convert::die_temperature, Ltc6813};
 /// use bms_afe::monitor::Reading;
 /// use bms_afe::units::MilliCelsius;
-/// // adi.md §3.5 (rt tests): ITMP 0x5074 on LTC6813 -> -5.0 °C.
+/// // rt-LTC681X `src/tests/monitor.rs`: ITMP 0x5074 on LTC6813 -> -5.0 °C.
 /// assert_eq!(die_temperature::<Ltc6813>(0x5074, 0), Reading::Valid(MilliCelsius(-5_000)));
 /// ```
 pub const fn die_temperature<V: Variant>(code: u16, device: u8) -> Reading<MilliCelsius> {
@@ -116,7 +116,7 @@ pub const fn word(group: &[u8; 6], i: usize) -> u16 {
 /// use bms_afe::ltc681x::{convert::decode_cell_groups, Ltc6811};
 /// use bms_afe::monitor::Reading;
 /// use bms_afe::units::MicroVolts;
-/// // adi.md §7.2 CVA..CVD of one device (rt tests/monitor.rs).
+/// // CVA..CVD of one device (rt-LTC681X `src/tests/monitor.rs`).
 /// let g = [
 ///     [[0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22, 0x9A, 0x1C]],
 ///     [[0xDD, 0x66, 0x72, 0x1D, 0xA2, 0x1C, 0x11, 0x94]],
@@ -228,7 +228,7 @@ impl StatusA {
     /// use bms_afe::ltc681x::{convert::StatusA, Ltc6813};
     /// use bms_afe::monitor::Reading;
     /// use bms_afe::units::{MicroVolts, MilliCelsius};
-    /// // adi.md §3.5/§7.2: STAR 12 62 A8 62 00 7D on LTC6813 -> 75.318 V, 56.316 °C, 3.2 V.
+    /// // rt-LTC681X `src/tests/monitor.rs`: STAR 12 62 A8 62 00 7D on LTC6813 -> 75.318 V, 56.316 °C, 3.2 V.
     /// let s = StatusA::decode::<Ltc6813>(&[0x12, 0x62, 0xA8, 0x62, 0x00, 0x7D], 0);
     /// assert_eq!(s.sum_of_cells, Reading::Valid(MicroVolts(75_318_000)));
     /// assert_eq!(s.die_temperature, Reading::Valid(MilliCelsius(56_316)));
@@ -282,7 +282,7 @@ impl StatusB {
     /// use bms_afe::ltc681x::{convert::StatusB, Ltc6813};
     /// use bms_afe::monitor::Reading;
     /// use bms_afe::units::MicroVolts;
-    /// // adi.md §3.5/§7.2: STBR 00 C8 00 66 00 1B -> VD 5.12 V; flags byte3 = C8..C5.
+    /// // rt-LTC681X `src/tests/monitor.rs`: STBR 00 C8 00 66 00 1B -> VD 5.12 V; flags byte3 = C8..C5.
     /// let s = StatusB::decode::<Ltc6813>(&[0x00, 0xC8, 0x00, 0x66, 0x00, 0x1B], 0);
     /// assert_eq!(s.vd, Reading::Valid(MicroVolts(5_120_000)));
     /// assert_eq!(s.revision, 1);
@@ -317,8 +317,7 @@ pub const fn aux_d_flags<V: Variant>(data: &[u8; 6]) -> (u32, u32) {
 /// Open-wire threshold of the data-sheet algorithm: CELLΔ < −400 mV, in 100 µV codes.
 pub const OPEN_WIRE_DELTA_CODES: i32 = -4000;
 
-/// The data-sheet open-wire evaluation (LTC6812-DS "Open Wire Check"; LTC6804-DS p.29;
-/// adi.md §3.10) over the cell codes of one device read after ADOW with pull-up (`pu`) and
+/// The data-sheet open-wire evaluation (LTC6812-DS "Open Wire Check"; LTC6804-DS p.29) over the cell codes of one device read after ADOW with pull-up (`pu`) and
 /// pull-down (`pd`) current. Returns a mask with bit `w` set when wire C(w) is open:
 ///
 /// * C(0) is open if CELLPU(1) = 0;
@@ -361,7 +360,7 @@ pub fn open_wires(pu: &[u16], pd: &[u16]) -> u32 {
 
 /// The open-wire result of one device from its raw pull-up and pull-down cell codes: a code
 /// that is no measurement and not "not converted" (0xE000..=0xFFFE, e.g. a redundancy fault
-/// code; adi.md §3.10 "valid 0x0000–0xDFFF") makes the result [`Reading::Failed`] with
+/// code; LTC6812-DS: valid results are 0x0000–0xDFFF) makes the result [`Reading::Failed`] with
 /// [`FaultReason::Framing`] naming `device` — the evaluation would otherwise treat the fault
 /// code as a voltage and give a verdict either way; else any 0xFFFF makes it
 /// [`Reading::NotConverted`]; else the mask of [`open_wires`].
@@ -400,7 +399,8 @@ pub const fn overlap_ok(a: u16, b: u16, max_delta: u16) -> bool {
 
 /// Where ADOL writes its two results, as `(group index, word a, word b)` per checked cell
 /// (LTC6811: cell 7 in CVC; LTC6812: cell 6 in CVC and cell 11 in CVE; LTC6813/ADBMS1818:
-/// cells 7 and 13 in CVC and CVE; adi.md §3.10). Empty for the LTC6810.
+/// cells 7 and 13 in CVC and CVE; LTC6812-DS Tables 42/44 notes, LTC6813 as
+/// rt-LTC681X `src/ltc6813.rs`). Empty for the LTC6810.
 pub const fn overlap_words<V: Variant>() -> &'static [(usize, usize, usize)] {
     match V::LAYOUT {
         super::variant::ConfigLayout::Ltc6810 => &[],

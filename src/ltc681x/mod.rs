@@ -11,11 +11,26 @@
 //! * [`Ltc681x`] — the driver, blocking and async, implementing
 //!   [`CellMonitor`](crate::CellMonitor) / [`AsyncCellMonitor`](crate::AsyncCellMonitor).
 //!
+//! # Sources
+//!
+//! Public documents, cited in this module by the short name on the left:
+//!
+//! | short name | document |
+//! |---|---|
+//! | LTC6812-DS | LTC6812-1 data sheet, Rev. B (tables and sections as numbered there): <https://www.analog.com/media/en/technical-documentation/data-sheets/ltc6812-1.pdf> |
+//! | LTC6813-1 data sheet | <https://www.analog.com/en/products/ltc6813-1.html> (same architecture and command set as the LTC6812-1) |
+//! | LTC6804-DS | LTC6804-1/-2 data sheet, document 680412fc (Rev. C): <https://www.analog.com/en/products/ltc6804-1.html> |
+//! | LTC6810-DS | LTC6810-1/-2 data sheet, Rev. A: <https://www.analog.com/en/products/ltc6810-1.html> |
+//! | ADBMS1818 data sheet | <https://www.analog.com/en/products/adbms1818.html> |
+//! | Linduino | ADI's Linduino sketchbook, `LTSketchbook/libraries/LTC681x`, `LTC6810`, `LTC6811`, `LTC6813` and the DC2259/DC2350/DC2515 demo sketches: <https://github.com/analogdevicesinc/Linduino> |
+//! | rt-LTC681X | the `ltc681x` crate 0.6.2 and its tests (`src/commands.rs`, `src/tests/pec15.rs`, `src/tests/monitor.rs`): <https://github.com/atlas-aero/rt-LTC681X> |
+//! | EngineerZone 104495 | LTC6813 bytes and PECs on a real bus: <https://ez.analog.com/power/f/q-a/104495/ltc6813-responding-with-0xff-for-everything/311707> |
+//!
 //! # Conventions
 //!
 //! * **Device 0 is the device nearest the host**, for reads and for writes. On the wire a
 //!   write carries the farthest device's data first (the chain is a shift register); the
-//!   driver reverses it for you (LTC6812-DS "Network Layer"; adi.md §3.7).
+//!   driver reverses it for you (LTC6812-DS "Network Layer"; LTC6810-DS p.57).
 //! * One chip-select frame per command for the whole chain: `4 + 8·N` bytes for reads and
 //!   writes, 4 for commands.
 //! * Every device's PEC on every read is checked. A bad device fails only its own slots
@@ -29,6 +44,20 @@
 //!   a value wider than its field, an undefined ICOM/FCOM code, or a GPIO or cell the part
 //!   lacks is a [`ConfigError`](crate::error::ConfigError) and nothing is sent — never
 //!   masked.
+//!
+//! # Chain length at run time
+//!
+//! `N` is the capacity; the devices actually on the chain are
+//! [`Ltc681x::device_count`] (`N` by default), set with [`Ltc681x::set_device_count`]
+//! (`1..=N`, refused before anything is sent) or found with
+//! [`Ltc681x::detect_device_count`] (reads RDCFGA with `N + 1` frames and counts the devices
+//! that answer before silence). Every command then wakes, writes and reads exactly that many
+//! devices (`4 + 8·n` bytes), and every per-device slice (`out`, `masks`) and
+//! `CellMonitor::device_count`/`cell_count` follow it. Size buffers once with the exported
+//! constants ([`Ltc681x::MAX_CELLS`], [`Ltc681x::MAX_TEMPERATURES`], [`Ltc681x::MAX_DEVICES`],
+//! [`Ltc681x::MAX_AUX`]) and pass `&mut buf[..bms.cell_count()]`. The `&[_; N]` inputs of
+//! `write_comm`, `write_sctrl`, `write_pwm` and `write_psb` keep their type; only their first
+//! `device_count()` entries are sent.
 //!
 //! # Power states and timing
 //!
@@ -54,7 +83,7 @@
 //! | stack voltage | sum of cells SC (ADSTAT CHST = SC) × 10/20/30 |
 //! | current | `Ok(None)`: no current channel |
 //! | balancing | DCC bits (any combination of the part's cells; the chip has no adjacency rule — thermal limits are the board's). Without a discharge timeout (DCTO) the switches open at the watchdog timeout (~2 s without a valid command): keep talking to the chain or set [`Ltc681x::set_discharge_timeout`]. |
-//! | faults | STATB OV/UV flags (+ AUXD flags of cells 13..18), THSD, MUXFAIL (`internal`); `raw` bit 1 = MUXFAIL, bit 0 = THSD. MUXFAIL reads 1 after power-up and CLRSTAT until DIAGN ([`Ltc681x::mux_test`]) runs; with the reset thresholds VUV = VOV = 0 every cell is flagged over-voltage until thresholds are written. |
+//! | faults | STATB OV/UV flags (+ AUXD flags of cells 13..18), THSD, MUXFAIL (`internal`); `raw` bit 2 = OV comparison off, bit 1 = MUXFAIL, bit 0 = THSD. MUXFAIL reads 1 after power-up and CLRSTAT until DIAGN runs, so `read_faults` runs the MUX decoder check itself each call (waits for a running conversion with a bounded PLADC poll, sends DIAGN, waits tDIAGN = 4.5 ms, then reads STATA/STATB/AUXD): `internal` is the verdict of that check, never the untested power-up value, and a failing decoder is reported. The flags OV/UV come from the last cell conversion. With the reset threshold VOV = 0 (held configuration never given an OV threshold, [`Ltc681x::set_overvoltage`]) the chip flags every cell over 0 V: those flags carry no information and `overvoltage` reads 0 with `raw` bit 2 set, so a fresh chain reads healthy; set thresholds to get OV flags. |
 //!
 //! # LTC6810 S-voltage groups and S-pin redundancy
 //!
@@ -70,7 +99,7 @@
 //! | CLRCELL, ADCV, RDCVA/B, RDSA/B | | [`Ltc681x::s_pin_redundancy`]: per-device mask of cells whose C and S results differ by more than a tolerance ([`convert::s_pin_mismatches`]) |
 //!
 //! The codes are those of RDCVC/RDCVD on the larger parts (Linduino `LTC6810.cpp`
-//! `LTC6810_rds_reg`; adi.md §3.2), so both methods refuse other parts with
+//! `LTC6810_rds_reg`), so both methods refuse other parts with
 //! [`ConfigError::Unsupported`](crate::error::ConfigError) before anything is sent. The
 //! groups have the cell-group layout (Linduino `LTC6810_rds` parses them with the cell
 //! parser; `DC2515.ino` prints code × 100 µV) and go through the cell decoder
@@ -148,7 +177,8 @@
 //! bms.write_config_verified()?;
 //! let wait = bms.start_cells(AdcMode::Normal, false, CellSelect::ALL)?; // convert
 //! bms.poll_adc()?;                                                 // (or wait `wait`)
-//! let mut cells = [Reading::NotConverted; 36];
+//! // Buffers sized by the driver's constants (2 × 18 cells), not by hand.
+//! let mut cells = [Reading::NotConverted; Ltc681x::<Ltc6813, 2, ()>::MAX_CELLS];
 //! let report = bms.read_cells(&mut cells)?;                        // read
 //! assert!(report.is_ok());
 //! assert_eq!(cells[0], Reading::Valid(MicroVolts(3_700_000)));

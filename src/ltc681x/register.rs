@@ -1,14 +1,14 @@
 //! Typed register field sets with `encode`/`decode` (6 data bytes each), the
 //! variant-independent [`DeviceConfig`], and threshold quantisation.
 //!
-//! Layouts: protocols/adi.md §3.4 (LTC6812-DS Tables 38–55; LTC6813 CFGRB from Linduino
+//! Layouts: LTC6812-DS Tables 38–55 (LTC6813 CFGRB from Linduino
 //! `LTC6813.cpp`; LTC6810 CFGR from Linduino `LTC6810.cpp`, vendor-code derived).
 
 use super::variant::{ConfigLayout, Variant};
 use crate::error::ConfigError;
 use crate::units::MicroVolts;
 
-/// The discharge timeout DCTO (LTC6812-DS Table 55; adi.md §3.4). Read back, the field
+/// The discharge timeout DCTO (LTC6812-DS Table 55). Read back, the field
 /// holds the time remaining, in the same buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -212,7 +212,7 @@ impl CfgB {
     }
 }
 
-/// LTC6810 CFGR (Linduino `LTC6810.cpp`; adi.md §3.4 — vendor-code derived, not checked
+/// LTC6810 CFGR (Linduino `LTC6810.cpp` — vendor-code derived, not checked
 /// against the LTC6810 data sheet).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -576,7 +576,7 @@ pub const OV_MAX_UV: i32 = 4095 * 1600;
 /// ```
 /// use bms_afe::ltc681x::register::uv_threshold;
 /// use bms_afe::units::MicroVolts;
-/// // adi.md §3.4: UV 3.0 V -> VUV = 1874 (0x752), exactly 1875 · 1.6 mV.
+/// // LTC6812-DS Table 55 (VUV × 16 × 100 µV): UV 3.0 V -> VUV = 1874 (0x752), exactly 1875 · 1.6 mV.
 /// assert_eq!(uv_threshold(MicroVolts(3_000_000)), Ok((0x752, MicroVolts(3_000_000))));
 /// ```
 pub const fn uv_threshold(v: MicroVolts) -> Result<(u16, MicroVolts), ConfigError> {
@@ -599,7 +599,7 @@ pub const fn uv_threshold(v: MicroVolts) -> Result<(u16, MicroVolts), ConfigErro
 /// ```
 /// use bms_afe::ltc681x::register::ov_threshold;
 /// use bms_afe::units::MicroVolts;
-/// // adi.md §3.4: OV 4.3 V -> VOV = 2687 (0xA7F), achieved 4.2992 V.
+/// // LTC6812-DS Table 55 (VOV × 16 × 100 µV): OV 4.3 V -> VOV = 2687 (0xA7F), achieved 4.2992 V.
 /// assert_eq!(ov_threshold(MicroVolts(4_300_000)), Ok((0xA7F, MicroVolts(4_299_200))));
 /// ```
 pub const fn ov_threshold(v: MicroVolts) -> Result<(u16, MicroVolts), ConfigError> {
@@ -653,12 +653,12 @@ pub struct CommByte {
     pub fcom: u8,
 }
 
-/// ICOM write codes of LTC6812-DS Table 55 (adi.md §3.4): I2C 0110 START, 0001 STOP,
+/// ICOM write codes of LTC6812-DS Table 55: I2C 0110 START, 0001 STOP,
 /// 0000 BLANK, 0111 NO TRANSMIT; SPI 1000 CSB low, 1010 CSB falling edge, 1001 CSB high,
 /// 1111 NO TRANSMIT. Bit `k` set = code `k` is defined.
 pub const ICOM_WRITE_CODES: u16 =
     1 << 0x0 | 1 << 0x1 | 1 << 0x6 | 1 << 0x7 | 1 << 0x8 | 1 << 0x9 | 1 << 0xA | 1 << 0xF;
-/// FCOM write codes of LTC6812-DS Table 55 (adi.md §3.4): I2C 0000 master ACK, 1000 master
+/// FCOM write codes of LTC6812-DS Table 55: I2C 0000 master ACK, 1000 master
 /// NACK, 1001 master NACK + STOP; SPI X000 CSB low (0000 or 1000), 1001 CSB high. Bit `k`
 /// set = code `k` is defined.
 pub const FCOM_WRITE_CODES: u16 = 1 << 0x0 | 1 << 0x8 | 1 << 0x9;
@@ -763,7 +763,7 @@ impl Comm {
 }
 
 /// The PWM code for a discharge duty of at most `permille` (‰, 0..=1000): duty = code / 15
-/// (LTC6812-DS Table 53; adi.md §3.4 "0000 = 0 %, 0001 = 6.7 %, …, 1111 = 100 %"). Rounds
+/// (LTC6812-DS Table 53: "0000 = 0 %, 0001 = 6.7 %, …, 1111 = 100 %"). Rounds
 /// the code **down** (never more discharge than asked) and returns it with the duty achieved,
 /// code · 1000 / 15 rounded up to a whole ‰ — still not above the request, and asking for
 /// the achieved value again gives the same code. Rejects values above 1000.
@@ -991,7 +991,7 @@ mod tests {
 
     #[test]
     fn cfga_decodes_the_linduino_capture() {
-        // adi.md §3.4 (ez-104495): real Linduino CFGA E4 0D 28 A0 01 00 = GPIO5..3 pull-downs
+        // EngineerZone thread 104495: real Linduino CFGA E4 0D 28 A0 01 00 = GPIO5..3 pull-downs
         // off, REFON, VUV 0x80D (3.2992 V), VOV 0xA02 (4.0992 V), DCC1.
         let a = CfgA::decode(&[0xE4, 0x0D, 0x28, 0xA0, 0x01, 0x00]);
         assert_eq!(a.gpio, 0b11100);
@@ -1004,7 +1004,7 @@ mod tests {
 
     #[test]
     fn cfgb_ltc6813_vector() {
-        // adi.md §7.2: CFGB 1F 01 = GPIO6..9 off, DCC13, DCC17.
+        // rt-LTC681X `src/tests/monitor.rs`: CFGB 1F 01 = GPIO6..9 off, DCC13, DCC17.
         let b = CfgB::decode(&[0x1F, 0x01, 0, 0, 0, 0]);
         assert_eq!((b.gpio, b.dcc), (0x0F, 0b01_0001));
         let c = DeviceConfig::decode::<Ltc6813>(&[[0xF8, 0, 0, 0, 0, 0], [0x1F, 0x01, 0, 0, 0, 0]]);
@@ -1014,7 +1014,7 @@ mod tests {
 
     #[test]
     fn code_group_vector() {
-        // adi.md §7.2: CVA 93 61 BB 1E AE 22 -> 24979, 7867, 8878.
+        // rt-LTC681X `src/tests/monitor.rs`: CVA 93 61 BB 1E AE 22 -> 24979, 7867, 8878.
         let g = CodeGroup::decode(&[0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22]);
         assert_eq!(g.0, [24979, 7867, 8878]);
         assert_eq!(g.encode(), [0x93, 0x61, 0xBB, 0x1E, 0xAE, 0x22]);
@@ -1033,7 +1033,7 @@ mod tests {
 
     #[test]
     fn dcto_codes_and_seconds() {
-        // LTC6812-DS Table 55 / adi.md §3.4: 0.5, 1, 2 … 120 min.
+        // LTC6812-DS Table 55: 0.5, 1, 2 … 120 min.
         assert_eq!(DischargeTimeout::from_code(1).seconds(), 30);
         assert_eq!(DischargeTimeout::from_code(0x1F), DischargeTimeout::Min120);
         assert_eq!(DischargeTimeout::Min75.seconds(), 75 * 60);

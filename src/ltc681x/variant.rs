@@ -1,8 +1,7 @@
 //! The chips of the family as types: [`Ltc6810`], [`Ltc6811`], [`Ltc6812`], [`Ltc6813`] and
 //! [`Adbms1818`], each implementing the sealed [`Variant`] trait with its constants.
 //!
-//! Sources: protocols/adi.md §3.1 (cells, GPIOs, groups, SC factor, ITMP formula per part,
-//! LTC6812-DS Table 55, LTC6804-DS p.27, Linduino `DC2350AB.ino`/`DC2259.ino`/`DC2515.ino`),
+//! Sources (cells, GPIOs, groups, SC factor, ITMP formula per part): LTC6812-DS Table 55, LTC6804-DS p.27, Linduino `DC2350AB.ino`/`DC2259.ino`/`DC2515.ino`),
 //! §3.6 (conversion times, LTC681x data sheets Table 5), §4 (ADBMS1818 = LTC6813 protocol).
 
 use core::fmt::Debug;
@@ -66,13 +65,16 @@ pub trait Variant: sealed::Sealed + Copy + Default + Debug + Send + Sync + 'stat
     const ADCV_ALL_US: [[u32; 2]; 4];
     /// ADCV, one cell group (or one cell on LTC6810), µs.
     const ADCV_ONE_US: [[u32; 2]; 4];
+    /// ADAX of one GPIO (or the second reference) and ADSTAT of one item, µs: the part's own
+    /// table, never another part's shorter one.
+    const ONE_CHANNEL_US: [[u32; 2]; 4];
 }
 
 macro_rules! variant {
     ($(#[$m:meta])* $ty:ident, $name:expr, cells $cells:expr, gpios $gpios:expr,
      aux $aux:expr, auxch $auxch:expr, layout $layout:ident, sc $sc:expr, itmp $uv:expr, $off:expr,
      maxch $maxch:expr, mute $mute:expr, adol $adol:expr, psb $psb:expr, pairs $pairs:expr,
-     all $all:expr, one $one:expr) => {
+     all $all:expr, one $one:expr, single $single:expr) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
         #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -96,20 +98,27 @@ macro_rules! variant {
             const ADAX_PAIRS: bool = $pairs;
             const ADCV_ALL_US: [[u32; 2]; 4] = $all;
             const ADCV_ONE_US: [[u32; 2]; 4] = $one;
+            const ONE_CHANNEL_US: [[u32; 2]; 4] = $single;
         }
     };
 }
 
-// ADCV all-cell times per part (adi.md §3.6, each data sheet's Table 5), one-group times
-// (LTC6812/6813 data sheets; LTC6811 values for LTC6811 and LTC6810).
+// ADCV all-cell times per part (each data sheet's Table 5), one-group times (LTC6812/6813
+// data sheets; LTC6811 values for LTC6811 and LTC6810). Single-channel ADAX/ADSTAT times:
+// LTC6812/LTC6813 from LTC6812-1 data sheet Rev. B Table 37 (200/229, 403/520, 34000/753,
+// 2100/1200 µs); LTC6811/LTC6810 from their own ADC, which converts one channel in the
+// one-group time (LTC6804-1/-2 data sheet 680412fc Table 35 "GPIO 1" and "SOC": 201/230,
+// 405/501, 34 ms/754 µs; the 422 Hz / 1 kHz entries 2150/1219 µs as the LTC6811 one-group
+// conversion), https://www.analog.com/media/en/technical-documentation/data-sheets/680412fc.pdf.
 variant!(
     /// LTC6810-1: 6 cells, GPIO1..4 + S0, one configuration group of its own layout,
     /// SC × 10, die temperature 7.5 mV/K − 273 °C (Linduino `DC2515.ino`; the rt crate's
-    /// 7.6 mV is treated as a bug, adi.md §3.1).
+    /// 7.6 mV is treated as a bug).
     Ltc6810, "LTC6810", cells 6, gpios 4, aux 2, auxch 6, layout Ltc6810, sc 10,
     itmp 7500, 273_000, maxch 6, mute true, adol false, psb false, pairs false,
     all [[12801, 7215], [1106, 1281], [2328, 3026], [201310, 4423]],
-    one [[2150, 1219], [201, 230], [405, 501], [33568, 754]]
+    one [[2150, 1219], [201, 230], [405, 501], [33568, 754]],
+    single [[2150, 1219], [201, 230], [405, 501], [34000, 754]]
 );
 variant!(
     /// LTC6811-1: 12 cells, GPIO1..5, one configuration group CFGR, SC × 20, die
@@ -117,7 +126,8 @@ variant!(
     Ltc6811, "LTC6811", cells 12, gpios 5, aux 2, auxch 6, layout Ltc6811, sc 20,
     itmp 7500, 273_000, maxch 6, mute false, adol true, psb false, pairs false,
     all [[12807, 7222], [1113, 1288], [2335, 3033], [201317, 4430]],
-    one [[2150, 1219], [201, 230], [405, 501], [33568, 754]]
+    one [[2150, 1219], [201, 230], [405, 501], [33568, 754]],
+    single [[2150, 1219], [201, 230], [405, 501], [34000, 754]]
 );
 variant!(
     /// LTC6812-1: 15 cells, GPIO1..9, CFGRA + CFGRB, SC × 30, die temperature
@@ -125,7 +135,8 @@ variant!(
     Ltc6812, "LTC6812", cells 15, gpios 9, aux 4, auxch 10, layout Ltc6812, sc 30,
     itmp 7600, 276_000, maxch 5, mute true, adol true, psb true, pairs true,
     all [[10683, 6028], [937, 1083], [1956, 2537], [167774, 3701]],
-    one [[2152, 1221], [203, 232], [407, 523], [33570, 756]]
+    one [[2152, 1221], [203, 232], [407, 523], [33570, 756]],
+    single [[2100, 1200], [200, 229], [403, 520], [34000, 753]]
 );
 variant!(
     /// LTC6813-1: 18 cells, GPIO1..9, CFGRA + CFGRB, SC × 30, die temperature
@@ -133,16 +144,19 @@ variant!(
     Ltc6813, "LTC6813", cells 18, gpios 9, aux 4, auxch 10, layout Ltc6813, sc 30,
     itmp 7600, 276_000, maxch 6, mute true, adol true, psb true, pairs true,
     all [[12816, 7230], [1121, 1296], [2343, 3041], [201325, 4437]],
-    one [[2152, 1221], [203, 232], [407, 523], [33570, 756]]
+    one [[2152, 1221], [203, 232], [407, 523], [33570, 756]],
+    single [[2100, 1200], [200, 229], [403, 520], [34000, 753]]
 );
 variant!(
-    /// ADBMS1818: protocol and registers of the LTC6813-1 (adi.md §4). SC × 30 and
+    /// ADBMS1818: protocol and registers of the LTC6813-1 (the ADBMS1818 data sheet
+    /// describes the LTC6813-1 command set and register map). SC × 30 and
     /// 7.6 mV/K − 276 °C as in a Linduino-derived ADBMS1818 demo sketch (`print_stat`); not
     /// checked against the ADBMS1818 data sheet itself.
     Adbms1818, "ADBMS1818", cells 18, gpios 9, aux 4, auxch 10, layout Ltc6813, sc 30,
     itmp 7600, 276_000, maxch 6, mute true, adol true, psb true, pairs true,
     all [[12816, 7230], [1121, 1296], [2343, 3041], [201325, 4437]],
-    one [[2152, 1221], [203, 232], [407, 523], [33570, 756]]
+    one [[2152, 1221], [203, 232], [407, 523], [33570, 756]],
+    single [[2100, 1200], [200, 229], [403, 520], [34000, 753]]
 );
 
 /// `true` if the part has a second configuration group (CFGRB).
@@ -156,7 +170,7 @@ mod tests {
 
     #[test]
     fn constants_follow_the_notes() {
-        // adi.md §3.1 table, written out independently.
+        // The data sheets' (and Linduino sketches') per-part figures, written out independently.
         assert_eq!(
             (Ltc6810::CELLS, Ltc6810::CELL_GROUPS, Ltc6810::AUX_GROUPS),
             (6, 2, 2)

@@ -23,11 +23,11 @@
 //!   uses the data-sheet **minimum**, 4.3 ms, so a driver relying on the typical 5.5 ms
 //!   fails here); a frame reaching an idle port wakes it (ready after tREADY = 10 µs, the
 //!   maximum) and is lost there and above, exactly like a frame reaching a sleeping device
-//!   (ADBMS6830B-DS tIDLE/tREADY; adi.md §6.6). Counted in
+//!   (ADBMS6830B-DS tIDLE/tREADY). Counted in
 //!   [`Adbms6830Chain::lost_frames`];
 //! * open sense wires: with the open-wire current on a channel whose wire is open the reading
 //!   collapses to 0 V; intact channels read 10/12 (C path) or 9/10 (S path) of the cell;
-//! * CFGA FLAG_D (ADBMS6830-SpA Table 104; adi.md §6.4): a FLAG_D bit held for 1 ms
+//! * CFGA FLAG_D (ADBMS6830-SpA Table 104): a FLAG_D bit held for 1 ms
 //!   (the model's choice) sets the status-C flags the crate's self-test expects
 //!   ([`crate::adbms6830::latent::LatentTest::expected`], an unverified mapping): bit 0 or 1
 //!   OSCCHK (and OC_CNTR reads 78 / 44 instead of the normal 61 — the model's values,
@@ -49,9 +49,9 @@ use core::marker::PhantomData;
 
 use embedded_hal::spi::Operation;
 
+use super::reference;
 use super::{Clock, InjectedFault, SimError, SpiModel, VirtualChip, XorShift};
 use crate::adbms6830::Variant;
-use crate::crc;
 
 const MAX_CELLS: usize = 18;
 const MAX_N: usize = 16;
@@ -78,7 +78,7 @@ struct Pending {
     s: Option<[u16; MAX_CELLS]>,
 }
 
-/// tIDLE minimum (ADBMS6830B-DS; adi.md §6.6): 4.3 ms.
+/// tIDLE minimum (ADBMS6830B-DS electrical characteristics): 4.3 ms.
 const T_IDLE_NS: u64 = 4_300_000;
 /// tREADY maximum: 10 µs.
 const T_READY_NS: u64 = 10_000;
@@ -522,7 +522,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
             return;
         };
         let cc = u16::from(cmd[0]) << 8 | u16::from(cmd[1]);
-        let pec = crc::pec15(&cmd[..2]);
+        let pec = reference::pec15(&cmd[..2]);
         if cmd[0] > 0x07 || u16::from(cmd[2]) << 8 | u16::from(cmd[3]) != pec {
             self.bad_commands += 1;
             return;
@@ -701,7 +701,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
             let mut buf = [0u8; 70];
             self.group(d, cc, &mut buf[..data_len]);
             let cnt = self.devs[d].cc;
-            let p = crc::pec10(&buf[..data_len], cnt);
+            let p = reference::pec10(&buf[..data_len], cnt);
             buf[data_len] = (cnt << 2) | (p >> 8) as u8;
             buf[data_len + 1] = p as u8;
             f.copy_from_slice(&buf[..len]);
@@ -729,7 +729,7 @@ impl<V: Variant, const N: usize> Adbms6830Chain<V, N> {
             };
             let (payload, p) = f.split_at(6);
             let got = u16::from(p[0]) << 8 | u16::from(p[1]);
-            if got != crc::pec10(payload, 0) {
+            if got != reference::pec10(payload, 0) {
                 self.bad_writes += 1;
                 continue;
             }

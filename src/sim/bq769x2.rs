@@ -1,7 +1,7 @@
 //! A virtual BQ76952 on I2C (plain and CRC mode).
 //!
-//! Modelled as the silicon behaves at the register level (SLUUBY2B, SLUAA11B, the crate's
-//! notes `ti.md` §B):
+//! Modelled as the silicon behaves at the register level (BQ76952 TRM SLUUBY2B and
+//! BQ769x2 Software Development Guide SLUAA11B; see [`crate::bq769x2`] for the sources):
 //!
 //! * I2C at 7-bit address 0x08; in CRC mode every written byte's CRC is checked and a bad
 //!   one is **NACKed** (the write is dropped); reads carry CRCs with the repeated-start
@@ -13,7 +13,7 @@
 //!   committed only when 0x61 is written with a matching checksum and length.
 //! * **Reading 0x61 advances 0x3E/0x3F by 0x20 and refills the buffer** (the next
 //!   data-memory block; other subcommand responses are cleared). This is documented for the
-//!   BQ7690x (TRM-76907 §3.1, `ti.md` §B.5) and applied here conservatively: whichever way the
+//!   BQ7690x (BQ76907 TRM SLUUCJ0 §3.1) and applied here conservatively: whichever way the
 //!   bq769x2 behaves, a host must read the data before 0x60/0x61.
 //! * Data memory 0x9180..0x93FF with defaults, readable when not SEALED, writable only in
 //!   CONFIG_UPDATE (which needs FULLACCESS; the CFGUPDATE bit follows SET_CFGUPDATE /
@@ -24,7 +24,10 @@
 //!   host overrides, protections (COV turns CHG off, CUV turns DSG off when enabled in
 //!   Enabled Protections A and the CHG/DSG FET Protections), all off in CONFIG_UPDATE.
 //! * Host balancing through CB_ACTIVE_CELLS (connected inputs only; adjacent connected cells
-//!   and more than Cell Balance Max Cells are refused, the register then keeps its value).
+//!   and more than Cell Balance Max Cells are refused, the register then keeps its value), in
+//!   every security state, SEALED included (SLUAA81A "Host-Controlled Balancing": "these
+//!   subcommands are also accessible in SEALED mode"); writes are ignored while Balancing
+//!   Configuration CB_NO_CMD (0x9335 bit 4) is set.
 //!
 //! Model choices (not silicon facts): the die and every pin report the one temperature set
 //! with [`VirtualChip::set_temperature`]; PACK and LD equal the stack voltage; Cell Balance Max
@@ -39,8 +42,8 @@
 
 use embedded_hal::i2c::{Operation, SevenBitAddress};
 
+use super::reference::crc8 as crc8_smbus;
 use super::{Clock, I2cModel, InjectedFault, SimError, VirtualChip, XorShift};
-use crate::crc::crc8_smbus;
 
 const DM_BASE: u16 = 0x9180;
 const DM_SIZE: usize = 0x280;
@@ -84,6 +87,7 @@ pub struct Bq76952Sim {
     fet_en: bool,
     fet_control: u8,
     cb_active: u16,
+    cb_writes: u32,
     regs_3e: [u8; 2],
     sub_addr: u16,
     sub_ready_at: u64,
@@ -149,6 +153,7 @@ impl Bq76952Sim {
             fet_en: false,
             fet_control: 0,
             cb_active: 0,
+            cb_writes: 0,
             regs_3e: [0; 2],
             sub_addr: 0,
             sub_ready_at: 0,
@@ -224,6 +229,11 @@ impl Bq76952Sim {
     /// FET Status as it would read now.
     pub fn fet_status(&self) -> u8 {
         self.fets()
+    }
+
+    /// CB_ACTIVE_CELLS writes received with a good checksum (accepted or ignored).
+    pub fn cb_writes(&self) -> u32 {
+        self.cb_writes
     }
 
     /// CB_ACTIVE_CELLS (physical inputs).
@@ -492,7 +502,10 @@ impl Bq76952Sim {
             0x0001 => self.respond(&[0x95, 0x76]),
             0x0002 => self.respond(&[0x95, 0x76, 0x01, 0x00, 0x12, 0x00]),
             0x0003 => self.respond(&[0x00, 0x01]),
-            _ if sealed && w != 0x000E => {
+            // SEALED answers only the identification reads, EXIT_DEEPSLEEP and the
+            // host-balancing command CB_ACTIVE_CELLS ("also accessible in SEALED mode",
+            // SLUAA81A "Host-Controlled Balancing").
+            _ if sealed && w != 0x000E && w != 0x0083 => {
                 self.stats.refused_subcommands = self.stats.refused_subcommands.saturating_add(1);
                 self.respond(&[]);
             }
@@ -585,7 +598,7 @@ impl Bq76952Sim {
 
     /// After a read of 0x61: 0x3E/0x3F advance by 0x20 and the buffer is refilled with the
     /// next block (data memory) or cleared (other subcommands; the model's choice). This is
-    /// the BQ7690x behaviour (TRM-76907 §3.1, `ti.md` §B.5), applied to the bq769x2 model
+    /// the BQ7690x behaviour (BQ76907 TRM SLUUCJ0 §3.1), applied to the bq769x2 model
     /// conservatively: a host that reads 0x60/0x61 before the data gets the wrong block.
     fn advance_block(&mut self) {
         if self.sub_addr == 0 || self.now_ns < self.sub_ready_at {
@@ -634,9 +647,12 @@ impl Bq76952Sim {
                 }
             }
             0x0097 if self.sec != 3 && n >= 1 => self.fet_control = d[0] & 0x0F,
-            0x0083 if self.sec != 3 && n >= 2 => {
+            // Any security state (SLUAA81A); ignored with Balancing Configuration
+            // CB_NO_CMD (bit 4, 0x9335) set (SLUUBY2B Balancing Configuration).
+            0x0083 if n >= 2 => {
+                self.cb_writes = self.cb_writes.saturating_add(1);
                 let m = u16::from_le_bytes([d[0], d[1]]);
-                if self.balancing_allowed(m) {
+                if self.dm_get(0x9335) & 0x10 == 0 && self.balancing_allowed(m) {
                     self.cb_active = m;
                 }
             }

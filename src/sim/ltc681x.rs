@@ -1,7 +1,8 @@
 //! A virtual LTC681x daisy chain ([`Ltc681xChain`]) at register level, for every part of the
 //! family and chains of 1..=16 (any `N` up to 64 works).
 //!
-//! What it checks and models, as the silicon does (LTC6812-DS / LTC6804-DS, adi.md §3):
+//! What it checks and models, as the silicon does (LTC6812-DS / LTC6804-DS; see
+//! [`crate::ltc681x`] for the documents):
 //!
 //! * Command PEC: a frame with a bad command PEC is ignored by every device (no answer, no
 //!   action). Write data: each device checks the PEC of its own 6 bytes and ignores a bad
@@ -17,9 +18,11 @@
 //!   configuration); MUXFAIL from DIAGN (1 after power-up and CLRSTAT).
 //! * Power: each device starts asleep. The watchdog puts a device to SLEEP 2 s after its last
 //!   valid command (configuration reset; DCC kept while a discharge timer runs). A CS frame
-//!   reaching a sleeping device wakes it (ready after 300 µs) but is lost there and above;
-//!   an isoSPI port silent for more than 5.5 ms (tIDLE) needs one frame to wake (ready after
-//!   5 µs). So `N` dummy frames spaced by ≥ tWAKE wake a chain of `N`.
+//!   reaching a sleeping device wakes it (ready after tWAKE = 400 µs, the data-sheet
+//!   maximum) but is lost there and above; an isoSPI port silent for more than 4.3 ms (tIDLE,
+//!   the data-sheet minimum) needs one frame to wake (ready after tREADY = 10 µs, the
+//!   maximum). The strictest silicon: so `N` dummy frames spaced by ≥ tWAKE wake a chain of
+//!   `N`.
 //! * ADOW: pull-up current pulls an open wire C(w) up to C(w+1), pull-down pulls it down to
 //!   C(w−1), so the data-sheet algorithm finds it. CVST/AXST/STATST write the self-test
 //!   pattern; ADOL writes the overlap cells twice (plus an injectable mismatch).
@@ -47,14 +50,20 @@ use core::marker::PhantomData;
 
 use embedded_hal::spi::Operation;
 
+use super::reference;
 use super::{Clock, InjectedFault, SimError, SpiModel, VirtualChip, XorShift};
-use crate::crc;
 use crate::ltc681x::{ConfigLayout, Variant};
 
 const MAX_FRAME: usize = 4 + 8 * 64 + 16;
-const T_WAKE_NS: u64 = 300_000;
-const T_READY_NS: u64 = 5_000;
-const T_IDLE_NS: u64 = 5_500_000;
+/// tWAKE, the data sheet's maximum (LTC6812-1 data sheet Rev. B, electrical table: typ
+/// 200 µs, max 400 µs): the slowest core a driver must wait for.
+const T_WAKE_NS: u64 = 400_000;
+/// tREADY, the data sheet's maximum (10 µs).
+const T_READY_NS: u64 = 10_000;
+/// tIDLE, the data sheet's minimum (4.3 / 5.5 / 6.7 ms min/typ/max): the earliest a port
+/// can go idle, so a driver that idles longer without re-waking fails here as it may on a
+/// board.
+const T_IDLE_NS: u64 = 4_300_000;
 const T_SLEEP_NS: u64 = 2_000_000_000;
 const T_REFUP_NS: u64 = 3_500_000;
 const CLEARED: u16 = 0xFFFF;
@@ -187,7 +196,7 @@ impl Device {
 }
 
 /// A virtual chain of `N` devices of part `V`. Wrap it in a [`Sim`](super::Sim).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Ltc681xChain<V: Variant, const N: usize> {
     now: u64,
     dev: [Device; N],
@@ -208,7 +217,7 @@ impl<V: Variant, const N: usize> Default for Ltc681xChain<V, N> {
 }
 
 // Oracle constants of the model, written from the notes independently of the driver's
-// tables (adi.md §3.1): SC factor and ITMP slope/offset per part.
+// tables (LTC6812-DS Table 55, LTC6804-DS p.27, Linduino sketches): SC factor and ITMP slope/offset per part.
 const fn sc_factor(l: ConfigLayout) -> i64 {
     match l {
         ConfigLayout::Ltc6810 => 10,
@@ -403,7 +412,7 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
     }
 
     fn conv_ns(cfga0: u8, md: u8, kind: u8) -> u64 {
-        // All-cell times below every part's data-sheet table (adi.md §3.6), per MD/ADCOPT.
+        // All-cell times below every part's data-sheet Table 5, per MD/ADCOPT.
         const ALL: [[u64; 2]; 4] = [
             [10_000, 6_000],
             [900, 1_000],
@@ -424,7 +433,7 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
     }
 
     fn self_test_pattern(st: u8, md: u8, adcopt: bool) -> u16 {
-        // LTC6812-DS Table 13 (adi.md §3.10).
+        // LTC6812-DS Table 13.
         match (st, md, adcopt) {
             (1, 1, false) => 0x9565,
             (1, 1, true) => 0x9553,
@@ -827,7 +836,7 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
                 _ => {
                     if let Some((mut job, dur)) = Self::adc_job(d.cfga[0], cc) {
                         if let Job::Cells { s, .. } = &mut job {
-                            // LTC6810 CFGR5 bit 3 = SCONV (adi.md §3 "LTC6810 CFGR").
+                            // LTC6810 CFGR5 bit 3 = SCONV (Linduino `LTC6810.cpp`).
                             *s = V::LAYOUT == ConfigLayout::Ltc6810 && d.cfga[5] & 0x08 != 0;
                         }
                         d.job = Some((job, now + dur));
@@ -904,7 +913,7 @@ impl<V: Variant, const N: usize> SpiModel for Ltc681xChain<V, N> {
         if len >= 4 && reach > 0 {
             let cc = u16::from_be_bytes([mosi[0], mosi[1]]);
             let pec = u16::from_be_bytes([mosi[2], mosi[3]]);
-            if cc > 0x7FF || crc::pec15(&mosi[..2]) != pec {
+            if cc > 0x7FF || reference::pec15(&mosi[..2]) != pec {
                 self.rejected_frames = self.rejected_frames.saturating_add(1);
             } else {
                 self.valid_commands = self.valid_commands.saturating_add(1);
@@ -939,7 +948,7 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
                 };
                 let f = &mosi[4 + start..4 + start + 8];
                 let pec = u16::from_be_bytes([f[6], f[7]]);
-                if crc::pec15(&f[..6]) != pec {
+                if reference::pec15(&f[..6]) != pec {
                     continue;
                 }
                 let mut data = [0u8; 6];
@@ -978,7 +987,7 @@ impl<V: Variant, const N: usize> Ltc681xChain<V, N> {
             }
             let mut frame = [0u8; 8];
             frame[..6].copy_from_slice(&data);
-            frame[6..].copy_from_slice(&crc::pec15(&data).to_be_bytes());
+            frame[6..].copy_from_slice(&reference::pec15(&data).to_be_bytes());
             if let Some((cd, rng, left)) = self.corrupt.as_mut() {
                 if usize::from(*cd) == d && *left > 0 {
                     let bit = rng.below(64) as usize;

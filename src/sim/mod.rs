@@ -2,7 +2,10 @@
 //! traits (blocking **and** async), with fault injection. `no_std`, no heap.
 //!
 //! A model (e.g. an LTC681x chain) lives in a [`Sim`], which hands out a bus ([`SimSpi`],
-//! [`SimI2c`] or [`SimUart`]) and a delay ([`SimDelay`]) to give to a driver, while the test keeps the `Sim`
+//! [`SimI2c`] or [`SimUart`]) and a delay ([`SimDelay`]) to give to a driver — or, one level
+//! down, the wires: an [`SpiBus`](embedded_hal::spi::SpiBus) shared by several chips, each
+//! with its chip-select pin ([`SimSpiBus`], [`SpiTarget`]; see [`bus`]), for `embedded-hal-bus`
+//! and other bus-sharing layers — while the test keeps the `Sim`
 //! itself as the control handle: set cell voltages, inject faults, advance time, inspect
 //! what the chip received. The model checks what the host sends as the silicon would (PEC,
 //! CRC, command codes, write order …) and answers as the silicon does; the delay advances
@@ -32,9 +35,16 @@
 //! ```
 
 pub mod adbms6830;
+pub mod bq769x0;
 pub mod bq769x2;
 pub mod bq79616;
+pub mod bus;
 pub mod ltc681x;
+pub mod mc3377x;
+mod reference;
+pub mod tle9012;
+
+pub use bus::{BusTarget, SimCs, SimSpiBus, SpiTarget};
 
 use core::cell::{RefCell, RefMut};
 
@@ -52,9 +62,17 @@ pub enum SimError {
     Nack,
     /// The bus itself failed (injected).
     Bus,
+    /// Wire level ([`SimSpiBus`]): a chip-select frame longer than the target's buffer.
+    FrameTooLong,
     /// A blocking UART read found nothing to receive: a real UART would wait here forever.
     /// Bounded readers poll `ReadReady` first and never see this.
     WouldBlock,
+}
+
+impl embedded_hal::digital::Error for SimError {
+    fn kind(&self) -> embedded_hal::digital::ErrorKind {
+        embedded_hal::digital::ErrorKind::Other
+    }
 }
 
 impl embedded_io::Error for SimError {
@@ -253,12 +271,6 @@ pub struct SimInput<'a, M> {
 
 impl<M> embedded_hal::digital::ErrorType for SimInput<'_, M> {
     type Error = SimError;
-}
-
-impl embedded_hal::digital::Error for SimError {
-    fn kind(&self) -> embedded_hal::digital::ErrorKind {
-        embedded_hal::digital::ErrorKind::Other
-    }
 }
 
 impl<M: InputModel> SimInput<'_, M> {

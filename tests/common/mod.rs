@@ -154,6 +154,33 @@ pub fn oracle_checksum(addr: u16, data: &[u8]) -> u8 {
     !(s as u8)
 }
 
+/// NXP MC3377x frame CRC-8 (MC33771B data sheet §10.3 as discussed in community.nxp.com thread
+/// 1801911, "seed 0xFF and shift an additional 0x00"; others.md §1): polynomial 0x2F, the
+/// register starting at 0xFF, one zero byte clocked in first, then the frame bytes MSB first,
+/// no final XOR. Deliberately the seed-0xFF form, not the 0x42 preset the crate uses.
+pub fn oracle_nxp_crc8(bytes: &[u8]) -> u8 {
+    let mut c = 0xFFu8;
+    for &b in core::iter::once(&0u8).chain(bytes) {
+        for i in (0..8).rev() {
+            let fb = ((c >> 7) ^ (b >> i)) & 1;
+            c <<= 1;
+            if fb == 1 {
+                c ^= 0x2F;
+            }
+        }
+    }
+    c
+}
+
+/// A 48-bit MC3377xC frame with its oracle CRC: data, register (bit 7 = master/slave), CID,
+/// counter/command byte.
+pub fn nxp_frame(data: u16, reg: u8, cid: u8, cnt_cmd: u8) -> [u8; 6] {
+    let [h, l] = data.to_be_bytes();
+    let mut f = [h, l, reg, cid, cnt_cmd, 0];
+    f[5] = oracle_nxp_crc8(&f[..5]);
+    f
+}
+
 /// TI BQ7961x / BQ79600 / BQ79606A UART frame CRC (SLUSE48B BQ79656-Q1 "CRC-16-IBM polynomial
 /// (x16 + x15 + x2 + 1) with 0xFFFF initialization"; residue 0 over a whole frame, SLUSDQ4):
 /// processed bit by bit LSB first with the reflected polynomial 0xA001, no final XOR. Returned

@@ -56,9 +56,38 @@ impl<V: Variant, const N: usize, IO: SpiIo> Core<V, N, IO> {
             check_dcc::<V>(u32::from(b.dcc))?;
         }
         let mut report = ChainReport::OK;
+        let mark = self.taint_mark();
         let run = self.latent_run(tests, &base, out, &mut report).await;
         // Whatever happened, put the held configuration (FLAG_D = 0) back on every device.
         let restore = self.latent_restore(&base, out, &mut report).await;
+        // A device whose counter failed anywhere in the self-test may have missed a command
+        // (a FLAG_D write, a CLRFLAG): none of its verdicts in this run is trusted.
+        for (o, t) in out.iter_mut().zip(self.tainted(mark).iter()) {
+            if let Some(f) = t {
+                report.record(*f);
+                for x in o.outcomes.iter_mut() {
+                    if !matches!(x, LatentOutcome::NotRun) {
+                        *x = LatentOutcome::NotTested(*f);
+                    }
+                }
+                for r in [
+                    &mut o.oscillator_fast,
+                    &mut o.oscillator_slow,
+                    &mut o.oscillator_normal,
+                ] {
+                    if matches!(r, Reading::Valid(_)) {
+                        *r = Reading::Failed(*f);
+                    }
+                }
+                if matches!(o.latched_before, Reading::Valid(_)) {
+                    o.latched_before = Reading::Failed(*f);
+                }
+            }
+        }
+        // Capacity slots past the chain: no device, nothing run.
+        for o in out.iter_mut().skip(self.n()) {
+            *o = LatentReport::NOT_RUN;
+        }
         match (run, restore) {
             // A failed restore matters most: FLAG_D may still be set somewhere.
             (_, Err(e)) | (Err(e), Ok(())) => Err(e),
@@ -234,7 +263,7 @@ twins! {
         /// FLAG_D latent-fault self-test: checks that each device's own fault detectors
         /// (oscillator check, supply OV/UV/delta, thermal shutdown, fuse/NVM ECC, test-mode
         /// check) can still trip, by forcing them through CFGA FLAG_D (ADBMS6830B-DS Tables
-        /// 55/56, ADBMS6830-SpA Table 104; adi.md §6.4). See
+        /// 55/56, ADBMS6830-SpA Table 104). See
         /// [`latent`](crate::adbms6830::latent) for the patterns and the **unverified**
         /// expected flags.
         ///
