@@ -121,7 +121,7 @@ pub type I2cError<B> = <B as embedded_hal::i2c::ErrorType>::Error;
 /// `embedded_io::ErrorType`).
 pub type SerialError<B> = <B as SerialPort>::Error;
 
-mod private {
+pub(crate) mod private {
     pub trait Sealed {}
 }
 impl<B, D> private::Sealed for Blocking<B, D> {}
@@ -356,23 +356,86 @@ impl<U: embedded_io::ErrorType, L> SerialPort for Serial<U, L> {
 }
 
 /// A [`Serial`] bus over a blocking `embedded_io` 0.6 UART (`Read + Write + ReadReady`) and a
-/// [`SerialLine`]. Sealed; implemented by [`Serial`].
-pub trait BlockingSerial: SerialPort {}
+/// [`SerialLine`]. Sealed; implemented by [`Serial`]. Its methods are the transport's
+/// plumbing; drivers use [`SerialIo`].
+pub trait BlockingSerial: SerialPort {
+    /// `embedded_io::Write::write_all` then `flush`.
+    fn send(&mut self, bytes: &[u8]) -> Result<(), Self::Error>;
+    /// `embedded_io::ReadReady::read_ready`.
+    fn ready(&mut self) -> Result<bool, Self::Error>;
+    /// `embedded_io::Read::read` (called only after [`BlockingSerial::ready`]).
+    fn receive(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error>;
+    /// [`SerialLine::set_tx_low`].
+    fn tx_low(&mut self, low: bool);
+    /// `true` if built with a line ([`Serial::with_line`]).
+    fn has_line(&self) -> bool;
+    /// The next response will be `bytes` long (links that read in chunks, such as the
+    /// BQ79600 SPI FIFO, size their reads with it). A UART ignores it.
+    fn expect(&mut self, bytes: usize) {
+        let _ = bytes;
+    }
+}
+
 impl<U, L> BlockingSerial for Serial<U, L>
 where
     U: embedded_io::Read + embedded_io::Write + embedded_io::ReadReady,
     L: SerialLine,
 {
+    fn send(&mut self, bytes: &[u8]) -> Result<(), Self::Error> {
+        self.uart.write_all(bytes)?;
+        self.uart.flush()
+    }
+    fn ready(&mut self) -> Result<bool, Self::Error> {
+        self.uart.read_ready()
+    }
+    fn receive(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.uart.read(buf)
+    }
+    fn tx_low(&mut self, low: bool) {
+        self.line.set_tx_low(low)
+    }
+    fn has_line(&self) -> bool {
+        self.has_line
+    }
 }
 
 /// A [`Serial`] bus over an async `embedded_io_async` 0.6 UART (`Read + Write`) and a
-/// [`SerialLine`]. Sealed; implemented by [`Serial`].
-pub trait AsyncSerial: SerialPort {}
+/// [`SerialLine`]. Sealed; implemented by [`Serial`]. Its methods are the transport's
+/// plumbing; drivers use [`SerialIo`].
+#[allow(async_fn_in_trait)]
+pub trait AsyncSerial: SerialPort {
+    /// `embedded_io_async::Write::write_all` then `flush`.
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), Self::Error>;
+    /// `embedded_io_async::Read::read` (must be cancel-safe: a losing read is dropped).
+    async fn receive(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error>;
+    /// [`SerialLine::set_tx_low`].
+    fn tx_low(&mut self, low: bool);
+    /// `true` if built with a line ([`Serial::with_line`]).
+    fn has_line(&self) -> bool;
+    /// See [`BlockingSerial::expect`].
+    fn expect(&mut self, bytes: usize) {
+        let _ = bytes;
+    }
+}
+
 impl<U, L> AsyncSerial for Serial<U, L>
 where
     U: embedded_io_async::Read + embedded_io_async::Write,
     L: SerialLine,
 {
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), Self::Error> {
+        self.uart.write_all(bytes).await?;
+        self.uart.flush().await
+    }
+    async fn receive(&mut self, buf: &mut [u8]) -> Result<usize, Self::Error> {
+        self.uart.read(buf).await
+    }
+    fn tx_low(&mut self, low: bool) {
+        self.line.set_tx_low(low)
+    }
+    fn has_line(&self) -> bool {
+        self.has_line
+    }
 }
 
 /// Byte transport over a UART, every read bounded. Sealed: implemented by
@@ -393,32 +456,29 @@ pub trait SerialIo: private::Sealed {
     async fn drain(&mut self, quiet_us: u32) -> Result<usize, Self::Error>;
     /// `true` if the bus has a [`SerialLine`] that can hold TX low.
     fn can_hold_tx_low(&self) -> bool;
+    /// Announces the length of the response about to be read (see
+    /// [`BlockingSerial::expect`]).
+    fn expect(&mut self, bytes: usize);
     /// Holds TX low for `us` microseconds, then releases it (no-op without a line).
     async fn hold_tx_low(&mut self, us: u32);
     /// Waits at least `us` microseconds.
     async fn delay_us(&mut self, us: u32);
 }
 
-impl<U, L, D> SerialIo for Blocking<Serial<U, L>, D>
-where
-    U: embedded_io::Read + embedded_io::Write + embedded_io::ReadReady,
-    L: SerialLine,
-    D: embedded_hal::delay::DelayNs,
-{
-    type Error = U::Error;
+impl<B: BlockingSerial, D: embedded_hal::delay::DelayNs> SerialIo for Blocking<B, D> {
+    type Error = B::Error;
 
     async fn write(&mut self, bytes: &[u8]) -> Result<(), Self::Error> {
-        self.bus.uart.write_all(bytes)?;
-        self.bus.uart.flush()
+        self.bus.send(bytes)
     }
 
     async fn read_within(&mut self, buf: &mut [u8], timeout_us: u32) -> Result<usize, Self::Error> {
         let mut got = 0usize;
         let mut waited = 0u32;
         while got < buf.len() {
-            if self.bus.uart.read_ready()? {
+            if self.bus.ready()? {
                 let rest = buf.get_mut(got..).unwrap_or(&mut []);
-                let n = self.bus.uart.read(rest)?;
+                let n = self.bus.receive(rest)?;
                 if n > 0 {
                     got = got.saturating_add(n).min(buf.len());
                     continue;
@@ -439,8 +499,8 @@ where
         let mut dropped = 0usize;
         let mut quiet = 0u32;
         while dropped < SERIAL_DRAIN_LIMIT {
-            if self.bus.uart.read_ready()? {
-                let n = self.bus.uart.read(&mut scratch)?;
+            if self.bus.ready()? {
+                let n = self.bus.receive(&mut scratch)?;
                 if n > 0 {
                     dropped += n;
                     quiet = 0;
@@ -457,13 +517,17 @@ where
     }
 
     fn can_hold_tx_low(&self) -> bool {
-        self.bus.has_line
+        self.bus.has_line()
+    }
+
+    fn expect(&mut self, bytes: usize) {
+        self.bus.expect(bytes)
     }
 
     async fn hold_tx_low(&mut self, us: u32) {
-        self.bus.line.set_tx_low(true);
+        self.bus.tx_low(true);
         self.delay.delay_us(us);
-        self.bus.line.set_tx_low(false);
+        self.bus.tx_low(false);
     }
 
     async fn delay_us(&mut self, us: u32) {
@@ -496,28 +560,22 @@ pub(crate) enum Either<A, B> {
     Right(B),
 }
 
-impl<U, L, D> SerialIo for Async<Serial<U, L>, D>
-where
-    U: embedded_io_async::Read + embedded_io_async::Write,
-    L: SerialLine,
-    D: embedded_hal_async::delay::DelayNs,
-{
-    type Error = U::Error;
+impl<B: AsyncSerial, D: embedded_hal_async::delay::DelayNs> SerialIo for Async<B, D> {
+    type Error = B::Error;
 
     async fn write(&mut self, bytes: &[u8]) -> Result<(), Self::Error> {
-        self.bus.uart.write_all(bytes).await?;
-        self.bus.uart.flush().await
+        self.bus.send(bytes).await
     }
 
     async fn read_within(&mut self, buf: &mut [u8], timeout_us: u32) -> Result<usize, Self::Error> {
         let progress = core::cell::Cell::new(0usize);
         let len = buf.len();
-        let uart = &mut self.bus.uart;
+        let bus = &mut self.bus;
         let reader = async {
             let mut got = 0usize;
             while got < len {
                 let rest = buf.get_mut(got..).unwrap_or(&mut []);
-                let n = uart.read(rest).await?;
+                let n = bus.receive(rest).await?;
                 if n == 0 {
                     // EOF: nothing more will come; let the timer end the read.
                     core::future::pending::<()>().await;
@@ -538,7 +596,7 @@ where
         let mut dropped = 0usize;
         while dropped < SERIAL_DRAIN_LIMIT {
             let got = match select(
-                self.bus.uart.read(&mut scratch),
+                self.bus.receive(&mut scratch),
                 self.delay.delay_us(quiet_us),
             )
             .await
@@ -555,13 +613,17 @@ where
     }
 
     fn can_hold_tx_low(&self) -> bool {
-        self.bus.has_line
+        self.bus.has_line()
+    }
+
+    fn expect(&mut self, bytes: usize) {
+        self.bus.expect(bytes)
     }
 
     async fn hold_tx_low(&mut self, us: u32) {
-        self.bus.line.set_tx_low(true);
+        self.bus.tx_low(true);
         self.delay.delay_us(us).await;
-        self.bus.line.set_tx_low(false);
+        self.bus.tx_low(false);
     }
 
     async fn delay_us(&mut self, us: u32) {

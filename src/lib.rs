@@ -164,6 +164,7 @@
 //! | [`adbms6830`] | ADBMS6830B, ADBMS6832, ADBMS6833 |
 //! | [`bq769x0`] | BQ76920, BQ76930, BQ76940 over I2C |
 //! | [`bq769x2`] | BQ76952, BQ76942 (and relatives) over I2C |
+//! | [`bq79616`] | BQ79616, BQ79614, BQ79612, BQ79656 stacks over UART (BQ79600 bridge or base device) |
 //! | [`mc3377x`] | NXP MC33771C, MC33772C over SPI or TPL (MC33664); B-silicon frames |
 //! | [`tle9012`] | Infineon TLE9012DQU chains over isoUART (TLE9015DQU) |
 //! | [`max1785x`] | MAX17852, MAX17853 through the MAX17841B bridge |
@@ -185,6 +186,7 @@ pub mod units;
 pub mod adbms6830;
 pub mod bq769x0;
 pub mod bq769x2;
+pub mod bq79616;
 pub mod ltc681x;
 pub mod max1785x;
 pub mod mc3377x;

@@ -31,6 +31,7 @@ pub mod adbms6830;
 pub mod bq7690x;
 pub mod bq769x0;
 pub mod bq769x2;
+pub mod bq79616;
 pub mod crc;
 pub mod isospi;
 pub mod ltc681x;
@@ -49,6 +50,7 @@ pub const ALL: &[fn(&mut Runner)] = &[
     bq769x0::register,
     bq769x2::register,
     bq7690x::register,
+    bq79616::register,
     mc3377x::register,
     tle9012::register,
     max1785x::register,

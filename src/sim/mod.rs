@@ -37,6 +37,7 @@
 pub mod adbms6830;
 pub mod bq769x0;
 pub mod bq769x2;
+pub mod bq79616;
 pub mod bus;
 pub mod ltc681x;
 pub mod max1785x;
@@ -143,6 +144,12 @@ pub trait UartModel: Clock {
     }
 }
 
+/// A model with digital outputs the host reads (e.g. the BQ79600 SPI_RDY pin).
+pub trait InputModel: Clock {
+    /// The level of the model's output `pin` now (`true` = high).
+    fn input_high(&mut self, pin: u8) -> bool;
+}
+
 /// Time of one UART byte at 1 Mbaud 8N1 (start + 8 data + stop bits), in ns.
 pub const UART_BYTE_NS: u64 = 10_000;
 
@@ -208,6 +215,12 @@ impl<M> Sim<M> {
         SimUart { sim: self }
     }
 
+    /// A digital input of the host wired to the model's output `pin` (blocking `InputPin`,
+    /// async `Wait`).
+    pub fn input(&self, pin: u8) -> SimInput<'_, M> {
+        SimInput { sim: self, pin }
+    }
+
     /// The TX-line control of the UART (a [`SerialLine`](crate::io::SerialLine) that tells the
     /// model when the host holds TX low).
     pub fn line(&self) -> SimLine<'_, M> {
@@ -248,6 +261,72 @@ pub struct SimI2c<'a, M> {
 #[derive(Debug)]
 pub struct SimUart<'a, M> {
     sim: &'a Sim<M>,
+}
+
+/// Input-pin handle of a [`Sim`] ([`Sim::input`]).
+#[derive(Debug)]
+pub struct SimInput<'a, M> {
+    sim: &'a Sim<M>,
+    pin: u8,
+}
+
+impl<M> embedded_hal::digital::ErrorType for SimInput<'_, M> {
+    type Error = SimError;
+}
+
+impl<M: InputModel> SimInput<'_, M> {
+    fn level(&mut self) -> Result<bool, SimError> {
+        let mut m = self
+            .sim
+            .model
+            .try_borrow_mut()
+            .map_err(|_| SimError::Busy)?;
+        Ok(m.input_high(self.pin))
+    }
+
+    async fn until(&mut self, high: bool) -> Result<(), SimError> {
+        core::future::poll_fn(|cx| match self.level() {
+            Ok(l) if l == high => core::task::Poll::Ready(Ok(())),
+            Ok(_) => {
+                cx.waker().wake_by_ref();
+                core::task::Poll::Pending
+            }
+            Err(e) => core::task::Poll::Ready(Err(e)),
+        })
+        .await
+    }
+}
+
+impl<M: InputModel> embedded_hal::digital::InputPin for SimInput<'_, M> {
+    fn is_high(&mut self) -> Result<bool, SimError> {
+        self.level()
+    }
+    fn is_low(&mut self) -> Result<bool, SimError> {
+        self.level().map(|l| !l)
+    }
+}
+
+impl<M: InputModel> embedded_hal_async::digital::Wait for SimInput<'_, M> {
+    /// Pending (woken at once) until the level is high; only a racing timer ends a wait for
+    /// a level that never comes.
+    async fn wait_for_high(&mut self) -> Result<(), SimError> {
+        self.until(true).await
+    }
+    async fn wait_for_low(&mut self) -> Result<(), SimError> {
+        self.until(false).await
+    }
+    async fn wait_for_rising_edge(&mut self) -> Result<(), SimError> {
+        self.until(false).await?;
+        self.until(true).await
+    }
+    async fn wait_for_falling_edge(&mut self) -> Result<(), SimError> {
+        self.until(true).await?;
+        self.until(false).await
+    }
+    async fn wait_for_any_edge(&mut self) -> Result<(), SimError> {
+        let start = self.level()?;
+        self.until(!start).await
+    }
 }
 
 /// TX-line handle of a [`Sim`] ([`Sim::line`]).

@@ -261,3 +261,29 @@ pub fn maxim_message(
     }
     t
 }
+
+/// TI BQ7961x / BQ79600 / BQ79606A UART frame CRC (SLUSE48B BQ79656-Q1 "CRC-16-IBM polynomial
+/// (x16 + x15 + x2 + 1) with 0xFFFF initialization"; residue 0 over a whole frame, SLUSDQ4):
+/// processed bit by bit LSB first with the reflected polynomial 0xA001, no final XOR. Returned
+/// as the two wire bytes, low byte first.
+pub fn oracle_crc16(bytes: &[u8]) -> [u8; 2] {
+    let mut c: u16 = 0xFFFF;
+    for &b in bytes {
+        for i in 0..8 {
+            let bit = u16::from((b >> i) & 1);
+            let fb = (c & 1) ^ bit;
+            c >>= 1;
+            if fb != 0 {
+                c ^= 0xA001;
+            }
+        }
+    }
+    c.to_le_bytes()
+}
+
+/// `body` followed by its [`oracle_crc16`] bytes: one BQ7961x frame as it goes on the wire.
+pub fn ti_frame(body: &[u8]) -> Vec<u8> {
+    let mut v = body.to_vec();
+    v.extend_from_slice(&oracle_crc16(body));
+    v
+}
