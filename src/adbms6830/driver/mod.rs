@@ -29,12 +29,12 @@ use crate::monitor::{
 use crate::units::{MicroAmps, MicroVolts, Microseconds, MilliCelsius};
 use embedded_hal::spi::Operation;
 
-mod aux;
 mod balancing;
 mod chain;
 mod config;
 mod counter;
 mod diagnostics;
+mod interfaces;
 /// The FLAG_D latent-fault self-test sequence.
 mod latent;
 mod measure;

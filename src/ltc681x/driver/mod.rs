@@ -22,11 +22,11 @@ use crate::monitor::{
 };
 use crate::units::{MicroAmps, MicroVolts, Microseconds, MilliCelsius};
 
-mod aux;
 mod balancing;
 mod chain;
 mod config;
 mod diagnostics;
+mod interfaces;
 mod measure;
 mod monitor;
 mod power;
