@@ -20,6 +20,8 @@ use core::task::{Context, Poll, Waker};
 use bms_afe::adbms6830::register::{CfgA, CfgB};
 use bms_afe::adbms6830::{Adbms6830, Adbms6830b};
 use bms_afe::bq769x2::{Bq769x2, Bq76952, SecurityKeys};
+use bms_afe::bq79616::{Bq79616, Bq79616Q1};
+use bms_afe::sim::bq79616::Bq79616Stack;
 use bms_afe::conformance::{SuiteConfig, SuiteReport, run_async, run_blocking};
 use bms_afe::io::{Async, Blocking};
 use bms_afe::ltc681x::{Adbms1818, Ltc681x, Ltc6810, Ltc6811, Ltc6812, Ltc6813};
@@ -176,6 +178,9 @@ fn main() -> ! {
     // MAX17853: `current` (no amplifier) and `temperatures` (no thermistor network set here);
     // a ring link, so a break fails every device.
     family!(t, "max17853 x4", Max1785xChain::<Max17853, 4>::new(), Max1785x::<Max17853, 4, _>::new, spi, set: [set_undervoltage(MicroVolts(2_000_000)), set_overvoltage(MicroVolts(4_500_000))], bus: [], skip: 2, cfg: SuiteConfig { ring: true, ..SuiteConfig::default() });
+
+    // BQ79616 through the BQ79600 bridge over UART: `current` (no current channel).
+    family!(t, "bq79616 x4", Bq79616Stack::<4>::bridge(16), Bq79616::<Bq79616Q1, 4, _>::new_bridge, serial, set: [set_active_cells(16), set_undervoltage(MicroVolts(2_000_000)), set_overvoltage(MicroVolts(4_475_000))], bus: [], skip: 1);
 
     // The closing line in the form CI reads: "<word>: N passed, N failed".
     hprintln!("conformance: {} passed, {} failed", t.passed, t.failed);
