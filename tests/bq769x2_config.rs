@@ -271,7 +271,7 @@ fn temperature_and_pin_addresses() {
 
 #[test]
 fn checksum_vectors_from_ti_documents() {
-    // ti.md §B.8 checksum table.
+    // Checksum examples published in TI SLUUBY2B, SLUAA11B §3.3, SLUAAM4 §3.3 and SLUUCJ0.
     assert_eq!(frame::checksum(0x9180, &[0x7A, 0x30]), 0x44); // SLUUBY2B
     assert_eq!(frame::checksum(0x9261, &[0x8C]), 0x80); // SLUAA11B §3.3
     assert_eq!(frame::checksum(0x9024, &[0xE1]), 0x6A); // SLUAAM4 §3.3

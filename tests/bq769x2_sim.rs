@@ -587,7 +587,7 @@ fn corruption_is_detected_and_sealed_reads_are_device_errors() {
 #[test]
 fn the_model_advances_the_buffer_on_a_0x61_read_so_only_data_first_verifies() {
     // The virtual chip applies the BQ7690x rule "reading 0x61 advances 0x3E/0x3F by 0x20 and
-    // refills the buffer" (TRM-76907 §3.1, ti.md §B.5). Raw plain-mode I2C, no driver.
+    // refills the buffer" (BQ76907 TRM SLUUCJ0 §3.1). Raw plain-mode I2C, no driver.
     use embedded_hal::delay::DelayNs;
     use embedded_hal::i2c::I2c;
     let sim = Sim::new(Bq76952Sim::new());

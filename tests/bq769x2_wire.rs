@@ -59,7 +59,7 @@ impl Wire {
     }
     /// A subcommand read with response `data` (echo on the first poll). The data is read
     /// (one burst from 0x40) BEFORE checksum and length (0x60/0x61): on the BQ7690x reading
-    /// 0x61 advances 0x3E/0x3F by 0x20 and refills the buffer (TRM-76907 §3.1, ti.md §B.5),
+    /// 0x61 advances 0x3E/0x3F by 0x20 and refills the buffer (BQ76907 TRM SLUUCJ0 §3.1),
     /// so data read after 0x61 could be the next block.
     fn sub_read(self, cmd: u16, data: &[u8]) -> Vec<T> {
         let c = cmd.to_le_bytes();
@@ -191,7 +191,7 @@ fn probe_bq76942_device_number_plain_and_crc() {
 #[test]
 fn probe_of_an_unsealed_chip_reads_da_configuration_and_vcell_mode() {
     // BQ76942 programmed for 9 cells: Vcell Mode 0x037F (SLUAA11B §3.4 "writes 0x037F to
-    // 0x9304" for 9 cells on a BQ76942); DA Configuration 0x06 = 10 mA, cV (ti.md §B.4: bits
+    // 0x9304" for 9 cells on a BQ76942); DA Configuration 0x06 = 10 mA, cV (BQ76952 TRM SLUUBY2B, DA Configuration: bits
     // 1:0 USER_AMPS 2 = 10 mA, bit 2 USER_VOLTS_CV). One data-memory read of the 32-byte
     // block at 0x9303 carries both (0x9303, 0x9304, 0x9305).
     use bms_afe::bq769x2::SettingsSource;

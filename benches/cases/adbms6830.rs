@@ -26,7 +26,7 @@ use crate::support::{Per, Runner};
 const N: usize = 16;
 /// ADBMS6830B: 16 cells per device.
 const CELLS: usize = 16;
-/// RDCVA..RDCVF and RDCVALL command codes (ADBMS6830B-DS command table; adi.md §6.2).
+/// RDCVA..RDCVF and RDCVALL command codes (ADBMS6830B data sheet Rev. 0, command table).
 const RDCV: [u16; 6] = [0x004, 0x006, 0x008, 0x00A, 0x009, 0x00B];
 const RDCVALL: u16 = 0x00C;
 
@@ -59,7 +59,7 @@ fn check(name: &str, cells: &[[Reading<MicroVolts>; CELLS]; N]) {
 
 pub fn register(r: &mut Runner) {
     // The canned frames are sealed with the crate's `pec10`: check it against published wire
-    // bytes first (adi.md §6.1 PEC10 vectors, from the data sheet: data `26 F6 4A F6 4E F6`
+    // bytes first (ADBMS6830B data sheet Rev. 0, "Data PEC" example: data `26 F6 4A F6 4E F6`
     // with counter 0 → `00 6B`, counter 63 → `FD 03`).
     let v = [0x26, 0xF6, 0x4A, 0xF6, 0x4E, 0xF6];
     assert_eq!(bms_afe::crc::pec10(&v, 0).to_be_bytes(), [0x00, 0x6B]);
@@ -67,7 +67,7 @@ pub fn register(r: &mut Runner) {
         ((63u16 << 10) | bms_afe::crc::pec10(&v, 63)).to_be_bytes(),
         [0xFD, 0x03]
     );
-    // RDCVALL command frame (adi.md §6.2: `00 0C EF CC`).
+    // RDCVALL command frame (ADBMS6830B data sheet Rev. 0 command table: `00 0C EF CC`).
     assert_eq!(isospi::command(RDCVALL), [0x00, 0x0C, 0xEF, 0xCC]);
 
     // Group reads: per group, device 0's frame first, three words each.

@@ -77,7 +77,7 @@ fn read_cells<const D: usize>(r: &mut Runner, name: &str, rx: &[u8]) {
 
 pub fn register(r: &mut Runner) {
     // The canned frames are sealed with the crate's `pec15`; check it (and the command PEC)
-    // against published wire bytes first (adi.md §2 table and §7.2: the RDCVA frame
+    // against published wire bytes first (LTC6812-1 data sheet Rev. B command table and the rt-LTC681X crate's tests: the RDCVA frame
     // `00 04 07 C2`, rt crate tests and an ADBMS6830 bus capture; a single-device CVA
     // response `93 61 BB 1E AE 22 | 9A 1C`).
     assert_eq!(isospi::command(RDCV[0]), [0x00, 0x04, 0x07, 0xC2]);
