@@ -10,36 +10,8 @@ mod watchdog;
 
 pub use measure::{BLOCK_CONVERSION_US, CELL_CONVERSION_US, POLL_STEP_US, POLL_STEPS};
 
-/// The blocking and async public methods of [`Tle9012`] from one list (the crate's `twins!`
-/// pattern, with the bus spelled out as `Serial<U, L>`, whose error is `U::Error`).
-macro_rules! uart_twins {
-    ($( $(#[$m:meta])* pub fn $name:ident(&mut self $(, $arg:ident : $argty:ty)* $(,)?) -> $ret:ty; )*) => {
-        impl<const N: usize, U, L, D> $crate::tle9012::Tle9012<N, $crate::io::Blocking<$crate::io::Serial<U, L>, D>>
-        where
-            U: embedded_io::Read + embedded_io::Write + embedded_io::ReadReady,
-            L: $crate::io::SerialLine,
-            D: embedded_hal::delay::DelayNs,
-        {
-            $( $(#[$m])* pub fn $name(&mut self $(, $arg: $argty)*) -> $ret {
-                $crate::io::block_on(self.core.$name($($arg),*))
-            } )*
-        }
-        impl<const N: usize, U, L, D> $crate::tle9012::Tle9012<N, $crate::io::Async<$crate::io::Serial<U, L>, D>>
-        where
-            U: embedded_io_async::Read + embedded_io_async::Write,
-            L: $crate::io::SerialLine,
-            D: embedded_hal_async::delay::DelayNs,
-        {
-            $( $(#[$m])* pub async fn $name(&mut self $(, $arg: $argty)*) -> $ret {
-                self.core.$name($($arg),*).await
-            } )*
-        }
-    };
-}
-pub(crate) use uart_twins;
-
 use crate::error::{ConfigError, DeviceFault, Error, FaultReason, VerifyMismatch};
-use crate::io::SerialIo;
+use crate::io::{SerialError, SerialIo, twins};
 use crate::monitor::{ChainReport, DeviceSet};
 use crate::units::{MicroVolts, Microseconds};
 
@@ -748,33 +720,35 @@ fn check_back<E>(d: usize, reg: Register, want: u16, got: u16) -> Result<(), Err
     }))
 }
 
-uart_twins! {
+twins! {
+    serial impl[const N: usize] Tle9012<N> => core {
         /// Gives every device that does not answer at its ID (device `d` → ID `d + 1`) its ID,
         /// FN on the last, reads each CONFIG back and configures the devices it enumerated
         /// (PART_CONFIG, thresholds; verified). Returns those devices. The chain must be awake
         /// ([`Tle9012::wake_chain`]).
-        pub fn enumerate(&mut self) -> Result<DeviceSet, Error<U::Error>>;
+        pub fn enumerate(&mut self) -> Result<DeviceSet, Error<SerialError<B>>>;
         /// Sends the wake pattern and waits [`WAKE_US`].
-        pub fn wake_chain(&mut self) -> Result<(), Error<U::Error>>;
+        pub fn wake_chain(&mut self) -> Result<(), Error<SerialError<B>>>;
         /// Reloads every device's watchdog (broadcast) and reads the counters back: a device
         /// that does not answer, or whose counter was not reloaded, is in the report. Call at
         /// least every [`Tle9012::keep_alive_deadline`].
-        pub fn keep_alive(&mut self) -> Result<ChainReport, Error<U::Error>>;
+        pub fn keep_alive(&mut self) -> Result<ChainReport, Error<SerialError<B>>>;
         /// Which devices answer at their ID, and whether one answers at ID 0 (lost its ID).
-        pub fn check_chain(&mut self) -> Result<ChainHealth, Error<U::Error>>;
+        pub fn check_chain(&mut self) -> Result<ChainHealth, Error<SerialError<B>>>;
         /// Resets and wakes the whole chain, then counts it by handing out IDs until no
         /// unaddressed device answers; the last one gets FN. Returns the count; if it equals
         /// `N` the chain is also configured and ready.
-        pub fn detect_chain_length(&mut self) -> Result<usize, Error<U::Error>>;
+        pub fn detect_chain_length(&mut self) -> Result<usize, Error<SerialError<B>>>;
         /// Reads one register of device `device`.
-        pub fn read_register(&mut self, device: usize, reg: Register) -> Result<u16, Error<U::Error>>;
+        pub fn read_register(&mut self, device: usize, reg: Register) -> Result<u16, Error<SerialError<B>>>;
         /// Writes one register of device `device` (confirmed by its write reply, not read back).
-        pub fn write_register(&mut self, device: usize, reg: Register, value: u16) -> Result<(), Error<U::Error>>;
+        pub fn write_register(&mut self, device: usize, reg: Register, value: u16) -> Result<(), Error<SerialError<B>>>;
         /// Writes the configured [`Thresholds`] to every device, read back.
-        pub fn write_thresholds(&mut self) -> Result<(), Error<U::Error>>;
+        pub fn write_thresholds(&mut self) -> Result<(), Error<SerialError<B>>>;
         /// Writes the whole held configuration (PART_CONFIG, [`Thresholds`], TEMP_CONF,
         /// internal OT limit) to every device, each register read back.
-        pub fn write_configuration(&mut self) -> Result<(), Error<U::Error>>;
+        pub fn write_configuration(&mut self) -> Result<(), Error<SerialError<B>>>;
         /// Puts the chain to sleep (broadcast OP_MODE sleep). The devices lose their IDs.
-        pub fn sleep(&mut self) -> Result<(), Error<U::Error>>;
+        pub fn sleep(&mut self) -> Result<(), Error<SerialError<B>>>;
+    }
 }
