@@ -1,8 +1,8 @@
 //! Measurement, faults, balancing and open-load diagnosis.
 
-use super::{Core, PerDevice};
+use super::{Core, PerDevice, Tle9012};
 use crate::error::{ConfigError, DeviceFault, Error};
-use crate::io::SerialIo;
+use crate::io::{SerialError, SerialIo, twins};
 use crate::monitor::{ChainReport, Faults, Reading};
 use crate::tle9012::convert;
 use crate::tle9012::register::{
@@ -583,27 +583,29 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
     }
 }
 
-super::uart_twins! {
+twins! {
+    serial impl[const N: usize] Tle9012<N> => core {
     /// Reads external sensor `sensor` (0..=4, EXT_TEMP_z) of every device as raw
     /// [`ExtTemp`] codes (the resistance formula is not verified; see the family docs).
-    pub fn read_external_temperatures(&mut self, sensor: u8, out: &mut [Reading<ExtTemp>]) -> Result<ChainReport, Error<U::Error>>;
+    pub fn read_external_temperatures(&mut self, sensor: u8, out: &mut [Reading<ExtTemp>]) -> Result<ChainReport, Error<SerialError<B>>>;
     /// Open-load flags (DIAG_OL) of every device, bit `i` = cell `i + 1` (as populated).
     /// The detection limits are [`Thresholds::with_open_load`](super::Thresholds::with_open_load).
-    pub fn read_open_load(&mut self, out: &mut [Reading<u32>]) -> Result<ChainReport, Error<U::Error>>;
+    pub fn read_open_load(&mut self, out: &mut [Reading<u32>]) -> Result<ChainReport, Error<SerialError<B>>>;
     /// Cell conversion with the secondary measurement (SCVM) started alongside, then the
     /// primary extremes compared with SCVM_HIGH/SCVM_LOW per device within `tolerance` (plus
     /// the 31 LSBs the counter bits take). `cells` as for `measure_cells`; `out.len() ==
     /// device_count()`. A device whose frames fail fails both. The SCVM start bit and the
     /// SCVM resolution are not verified from public sources (see [`Redundancy`]).
-    pub fn measure_redundant(&mut self, tolerance: MicroVolts, cells: &mut [Reading<MicroVolts>], out: &mut [Reading<Redundancy>]) -> Result<ChainReport, Error<U::Error>>;
+    pub fn measure_redundant(&mut self, tolerance: MicroVolts, cells: &mut [Reading<MicroVolts>], out: &mut [Reading<Redundancy>]) -> Result<ChainReport, Error<SerialError<B>>>;
     /// Every diagnosis register of every device, decoded ([`Diagnostics`]).
-    pub fn read_diagnostics(&mut self, out: &mut [Reading<Diagnostics>]) -> Result<ChainReport, Error<U::Error>>;
+    pub fn read_diagnostics(&mut self, out: &mut [Reading<Diagnostics>]) -> Result<ChainReport, Error<SerialError<B>>>;
     /// Per-cell balancing counters of device `device` (BAL_CNT_0..3; 5 bits per cell,
     /// "7.5 min steps" per MaxMax-embedded/TLE9012_Arduino_Lib, not verified), one per
     /// populated cell, each register read back.
-    pub fn set_balancing_counters(&mut self, device: usize, counters: &[u8]) -> Result<(), Error<U::Error>>;
+    pub fn set_balancing_counters(&mut self, device: usize, counters: &[u8]) -> Result<(), Error<SerialError<B>>>;
     /// Clears CELL_OV, CELL_UV and GEN_DIAG on every device (write 0).
-    pub fn clear_faults(&mut self) -> Result<ChainReport, Error<U::Error>>;
+    pub fn clear_faults(&mut self) -> Result<ChainReport, Error<SerialError<B>>>;
     /// Reads one register of every device with one broadcast read.
-    pub fn read_register_all(&mut self, reg: Register, out: &mut [Reading<u16>]) -> Result<ChainReport, Error<U::Error>>;
+    pub fn read_register_all(&mut self, reg: Register, out: &mut [Reading<u16>]) -> Result<ChainReport, Error<SerialError<B>>>;
+    }
 }

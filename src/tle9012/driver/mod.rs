@@ -1,40 +1,17 @@
-//! The TLE9012 chain driver: transport, enumeration and the watchdog.
+//! The TLE9012 chain driver: the type, its constructors, the transport and the public method
+//! list; the capabilities live in the sibling files.
 
+mod chain;
+mod config;
 mod measure;
 mod monitor;
+mod registers;
+mod watchdog;
 
 pub use measure::{BLOCK_CONVERSION_US, CELL_CONVERSION_US, POLL_STEP_US, POLL_STEPS};
 
-/// The blocking and async public methods of [`Tle9012`] from one list (the crate's `twins!`
-/// pattern, with the bus spelled out as `Serial<U, L>`, whose error is `U::Error`).
-macro_rules! uart_twins {
-    ($( $(#[$m:meta])* pub fn $name:ident(&mut self $(, $arg:ident : $argty:ty)* $(,)?) -> $ret:ty; )*) => {
-        impl<const N: usize, U, L, D> $crate::tle9012::Tle9012<N, $crate::io::Blocking<$crate::io::Serial<U, L>, D>>
-        where
-            U: embedded_io::Read + embedded_io::Write + embedded_io::ReadReady,
-            L: $crate::io::SerialLine,
-            D: embedded_hal::delay::DelayNs,
-        {
-            $( $(#[$m])* pub fn $name(&mut self $(, $arg: $argty)*) -> $ret {
-                $crate::io::block_on(self.core.$name($($arg),*))
-            } )*
-        }
-        impl<const N: usize, U, L, D> $crate::tle9012::Tle9012<N, $crate::io::Async<$crate::io::Serial<U, L>, D>>
-        where
-            U: embedded_io_async::Read + embedded_io_async::Write,
-            L: $crate::io::SerialLine,
-            D: embedded_hal_async::delay::DelayNs,
-        {
-            $( $(#[$m])* pub async fn $name(&mut self $(, $arg: $argty)*) -> $ret {
-                self.core.$name($($arg),*).await
-            } )*
-        }
-    };
-}
-pub(crate) use uart_twins;
-
 use crate::error::{ConfigError, DeviceFault, Error, FaultReason, VerifyMismatch};
-use crate::io::SerialIo;
+use crate::io::{SerialError, SerialIo, twins};
 use crate::monitor::{ChainReport, DeviceSet};
 use crate::units::{MicroVolts, Microseconds};
 
@@ -713,242 +690,6 @@ impl<const N: usize, IO: SerialIo> Core<N, IO> {
             .map_err(|reason| fault(d, reason))?;
         check_back(d, reg, value & mask, back & mask)
     }
-
-    /// Sends the wake pattern and waits [`WAKE_US`].
-    pub(crate) async fn wake_chain(&mut self) -> Result<(), Error<IO::Error>> {
-        self.io.drain(0).await.map_err(Error::Bus)?;
-        self.io.write(&WAKE_PATTERN).await.map_err(Error::Bus)?;
-        self.io.delay_us(WAKE_US).await;
-        self.io.drain(0).await.map_err(Error::Bus)?;
-        Ok(())
-    }
-
-    /// Gives IDs to every device that does not answer at its own, reads them back, and
-    /// configures the devices it enumerated.
-    pub(crate) async fn enumerate(&mut self) -> Result<DeviceSet, Error<IO::Error>> {
-        let mut fresh = DeviceSet::EMPTY;
-        // Devices that answer a broadcast read with their expected CONFIG keep their ID.
-        let present = self.read_all_raw(Register::CONFIG).await?;
-        for d in 0..N {
-            let want = NodeConfig {
-                node_id: node_id(d),
-                final_node: d + 1 == N,
-            }
-            .encode();
-            if matches!(present.get(d), Ok(v) if v & NodeConfig::MASK == want) {
-                continue;
-            }
-            // Asked on its own, with every retry: a device whose reply was only corrupted must
-            // not be taken for a lost one, or the write through ID 0 below would give its ID to
-            // an unaddressed device further up.
-            let probe = self.read_node(node_id(d), Register::CONFIG).await?;
-            if matches!(probe, Ok(v) if v & NodeConfig::MASK == want) {
-                continue;
-            }
-            let wrote = self
-                .write_node(UNASSIGNED_ID, Register::CONFIG, want)
-                .await?;
-            if let Err(reason) = wrote {
-                // No unaddressed device answered: the device is missing (or kept a wrong ID).
-                return Err(fault(d, reason));
-            }
-            let back = self
-                .read_node(node_id(d), Register::CONFIG)
-                .await?
-                .map_err(|reason| fault(d, reason))?;
-            check_back(d, Register::CONFIG, want, back & NodeConfig::MASK)?;
-            fresh.insert(d);
-        }
-        for d in fresh.iter() {
-            self.configure_device(d).await?;
-            self.converted.0 &= !(1 << d);
-            self.started.0 &= !(1 << d);
-            self.start_fault[d] = None;
-        }
-        Ok(fresh)
-    }
-
-    /// Writes the driver's configuration to device `d`, verified.
-    pub(crate) async fn configure_device(&mut self, d: usize) -> Result<(), Error<IO::Error>> {
-        let inputs = self.inputs.get(d).copied().unwrap_or(ALL_INPUTS);
-        self.write_verified(d, Register::PART_CONFIG, inputs, ALL_INPUTS)
-            .await?;
-        self.write_verified(d, Register::SCVM_CONFIG, inputs, ALL_INPUTS)
-            .await?;
-        if let Some(t) = self.thresholds {
-            self.write_verified(d, Register::OL_OV_THR, t.ol_ov_thr(), 0xFFFF)
-                .await?;
-            self.write_verified(d, Register::OL_UV_THR, t.ol_uv_thr(), 0xFFFF)
-                .await?;
-        }
-        if let Some(c) = self.temp_conf.and_then(TempConf::encode) {
-            self.write_verified(d, Register::TEMP_CONF, c, 0x7FFF)
-                .await?;
-        }
-        if let Some(code) = self.int_ot_code {
-            self.write_verified(d, Register::INT_OT_WARN_CONF, code, 0x03FF)
-                .await?;
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn write_configuration(&mut self) -> Result<(), Error<IO::Error>> {
-        for d in 0..N {
-            self.configure_device(d).await?;
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn keep_alive(&mut self) -> Result<ChainReport, Error<IO::Error>> {
-        let wrote = self.write_all(Register::WDOG_CNT, Watchdog::RELOAD).await?;
-        let back = self.read_all(Register::WDOG_CNT).await?;
-        let mut report = ChainReport::OK;
-        for d in 0..N {
-            let r = wrote[d].and(back[d]).and_then(|v| {
-                // A reload that reached the device reads (nearly) 0x7F.
-                if v & Watchdog::MASK >= Watchdog::RELOAD - 8 {
-                    Ok(())
-                } else {
-                    Err(FaultReason::Framing)
-                }
-            });
-            if let Err(reason) = r {
-                report.record(DeviceFault {
-                    device: d as u8,
-                    reason,
-                });
-            }
-        }
-        Ok(report)
-    }
-
-    pub(crate) async fn check_chain(&mut self) -> Result<ChainHealth, Error<IO::Error>> {
-        let cfg = self.read_all(Register::CONFIG).await?;
-        let mut h = ChainHealth::default();
-        for (d, c) in cfg.iter().enumerate() {
-            let want = NodeConfig {
-                node_id: node_id(d),
-                final_node: d + 1 == N,
-            }
-            .encode();
-            if matches!(c, Ok(v) if v & NodeConfig::MASK == want) {
-                h.answered.insert(d);
-            }
-        }
-        h.unaddressed = self
-            .read_node_tries(UNASSIGNED_ID, Register::CONFIG, 1)
-            .await?
-            .is_ok();
-        Ok(h)
-    }
-
-    pub(crate) async fn detect_chain_length(&mut self) -> Result<usize, Error<IO::Error>> {
-        // Sleep with a full register reset (reply not needed), then wake: every device is
-        // unaddressed, and IDs are handed out until nobody answers at ID 0.
-        let attempts = 1;
-        let _ = self
-            .write_node_tries(
-                BROADCAST_ID,
-                Register::OP_MODE,
-                super::register::OpMode::SLEEP_REG_RESET,
-                attempts,
-            )
-            .await?;
-        self.io.delay_us(WAKE_US).await;
-        self.wake_chain().await?;
-        self.converted = DeviceSet::EMPTY;
-        self.started = DeviceSet::EMPTY;
-        let mut count = 0usize;
-        while count < MAX_NODES {
-            let id = node_id(count);
-            if self
-                .write_node(UNASSIGNED_ID, Register::CONFIG, u16::from(id))
-                .await?
-                .is_err()
-            {
-                break;
-            }
-            count += 1;
-        }
-        if count > 0 {
-            let last = count - 1;
-            let v = NodeConfig {
-                node_id: node_id(last),
-                final_node: true,
-            }
-            .encode();
-            let node = node_id(last);
-            self.write_node(node, Register::CONFIG, v)
-                .await?
-                .map_err(|reason| fault(last, reason))?;
-            let back = self
-                .read_node(node, Register::CONFIG)
-                .await?
-                .map_err(|reason| fault(last, reason))?;
-            check_back(last, Register::CONFIG, v, back & NodeConfig::MASK)?;
-        }
-        if count == N {
-            for d in 0..N {
-                self.configure_device(d).await?;
-            }
-        }
-        Ok(count)
-    }
-
-    pub(crate) async fn read_register(
-        &mut self,
-        device: usize,
-        reg: Register,
-    ) -> Result<u16, Error<IO::Error>> {
-        if device >= N {
-            return Err(Error::InvalidArgument("device index beyond the chain"));
-        }
-        self.read_node(node_id(device), reg)
-            .await?
-            .map_err(|reason| fault(device, reason))
-    }
-
-    pub(crate) async fn write_register(
-        &mut self,
-        device: usize,
-        reg: Register,
-        value: u16,
-    ) -> Result<(), Error<IO::Error>> {
-        if device >= N {
-            return Err(Error::InvalidArgument("device index beyond the chain"));
-        }
-        self.write_node(node_id(device), reg, value)
-            .await?
-            .map_err(|reason| fault(device, reason))
-    }
-
-    pub(crate) async fn write_thresholds(&mut self) -> Result<(), Error<IO::Error>> {
-        let Some(t) = self.thresholds else {
-            return Err(Error::InvalidArgument("no thresholds set"));
-        };
-        for d in 0..N {
-            self.write_verified(d, Register::OL_OV_THR, t.ol_ov_thr(), 0xFFFF)
-                .await?;
-            self.write_verified(d, Register::OL_UV_THR, t.ol_uv_thr(), 0xFFFF)
-                .await?;
-        }
-        Ok(())
-    }
-
-    pub(crate) async fn sleep(&mut self) -> Result<(), Error<IO::Error>> {
-        // Sleeping devices do not answer; the FN reply may or may not come first.
-        let _ = self
-            .write_node_tries(
-                BROADCAST_ID,
-                Register::OP_MODE,
-                super::register::OpMode::SLEEP,
-                1,
-            )
-            .await?;
-        self.converted = DeviceSet::EMPTY;
-        self.started = DeviceSet::EMPTY;
-        Ok(())
-    }
 }
 
 /// The node ID of device `d`.
@@ -979,33 +720,35 @@ fn check_back<E>(d: usize, reg: Register, want: u16, got: u16) -> Result<(), Err
     }))
 }
 
-uart_twins! {
+twins! {
+    serial impl[const N: usize] Tle9012<N> => core {
         /// Gives every device that does not answer at its ID (device `d` → ID `d + 1`) its ID,
         /// FN on the last, reads each CONFIG back and configures the devices it enumerated
         /// (PART_CONFIG, thresholds; verified). Returns those devices. The chain must be awake
         /// ([`Tle9012::wake_chain`]).
-        pub fn enumerate(&mut self) -> Result<DeviceSet, Error<U::Error>>;
+        pub fn enumerate(&mut self) -> Result<DeviceSet, Error<SerialError<B>>>;
         /// Sends the wake pattern and waits [`WAKE_US`].
-        pub fn wake_chain(&mut self) -> Result<(), Error<U::Error>>;
+        pub fn wake_chain(&mut self) -> Result<(), Error<SerialError<B>>>;
         /// Reloads every device's watchdog (broadcast) and reads the counters back: a device
         /// that does not answer, or whose counter was not reloaded, is in the report. Call at
         /// least every [`Tle9012::keep_alive_deadline`].
-        pub fn keep_alive(&mut self) -> Result<ChainReport, Error<U::Error>>;
+        pub fn keep_alive(&mut self) -> Result<ChainReport, Error<SerialError<B>>>;
         /// Which devices answer at their ID, and whether one answers at ID 0 (lost its ID).
-        pub fn check_chain(&mut self) -> Result<ChainHealth, Error<U::Error>>;
+        pub fn check_chain(&mut self) -> Result<ChainHealth, Error<SerialError<B>>>;
         /// Resets and wakes the whole chain, then counts it by handing out IDs until no
         /// unaddressed device answers; the last one gets FN. Returns the count; if it equals
         /// `N` the chain is also configured and ready.
-        pub fn detect_chain_length(&mut self) -> Result<usize, Error<U::Error>>;
+        pub fn detect_chain_length(&mut self) -> Result<usize, Error<SerialError<B>>>;
         /// Reads one register of device `device`.
-        pub fn read_register(&mut self, device: usize, reg: Register) -> Result<u16, Error<U::Error>>;
+        pub fn read_register(&mut self, device: usize, reg: Register) -> Result<u16, Error<SerialError<B>>>;
         /// Writes one register of device `device` (confirmed by its write reply, not read back).
-        pub fn write_register(&mut self, device: usize, reg: Register, value: u16) -> Result<(), Error<U::Error>>;
+        pub fn write_register(&mut self, device: usize, reg: Register, value: u16) -> Result<(), Error<SerialError<B>>>;
         /// Writes the configured [`Thresholds`] to every device, read back.
-        pub fn write_thresholds(&mut self) -> Result<(), Error<U::Error>>;
+        pub fn write_thresholds(&mut self) -> Result<(), Error<SerialError<B>>>;
         /// Writes the whole held configuration (PART_CONFIG, [`Thresholds`], TEMP_CONF,
         /// internal OT limit) to every device, each register read back.
-        pub fn write_configuration(&mut self) -> Result<(), Error<U::Error>>;
+        pub fn write_configuration(&mut self) -> Result<(), Error<SerialError<B>>>;
         /// Puts the chain to sleep (broadcast OP_MODE sleep). The devices lose their IDs.
-        pub fn sleep(&mut self) -> Result<(), Error<U::Error>>;
+        pub fn sleep(&mut self) -> Result<(), Error<SerialError<B>>>;
+    }
 }
