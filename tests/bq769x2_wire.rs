@@ -20,64 +20,7 @@ use embedded_hal_mock::eh1::i2c::{Mock, Transaction as T};
 const A: u8 = 0x08;
 
 mod common;
-use common::{block_on, oracle_checksum, oracle_crc8};
-
-/// Builds transactions in plain or CRC mode.
-#[derive(Clone, Copy)]
-struct Wire {
-    crc: bool,
-}
-
-impl Wire {
-    fn w(self, reg: u8, data: &[u8]) -> T {
-        let mut v = vec![reg];
-        for (i, &d) in data.iter().enumerate() {
-            v.push(d);
-            if self.crc {
-                v.push(if i == 0 {
-                    oracle_crc8(&[A << 1, reg, d])
-                } else {
-                    oracle_crc8(&[d])
-                });
-            }
-        }
-        T::write(A, v)
-    }
-    fn r(self, reg: u8, data: &[u8]) -> T {
-        let mut v = vec![];
-        for (i, &d) in data.iter().enumerate() {
-            v.push(d);
-            if self.crc {
-                v.push(if i == 0 {
-                    oracle_crc8(&[A << 1, reg, (A << 1) | 1, d])
-                } else {
-                    oracle_crc8(&[d])
-                });
-            }
-        }
-        T::write_read(A, vec![reg], v)
-    }
-    /// A subcommand read with response `data` (echo on the first poll). The data is read
-    /// (one burst from 0x40) BEFORE checksum and length (0x60/0x61): on the BQ7690x reading
-    /// 0x61 advances 0x3E/0x3F by 0x20 and refills the buffer (BQ76907 TRM SLUUCJ0 §3.1),
-    /// so data read after 0x61 could be the next block.
-    fn sub_read(self, cmd: u16, data: &[u8]) -> Vec<T> {
-        let c = cmd.to_le_bytes();
-        vec![
-            self.w(0x3E, &c),
-            self.r(0x3E, &c),
-            self.r(0x40, data),
-            self.r(0x60, &[oracle_checksum(cmd, data), data.len() as u8 + 4]),
-        ]
-    }
-    fn sub_write(self, cmd: u16, data: &[u8]) -> Vec<T> {
-        vec![
-            self.w(0x3E, &cmd.to_le_bytes()),
-            self.w(0x40, data),
-            self.w(0x60, &[oracle_checksum(cmd, data), data.len() as u8 + 4]),
-        ]
-    }
-}
+use common::{TiWire as Wire, block_on, oracle_checksum};
 
 /// Runs `$call` on a blocking and on an async driver built by `$ctor` over the same
 /// expectations, checks both mocks are exhausted and both results agree; yields the result.

@@ -287,3 +287,81 @@ pub fn ti_frame(body: &[u8]) -> Vec<u8> {
     v.extend_from_slice(&oracle_crc16(body));
     v
 }
+
+// ---- TI I2C (bq769x2 / BQ7690x) mock transactions -----------------------------------------
+
+/// Address of the TI monitors in these tests (7-bit).
+const TI_ADDR: u8 = 0x08;
+
+/// Builds embedded-hal-mock I2C transactions for a TI monitor at 0x08, in plain or CRC mode,
+/// with the CRC bytes from [`oracle_crc8`] (BQ769x2 SLUAA11B "I2C With CRC": the first data
+/// byte's CRC covers address, register (and read address), later bytes their own byte).
+#[derive(Clone, Copy)]
+pub struct TiWire {
+    /// CRC mode.
+    pub crc: bool,
+}
+
+type I2cT = embedded_hal_mock::eh1::i2c::Transaction;
+
+impl TiWire {
+    /// A register write of `data`.
+    pub fn w(self, reg: u8, data: &[u8]) -> I2cT {
+        let a = TI_ADDR;
+        let mut v = vec![reg];
+        for (i, &d) in data.iter().enumerate() {
+            v.push(d);
+            if self.crc {
+                v.push(if i == 0 {
+                    oracle_crc8(&[a << 1, reg, d])
+                } else {
+                    oracle_crc8(&[d])
+                });
+            }
+        }
+        I2cT::write(a, v)
+    }
+    /// A register read answering `data`.
+    pub fn r(self, reg: u8, data: &[u8]) -> I2cT {
+        let a = TI_ADDR;
+        let mut v = vec![];
+        for (i, &d) in data.iter().enumerate() {
+            v.push(d);
+            if self.crc {
+                v.push(if i == 0 {
+                    oracle_crc8(&[a << 1, reg, (a << 1) | 1, d])
+                } else {
+                    oracle_crc8(&[d])
+                });
+            }
+        }
+        I2cT::write_read(a, vec![reg], v)
+    }
+    /// A subcommand read with response `data` (echo on the first poll). The data is read
+    /// (one burst from 0x40) BEFORE checksum and length (0x60/0x61): on the BQ7690x reading
+    /// 0x61 advances 0x3E/0x3F by 0x20 and refills the buffer (BQ76907 TRM SLUUCJ0 §3.1),
+    /// so data read after 0x61 could be the next block.
+    pub fn sub_read(self, cmd: u16, data: &[u8]) -> Vec<I2cT> {
+        let c = cmd.to_le_bytes();
+        vec![
+            self.w(0x3E, &c),
+            self.r(0x3E, &c),
+            self.r(0x40, data),
+            self.r(0x60, &[oracle_checksum(cmd, data), data.len() as u8 + 4]),
+        ]
+    }
+    /// A subcommand write of `data` with its checksum and length.
+    pub fn sub_write(self, cmd: u16, data: &[u8]) -> Vec<I2cT> {
+        vec![
+            self.w(0x3E, &cmd.to_le_bytes()),
+            self.w(0x40, data),
+            self.w(0x60, &[oracle_checksum(cmd, data), data.len() as u8 + 4]),
+        ]
+    }
+    /// A data-memory read: the whole 32-byte block from `addr`, `head` first.
+    pub fn dm_read(self, addr: u16, head: &[u8]) -> Vec<I2cT> {
+        let mut block = [0u8; 32];
+        block[..head.len()].copy_from_slice(head);
+        self.sub_read(addr, &block)
+    }
+}
